@@ -144,6 +144,13 @@ class RowsReaderTest {
     }
 
     @Test
+    void a_missing_file_is_named() {
+        Path missing = dir.resolve("missing.jsonl");
+        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> RowsReader.open(missing));
+        assertEquals("rows file " + missing + " does not exist or is not readable", e.getMessage());
+    }
+
+    @Test
     void to_longs_rejects_fractions() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RowTensor.flat(1, 2.5).toLongs());
         assertEquals("values[1] : 2.5 (expected: an integer)", e.getMessage());
