@@ -179,6 +179,9 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
                 continue;
             }
             lineNo++;
+            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                line = line.substring(1); // UTF-8 byte order mark written by some editors
+            }
             if (line.isBlank()) {
                 continue;
             }

@@ -59,6 +59,12 @@ class RowsReaderTest {
     }
 
     @Test
+    void a_byte_order_mark_is_ignored() throws IOException {
+        Path f = write("bom.jsonl", "\uFEFF{\"inputs\": {\"a\": [1]}}", "{\"inputs\": {\"a\": [2]}}");
+        assertEquals(2, RowsReader.readAll(f, 0).size());
+    }
+
+    @Test
     void blank_lines_are_skipped_and_line_numbers_stay_true() throws IOException {
         Path f = write("rows.jsonl", "", "{\"inputs\": {\"a\": [1]}}", "   ", "", "{\"inputs\": {\"a\": [2]}}", "");
         List<Row> rows = RowsReader.readAll(f, 0);
