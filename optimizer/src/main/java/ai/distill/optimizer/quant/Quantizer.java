@@ -59,18 +59,9 @@ public final class Quantizer {
         return new Split(List.copyOf(cal), List.copyOf(held));
     }
 
-    /** Reads rows (JSONL) from a file; at most {@code limit}. */
-    public static List<Row> readRows(Path rows, int limit) throws IOException {
-        List<Row> out = new ArrayList<>();
-        try (RowsReader r = RowsReader.open(rows)) {
-            for (Row row : r) {
-                if (out.size() >= limit) {
-                    break;
-                }
-                out.add(row);
-            }
-        }
-        return out;
+    /** Reads rows (JSONL, a file or a directory of capture segments); at most {@code limit}. */
+    public static List<Row> readRows(Path rows, int limit) {
+        return RowsReader.readAll(rows, limit);
     }
 
     /** Quantizes a model file with rows from a JSONL file, split by {@link #split}. */
@@ -262,7 +253,6 @@ public final class Quantizer {
                 p[0] += (double) x * x;
             }
         }, fp32Acts, scoring);
-        Map<String, float[]> noise = new LinkedHashMap<>();
         runAugmented(full, outs, rows, (name, v, offset) -> {
             float[] ref = fp32Acts.get(name + "@" + offset);
             double[] p = power.get(name);
@@ -271,7 +261,6 @@ public final class Quantizer {
                 p[1] += d * d;
             }
         }, null, scoring);
-        noise.clear();
         boolean labelled = rows.stream().anyMatch(r -> r.label() != null);
         double fp32Auc = Evaluator.report(fp32Preds, rows).auc();
         double fp32Mean = BinaryMetrics.mean(fp32Preds);
