@@ -114,8 +114,16 @@ final class BodyReader {
                 default -> p.skipChildren();
             }
         }
-        if (p.nextToken() != null) {
-            throw new BadInputException("malformed JSON: unexpected content after the " + what + " object");
+        long end = p.currentLocation().getByteOffset();
+        boolean trailing;
+        try {
+            trailing = p.nextToken() != null;
+        } catch (JsonProcessingException e) {
+            trailing = true;
+        }
+        if (trailing) {
+            throw new BadInputException("malformed JSON: unexpected content after the " + what + " object at byte " + end
+                    + " (binary tensor data needs the " + HEADER_LENGTH + " header)");
         }
     }
 

@@ -111,8 +111,8 @@ public final class InferRequestDecoder {
         JsonLocation loc = e.getLocation();
         String where = loc == null || loc.getLineNr() < 0 ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
         String msg = e.getOriginalMessage();
-        int cut = msg.indexOf("\n at [Source");
-        if (cut >= 0) msg = msg.substring(0, cut);
+        // Jackson describes the source in nested locations ("[Source: REDACTED (...); line: 1, column: 1]"): keep line/column
+        msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
         return new BadInputException("malformed JSON" + where + ": " + msg);
     }
 
