@@ -682,7 +682,14 @@ final class BodyReader {
         /** The exact integer value of a float token such as 2.0 or 1e3; rejects fractions, NaN and infinities. */
         BigInteger integral(int i) throws IOException {
             if (p.isNaN()) throw notAnInteger(i);
-            BigDecimal d = p.getDecimalValue();
+            BigDecimal d;
+            try {
+                d = p.getDecimalValue();
+            } catch (NumberFormatException e) { // an exponent beyond BigDecimal's range
+                String text = p.getText();
+                if (text.contains("e-") || text.contains("E-")) throw notAnInteger(i);
+                throw outOfRange(i, "");
+            }
             if (d.signum() == 0) return BigInteger.ZERO;
             long intDigits = (long) d.precision() - d.scale();
             if (intDigits > 20) throw outOfRange(i, ""); // beyond 10^20 > 2^64, whatever the type

@@ -79,12 +79,18 @@ public final class InferRequestDecoder {
         BodyReader d = new BodyReader(false, json, modelInputs, modelOutputs, directBuffers);
         try (JsonParser p = Json.FACTORY.createParser(json)) {
             d.parseBody(p);
+        } catch (NumberFormatException e) {
+            throw new BadInputException("malformed number: " + e.getMessage());
         } catch (JsonProcessingException e) {
             throw malformed(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // cannot happen on a byte[] source
         }
-        return d.finish(body, inferenceHeaderContentLength, jsonLength);
+        try {
+            return d.finish(body, inferenceHeaderContentLength, jsonLength);
+        } catch (NumberFormatException e) { // Jackson's number limits; the values we convert are checked first
+            throw new BadInputException("malformed number: " + e.getMessage());
+        }
     }
 
     /** The length of the JSON part of a body, checked against the body. */

@@ -55,11 +55,17 @@ public final class InferResponseDecoder {
         BodyReader reader = new BodyReader(true, json, List.of(), List.of(), false);
         try (JsonParser p = Json.FACTORY.createParser(json)) {
             reader.parseBody(p);
+        } catch (NumberFormatException e) {
+            throw new BadInputException("malformed number: " + e.getMessage());
         } catch (JsonProcessingException e) {
             throw InferRequestDecoder.malformed(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return reader.finishResponse(body, inferenceHeaderContentLength, jsonLength);
+        try {
+            return reader.finishResponse(body, inferenceHeaderContentLength, jsonLength);
+        } catch (NumberFormatException e) { // Jackson's number limits; the values we convert are checked first
+            throw new BadInputException("malformed number: " + e.getMessage());
+        }
     }
 }
