@@ -11,19 +11,21 @@ import org.HdrHistogram.Recorder;
  */
 final class ServingWindow {
 
+    private static final long LOWEST_NANOS = 1_000;
     private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final long intervalNanos;
-    private final Recorder recorder = new Recorder(HIGHEST_NANOS, 2);
+    private final Recorder recorder = new Recorder(LOWEST_NANOS, HIGHEST_NANOS, 2);
     private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder errors = new java.util.concurrent.atomic.LongAdder();
-    private Histogram current = new Histogram(HIGHEST_NANOS, 2);
-    private Histogram previous = new Histogram(HIGHEST_NANOS, 2);
+    private Histogram current = new Histogram(LOWEST_NANOS, HIGHEST_NANOS, 2);
+    private Histogram previous = new Histogram(LOWEST_NANOS, HIGHEST_NANOS, 2);
     private long currentRequests;
     private long currentErrors;
     private long previousRequests;
     private long previousErrors;
     private long intervalStart;
+    private Histogram interval;
 
     ServingWindow(long intervalNanos, long now) {
         if (intervalNanos <= 0) {
@@ -37,7 +39,7 @@ final class ServingWindow {
     void record(long latencyNanos, boolean ok) {
         requests.increment();
         if (ok) {
-            recorder.recordValue(Math.max(0, Math.min(latencyNanos, HIGHEST_NANOS)));
+            recorder.recordValue(Math.max(LOWEST_NANOS, Math.min(latencyNanos, HIGHEST_NANOS)));
         } else {
             errors.increment();
         }
@@ -74,7 +76,8 @@ final class ServingWindow {
     }
 
     private void drain() {
-        current.add(recorder.getIntervalHistogram());
+        interval = recorder.getIntervalHistogram(interval);
+        current.add(interval);
         currentRequests += requests.sumThenReset();
         currentErrors += errors.sumThenReset();
     }
