@@ -34,6 +34,24 @@ public record CapturedTensor(String name, int rows, int rowElements, double[] fl
         return new CapturedTensor(name, rows, rows == 0 ? 0 : values.length / rows, null, values.clone());
     }
 
+    /** An owned copy of a protocol tensor (batch dimension first; a scalar counts as one row). */
+    public static CapturedTensor copyOf(ai.distill.gateway.protocol.Tensor t) {
+        int rows = t.rank() == 0 ? 1 : (int) t.dim(0);
+        int n = (int) t.elementCount();
+        if (t.datatype().isFloatingPoint()) {
+            double[] d = new double[n];
+            for (int i = 0; i < n; i++) {
+                d[i] = t.getDouble(i);
+            }
+            return new CapturedTensor(t.name(), rows, rows == 0 ? 0 : n / rows, d, null);
+        }
+        long[] l = new long[n];
+        for (int i = 0; i < n; i++) {
+            l[i] = t.getLong(i);
+        }
+        return new CapturedTensor(t.name(), rows, rows == 0 ? 0 : n / rows, null, l);
+    }
+
     /** Row {@code r} as a flat JSON list (the rows format accepts flat row tensors). */
     JsonArray row(int r) {
         JsonArray a = new JsonArray();

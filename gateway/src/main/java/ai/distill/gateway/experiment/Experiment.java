@@ -158,6 +158,11 @@ public final class Experiment {
         metrics.shadow(name(), definition.variants().get(variant).model(), agreement.snapshot());
     }
 
+    /** The decision history, oldest first (bounded). */
+    public synchronized List<Decision> history() {
+        return new ArrayList<>(history);
+    }
+
     public int teacherIndex() {
         return definition.teacherIndex();
     }
