@@ -93,6 +93,11 @@ public final class ModelRegistry {
     });
   }
 
+  /** The batching configuration of {@code model}. */
+  public BatchingConfig batching(String model) {
+    return options.batching().apply(model);
+  }
+
   /** The store this registry serves from. */
   public ModelStore store() {
     return store;
