@@ -213,40 +213,69 @@ public final class ExperimentService implements AutoCloseable {
         return "inputs " + s.inputs() + ", outputs " + s.outputs();
     }
 
+    /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
+    public record Selection(Experiment experiment, Experiment.Assignment assignment, String userId) {
+    }
+
     /**
-     * Serves a request through an experiment: assigns the user ({@code parameters.user_id}; none: a random
-     * bucket, counted apart), runs the variant, records the outcome, remembers the impression for
-     * feedback, then captures and shadow-scores off the response path.
+     * Assigns a request to a variant: sticky for {@code parameters.user_id}, a random bucket (counted apart)
+     * without one. Throws {@link UnknownVariantException} for an unknown experiment. Non-blocking.
      */
-    public Future<Routed> infer(String name, InferRequest request) {
-        Experiment e;
+    public Selection select(String name, InferRequest request) {
+        Experiment e = get(name);
+        String user = userId(request.parameters());
+        return new Selection(e, e.assign(user), user);
+    }
+
+    /**
+     * Records the outcome of a selected request: latency and errors for the guardrails, impressions for the
+     * statistics, the impression for click feedback; then, off the response path, capture and shadow
+     * scoring. Non-blocking; never throws.
+     *
+     * @return the routing summary on success, null on failure
+     */
+    public Routed completed(Selection s, InferRequest request, String id, long version, List<Tensor> outputs,
+                            long latencyNanos, Throwable failure) {
+        Experiment e = s.experiment();
+        Experiment.Assignment a = s.assignment();
+        int rows = (int) request.rows();
+        if (failure != null) {
+            e.recordServed(a, s.userId(), rows, latencyNanos, false, null);
+            return null;
+        }
+        e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
         try {
-            e = get(name);
+            long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
+            feedback.remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+            boolean captured = capture != null && TrafficCapture.sample(e.definition().captureRate())
+                    && capture.capture(new CaptureRecord(e.name(), System.currentTimeMillis(), a.model(), a.model(),
+                    version, id, copies(request.inputs()), copies(outputs), null, null), deadline);
+            shadow.maybeScore(e, a.variant(), request, outputs,
+                    captured ? teacher -> capture.teacherOutputs(id, copies(teacher)) : null);
+        } catch (RuntimeException ex) {
+            LOG.log(System.Logger.Level.WARNING, "experiment bookkeeping failed for " + e.name(), ex);
+        }
+        return new Routed(e.name(), a.model(), version, id, outputs, a.anonymous());
+    }
+
+    /** Serves a request through an experiment without HTTP: {@link #select}, the variant's model, {@link #completed}. */
+    public Future<Routed> infer(String name, InferRequest request) {
+        Selection s;
+        try {
+            s = select(name, request);
         } catch (UnknownVariantException ex) {
             return Future.failedFuture(ex);
         }
-        String user = userId(request.parameters());
-        Experiment.Assignment a = e.assign(user);
         String id = request.id() != null && !request.id().isEmpty() ? request.id() : UUID.randomUUID().toString();
         long start = System.nanoTime();
-        int rows = (int) request.rows();
-        return invoker.infer(a.model(), a.version(), request).transform(ar -> {
+        return invoker.infer(s.assignment().model(), s.assignment().version(), request).transform(ar -> {
             long latency = System.nanoTime() - start;
             if (ar.failed()) {
-                e.recordServed(a, user, rows, latency, false, null);
+                completed(s, request, id, -1, null, latency, ar.cause());
                 return Future.failedFuture(ar.cause());
             }
             VariantInvoker.Served served = ar.result();
-            e.recordServed(a, user, rows, latency, true, served.version());
-            long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
-            feedback.remember(new Impression(id, name, a.variant(), a.model(), user, rows, deadline));
-            boolean captured = capture != null && TrafficCapture.sample(e.definition().captureRate())
-                    && capture.capture(new CaptureRecord(name, System.currentTimeMillis(), a.model(), a.model(),
-                    served.version(), id, copies(request.inputs()), copies(served.outputs()), null, null), deadline);
-            shadow.maybeScore(e, a.variant(), request, served.outputs(),
-                    captured ? teacher -> capture.teacherOutputs(id, copies(teacher)) : null);
-            return Future.succeededFuture(new Routed(name, a.model(), served.version(), id, served.outputs(),
-                    a.anonymous()));
+            return Future.succeededFuture(completed(s, request, id, served.version(), served.outputs(), latency, null));
         });
     }
 
