@@ -403,8 +403,8 @@ public final class ModelRegistry {
       return Future.failedFuture(new UnknownModelException("model " + name
           + (version == null ? "" : ":" + version) + " is not loaded (loaded: " + loadedIds() + ")"));
     }
-    retire(targets);
     LOG.log(System.Logger.Level.INFO, "unloading {0}", targets.stream().map(LoadedModel::id).toList());
+    retire(targets);
     return Future.succeededFuture();
   }
 
