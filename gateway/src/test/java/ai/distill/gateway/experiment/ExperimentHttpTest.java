@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.TestGateways;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;
@@ -16,16 +17,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The experiment API end to end on a real gateway serving tiny ONNX models built by the test. */
-@ExtendWith(VertxExtension.class)
 class ExperimentHttpTest {
 
     private static final String TOKEN = "secret";
@@ -37,8 +36,11 @@ class ExperimentHttpTest {
     private ExperimentRoutes experiments;
     private WebClient client;
 
+    private Vertx vertx;
+
     @BeforeEach
-    void start(Vertx vertx) {
+    void start() {
+        vertx = TestGateways.strictVertx();
         ModelStore store = ModelStore.open(dir);
         int[] hidden = {8};
         store.publish(PublishRequest.fromBytes("ctr", TinyModels.ctrModel(4, 3, 10, 2, hidden, 1).toBytes(), Role.TEACHER));
@@ -54,6 +56,8 @@ class ExperimentHttpTest {
     void stop() {
         experiments.close().await();
         gateway.close().await();
+        vertx.close().await();
+        assertEquals(List.of(), TestGateways.drainBlockedWarnings(), "nothing blocked an event loop");
     }
 
     private HttpResponse<Buffer> post(String path, JsonObject body, String token) {
