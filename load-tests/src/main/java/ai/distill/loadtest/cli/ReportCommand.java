@@ -81,7 +81,8 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--binary", description = "Use the OIP binary tensor extension.")
   boolean binary;
 
-  @Option(names = "--connections", defaultValue = "64", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--connections", defaultValue = "512",
+      description = "Client connections; more than the gateway's queue holds, so a spike reaches its admission control (default: ${DEFAULT-VALUE}).")
   int connections;
 
   @Option(names = "--quick", description = "Short windows (1 s warm-up, 1 s windows, at most 4): a smoke run, not a measurement.")
