@@ -88,7 +88,7 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Short windows (1 s warm-up, 1 s windows, at most 4): a smoke run, not a measurement.")
   boolean quick;
 
-  @Option(names = "--hotswap", description = "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store.")
+  @Option(names = "--hotswap", description = "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store served by a gateway this command started.")
   boolean hotswap;
 
   @Option(names = "--build-variants",
@@ -153,7 +153,7 @@ final class ReportCommand implements Callable<Integer> {
             ? new LoadOptions(Duration.ofSeconds(1), Duration.ofSeconds(1), new StabilityRule(2, 0.15, 4), 4096, Duration.ofSeconds(11), 50_000_000L, null)
             : new LoadOptions(Duration.ofSeconds(2), Duration.ofSeconds(2), StabilityRule.DEFAULT, 4096, Duration.ofSeconds(11), 50_000_000L, null);
         BenchmarkSuite.Plan plan = new BenchmarkSuite.Plan(file, storeDir, intraOpThreads, workers, others, spike,
-            temporary || hotswap, Duration.ofSeconds(3), quick ? 4 : 8);
+            (temporary && url == null) || hotswap, Duration.ofSeconds(3), quick ? 4 : 8);
         BenchmarkSuite.run(gateway, options, plan, result);
       }
     } finally {
