@@ -92,7 +92,7 @@ final class ReportCommand implements Callable<Integer> {
   boolean hotswap;
 
   @Option(names = "--build-variants",
-      description = "Into the temporary store: an INT8 copy and a distilled student (+ its INT8) built by the optimizer from --rows (labelled).")
+      description = "Into the temporary store: an INT8 copy and a distilled student built by the optimizer from --rows (labelled).")
   boolean buildVariants;
 
   @Option(names = "--no-spike", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Run the spike (default: on).")

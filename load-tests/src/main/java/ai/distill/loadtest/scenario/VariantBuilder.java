@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 /**
  * Builds the compressed variants the report compares, with the optimizer, into a store: an INT8
  * copy of the model ({@code <model>-int8}, static QDQ with the optimizer's accuracy gate) and a
- * distilled student with its own INT8 version ({@code <model>-student}, {@code <model>-student-int8}).
+ * distilled student ({@code <model>-student}).
  * A variant that cannot be built is reported, not fatal: the optimizer refuses INT8 results that
  * fail its gate or run slower than FP32. Blocking; runs on the calling thread.
  */
@@ -44,13 +44,9 @@ public final class VariantBuilder {
     }
     try {
       DistillJob.Outcome outcome = DistillJob.run(store, new DistillJob.Request(model, labelledRows, 0, null, 20_000,
-          model + "-student", DistillOptions.defaults(), true), line -> { });
+          model + "-student", DistillOptions.defaults(), false), line -> { });
       built.add(outcome.student().name());
       notes.accept(outcome.student().id() + ": distilled student of " + source.id());
-      if (outcome.int8Student() != null) {
-        built.add(outcome.int8Student().name());
-        notes.accept(outcome.int8Student().id() + ": INT8 of the student");
-      }
     } catch (Exception e) {
       notes.accept(model + "-student: not built (" + e.getMessage() + ")");
     }
