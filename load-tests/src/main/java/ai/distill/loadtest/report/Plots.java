@@ -25,8 +25,9 @@ public final class Plots {
   private Plots() {}
 
   /**
-   * Latency percentiles (p50, p99, p99.9) against achieved throughput, one line per variant, for
-   * open-loop measurements of a sweep; returns false (and writes nothing) when there is nothing to plot.
+   * Latency percentiles (p50, p99, p99.9) against offered load in rows/s (achieved rows/s for
+   * closed-loop steps), one line per variant; returns false (and writes nothing) when there is
+   * nothing to plot.
    */
   public static boolean latencyVsLoad(List<Measurement> sweep, String title, Path png) {
     Map<String, List<Measurement>> byVariant = byVariant(sweep);
@@ -34,13 +35,13 @@ public final class Plots {
       return false;
     }
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-        .xAxisTitle("throughput (rows/s)").yAxisTitle("latency (ms)").build();
+        .xAxisTitle("offered load (rows/s)").yAxisTitle("latency (ms)").build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
     chart.getStyler().setYAxisLogarithmic(true);
     for (Map.Entry<String, List<Measurement>> e : byVariant.entrySet()) {
       List<Measurement> ms = new ArrayList<>(e.getValue());
-      ms.sort((a, b) -> Double.compare(a.rowsPerSecond(), b.rowsPerSecond()));
-      double[] x = ms.stream().mapToDouble(Measurement::rowsPerSecond).toArray();
+      ms.sort((a, b) -> Double.compare(offered(a), offered(b)));
+      double[] x = ms.stream().mapToDouble(Plots::offered).toArray();
       String prefix = byVariant.size() > 1 ? e.getKey() + " " : "";
       chart.addSeries(prefix + "p50", x, ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p50())).toArray())
           .setMarker(SeriesMarkers.CIRCLE);
@@ -77,6 +78,10 @@ public final class Plots {
     }
     save(chart, png);
     return true;
+  }
+
+  static double offered(Measurement m) {
+    return "open".equals(m.mode()) ? m.load() * m.rowsPerRequest() : m.rowsPerSecond();
   }
 
   private static Map<String, List<Measurement>> byVariant(List<Measurement> ms) {
