@@ -67,10 +67,12 @@ public final class Trainer {
         Adam adam = new Adam(net, config.learningRate());
         ActivationRanges ranges = config.fakeQuant() ? new ActivationRanges(layers) : null;
         float[][] wUse = new float[layers][];
-        float[][] wt = new float[layers][];
+        float[][][] wRows = new float[layers][][];
+        float[][][] wt = new float[layers][][];
         for (int l = 0; l < layers; l++) {
             wUse[l] = config.fakeQuant() ? new float[net.weights[l].length] : net.weights[l];
-            wt[l] = new float[net.weights[l].length];
+            wRows[l] = new float[net.width(l)][net.width(l + 1)];
+            wt[l] = new float[net.width(l + 1)][net.width(l)];
         }
         int d = net.embeddingDim();
         float[] embGrad = new float[net.embedding.length];
@@ -102,11 +104,12 @@ public final class Trainer {
                         if (ranges != null) {
                             FakeQuant.weightsPerChannel(net.weights[l], net.width(l), net.width(l + 1), wUse[l]);
                         }
-                        DenseKernels.transpose(wUse[l], net.width(l), net.width(l + 1), wt[l]);
+                        DenseKernels.toRows(wUse[l], net.width(l), net.width(l + 1), wRows[l]);
+                        DenseKernels.transposeToRows(wUse[l], net.width(l), net.width(l + 1), wt[l]);
                     }
                     int used = (count + shardRows - 1) / shardRows;
-                    runShards(pool, ws, used, shardRows, start, count, net, wUse, wt, train, order, loss, ranges);
-                    lossSum += step(net, adam, ws, used, wUse, embGrad, touched, touchedRows, train, d);
+                    runShards(pool, ws, used, shardRows, start, count, net, wRows, wt, train, order, loss, ranges);
+                    lossSum += step(net, adam, ws, used, embGrad, touched, touchedRows, train, d);
                     if (ranges != null) {
                         ranges.update(ws, used);
                     }
@@ -149,7 +152,7 @@ public final class Trainer {
     }
 
     private static void runShards(ExecutorService pool, ShardWorkspace[] ws, int used, int shardRows, int start,
-            int count, StudentNet net, float[][] w, float[][] wt, TrainingSet data, int[] order, RowLoss loss,
+            int count, StudentNet net, float[][][] w, float[][][] wt, TrainingSet data, int[] order, RowLoss loss,
             ActivationRanges ranges) {
         List<Callable<Void>> tasks = new ArrayList<>(used);
         for (int s = 0; s < used; s++) {
@@ -190,8 +193,7 @@ public final class Trainer {
     }
 
     /** Sums shard gradients in shard order and applies Adam; returns the batch's summed loss. */
-    private static double step(StudentNet net, Adam adam, ShardWorkspace[] ws, int used, float[][] w,
-            float[] embGrad, boolean[] touched, int[] touchedRows, TrainingSet data, int d) {
+    private static double step(StudentNet net, Adam adam, ShardWorkspace[] ws, int used, float[] embGrad, boolean[] touched, int[] touchedRows, TrainingSet data, int d) {
         double loss = 0;
         for (int s = 0; s < used; s++) {
             loss += ws[s].lossSum;
@@ -199,7 +201,10 @@ public final class Trainer {
         ShardWorkspace first = ws[0];
         for (int s = 1; s < used; s++) {
             for (int l = 0; l < net.layers(); l++) {
-                DenseKernels.add(ws[s].gradW[l], first.gradW[l], first.gradW[l].length);
+                float[][] g = ws[s].gradW[l];
+                for (int i = 0; i < g.length; i++) {
+                    DenseKernels.add(g[i], first.gradW[l][i], g[i].length);
+                }
                 DenseKernels.add(ws[s].gradB[l], first.gradB[l], first.gradB[l].length);
             }
         }
@@ -213,7 +218,6 @@ public final class Trainer {
         }
         int touchedCount = 0;
         long[] ids = data.ids();
-        int ew = first.embeddedWidth();
         for (int s = 0; s < used; s++) {
             ShardWorkspace shard = ws[s];
             for (int k = 0; k < shard.rows; k++) {
@@ -224,7 +228,7 @@ public final class Trainer {
                         touched[row] = true;
                         touchedRows[touchedCount++] = row;
                     }
-                    DenseKernels.axpy(1f, shard.gradEmbedded, k * ew + c * d, embGrad, row * d, d);
+                    DenseKernels.addAt(shard.gradEmbedded[k], c * d, embGrad, row * d, d);
                 }
             }
         }
