@@ -242,8 +242,20 @@ public final class Quantizer {
     private static List<LayerReport> sensitivity(OnnxModel model, OnnxModel full, List<QuantTarget> targets,
             java.util.function.Function<Set<String>, OnnxModel> build, List<Row> rows, float[] fp32Preds,
             String output, RowsScorer.Options scoring, QuantizeOptions o) {
-        Set<String> outs = new LinkedHashSet<>();
-        targets.forEach(t -> outs.add(t.output()));
+        // a Gather's own output may be renamed in the quantized model (its DequantizeLinear moves after
+        // shape-only ops); compare the first tensor downstream that both models still produce
+        Map<String, ai.onnx.proto.OnnxMl.NodeProto> quantProducers = full.producers();
+        Map<String, List<ai.onnx.proto.OnnxMl.NodeProto>> fp32Consumers = model.consumers();
+        Map<String, String> compared = new LinkedHashMap<>();
+        for (QuantTarget t : targets) {
+            String name = t.output();
+            while (!quantProducers.containsKey(name) && fp32Consumers.getOrDefault(name, List.of()).size() == 1) {
+                name = fp32Consumers.get(name).get(0).getOutput(0);
+            }
+            compared.put(t.layer(), name);
+        }
+        Set<String> outs = new LinkedHashSet<>(compared.values());
+        outs.removeIf(n -> !quantProducers.containsKey(n));
         Map<String, double[]> power = new LinkedHashMap<>();
         Map<String, float[]> fp32Acts = new LinkedHashMap<>();
         o.progress().accept("sensitivity: SQNR of " + outs.size() + " layer outputs on " + rows.size() + " rows");
@@ -277,7 +289,7 @@ public final class Quantizer {
             for (int i = 0; i < p.length; i++) {
                 sum += Math.abs(p[i] - fp32Preds[i]);
             }
-            double[] pw = power.getOrDefault(t.output(), new double[] {0, 0});
+            double[] pw = power.getOrDefault(compared.get(t.layer()), new double[] {Double.NaN, Double.NaN});
             layers.add(new LayerReport(t.layer(), t.kind().name().charAt(0) + t.kind().name().substring(1).toLowerCase(Locale.ROOT),
                     t.weight(), QuantMath.sqnrDb(pw[0], pw[1]),
                     labelled ? Evaluator.report(p, rows).auc() - fp32Auc : Double.NaN,
