@@ -85,13 +85,13 @@ public final class WorldCommand implements Callable<Integer> {
         @Option(names = "--name", defaultValue = "ctr", description = "Model name (default: ${DEFAULT-VALUE}).")
         String name;
 
-        @Option(names = "--rows", defaultValue = "200000", description = "Training rows (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--rows", defaultValue = "400000", description = "Training rows (default: ${DEFAULT-VALUE}).")
         int rows;
 
         @Option(names = "--seed", defaultValue = "" + CtrWorld.DEMO_SEED, description = "World seed (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--epochs", defaultValue = "1", description = "Epochs (default: ${DEFAULT-VALUE}).")
         int epochs;
 
         @Override

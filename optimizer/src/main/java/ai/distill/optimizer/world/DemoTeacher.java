@@ -33,9 +33,12 @@ public final class DemoTeacher {
     private DemoTeacher() {
     }
 
-    /** The teacher's default architecture: 16-dim embeddings, 256-128 MLP, 2 epochs. */
+    /**
+     * The teacher's default architecture: 12-dim embeddings, 256-128 MLP, one epoch (a second one
+     * overfits the embedding tables on a few hundred thousand rows).
+     */
     public static StudentConfig defaultConfig(long seed) {
-        return StudentConfig.defaults().withEmbeddingDim(16).withHidden(256, 128).withEpochs(2).withBatchSize(256)
+        return StudentConfig.defaults().withEmbeddingDim(12).withHidden(256, 128).withEpochs(1).withBatchSize(256)
                 .withLearningRate(2e-3).withSeed(seed);
     }
 
