@@ -88,6 +88,7 @@ public final class Trainer {
         int sinceBest = 0;
         long rowsTrained = 0;
         double trainSeconds = 0;
+        double cpuSeconds = 0;
         boolean stoppedEarly = false;
         int[] order = new int[train.rows()];
         for (int i = 0; i < order.length; i++) {
@@ -97,6 +98,7 @@ public final class Trainer {
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
                 shuffle(order, random);
                 long t0 = System.nanoTime();
+                long c0 = processCpuNanos();
                 double lossSum = 0;
                 for (int start = 0; start < order.length; start += batch) {
                     int count = Math.min(batch, order.length - start);
@@ -115,6 +117,8 @@ public final class Trainer {
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                double cpu = (processCpuNanos() - c0) / 1e9;
+                cpuSeconds += cpu;
                 rowsTrained += order.length;
                 trainSeconds += seconds;
                 double heldLoss = Double.NaN;
@@ -134,7 +138,7 @@ public final class Trainer {
                     sinceBest++;
                 }
                 EpochReport report = new EpochReport(epoch, lossSum / order.length, heldLoss, heldLogits,
-                        order.length / Math.max(seconds, 1e-9), seconds, improved);
+                        order.length / Math.max(seconds, 1e-9), seconds, cpu, improved);
                 reports.add(report);
                 listener.accept(report);
                 if (validate && sinceBest > config.patience() && epoch < config.epochs()) {
@@ -148,7 +152,7 @@ public final class Trainer {
             }
         }
         StudentNet kept = best != null ? best : net;
-        return new TrainResult(kept, bestEpoch, reports, rowsTrained, trainSeconds, stoppedEarly);
+        return new TrainResult(kept, bestEpoch, reports, rowsTrained, trainSeconds, cpuSeconds, stoppedEarly);
     }
 
     private static void runShards(ExecutorService pool, ShardWorkspace[] ws, int used, int shardRows, int start,
@@ -239,6 +243,12 @@ public final class Trainer {
             touched[row] = false;
         }
         return loss;
+    }
+
+    /** CPU time of this process (all threads), or 0 where the JVM does not expose it. */
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0L;
     }
 
     private static double meanLoss(RowLoss loss, float[] logits) {

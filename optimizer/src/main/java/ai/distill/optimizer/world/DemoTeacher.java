@@ -57,9 +57,9 @@ public final class DemoTeacher {
         int[] heldY = toInts(held.labels());
         TrainResult result = trainer.train(train.toTrainingSet(), DistillationLoss.labelsOnly(train.labels()),
                 held.toTrainingSet(), DistillationLoss.labelsOnly(held.labels()), e -> progress.accept(String.format(Locale.ROOT,
-                        "teacher epoch %d: loss %.5f, held-out loss %.5f, held-out AUC %.4f, %.0f rows/s (%.1f s)",
+                        "teacher epoch %d: loss %.5f, held-out loss %.5f, held-out AUC %.4f, %.0f rows/s (%.1f s, %.1f CPU s)",
                         e.epoch(), e.trainLoss(), e.heldOutLoss(), BinaryMetrics.auc(e.heldOutLogits(), heldY),
-                        e.rowsPerSecond(), e.seconds())));
+                        e.rowsPerSecond(), e.seconds(), e.cpuSeconds())));
         byte[] model = StudentExporter.export(result.student(), CtrWorld.signature(),
                 "Demo CTR teacher trained by distill on CtrWorld(" + world.seed() + ")");
         float[] p = result.student().probabilities(eval.toTrainingSet());
@@ -82,6 +82,7 @@ public final class DemoTeacher {
         m.put("train_rows", train.rows());
         m.put("train_rows_per_second", Math.round(result.rowsPerSecond()));
         m.put("train_seconds", Math.round(result.trainSeconds() * 1000) / 1000.0);
+        m.put("train_cpu_seconds", Math.round(result.cpuSeconds() * 1000) / 1000.0);
         m.put("params", result.student().parameterCount());
         progress.accept(String.format(Locale.ROOT, "teacher AUC %.4f on %d fresh rows (Bayes AUC %.4f), trained in %.1f s",
                 (double) m.get("auc"), evalRows, (double) m.get("bayes_auc"), result.trainSeconds()));
