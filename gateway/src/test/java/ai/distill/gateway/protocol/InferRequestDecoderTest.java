@@ -179,6 +179,8 @@ class InferRequestDecoderTest {
         assertBad(request(DENSE, IDS, extra), "unexpected input(s) 'age'; the model expects 'dense' FP32 [-1, 3], 'ids' INT64 [-1, 2]");
         assertBad(request(DENSE, extra), "missing input(s) 'ids' and unexpected input(s) 'age'; the model expects 'dense' FP32 [-1, 3], 'ids' INT64 [-1, 2]");
         assertBad(request(DENSE, IDS, DENSE), "input 'dense' appears more than once");
+        String noData = "{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\"}";
+        assertBad(request(noData, IDS, noData), "input 'dense' appears more than once");
         assertBad(request(DENSE, "{\"shape\": [2, 2], \"datatype\": \"INT64\", \"data\": [1, 2, 3, 4]}"), "inputs[1] has no 'name'");
     }
 
