@@ -357,7 +357,7 @@ final class BodyReader {
         int size = in.datatype.byteSize();
         ByteBuffer out = count <= possible ? Tensor.allocate(count * size, direct) : null;
         long capacity = out == null ? 0 : count;
-        ValueReader reader = new ValueReader(p, in.label(), in.datatype);
+        ValueReader reader = new ValueReader(p, in, in.datatype);
         long n = 0;
         int depth = 1;
         while (true) {
@@ -584,12 +584,12 @@ final class BodyReader {
         private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
         final JsonParser p;
-        final String label;
+        final PendingInput in;
         final Datatype datatype;
 
-        ValueReader(JsonParser p, String label, Datatype datatype) {
+        ValueReader(JsonParser p, PendingInput in, Datatype datatype) {
             this.p = p;
-            this.label = label;
+            this.in = in;
             this.datatype = datatype;
         }
 
@@ -729,7 +729,7 @@ final class BodyReader {
                 int v = p.getIntValue();
                 if (v == 0 || v == 1) return (byte) v;
             }
-            throw new BadInputException(label + ": value " + describe(p, t) + " at index " + i
+            throw new BadInputException(in.label() + ": value " + describe(p, t) + " at index " + i
                     + " is not a boolean (BOOL takes true/false or 0/1)");
         }
 
@@ -738,17 +738,17 @@ final class BodyReader {
         }
 
         BadInputException outOfRange(int i, String range) throws IOException {
-            return new BadInputException(label + ": value " + truncate(p.getText()) + " at index " + i + " is out of range for "
+            return new BadInputException(in.label() + ": value " + truncate(p.getText()) + " at index " + i + " is out of range for "
                     + datatype + range);
         }
 
         BadInputException notAnInteger(int i) throws IOException {
-            return new BadInputException(label + ": value " + truncate(p.getText()) + " at index " + i + " is not an integer ("
+            return new BadInputException(in.label() + ": value " + truncate(p.getText()) + " at index " + i + " is not an integer ("
                     + datatype + ")");
         }
 
         BadInputException notANumber(JsonToken t, int i) throws IOException {
-            return new BadInputException(label + ": value " + describe(p, t) + " at index " + i + " is not a number ("
+            return new BadInputException(in.label() + ": value " + describe(p, t) + " at index " + i + " is not a number ("
                     + datatype + ")");
         }
     }
