@@ -119,6 +119,7 @@ public final class InferRequestDecoder {
         String msg = e.getOriginalMessage();
         // Jackson describes the source in nested locations ("[Source: REDACTED (...); line: 1, column: 1]"): keep line/column
         msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
+        msg = msg.replaceAll(", from `[^`]*`", ""); // parser-limit messages name Jackson's setting
         return new BadInputException("malformed JSON" + where + ": " + msg);
     }
 

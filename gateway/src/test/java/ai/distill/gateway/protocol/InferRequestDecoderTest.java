@@ -161,6 +161,14 @@ class InferRequestDecoderTest {
     }
 
     @Test
+    void rejects_nesting_and_numbers_beyond_the_parser_limits() {
+        assertBad("{\"parameters\": {\"x\": " + "[".repeat(70) + "]".repeat(70) + "}, \"inputs\": [" + DENSE + ", " + IDS + "]}",
+                "malformed JSON: Document nesting depth (65) exceeds the maximum allowed (64)");
+        assertBad(request("{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3, 4, 5, " + "9".repeat(1500) + "]}", IDS),
+                "malformed JSON: Number value length (1500) exceeds the maximum allowed (1000)");
+    }
+
+    @Test
     void rejects_duplicate_keys() {
         assertBad("{\"inputs\": [], \"inputs\": []}", "malformed JSON at line 1, column 24: Duplicate field 'inputs'");
     }
