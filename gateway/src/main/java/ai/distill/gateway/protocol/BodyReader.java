@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.NumberInput;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -526,6 +527,8 @@ final class BodyReader {
         ByteBuffer out = Tensor.allocate(size, direct);
         if (out.hasArray()) {
             body.getBytes(offset, offset + size, out.array(), out.arrayOffset());
+        } else if (body instanceof BufferInternal internal) {
+            internal.getByteBuf().getBytes(offset, out.duplicate()); // one copy, straight into the direct buffer
         } else {
             out.put(body.getBytes(offset, offset + size)).flip();
         }

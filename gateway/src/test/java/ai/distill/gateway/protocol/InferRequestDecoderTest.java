@@ -137,6 +137,12 @@ class InferRequestDecoderTest {
         InferRequest r = new InferRequestDecoder(true).decode(Buffer.buffer(request(DENSE, IDS)), null, INPUTS, OUTPUTS);
         assertTrue(r.input("dense").isDirect());
         assertEquals(Tensor.ofFloats("dense", new long[] {2, 3}, 1, 2, 3, 4, 5, 6), r.input("dense"));
+        InferRequest sent = new InferRequest(null, List.of(Tensor.ofFloats("dense", new long[] {1, 3}, 1, 2, 3),
+                Tensor.ofLongs("ids", new long[] {1, 2}, -7, 8)), List.of(), false, Map.of());
+        InferResponseEncoder.Encoded e = new InferRequestEncoder().encode(sent, true);
+        InferRequest binary = new InferRequestDecoder(true).decode(e.body(), e.inferenceHeaderContentLength(), INPUTS, OUTPUTS);
+        assertTrue(binary.input("ids").isDirect());
+        assertEquals(sent.inputs(), binary.inputs());
     }
 
     @Test
