@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.NumberInput;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 
@@ -63,7 +64,9 @@ final class BodyReader {
     }
 
     final boolean response;
-    final byte[] json;
+    final byte[] json;       // holds the JSON part at [base, base + jsonLength)
+    final int base;
+    final int jsonLength;
     final List<TensorSpec> modelInputs;
     final List<TensorSpec> modelOutputs;
     final Map<String, TensorSpec> specs = new HashMap<>();
@@ -83,13 +86,37 @@ final class BodyReader {
      * response body with tensors in its {@code outputs} and no signature to check ({@code response} true,
      * model lists empty).
      */
-    BodyReader(boolean response, byte[] json, List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs, boolean direct) {
+    BodyReader(boolean response, Buffer body, int jsonLength, List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs,
+               boolean direct) {
         this.response = response;
-        this.json = json;
+        ByteBuf view = nettyView(body);
+        if (view != null && view.hasArray()) {
+            // parse the body's own array (Vert.x bodies are heap buffers): no copy of the JSON part
+            this.json = view.array();
+            this.base = view.arrayOffset();
+        } else {
+            this.json = body.getBytes(0, jsonLength);
+            this.base = 0;
+        }
+        this.jsonLength = jsonLength;
         this.modelInputs = modelInputs;
         this.modelOutputs = modelOutputs;
         this.direct = direct;
         for (TensorSpec s : modelInputs) specs.put(s.name(), s);
+    }
+
+    /** The Netty buffer behind a Vert.x buffer, indexed like it, or null. */
+    static ByteBuf nettyView(Buffer body) {
+        if (body instanceof BufferInternal internal) {
+            ByteBuf view = internal.getByteBuf();
+            if (view.readerIndex() == 0 && view.readableBytes() == body.length()) return view;
+        }
+        return null;
+    }
+
+    /** A parser over the JSON part. */
+    JsonParser parser() throws IOException {
+        return Json.FACTORY.createParser(json, base, jsonLength);
     }
 
     void parseBody(JsonParser p) throws IOException {
@@ -265,7 +292,7 @@ final class BodyReader {
             // the usual field order (name, shape, datatype, data): validate, then parse in one pass
             long start = p.currentTokenLocation().getByteOffset();
             long count = checkHeader(in, spec);
-            readValues(p, in, count, json.length - start);
+            readValues(p, in, count, jsonLength - start);
         } else {
             // data came before what we need to interpret it: remember where it is, parse it after the header
             in.dataStart = (int) p.currentTokenLocation().getByteOffset();
@@ -513,9 +540,9 @@ final class BodyReader {
     }
 
     void readDeferred(PendingInput in, long count) {
-        try (JsonParser p = Json.FACTORY.createParser(json, in.dataStart, json.length - in.dataStart)) {
+        try (JsonParser p = Json.FACTORY.createParser(json, base + in.dataStart, jsonLength - in.dataStart)) {
             p.nextToken();
-            readValues(p, in, count, json.length - in.dataStart);
+            readValues(p, in, count, jsonLength - in.dataStart);
         } catch (JsonProcessingException e) {
             throw malformed(e);
         } catch (IOException e) {
@@ -527,8 +554,8 @@ final class BodyReader {
         ByteBuffer out = Tensor.allocate(size, direct);
         if (out.hasArray()) {
             body.getBytes(offset, offset + size, out.array(), out.arrayOffset());
-        } else if (body instanceof BufferInternal internal) {
-            internal.getByteBuf().getBytes(offset, out.duplicate()); // one copy, straight into the direct buffer
+        } else if (nettyView(body) != null) {
+            nettyView(body).getBytes(offset, out.duplicate()); // one copy, straight into the direct buffer
         } else {
             out.put(body.getBytes(offset, offset + size)).flip();
         }

@@ -146,6 +146,28 @@ class InferRequestDecoderTest {
     }
 
     @Test
+    void decodes_sliced_and_direct_vertx_buffers_alike() {
+        String header = "{\"inputs\": [{\"data\": [[1, 2, 3], [4, 5, 6]], \"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\"},"
+                + " {\"name\": \"ids\", \"shape\": [2, 2], \"datatype\": \"INT64\", \"parameters\": {\"binary_data_size\": 32}}]}";
+        ByteBuffer bin = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 4; i++) bin.putLong(10 + i);
+        Buffer plain = Buffer.buffer(header).appendBytes(bin.array());
+        Buffer sliced = Buffer.buffer("garbage").appendBuffer(plain).appendString("tail").slice(7, 7 + plain.length());
+        Buffer direct = io.vertx.core.internal.buffer.BufferInternal.buffer(
+                io.netty.buffer.Unpooled.directBuffer(plain.length()).writeBytes(plain.getBytes()));
+        int h = header.length();
+        InferRequest expected = decoder.decode(plain, h, INPUTS, OUTPUTS);
+        assertEquals(Tensor.ofFloats("dense", new long[] {2, 3}, 1, 2, 3, 4, 5, 6), expected.input("dense"));
+        assertEquals(Tensor.ofLongs("ids", new long[] {2, 2}, 10, 11, 12, 13), expected.input("ids"));
+        for (Buffer b : List.of(sliced, direct)) {
+            assertEquals(expected, decoder.decode(b, h, INPUTS, OUTPUTS));
+            assertEquals(expected, new InferRequestDecoder(true).decode(b, h, INPUTS, OUTPUTS));
+        }
+        Buffer broken = Buffer.buffer("xx{\"inputs\": [}").slice(2, 15);
+        assertBad(broken, null, "malformed JSON at line 1, column 13: Unexpected close marker '}': expected ']' (for Array starting at [line: 1, column: 12])");
+    }
+
+    @Test
     void parses_the_header_length_header() {
         assertNull(InferRequestDecoder.parseHeaderLength(null));
         assertEquals(12, InferRequestDecoder.parseHeaderLength(" 12 "));
