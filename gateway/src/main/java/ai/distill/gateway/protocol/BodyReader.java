@@ -48,7 +48,6 @@ final class BodyReader {
         int dataStart = -1;      // byte offset of the data array when it was read before name/shape/datatype
         ByteBuffer values;       // parsed JSON data (null when too many values were sent to store)
         long valueCount = -1;    // number of JSON values seen
-        boolean headerChecked;
 
         PendingInput(String kind, int index) {
             this.kind = kind;
@@ -374,7 +373,6 @@ final class BodyReader {
             throw new BadInputException(in.label() + ": shape " + Arrays.toString(in.shape) + " is too large (over "
                     + Tensor.MAX_BYTES + " bytes)");
         }
-        in.headerChecked = true;
         return count;
     }
 
