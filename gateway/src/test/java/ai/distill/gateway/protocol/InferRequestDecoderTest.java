@@ -316,6 +316,34 @@ class InferRequestDecoderTest {
     }
 
     @Test
+    void enforces_the_domain_of_small_and_unsigned_types() {
+        assertBadSingle(Datatype.UINT8, "[1, 300]", "input 'x': value 300 at index 1 is out of range for UINT8 [0, 255]");
+        assertBadSingle(Datatype.UINT8, "[-1, 3]", "input 'x': value -1 at index 0 is out of range for UINT8 [0, 255]");
+        assertBadSingle(Datatype.INT8, "[1, -129]", "input 'x': value -129 at index 1 is out of range for INT8 [-128, 127]");
+        assertBadSingle(Datatype.INT32, "[2147483648, 1]", "input 'x': value 2147483648 at index 0 is out of range for INT32 [-2147483648, 2147483647]");
+        assertBadSingle(Datatype.UINT64, "[18446744073709551616, 1]", "input 'x': value 18446744073709551616 at index 0 is out of range for UINT64 [0, 18446744073709551615]");
+        assertBadSingle(Datatype.FP16, "[1, 70000]", "input 'x': value 70000 at index 1 is out of range for FP16");
+        assertBadSingle(Datatype.BOOL, "[true, 2]", "input 'x': value 2 at index 1 is not a boolean (BOOL takes true/false or 0/1)");
+        assertBadSingle(Datatype.BOOL, "[\"true\", 1]", "input 'x': value \"true\" at index 0 is not a boolean (BOOL takes true/false or 0/1)");
+        List<TensorSpec> spec = List.of(new TensorSpec("x", Datatype.BOOL, new long[] {-1}));
+        InferRequest r = decoder.decode(Buffer.buffer(request("{\"name\": \"x\", \"shape\": [4], \"datatype\": \"BOOL\", \"data\": [true, 0, 1, false]}")),
+                null, spec, List.of());
+        assertEquals(Tensor.ofBooleans("x", new long[] {4}, true, false, true, false), r.input("x"));
+        String header = request("{\"name\": \"x\", \"shape\": [2], \"datatype\": \"BOOL\", \"parameters\": {\"binary_data_size\": 2}}");
+        BadInputException e = assertThrows(BadInputException.class, () -> decoder.decode(
+                Buffer.buffer(header).appendBytes(new byte[] {1, 7}), header.length(), spec, List.of()));
+        assertEquals("input 'x': byte 7 at index 1 is not a boolean (BOOL takes 0 or 1)", e.getMessage());
+    }
+
+    private void assertBadSingle(Datatype dt, String data, String message) {
+        List<TensorSpec> spec = List.of(new TensorSpec("x", dt, new long[] {-1}));
+        BadInputException e = assertThrows(BadInputException.class, () -> decoder.decode(Buffer.buffer(
+                request("{\"name\": \"x\", \"shape\": [2], \"datatype\": \"" + dt + "\", \"data\": " + data + "}")), null, spec, List.of()));
+        assertEquals(400, e.status());
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
     void accepts_integral_floats_and_nan_where_they_fit() {
         InferRequest r = decode(request("{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\", \"data\": [NaN, \"NaN\", \"-Infinity\", Infinity, -0.0, 1e-50]}",
                 "{\"name\": \"ids\", \"shape\": [2, 2], \"datatype\": \"INT64\", \"data\": [2.0, 1e3, -9223372036854775808, 9223372036854775807]}"));
