@@ -10,11 +10,13 @@ import ai.distill.optimizer.quant.CalibrationMethod.Range;
 import ai.distill.optimizer.quant.QuantizationException.Reason;
 import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowsReader;
+import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Static (QDQ) or dynamic INT8 quantization of an ONNX model, gated on accuracy: calibrate on
@@ -104,7 +107,7 @@ public final class Quantizer {
             ranges = calibrate(model, targets, calibration, o);
         }
         Map<String, Range> finalRanges = ranges;
-        java.util.function.Function<Set<String>, OnnxModel> build = fp32Layers -> o.dynamic()
+        Function<Set<String>, OnnxModel> build = fp32Layers -> o.dynamic()
                 ? DynamicRewriter.rewrite(model, targets, o, fp32Layers)
                 : QdqRewriter.rewrite(model, targets, finalRanges, o, fp32Layers);
 
@@ -114,7 +117,7 @@ public final class Quantizer {
         float[] fp32Held = Evaluator.predict(fp32, heldOut, output, scoring);
 
         List<Row> sens = heldOut.subList(0, Math.min(heldOut.size(), o.sensitivityRows()));
-        float[] fp32Sens = java.util.Arrays.copyOf(fp32Held, sens.size());
+        float[] fp32Sens = Arrays.copyOf(fp32Held, sens.size());
         OnnxModel full = build.apply(Set.of());
         List<LayerReport> layers = sensitivity(model, full, targets, build, sens, fp32Sens, output, scoring, o);
 
@@ -240,12 +243,12 @@ public final class Quantizer {
 
     /** SQNR of each layer's output in the fully quantized model, and the effect of quantizing each layer alone. */
     private static List<LayerReport> sensitivity(OnnxModel model, OnnxModel full, List<QuantTarget> targets,
-            java.util.function.Function<Set<String>, OnnxModel> build, List<Row> rows, float[] fp32Preds,
+            Function<Set<String>, OnnxModel> build, List<Row> rows, float[] fp32Preds,
             String output, RowsScorer.Options scoring, QuantizeOptions o) {
         // a Gather's own output may be renamed in the quantized model (its DequantizeLinear moves after
         // shape-only ops); compare the first tensor downstream that both models still produce
-        Map<String, ai.onnx.proto.OnnxMl.NodeProto> quantProducers = full.producers();
-        Map<String, List<ai.onnx.proto.OnnxMl.NodeProto>> fp32Consumers = model.consumers();
+        Map<String, NodeProto> quantProducers = full.producers();
+        Map<String, List<NodeProto>> fp32Consumers = model.consumers();
         Map<String, String> compared = new LinkedHashMap<>();
         for (QuantTarget t : targets) {
             String name = t.output();
