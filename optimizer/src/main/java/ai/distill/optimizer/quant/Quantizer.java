@@ -163,18 +163,31 @@ public final class Quantizer {
                     + "); this INT8 model will not run faster than FP32";
             warnings.add(w);
             o.progress().accept("WARNING: " + w);
-        } else if (kernels.floatMatmuls() > 0) {
-            warnings.add(kernels.floatMatmuls() + " float matmul(s) remain after ORT optimization");
+        } else {
+            long matmuls = targets.stream().filter(t -> t.kind() != QuantTarget.Kind.GATHER
+                    && !fellBackSet.contains(t.layer())).count();
+            if (kernels.integerKernels() < matmuls) {
+                String w = "only " + kernels.integerKernels() + " of " + matmuls + " quantized MatMul/Gemm layers became"
+                        + " integer kernels (ops: " + kernels.ops() + ")" + (o.symmetricActivations()
+                        ? "; symmetric activations keep each Relu before its QuantizeLinear, drop --symmetric" : "");
+                warnings.add(w);
+                o.progress().accept("WARNING: " + w);
+            }
         }
         ThroughputBenchmark.Result speed = null;
         if (o.speedCheck()) {
             o.progress().accept("benchmarking FP32 vs INT8 at batch 256");
             speed = ThroughputBenchmark.compare(fp32, int8, heldOut, new int[] {256}, o.threads(),
-                    Duration.ofMillis(400), 4).get(0);
+                    Duration.ofMillis(300), 6).get(0);
             if (speed.ratio() < 1.0) {
                 String msg = String.format(Locale.ROOT, "the INT8 model is SLOWER than its source: %.0f vs %.0f rows/s"
-                        + " (%.2fx) at batch 256", speed.candidateRowsPerSecond(), speed.referenceRowsPerSecond(),
-                        speed.ratio());
+                        + " (%.2fx) at batch 256; ORT formed %d integer kernel(s), %d float matmul(s) left",
+                        speed.candidateRowsPerSecond(), speed.referenceRowsPerSecond(), speed.ratio(),
+                        kernels.integerKernels(), kernels.floatMatmuls());
+                if (o.symmetricActivations()) {
+                    msg += " (symmetric activations put a non-minimum zero point after each Relu, so ORT keeps the"
+                            + " Relu and cannot fuse it; drop --symmetric)";
+                }
                 if (!o.force()) {
                     throw new QuantizationException(Reason.SLOWER_THAN_SOURCE, msg
                             + "; not publishing it (use --force to publish anyway)");
