@@ -272,23 +272,8 @@ public final class Quantizer {
         }
         Set<String> outs = new LinkedHashSet<>(compared.values());
         outs.removeIf(n -> !quantProducers.containsKey(n));
-        Map<String, double[]> power = new LinkedHashMap<>();
-        Map<String, float[]> fp32Acts = new LinkedHashMap<>();
         o.progress().accept("sensitivity: SQNR of " + outs.size() + " layer outputs on " + rows.size() + " rows");
-        runAugmented(model, outs, rows, (name, v, offset) -> {
-            double[] p = power.computeIfAbsent(name, k -> new double[2]);
-            for (float x : v) {
-                p[0] += (double) x * x;
-            }
-        }, fp32Acts, scoring);
-        runAugmented(full, outs, rows, (name, v, offset) -> {
-            float[] ref = fp32Acts.get(name + "@" + offset);
-            double[] p = power.get(name);
-            for (int i = 0; i < v.length; i++) {
-                double d = v[i] - ref[i];
-                p[1] += d * d;
-            }
-        }, null, scoring);
+        Map<String, double[]> power = sqnrPowers(model, full, outs, rows, scoring);
         boolean labelled = rows.stream().anyMatch(r -> r.label() != null);
         double fp32Auc = Evaluator.report(fp32Preds, rows).auc();
         double fp32Mean = BinaryMetrics.mean(fp32Preds);
@@ -314,26 +299,37 @@ public final class Quantizer {
         return layers;
     }
 
-    private interface ActivationSink {
-        void accept(String tensor, float[] values, int batchOffset);
-    }
-
-    /** Runs the model with extra outputs and streams each batch's activations; optionally keeps them (FP32 pass). */
-    private static void runAugmented(OnnxModel model, Set<String> tensors, List<Row> rows, ActivationSink sink,
-            Map<String, float[]> keep, RowsScorer.Options scoring) {
-        OnnxModel aug = Calibrator.augment(model, tensors);
+    /**
+     * Signal and noise power per tensor: Σx² of FP32 and Σ(x−y)² against the quantized model, streamed one batch
+     * at a time through both models so that activations are never all held.
+     */
+    private static Map<String, double[]> sqnrPowers(OnnxModel fp32, OnnxModel quantized, Set<String> tensors,
+            List<Row> rows, RowsScorer.Options scoring) {
         Map<String, String> names = new LinkedHashMap<>();
         tensors.forEach(t -> names.put(t + Calibrator.SUFFIX, t));
-        try (RowsScorer s = RowsScorer.open(aug.toBytes(), scoring.withOptimization(OptLevel.NO_OPT))) {
-            s.forEachBatch(rows, names.keySet(), (first, n, outputs) -> {
-                for (Map.Entry<String, float[]> e : outputs.entrySet()) {
-                    String t = names.get(e.getKey());
-                    if (keep != null) {
-                        keep.put(t + "@" + first, e.getValue());
+        Map<String, double[]> power = new LinkedHashMap<>();
+        tensors.forEach(t -> power.put(t, new double[2]));
+        RowsScorer.Options o = scoring.withOptimization(OptLevel.NO_OPT);
+        try (RowsScorer a = RowsScorer.open(Calibrator.augment(fp32, tensors).toBytes(), o);
+             RowsScorer b = RowsScorer.open(Calibrator.augment(quantized, tensors).toBytes(), o)) {
+            for (int from = 0; from < rows.size(); from += o.batchSize()) {
+                List<Row> chunk = rows.subList(from, Math.min(rows.size(), from + o.batchSize()));
+                Map<String, float[]> ref = new LinkedHashMap<>();
+                a.forEachBatch(chunk, names.keySet(), (first, n, outputs) -> ref.putAll(outputs));
+                b.forEachBatch(chunk, names.keySet(), (first, n, outputs) -> {
+                    for (Map.Entry<String, float[]> e : outputs.entrySet()) {
+                        float[] x = ref.get(e.getKey());
+                        float[] y = e.getValue();
+                        double[] p = power.get(names.get(e.getKey()));
+                        for (int i = 0; i < y.length; i++) {
+                            double d = y[i] - x[i];
+                            p[0] += (double) x[i] * x[i];
+                            p[1] += d * d;
+                        }
                     }
-                    sink.accept(t, e.getValue(), first);
-                }
-            });
+                });
+            }
         }
+        return power;
     }
 }
