@@ -127,8 +127,8 @@ public final class Quantizer {
                 Evaluator.predict(current.toBytes(), heldOut, output, scoring), heldOut);
         List<LayerReport> order = new ArrayList<>(layers);
         boolean labelled = !Double.isNaN(cmp.reference().auc());
-        order.sort(Comparator.comparingDouble((LayerReport l) -> labelled ? -Math.abs(l.aucDeltaAlone())
-                : -l.meanAbsDiffAlone()).thenComparingDouble(LayerReport::sqnrDb));
+        order.sort(Comparator.comparingDouble((LayerReport l) -> labelled && !Double.isNaN(l.aucDeltaAlone())
+                ? -Math.abs(l.aucDeltaAlone()) : -l.meanAbsDiffAlone()).thenComparingDouble(LayerReport::sqnrDb));
         Map<String, String> reasons = new LinkedHashMap<>();
         while (!passes(cmp, o)) {
             if (fellBackSet.size() >= o.maxFallbacks() || fellBackSet.size() >= targets.size() - 1) {
