@@ -2,6 +2,8 @@ package ai.distill.gateway.cli;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.experiment.ExperimentRoutes;
+import ai.distill.gateway.experiment.ExperimentService;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -63,9 +65,19 @@ public final class ServeCommand implements Callable<Integer> {
       vertx.close().await();
       return 1;
     }
+    ExperimentRoutes experiments;
+    try {
+      experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
+    } catch (Exception e) {
+      System.err.println("distill serve: cannot start experiments: " + e.getMessage());
+      gateway.close().await();
+      vertx.close().await();
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        experiments.close().await();
         gateway.close().await();
         vertx.close().await();
       } catch (Exception e) {
