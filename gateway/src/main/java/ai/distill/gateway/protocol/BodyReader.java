@@ -3,6 +3,7 @@ package ai.distill.gateway.protocol;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.NumberInput;
 import io.vertx.core.buffer.Buffer;
 
 import java.io.IOException;
@@ -69,6 +70,7 @@ final class BodyReader {
     String id;
     boolean sawInputs;
     final List<PendingInput> inputs = new ArrayList<>();
+    final Set<String> withData = new HashSet<>();
     List<PendingOutput> outputs = List.of();
     Map<String, Object> parameters = Map.of();
     boolean binaryDataOutput;
@@ -253,6 +255,10 @@ final class BodyReader {
             throw new BadInputException(in.label() + ": 'data' must be an array, got " + describe(p, t));
         }
         in.hasData = true;
+        if (in.name != null && !withData.add(in.name)) {
+            // before parsing: repeated copies of a large input must not each allocate a buffer
+            throw new BadInputException(in.label() + " appears more than once");
+        }
         TensorSpec spec = in.name == null ? null : specs.get(in.name);
         if ((spec != null || response) && in.datatype != null && in.shape != null) {
             // the usual field order (name, shape, datatype, data): validate, then parse in one pass
@@ -611,9 +617,17 @@ final class BodyReader {
         }
 
         float readFloat(JsonToken t, int i) throws IOException {
-            if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
-                float f = p.getFloatValue();
-                if (Float.isInfinite(f) && !p.isNaN()) throw outOfRange(i, "");
+            if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                if (p.isNaN()) return p.getFloatValue(); // the NaN / Infinity literals (true only before conversion)
+                // straight from the parser's character buffer: no String per value, correctly rounded
+                float f = NumberInput.parseFloat(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
+                if (Float.isInfinite(f)) throw outOfRange(i, "");
+                return f;
+            }
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                float f = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue().floatValue() : (float) p.getLongValue();
+                if (Float.isInfinite(f)) throw outOfRange(i, "");
                 return f;
             }
             if (t == JsonToken.VALUE_STRING) {
@@ -628,9 +642,16 @@ final class BodyReader {
         }
 
         double readDouble(JsonToken t, int i) throws IOException {
-            if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
-                double d = p.getDoubleValue();
-                if (Double.isInfinite(d) && !p.isNaN()) throw outOfRange(i, "");
+            if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                if (p.isNaN()) return p.getDoubleValue();
+                double d = NumberInput.parseDouble(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
+                if (Double.isInfinite(d)) throw outOfRange(i, "");
+                return d;
+            }
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                double d = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue().doubleValue() : (double) p.getLongValue();
+                if (Double.isInfinite(d)) throw outOfRange(i, "");
                 return d;
             }
             if (t == JsonToken.VALUE_STRING) {
