@@ -18,10 +18,12 @@ class MainTest {
   Path dir;
 
   @Test
-  void lists_serve_and_store_subcommands() {
+  void lists_serve_store_and_optimizer_subcommands() {
     CommandLine cli = Main.commandLine();
-    assertTrue(cli.getSubcommands().containsKey("serve"));
-    assertTrue(cli.getSubcommands().containsKey("store"));
+    for (String command : new String[] {"serve", "store", "quantize", "distill", "evaluate",
+        "bench"}) {
+      assertTrue(cli.getSubcommands().containsKey(command), command);
+    }
     StringWriter out = new StringWriter();
     cli.setOut(new PrintWriter(out));
     assertEquals(0, cli.execute("serve", "--help"));
