@@ -108,20 +108,21 @@ public final class ModelRegistry {
    * when the latest fails) and starts watching the store. Never fails for a bad model.
    */
   public Future<Void> start() {
-    return vertx.<List<String>>executeBlocking(store::modelNames, false).compose(names -> {
-      List<Future<?>> loads = new ArrayList<>();
-      for (String name : names) {
-        loads.add(loadNewestLoadable(name));
-      }
-      return Future.join(loads).<Void>mapEmpty().otherwiseEmpty();
-    }).compose(v -> vertx.executeBlocking(() -> {
+    // Watch first, so that a version published while the initial loads run is not missed.
+    return vertx.<List<String>>executeBlocking(() -> {
       synchronized (lock) {
         if (!shutdown) {
           watcher = store.watch(this::onStoreEvent, options.watchInterval(), false);
         }
       }
-      return null;
-    }, false));
+      return store.modelNames();
+    }, false).compose(names -> {
+      List<Future<?>> loads = new ArrayList<>();
+      for (String name : names) {
+        loads.add(loadNewestLoadable(name));
+      }
+      return Future.join(loads).<Void>mapEmpty().otherwiseEmpty();
+    });
   }
 
   private Future<LoadedModel> loadNewestLoadable(String name) {
@@ -132,6 +133,10 @@ public final class ModelRegistry {
   private Future<LoadedModel> tryLoad(String name, List<ModelVersion> versions, int index) {
     if (index < 0) {
       return Future.failedFuture(new ModelLoadException("no loadable version of " + name));
+    }
+    Long highest = highestLoaded(name);
+    if (highest != null && highest >= versions.get(index).version()) {
+      return Future.succeededFuture(find(name, highest));
     }
     return load(name, versions.get(index).version(), false)
         .recover(e -> tryLoad(name, versions, index - 1));
@@ -222,7 +227,8 @@ public final class ModelRegistry {
     try {
       store.verify(stored);
     } catch (IntegrityException e) {
-      throw new ModelLoadException("sha256 mismatch for " + stored.modelFile() + ": expected "
+      throw new ModelLoadException("sha256 mismatch for " + stored.id() + " ("
+          + stored.modelFile() + "): expected "
           + e.expectedSha256() + ", found " + e.actualSha256() + " (corrupt or modified file)", e);
     } catch (RuntimeException e) {
       throw new ModelLoadException("cannot verify " + stored.id() + ": " + e.getMessage(), e);
@@ -231,8 +237,8 @@ public final class ModelRegistry {
     try {
       session = sessions.open(stored.modelFile());
     } catch (OrtException e) {
-      throw new ModelLoadException("ONNX Runtime cannot open " + stored.modelFile() + ": "
-          + e.getMessage(), e);
+      throw new ModelLoadException("ONNX Runtime cannot open " + stored.id() + " ("
+          + stored.modelFile() + "): " + e.getMessage(), e);
     }
     try {
       ModelSignature signature = ModelSignature.of(session, stored.id());
@@ -304,11 +310,20 @@ public final class ModelRegistry {
         Map<String, NavigableMap<Long, LoadedModel>> next = new HashMap<>(serving);
         NavigableMap<Long, LoadedModel> versions =
             new TreeMap<>(next.getOrDefault(model.name(), Collections.emptyNavigableMap()));
-        LoadedModel previous = versions.put(model.version(), model);
+        boolean superseded = false;
+        if (!model.pinned()) {
+          for (LoadedModel newer : versions.tailMap(model.version(), false).values()) {
+            superseded |= !newer.pinned();
+          }
+        }
+        LoadedModel previous = superseded ? null : versions.put(model.version(), model);
         if (previous != null) {
           retired.add(previous);
         }
-        if (!model.pinned()) {
+        if (superseded) {
+          // A newer version finished loading first: this one never serves.
+          retired.add(model);
+        } else if (!model.pinned()) {
           for (LoadedModel older : List.copyOf(versions.headMap(model.version(), false).values())) {
             if (!older.pinned()) {
               versions.remove(older.version());
