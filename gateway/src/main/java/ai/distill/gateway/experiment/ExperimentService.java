@@ -97,6 +97,7 @@ public final class ExperimentService implements AutoCloseable {
     private final ShadowScorer shadow;
     private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
     private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
+    private final Map<String, Double> modelCaptureRates = new ConcurrentHashMap<>();
 
     /**
      * @param storeRoot the store's root (experiments and captures live under it), or null to keep
@@ -113,6 +114,24 @@ public final class ExperimentService implements AutoCloseable {
                 options.captureLimits(), options.maxPendingCaptures(), captureMetrics, System::currentTimeMillis);
         this.feedback = new FeedbackStore(options.maxFeedbackEntries(), System::currentTimeMillis);
         this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight());
+        this.modelCaptureRates.putAll(options.modelCaptureRates());
+    }
+
+    /** Sets the capture share of a model's plain traffic (0 stops capturing it). */
+    public void captureRate(String model, double rate) {
+        if (!(rate >= 0 && rate <= 1)) {
+            throw new IllegalArgumentException("rate: " + rate + " (expected: 0 <= rate <= 1)");
+        }
+        if (rate == 0) {
+            modelCaptureRates.remove(model);
+        } else {
+            modelCaptureRates.put(model, rate);
+        }
+    }
+
+    /** Capture shares of plain model traffic, by model. */
+    public Map<String, Double> captureRates() {
+        return Map.copyOf(modelCaptureRates);
     }
 
     /** Restores persisted experiments and starts the capture writer. Blocking. */
@@ -284,7 +303,7 @@ public final class ExperimentService implements AutoCloseable {
      * captured, remembers it so click feedback labels the rows. Never throws.
      */
     public void observeModel(String model, long version, String id, InferRequest request, List<Tensor> outputs) {
-        Double rate = options.modelCaptureRates().get(model);
+        Double rate = modelCaptureRates.get(model);
         if (capture == null || rate == null || id == null || !TrafficCapture.sample(rate)) {
             return;
         }
