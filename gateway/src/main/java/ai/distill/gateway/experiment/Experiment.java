@@ -50,6 +50,7 @@ public final class Experiment {
         long anonymousClicks;
         volatile Long servedVersion;
         String lastDecision = "hold";
+        int latencyBreaches;
 
         Arm(int maxUsers, long windowNanos, long now) {
             ledger = new UserLedger(maxUsers);
@@ -180,10 +181,13 @@ public final class Experiment {
             Arm a = arms[i];
             figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
                     a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now));
+                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
         }
         DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
         last = e;
+        for (int i = 0; i < arms.length; i++) {
+            arms[i].latencyBreaches = e.latencyBreach()[i] ? arms[i].latencyBreaches + 1 : 0;
+        }
         metrics.srm(name(), e.srmPValue());
         if (status != Status.RUNNING) {
             return e;
@@ -425,7 +429,7 @@ public final class Experiment {
             Arm a = arms[i];
             figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
                     a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now));
+                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
         }
         last = DecisionEngine.evaluate(definition, figures);
     }
