@@ -175,6 +175,9 @@ public final class Experiment {
 
     /** Runs the decision engine; with automatic decisions on and the experiment running, applies them. */
     public synchronized DecisionEngine.Evaluation evaluate() {
+        if (status != Status.RUNNING && last != null) {
+            return last; // an ended experiment keeps the figures of its final decision
+        }
         long now = System.nanoTime();
         DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
         for (int i = 0; i < arms.length; i++) {

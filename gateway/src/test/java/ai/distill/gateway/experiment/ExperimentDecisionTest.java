@@ -84,6 +84,10 @@ class ExperimentDecisionTest {
         assertEquals(1.0, e.weight(1));
         assertEquals(0.0, e.weight(0));
         assertEquals(1, e.assign("anyone").variant());
+        e.evaluate();
+        JsonObject student = e.toJson().getJsonArray("variants").getJsonObject(1);
+        assertEquals("promoted", student.getString("decision"));
+        assertTrue(student.getString("reason").startsWith("non-inferior"), "the final decision's figures stay");
     }
 
     @Test
