@@ -39,6 +39,7 @@ public final class Experiment {
     private Status status = Status.RUNNING;
     private DecisionEngine.Evaluation last;
     private long promotedVariant = -1;
+    private final java.util.concurrent.atomic.LongAdder changes = new java.util.concurrent.atomic.LongAdder();
 
     private static final class Arm {
         final UserLedger ledger;
@@ -109,6 +110,7 @@ public final class Experiment {
      * counts towards exposures and SRM); errors count only towards the guardrail window.
      */
     public void recordServed(Assignment a, String userId, int rows, long latencyNanos, boolean ok, Long version) {
+        changes.increment();
         Arm arm = arms[a.variant()];
         arm.window.record(latencyNanos, ok);
         if (version != null) {
@@ -136,6 +138,7 @@ public final class Experiment {
 
     /** Records clicks joined from feedback. Returns false when the user was never exposed to the variant. */
     public boolean recordClicks(int variant, String userId, int clicks) {
+        changes.increment();
         Arm arm = arms[variant];
         boolean known;
         synchronized (this) {
@@ -294,7 +297,13 @@ public final class Experiment {
         }
     }
 
+    /** A counter that moves whenever the persisted state may have changed. */
+    long changes() {
+        return changes.sum();
+    }
+
     private void log(Decision d) {
+        changes.increment();
         history.addLast(d);
         while (history.size() > MAX_HISTORY) {
             history.removeFirst();

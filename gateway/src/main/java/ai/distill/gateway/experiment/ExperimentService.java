@@ -98,6 +98,7 @@ public final class ExperimentService implements AutoCloseable {
     private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
     private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
     private final Map<String, Double> modelCaptureRates = new ConcurrentHashMap<>();
+    private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
     /**
      * @param storeRoot the store's root (experiments and captures live under it), or null to keep
@@ -113,7 +114,7 @@ public final class ExperimentService implements AutoCloseable {
         this.capture = storeRoot == null ? null : new TrafficCapture(storeRoot.resolve("captures"),
                 options.captureLimits(), options.maxPendingCaptures(), captureMetrics, System::currentTimeMillis);
         this.feedback = new FeedbackStore(options.maxFeedbackEntries(), System::currentTimeMillis);
-        this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight());
+        this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight(), this.metrics);
         this.modelCaptureRates.putAll(options.modelCaptureRates());
     }
 
@@ -380,9 +381,13 @@ public final class ExperimentService implements AutoCloseable {
         return d;
     }
 
-    /** Persists every experiment. Blocking. */
+    /** Persists every experiment that changed since it was last saved. Blocking. */
     public void snapshot() {
-        experiments.values().forEach(this::save);
+        for (Experiment e : experiments.values()) {
+            if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
+                save(e);
+            }
+        }
     }
 
     /** Persists everything and flushes the capture (pending rows are written unlabelled). Blocking. */
@@ -414,6 +419,7 @@ public final class ExperimentService implements AutoCloseable {
 
     private void save(Experiment e) {
         int h = historySize(e);
+        long changes = e.changes();
         if (repository != null) {
             try {
                 repository.save(e);
@@ -423,6 +429,7 @@ public final class ExperimentService implements AutoCloseable {
             }
         }
         savedHistory.put(e.name(), h);
+        savedChanges.put(e.name(), changes);
     }
 
     private static int historySize(Experiment e) {
