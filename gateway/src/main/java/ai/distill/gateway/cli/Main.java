@@ -1,5 +1,9 @@
 package ai.distill.gateway.cli;
 
+import ai.distill.optimizer.cli.BenchCommand;
+import ai.distill.optimizer.cli.DistillCommand;
+import ai.distill.optimizer.cli.EvaluateCommand;
+import ai.distill.optimizer.cli.QuantizeCommand;
 import ai.distill.store.cli.StoreCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "distill 0.1.0",
     description = "Inference gateway for compressed CTR models.",
-    subcommands = {ServeCommand.class, StoreCommand.class})
+    subcommands = {ServeCommand.class, StoreCommand.class, QuantizeCommand.class,
+        DistillCommand.class, EvaluateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

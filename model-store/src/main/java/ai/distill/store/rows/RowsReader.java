@@ -76,8 +76,8 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
             return openAll(segments(fileOrDir));
         }
         if (!Files.isReadable(fileOrDir)) {
-            throw new UncheckedIOException(new java.nio.file.NoSuchFileException(fileOrDir.toString(), null,
-                    "rows file does not exist or is not readable"));
+            throw new UncheckedIOException("rows file " + fileOrDir + " does not exist or is not readable",
+                    new java.nio.file.NoSuchFileException(fileOrDir.toString()));
         }
         return openAll(List.of(fileOrDir));
     }
@@ -179,6 +179,9 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
                 continue;
             }
             lineNo++;
+            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                line = line.substring(1); // UTF-8 byte order mark written by some editors
+            }
             if (line.isBlank()) {
                 continue;
             }

@@ -1,0 +1,206 @@
+package ai.distill.optimizer.cli;
+
+import ai.distill.optimizer.eval.ScoringException;
+import ai.distill.optimizer.onnx.OnnxFormatException;
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.quant.CalibrationMethod;
+import ai.distill.optimizer.quant.QuantMath.QType;
+import ai.distill.optimizer.quant.QuantizationException;
+import ai.distill.optimizer.quant.QuantizeOptions;
+import ai.distill.optimizer.quant.QuantizeReport;
+import ai.distill.optimizer.quant.QuantizeResult;
+import ai.distill.optimizer.quant.Quantizer;
+import ai.distill.store.ModelStore;
+import ai.distill.store.ModelStoreException;
+import ai.distill.store.ModelVersion;
+import ai.distill.store.PublishRequest;
+import ai.distill.store.Role;
+import ai.distill.store.rows.Row;
+import ai.distill.store.rows.RowsFormatException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quantize}: static (or dynamic) INT8 quantization of a stored model, calibrated on the
+ * first half of the rows and gated on the second half; publishes the result as a student whose
+ * parent is the source. Progress and the report table go to stderr, a one-line JSON summary to
+ * stdout. Nothing is published on any failure.
+ */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = "Quantize a stored model to INT8 (QDQ) from rows and publish it as a student.")
+public final class QuantizeCommand implements Callable<Integer> {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--store", paramLabel = "DIR", defaultValue = "${env:DISTILL_STORE:-store}",
+            description = "Model store directory (default: ${DEFAULT-VALUE}; env DISTILL_STORE).")
+    Path storeDir;
+
+    @Option(names = "--model", required = true, paramLabel = "N[:V]", description = "Source model, e.g. ctr or ctr:3.")
+    String model;
+
+    @Option(names = "--data", required = true, paramLabel = "ROWS.jsonl",
+            description = "Rows (JSON Lines, or a capture directory); first half calibrates, second half is held out.")
+    Path data;
+
+    @Option(names = "--name", required = true, paramLabel = "OUT", description = "Name to publish the INT8 model under.")
+    String name;
+
+    @Option(names = "--method", paramLabel = "percentile|minmax|entropy", defaultValue = "percentile",
+            description = "Calibration range method (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--percentile", paramLabel = "P", defaultValue = "99.999",
+            description = "Two-sided percentile for --method percentile (default: ${DEFAULT-VALUE}).")
+    double percentile;
+
+    @Option(names = "--per-channel", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Per-output-channel weight scales (default: on; --no-per-channel for per-tensor).")
+    boolean perChannel;
+
+    @Option(names = "--symmetric", description = "Symmetric activation ranges (default: asymmetric).")
+    boolean symmetric;
+
+    @Option(names = "--int8-activations", description = "int8 activations instead of uint8.")
+    boolean int8Activations;
+
+    @Option(names = "--reduce-range", description = "7-bit weights, for AVX2 CPUs without VNNI.")
+    boolean reduceRange;
+
+    @Option(names = "--dynamic", description = "Dynamic quantization: int8 weights, activations quantized at run time.")
+    boolean dynamic;
+
+    @Option(names = "--max-auc-drop", paramLabel = "X", defaultValue = "0.002",
+            description = "Accuracy gate: allowed |dAUC| on held-out rows (default: ${DEFAULT-VALUE}).")
+    double maxAucDrop;
+
+    @Option(names = "--max-mean-shift", paramLabel = "X", defaultValue = "0.01",
+            description = "Accuracy gate: allowed relative change of the mean prediction (default: ${DEFAULT-VALUE}).")
+    double maxMeanShift;
+
+    @Option(names = "--max-fallbacks", paramLabel = "N", defaultValue = "8",
+            description = "Most layers reverted to FP32 to meet the gate (default: ${DEFAULT-VALUE}).")
+    int maxFallbacks;
+
+    @Option(names = "--calibration-rows", paramLabel = "N", defaultValue = "2000",
+            description = "At most N calibration rows (default: ${DEFAULT-VALUE}).")
+    int calibrationRows;
+
+    @Option(names = "--held-out-rows", paramLabel = "N", defaultValue = "10000",
+            description = "At most N held-out rows (default: ${DEFAULT-VALUE}).")
+    int heldOutRows;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--speed-check", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Benchmark FP32 vs INT8 at batch 256 and refuse a slower result (default: on).")
+    boolean speedCheck;
+
+    @Option(names = "--force", description = "Publish even if the INT8 model benchmarks slower than its source.")
+    boolean force;
+
+    /** Picocli needs a public no-arg constructor. */
+    public QuantizeCommand() {
+    }
+
+    @Override
+    public Integer call() {
+        try {
+            return run();
+        } catch (IllegalArgumentException | QuantizationException | OnnxFormatException | ModelStoreException
+                | RowsFormatException | ScoringException | UncheckedIOException | IOException e) {
+            err().println("quantize: " + e.getMessage());
+            err().flush();
+            return 1;
+        }
+    }
+
+    private int run() throws IOException {
+        ModelStore.checkName(name);
+        ModelStore store = ModelStore.open(storeDir);
+        ModelVersion source = store.resolve(model);
+        QuantizeOptions options = QuantizeOptions.builder()
+                .method(CalibrationMethod.parse(method)).percentile(percentile).perChannel(perChannel)
+                .symmetricActivations(symmetric).activationType(int8Activations ? QType.INT8 : QType.UINT8)
+                .reduceRange(reduceRange).dynamic(dynamic).maxAucDrop(maxAucDrop).maxMeanShift(maxMeanShift)
+                .maxFallbacks(maxFallbacks).calibrationRows(calibrationRows).heldOutRows(heldOutRows).threads(threads)
+                .speedCheck(speedCheck).force(force)
+                .progress(line -> {
+                    err().println(line);
+                    err().flush();
+                }).build();
+        OnnxModel fp32 = OnnxModel.load(source.modelFile());
+        List<Row> rows = Quantizer.readRows(data, 2 * Math.max(calibrationRows, heldOutRows));
+        Quantizer.Split split = Quantizer.split(rows, options);
+        err().println("quantize: " + source.id() + " with " + split.calibration().size() + " calibration rows and "
+                + split.heldOut().size() + " held-out rows from " + data);
+        QuantizeResult result = Quantizer.quantize(fp32, split.calibration(), split.heldOut(), options);
+        QuantizeReport report = result.report();
+        err().print(report.toTable());
+        if (report.kernels().integerKernels() == 0) {
+            err().println("WARNING: ONNX Runtime formed NO integer kernels for this model; it will not be faster than FP32");
+        }
+        err().flush();
+        Map<String, Object> metrics = new LinkedHashMap<>(report.comparison().candidate().toMap());
+        metrics.put("quantization", report.toMap());
+        ModelVersion published = store.publish(PublishRequest.fromBytes(name, result.model(), Role.STUDENT, source.id(),
+                metrics));
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("published", published.id());
+        summary.put("parent", source.id());
+        summary.put("mode", report.mode());
+        summary.put("method", report.method());
+        summary.put("calibration_rows", report.calibrationRows());
+        summary.put("held_out_rows", report.heldOutRows());
+        summary.put("auc_before", report.comparison().reference().toMap().get("auc"));
+        summary.put("auc_after", report.comparison().candidate().toMap().get("auc"));
+        summary.put("auc_delta", finite(report.comparison().aucDelta()));
+        summary.put("mean_prediction_change", finite(report.comparison().meanPredictionRelativeChange()));
+        summary.put("fell_back", report.fellBack());
+        summary.put("integer_kernels", report.kernels().integerKernels());
+        summary.put("size_ratio", round(report.sizeRatio()));
+        summary.put("speed_ratio", report.speed() == null ? null : round(report.speed().ratio()));
+        out().println(JSON.writeValueAsString(summary));
+        out().flush();
+        return 0;
+    }
+
+    static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    static double round(double v) {
+        return Double.parseDouble(String.format(Locale.ROOT, "%.4f", v));
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    private PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** Runs the command standalone (the gateway's Main registers it as a subcommand). */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new QuantizeCommand()).execute(args));
+    }
+}

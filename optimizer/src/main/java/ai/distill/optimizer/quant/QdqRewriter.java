@@ -1,0 +1,199 @@
+package ai.distill.optimizer.quant;
+
+import ai.distill.optimizer.onnx.GraphBuilder;
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.onnx.TensorProtos;
+import ai.distill.optimizer.quant.CalibrationMethod.Range;
+import ai.distill.optimizer.quant.QuantMath.Params;
+import ai.distill.optimizer.quant.QuantMath.QType;
+import ai.distill.optimizer.quant.QuantMath.WeightQuant;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites a float model into QDQ form (static quantization): each quantized MatMul/Gemm reads
+ * its activation through QuantizeLinear→DequantizeLinear with calibrated parameters, its
+ * weight as int8 (symmetric, per output channel by default) through DequantizeLinear, and its
+ * bias as int32 with scale s_x·s_w; each quantized Gather reads an int8 table and is followed
+ * by a DequantizeLinear. ONNX Runtime then fuses these patterns into integer kernels.
+ * Stateless.
+ */
+public final class QdqRewriter {
+
+    private QdqRewriter() {
+    }
+
+    /**
+     * The QDQ model.
+     *
+     * @param ranges calibrated range per activation tensor (every non-Gather target's activation)
+     * @param fp32Layers layers to leave in float
+     */
+    public static OnnxModel rewrite(OnnxModel model, List<QuantTarget> targets, Map<String, Range> ranges,
+            QuantizeOptions o, Set<String> fp32Layers) {
+        checkOpset(model);
+        boolean perChannel = o.perChannel() && model.opsetVersion() >= 13;
+        Map<Integer, QuantTarget> byIndex = new HashMap<>();
+        for (QuantTarget t : targets) {
+            if (!fp32Layers.contains(t.layer())) {
+                byIndex.put(t.nodeIndex(), t);
+            }
+        }
+        Map<String, TensorProto> inits = model.initializers();
+        Emitter e = new Emitter();
+        Map<String, Params> actParams = new HashMap<>();
+        List<NodeProto> nodes = model.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto node = nodes.get(i);
+            QuantTarget t = byIndex.get(i);
+            if (t == null) {
+                e.nodes.add(node);
+                continue;
+            }
+            if (t.kind() == QuantTarget.Kind.GATHER) {
+                e.gather(node, t, inits.get(t.weight()), o.reduceRange());
+                continue;
+            }
+            String a = t.activation();
+            Params ap = actParams.get(a);
+            String aDq = a + "_dequantized";
+            if (ap == null) {
+                Range r = ranges.get(a);
+                if (r == null) {
+                    throw new IllegalStateException("no calibrated range for activation '" + a + "' of " + t.layer());
+                }
+                ap = QuantMath.activation(r.min(), r.max(), o.activationType(), o.symmetricActivations());
+                actParams.put(a, ap);
+                QType qt = o.activationType();
+                e.inits.add(TensorProtos.floats(a + "_scale", new float[] {ap.scale()}));
+                e.inits.add(zeroPoint(a + "_zero_point", qt, ap.zeroPoint()));
+                e.nodes.add(node("QuantizeLinear", a + "_QuantizeLinear", List.of(a, a + "_scale", a + "_zero_point"),
+                        a + "_quantized"));
+                e.nodes.add(node("DequantizeLinear", a + "_DequantizeLinear",
+                        List.of(a + "_quantized", a + "_scale", a + "_zero_point"), aDq));
+            }
+            TensorProto w = inits.get(t.weight());
+            int rows = (int) w.getDims(0);
+            int cols = (int) w.getDims(1);
+            int axis = t.weightAxis();
+            String wKey = t.weight() + (perChannel ? "" : "_pt");
+            WeightQuant wq = e.weights.get(wKey);
+            String wDq = t.weight() + "_dequantized";
+            if (wq == null) {
+                wq = QuantMath.quantizeWeights(TensorProtos.toFloats(w), rows, cols, axis, perChannel, o.reduceRange());
+                e.weights.put(wKey, wq);
+                int channels = wq.scales().length;
+                long[] sDims = perChannel ? new long[] {channels} : new long[0];
+                e.inits.add(TensorProtos.int8(t.weight() + "_quantized", wq.values(), rows, cols));
+                e.inits.add(TensorProtos.floats(t.weight() + "_scale", wq.scales(), sDims));
+                e.inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[channels], sDims));
+                NodeProto.Builder dq = node("DequantizeLinear", t.weight() + "_DequantizeLinear",
+                        List.of(t.weight() + "_quantized", t.weight() + "_scale", t.weight() + "_zero_point"), wDq)
+                        .toBuilder();
+                if (perChannel) {
+                    dq.addAttribute(GraphBuilder.attr("axis", (long) axis));
+                }
+                e.nodes.add(dq.build());
+            }
+            NodeProto.Builder q = node.toBuilder().setInput(0, aDq).setInput(1, wDq);
+            if (t.bias() != null) {
+                float[] b = TensorProtos.toFloats(inits.get(t.bias()));
+                int[] bq = new int[b.length];
+                float[] bs = new float[b.length];
+                for (int c = 0; c < b.length; c++) {
+                    bs[c] = ap.scale() * wq.scales()[perChannel ? c : 0];
+                    bq[c] = QuantMath.quantizeBias(b[c], bs[c]);
+                }
+                String bn = t.bias() + "_" + t.layer();
+                e.inits.add(TensorProtos.ints(bn + "_quantized", bq, b.length));
+                e.inits.add(TensorProtos.floats(bn + "_scale", bs, b.length));
+                e.inits.add(TensorProtos.ints(bn + "_zero_point", new int[b.length], b.length));
+                e.nodes.add(node("DequantizeLinear", bn + "_DequantizeLinear",
+                        List.of(bn + "_quantized", bn + "_scale", bn + "_zero_point"), bn + "_dequantized")
+                        .toBuilder().addAttribute(GraphBuilder.attr("axis", 0L)).build());
+                q.setInput(2, bn + "_dequantized");
+            }
+            e.nodes.add(q.build());
+        }
+        return e.build(model);
+    }
+
+    static void checkOpset(OnnxModel model) {
+        if (model.opsetVersion() < 13) {
+            throw new IllegalArgumentException("the model imports ONNX opset " + model.opsetVersion()
+                    + ", too old for per-axis QuantizeLinear/DequantizeLinear (expected: >= 13); re-export it with"
+                    + " opset 13 or newer");
+        }
+    }
+
+    static TensorProto zeroPoint(String name, QType type, int zp) {
+        return type == QType.INT8 ? TensorProtos.int8(name, new byte[] {(byte) zp})
+                : TensorProtos.uint8(name, new byte[] {(byte) zp});
+    }
+
+    static NodeProto node(String op, String name, List<String> inputs, String output) {
+        return NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addOutput(output).build();
+    }
+
+    /** Accumulates the rewritten nodes and new initializers, then assembles the graph. */
+    static final class Emitter {
+        final List<NodeProto> nodes = new ArrayList<>();
+        final List<TensorProto> inits = new ArrayList<>();
+        final Map<String, WeightQuant> weights = new HashMap<>();
+        private final Map<String, Float> tables = new HashMap<>();
+
+        /** Gather on an int8 table (per-tensor symmetric), then DequantizeLinear into the original output. */
+        void gather(NodeProto node, QuantTarget t, TensorProto table, boolean reduceRange) {
+            String tq = t.weight() + "_quantized";
+            Float scale = tables.get(t.weight());
+            if (scale == null) {
+                int rows = (int) table.getDims(0);
+                int cols = (int) table.getDims(1);
+                WeightQuant wq = QuantMath.quantizeWeights(TensorProtos.toFloats(table), rows, cols, 0, false, reduceRange);
+                scale = wq.scales()[0];
+                tables.put(t.weight(), scale);
+                inits.add(TensorProtos.int8(tq, wq.values(), rows, cols));
+                inits.add(TensorProtos.floats(t.weight() + "_scale", new float[] {scale}));
+                inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
+            }
+            String gq = t.output() + "_quantized";
+            nodes.add(node.toBuilder().setInput(0, tq).setOutput(0, gq).build());
+            nodes.add(node("DequantizeLinear", t.output() + "_DequantizeLinear",
+                    List.of(gq, t.weight() + "_scale", t.weight() + "_zero_point"), t.output()));
+        }
+
+        /** The graph with new nodes and initializers; float initializers nothing reads any more are dropped. */
+        OnnxModel build(OnnxModel model) {
+            Set<String> used = new HashSet<>();
+            for (NodeProto n : nodes) {
+                used.addAll(n.getInputList());
+            }
+            model.graph().getOutputList().forEach(v -> used.add(v.getName()));
+            GraphProto.Builder g = model.graph().toBuilder().clearNode().addAllNode(nodes).clearInitializer();
+            for (TensorProto t : model.graph().getInitializerList()) {
+                if (used.contains(t.getName())) {
+                    g.addInitializer(t);
+                }
+            }
+            g.addAllInitializer(inits);
+            Set<String> initNames = new HashSet<>();
+            model.graph().getInitializerList().forEach(t -> initNames.add(t.getName()));
+            List<ValueInfoProto> inputs = new ArrayList<>();
+            for (ValueInfoProto v : model.graph().getInputList()) {
+                if (!initNames.contains(v.getName()) || used.contains(v.getName())) {
+                    inputs.add(v);
+                }
+            }
+            g.clearInput().addAllInput(inputs);
+            return model.withGraph(g.build());
+        }
+    }
+}

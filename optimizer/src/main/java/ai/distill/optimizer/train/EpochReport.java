@@ -1,0 +1,16 @@
+package ai.distill.optimizer.train;
+
+/**
+ * What one training epoch achieved.
+ *
+ * @param epoch 1-based epoch number
+ * @param trainLoss mean training loss over the epoch's rows
+ * @param heldOutLoss mean loss on the held-out rows after the epoch (NaN without held-out rows)
+ * @param heldOutLogits the student's logits on the held-out rows (empty without held-out rows)
+ * @param rowsPerSecond training rows per second in this epoch (forward, backward and update)
+ * @param seconds wall time of the epoch's training steps
+ * @param improved whether the held-out loss is the best so far (the kept weights)
+ */
+public record EpochReport(int epoch, double trainLoss, double heldOutLoss, float[] heldOutLogits,
+        double rowsPerSecond, double seconds, boolean improved) {
+}

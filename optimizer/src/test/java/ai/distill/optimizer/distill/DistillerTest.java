@@ -1,0 +1,171 @@
+package ai.distill.optimizer.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.onnx.GraphBuilder;
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.onnx.TinyModels;
+import ai.distill.optimizer.train.StudentConfig;
+import ai.distill.optimizer.train.StudentNet;
+import ai.distill.optimizer.train.TrainingSet;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DistillerTest {
+
+    static final OnnxModel TEACHER = TinyModels.ctrModel(4, 6, 20, 4, new int[] {16}, 7);
+
+    /** Random inputs for a dense+sparse signature; labels drawn from {@code probs} when given. */
+    static InputTable table(TeacherSignature sig, int rows, long seed) {
+        Random r = new Random(seed);
+        Object[] cols = new Object[sig.inputs().size()];
+        for (int k = 0; k < cols.length; k++) {
+            TeacherSignature.Input in = sig.inputs().get(k);
+            if (in.kind() == TeacherSignature.Kind.DENSE) {
+                float[] f = new float[rows * in.width()];
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = (float) r.nextGaussian();
+                }
+                cols[k] = f;
+            } else {
+                long[] l = new long[rows * in.width()];
+                for (int i = 0; i < l.length; i++) {
+                    l[i] = r.nextInt(20);
+                }
+                cols[k] = l;
+            }
+        }
+        return InputTable.of(sig, rows, cols, null);
+    }
+
+    static InputTable withLabels(InputTable t, float[] probs, long seed) {
+        Random r = new Random(seed);
+        byte[] y = new byte[t.rows()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (byte) (r.nextDouble() < probs[i] ? 1 : 0);
+        }
+        Object[] cols = new Object[t.signature().inputs().size()];
+        for (int k = 0; k < cols.length; k++) {
+            cols[k] = t.column(k);
+        }
+        return InputTable.of(t.signature(), t.rows(), cols, y);
+    }
+
+    static float[] teacherProbs(InputTable t) {
+        try (TableScorer s = new TableScorer(TEACHER.toBytes(), 1, "teacher")) {
+            return s.probabilities(t, 512);
+        }
+    }
+
+    private static DistillOptions fast(int epochs) {
+        return DistillOptions.defaults().withMinRows(100).withTeacherThreads(1)
+                .withStudent(StudentConfig.defaults().withHidden(16, 8).withEmbeddingDim(4).withEpochs(epochs)
+                        .withBatchSize(64).withPatience(3).withLearningRate(5e-3));
+    }
+
+    @Test
+    void exported_student_matches_the_trainer_in_onnx_runtime_within_1e_5() {
+        TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
+        InputTable rows = table(sig, 3000, 1);
+        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), line -> { });
+        InputTable fresh = table(sig, 1000, 99);
+        // ids outside the training vocabulary are hashed the same way in both
+        long[] ids = (long[]) fresh.column(1);
+        ids[0] = 1_000_003L;
+        ids[1] = -5;
+        float[] viaOrt;
+        try (TableScorer s = new TableScorer(r.model(), 1, "student")) {
+            viaOrt = s.score(fresh, 256);
+        }
+        float[] viaTrainer = r.student().probabilities(fresh.toTrainingSet());
+        assertTrue(Distiller.maxAbsDiff(viaOrt, viaTrainer) <= 1e-5, "max diff " + Distiller.maxAbsDiff(viaOrt, viaTrainer));
+        OnnxModel student = OnnxModel.fromBytes(r.model());
+        assertEquals(TEACHER.inputs(), student.inputs());
+        assertEquals(TEACHER.outputs(), student.outputs());
+        assertTrue((double) r.metrics().get("export_max_abs_diff") <= 1e-5);
+    }
+
+    @Test
+    void export_mirrors_a_rank_1_output_and_multi_dimensional_inputs() {
+        OnnxModel teacher = GraphBuilder.create("odd")
+                .input("ids", DataType.INT64, -1, 2, 3)
+                .input("x", DataType.FLOAT, -1, 5)
+                .initializer("w", new float[5], 5, 1)
+                .initializer("b", new float[] {0.1f}, 1)
+                .gemm("x", "w", "b", "z", false)
+                .op("Sigmoid", "z", "p2")
+                .reshape("p2", "score", -1)
+                .output("score", DataType.FLOAT, -1)
+                .build();
+        TeacherSignature sig = TeacherSignature.of(teacher.proto());
+        assertEquals(6, sig.categoricalColumns());
+        assertEquals(1, sig.outputRank());
+        InputTable rows = table(sig, 500, 3);
+        TrainingSet ts = rows.toTrainingSet();
+        float[][] st = ts.denseStandardization();
+        StudentNet net = StudentNet.initialize(ts.vocabulary(1000), st[0], st[1],
+                StudentConfig.defaults().withHidden(8).withEmbeddingDim(3), 0.3, new Random(1));
+        byte[] bytes = StudentExporter.export(net, sig, "test");
+        float[] viaOrt;
+        try (TableScorer s = new TableScorer(bytes, 1, "student")) {
+            viaOrt = s.score(rows, 128);
+        }
+        assertTrue(Distiller.maxAbsDiff(viaOrt, net.probabilities(ts)) <= 1e-5);
+        assertEquals(teacher.inputs(), OnnxModel.fromBytes(bytes).inputs());
+        assertEquals(teacher.outputs(), OnnxModel.fromBytes(bytes).outputs());
+    }
+
+    @Test
+    void student_on_the_teachers_soft_targets_beats_a_student_on_the_same_rows_labels() {
+        TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
+        InputTable train = table(sig, 3000, 11);
+        InputTable labelled = withLabels(train, teacherProbs(train), 12);
+        InputTable eval = table(sig, 10000, 13);
+        InputTable evalLabelled = withLabels(eval, teacherProbs(eval), 14);
+        DistillOptions options = fast(6);
+        DistillResult soft = Distiller.distill(TEACHER, "t:1", train, evalLabelled, options, line -> { });
+        DistillResult hard = Distiller.distill(TEACHER, "t:1", labelled, evalLabelled, options.withAlpha(0.0), line -> { });
+        assertTrue(soft.metric("auc") > hard.metric("auc") + 0.005,
+                "soft-target AUC " + soft.metric("auc") + " vs labels-only " + hard.metric("auc"));
+        assertTrue(soft.metric("agreement_spearman") > hard.metric("agreement_spearman"),
+                "agreement " + soft.metric("agreement_spearman") + " vs " + hard.metric("agreement_spearman"));
+    }
+
+    @Test
+    void same_seed_gives_the_same_student_bytes() {
+        TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
+        InputTable rows = table(sig, 1500, 5);
+        byte[] a = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), line -> { }).model();
+        byte[] b = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), line -> { }).model();
+        assertArrayEquals(a, b);
+    }
+
+    @Test
+    void progress_reports_every_epoch_with_loss_and_throughput() {
+        TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
+        InputTable rows = withLabels(table(sig, 1500, 5), teacherProbs(table(sig, 1500, 5)), 6);
+        List<String> lines = new ArrayList<>();
+        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), lines::add);
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("epoch 1: loss ") && l.contains("held-out AUC")
+                && l.contains("rows/s")), lines.toString());
+        assertEquals(2, r.training().epochs().size());
+        assertTrue(r.metric("params_ratio") > 0 && r.metric("flops_ratio") > 0 && r.metric("size_ratio") > 0);
+        assertTrue(Double.isFinite(r.metric("auc")) && Double.isFinite(r.metric("teacher_auc")));
+        assertEquals(BinaryMetrics.mean(teacherProbs(rows)) > 0, r.metric("teacher_mean_prediction") > 0);
+    }
+
+    @Test
+    void too_few_rows_are_rejected_with_the_minimum() {
+        TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(TEACHER, "t:1",
+                table(sig, 50, 1), null, fast(1), line -> { }));
+        assertTrue(e.getMessage().startsWith("too few rows: 50 (expected: at least 100"), e.getMessage());
+    }
+}
