@@ -1,18 +1,14 @@
 package ai.distill.gateway.cli;
 
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.demo.DemoExperiment;
 import ai.distill.gateway.demo.TrafficSimulator;
 import ai.distill.gateway.demo.WorldCandidates;
-import ai.distill.gateway.experiment.ExperimentDefinition;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.optimizer.world.CtrWorld;
 import ai.distill.optimizer.world.DemoModels;
 import ai.distill.store.ModelStore;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -29,7 +25,7 @@ import picocli.CommandLine.Option;
         + "simulated traffic.")
 public final class DemoCommand implements Callable<Integer> {
 
-  static final String EXPERIMENT = "ctr-ab";
+  private static final String EXPERIMENT = "ctr-ab";
 
   @Option(names = "--store", defaultValue = "store", description = "Model store (default: ./store).")
   Path store;
@@ -74,7 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
     CountDownLatch stopped = running.closeOnShutdown();
     ExperimentService experiments = running.experiments().service();
     if (!experiments.isExperiment(EXPERIMENT)) {
-      experiments.create(ExperimentDefinition.fromJson(experiment(models)));
+      experiments.create(DemoExperiment.definition(EXPERIMENT, models));
     }
     int actualPort = running.gateway().port();
     TrafficSimulator traffic = null;
@@ -82,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
       traffic = new TrafficSimulator(running.vertx(),
           new WorldCandidates(CtrWorld.demo(), candidates),
           new TrafficSimulator.Options("localhost", actualPort, EXPERIMENT, 20_000, 3, rate, 64,
-              System.nanoTime()));
+              0, System.nanoTime()));
       traffic.start();
     }
     String base = "http://localhost:" + actualPort;
@@ -100,24 +96,5 @@ public final class DemoCommand implements Callable<Integer> {
       System.err.println("distill demo: traffic " + traffic.summary());
     }
     return 0;
-  }
-
-  // Teacher and every student the store has, the students sharing half of the traffic.
-  static JsonObject experiment(DemoModels.Result models) {
-    List<String> students = new ArrayList<>();
-    if (models.student() != null) {
-      students.add(models.student().name());
-    }
-    if (models.int8Student() != null) {
-      students.add(models.int8Student().name());
-    }
-    JsonArray variants = new JsonArray().add(new JsonObject()
-        .put("model", models.teacher().name()).put("weight", 50));
-    for (String student : students) {
-      variants.add(new JsonObject().put("model", student).put("weight", 50.0 / students.size()));
-    }
-    return new JsonObject().put("name", EXPERIMENT).put("teacher", models.teacher().name())
-        .put("variants", variants).put("margin", 0.99).put("shadow_rate", 0.1)
-        .put("auto", true);
   }
 }
