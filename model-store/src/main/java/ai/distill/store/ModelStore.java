@@ -124,13 +124,11 @@ public final class ModelStore {
     /** Names of the models that have at least one complete version, sorted. */
     public List<String> modelNames() {
         List<String> names = new ArrayList<>();
-        for (Path dir : list(models)) {
-            String n = dir.getFileName().toString();
-            if (NAME.matcher(n).matches() && Files.isDirectory(dir) && !versions(n).isEmpty()) {
+        for (String n : candidateNames()) {
+            if (!versions(n).isEmpty()) {
                 names.add(n);
             }
         }
-        names.sort(Comparator.naturalOrder());
         return names;
     }
 
@@ -154,10 +152,23 @@ public final class ModelStore {
     /** Every complete version of every model, by name then version. */
     public List<ModelVersion> allVersions() {
         List<ModelVersion> all = new ArrayList<>();
-        for (String n : modelNames()) {
+        for (String n : candidateNames()) {
             all.addAll(versions(n));
         }
         return all;
+    }
+
+    /** Directory names under models/ that are valid model names, sorted (they may hold no complete version). */
+    private List<String> candidateNames() {
+        List<String> names = new ArrayList<>();
+        for (Path dir : list(models)) {
+            String n = dir.getFileName().toString();
+            if (NAME.matcher(n).matches() && Files.isDirectory(dir)) {
+                names.add(n);
+            }
+        }
+        names.sort(Comparator.naturalOrder());
+        return names;
     }
 
     /** The highest complete version of a model. */

@@ -96,6 +96,16 @@ class ModelStoreTest {
     }
 
     @Test
+    void manifest_round_trips_through_any_object_mapper() throws IOException {
+        Manifest m = new Manifest("ctr", 2, Role.STUDENT, "ctr:1", "c".repeat(64), 99,
+                Instant.parse("2026-11-27T21:00:00.123Z"), Map.of("nested", Map.of("list", List.of(1, 2.5, "x"))));
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        String json = plain.writeValueAsString(m);
+        assertTrue(json.contains("\"role\":\"student\""), json);
+        assertEquals(m, plain.readValue(json, Manifest.class));
+    }
+
+    @Test
     void invalid_manifest_json_says_what_is_wrong() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Manifest.fromJson(
                 "{\"name\":\"ctr\",\"version\":1,\"role\":\"boss\",\"sha256\":\"" + "b".repeat(64)

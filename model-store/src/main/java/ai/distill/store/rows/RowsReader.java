@@ -41,7 +41,8 @@ import java.util.zip.GZIPInputStream;
  * Blank lines are skipped. An unparseable <em>last</em> line of a file is a write torn by a crash: it is skipped
  * and counted ({@link #skippedTornLines()}); an unparseable line anywhere else, a row without {@code inputs},
  * a ragged tensor or a NaN/Infinity literal throws {@link RowsFormatException} naming the file and line.
- * Files ending in {@code .gz} are decompressed. Not thread-safe.
+ * After such an error the reader is closed ({@link #hasNext()} is false). Files ending in {@code .gz} are
+ * decompressed. Not thread-safe.
  */
 public final class RowsReader implements Iterator<Row>, AutoCloseable {
 
@@ -76,8 +77,8 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
             return openAll(segments(fileOrDir));
         }
         if (!Files.isReadable(fileOrDir)) {
-            throw new UncheckedIOException(new java.nio.file.NoSuchFileException(fileOrDir.toString(), null,
-                    "rows file does not exist or is not readable"));
+            throw new UncheckedIOException("rows file " + fileOrDir + " does not exist or is not readable",
+                    new java.nio.file.NoSuchFileException(fileOrDir.toString()));
         }
         return openAll(List.of(fileOrDir));
     }
@@ -179,11 +180,17 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
                 continue;
             }
             lineNo++;
+            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                line = line.substring(1); // UTF-8 byte order mark written by some editors
+            }
             if (line.isBlank()) {
                 continue;
             }
             try {
                 return parse(line);
+            } catch (RowsFormatException e) {
+                close();
+                throw e;
             } catch (JsonParseException | RowsSyntaxException e) {
                 long bad = lineNo;
                 if (restIsBlank()) {
@@ -191,9 +198,13 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
                     closeCurrent();
                     continue;
                 }
-                throw new RowsFormatException(file, bad, "not a JSON row: " + syntaxMessage(e), e);
+                Path where = file;
+                close();
+                throw new RowsFormatException(where, bad, "not a JSON row: " + syntaxMessage(e), e);
             } catch (IOException e) {
-                throw new RowsFormatException(file, lineNo, "not a JSON row: " + e.getMessage(), e);
+                Path where = file;
+                close();
+                throw new RowsFormatException(where, lineNo, "not a JSON row: " + e.getMessage(), e);
             }
         }
     }

@@ -143,6 +143,35 @@ class QdqRewriterTest {
     }
 
     @Test
+    void matmul_layers_form_integer_kernels() {
+        java.util.Random r = new java.util.Random(1);
+        float[] w1 = new float[8 * 16];
+        float[] w2 = new float[16];
+        for (int i = 0; i < w1.length; i++) {
+            w1[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < w2.length; i++) {
+            w2[i] = (float) r.nextGaussian();
+        }
+        OnnxModel m = ai.distill.optimizer.onnx.GraphBuilder.create("mm").input("x", DataType.FLOAT, -1, 8)
+                .initializer("w1", w1, 8, 16).initializer("b1", new float[16], 16).initializer("w2", w2, 16, 1)
+                .matmul("x", "w1", "h").add("h", "b1", "hb").op("Relu", "hb", "hr").matmul("hr", "w2", "y")
+                .output("y", DataType.FLOAT, -1, 1).build();
+        List<QuantTarget> targets = QuantTarget.find(m);
+        assertEquals(2, targets.size());
+        assertEquals(1, targets.get(0).weightAxis());
+        List<Row> rows = TestRows.gaussian("x", 8, 200, 3);
+        for (boolean perChannel : List.of(true, false)) {
+            OnnxModel q = QdqRewriter.rewrite(m, targets, calibrate(m, targets, rows),
+                    QuantizeOptions.builder().perChannel(perChannel).build(), Set.of());
+            KernelCounter.Kernels k = KernelCounter.count(q.toBytes(), 1);
+            assertTrue(k.integerKernels() >= 2, "perChannel=" + perChannel + ": " + k.ops());
+            ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), rows, "y", RowsScorer.Options.defaults());
+            assertTrue(c.meanAbsDiff() < 0.05 * 4, "mean |diff| " + c.meanAbsDiff());
+        }
+    }
+
+    @Test
     void fp32_layers_are_left_alone() {
         OnnxModel m = TinyModels.mlp(4, new int[] {8}, 1);
         List<QuantTarget> targets = QuantTarget.find(m);

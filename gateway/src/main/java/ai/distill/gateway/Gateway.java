@@ -1,0 +1,261 @@
+package ai.distill.gateway;
+
+import ai.distill.gateway.http.AdminAuth;
+import ai.distill.gateway.http.OipRoutes;
+import ai.distill.gateway.metrics.GatewayMetrics;
+import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.runtime.LoadedModel;
+import ai.distill.gateway.runtime.ModelRegistry;
+import ai.distill.gateway.runtime.SessionFactory;
+import ai.distill.store.ModelStore;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running gateway: one HTTP port serving the Open Inference Protocol v2 for every model in
+ * the store, with dynamic batching, hot swap and Prometheus metrics.
+ *
+ * <pre>{@code
+ * Gateway gateway = Gateway.start(vertx, GatewayConfig.builder(Path.of("store")).port(0).build())
+ *     .await();
+ * int port = gateway.port();
+ * gateway.router().get("/v1/experiments").handler(...);   // mount more routes
+ * gateway.addTargetResolver(experiments);                 // route infer to experiments
+ * gateway.close().await();                                // graceful
+ * }</pre>
+ *
+ * <p>Thread-safe. Owns the model registry (and so every ORT session), its worker executors and
+ * the HTTP server; {@link #close()} releases them all, but not the {@link Vertx} instance.
+ */
+public final class Gateway {
+
+  private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
+
+  /** Environment variable holding the admin token when {@code --admin-token} is not given. */
+  public static final String ADMIN_TOKEN_ENV = "DISTILL_ADMIN_TOKEN";
+
+  private final Vertx vertx;
+  private final GatewayConfig config;
+  private final ModelStore store;
+  private final PrometheusRegistry registry;
+  private final GatewayMetrics metrics;
+  private final SessionFactory sessions;
+  private final ModelRegistry models;
+  private final Router router;
+  private final List<InferTargetResolver> resolvers = new CopyOnWriteArrayList<>();
+  private final String adminToken;
+  private final AdminAuth adminAuth;
+  private volatile boolean ready;
+  private volatile HttpServer server;
+  private Future<Void> closing;
+
+  private Gateway(Vertx vertx, GatewayConfig config, ModelStore store, String adminToken) {
+    this.vertx = vertx;
+    this.config = config;
+    this.store = store;
+    this.adminToken = adminToken;
+    this.adminAuth = new AdminAuth(adminToken);
+    this.registry = new PrometheusRegistry();
+    this.metrics = GatewayMetrics.register(registry, true);
+    this.sessions = new SessionFactory(config.session());
+    this.models = new ModelRegistry(vertx, store, sessions, metrics, new ModelRegistry.Options(
+        config.workers(), config::batching, config.watchInterval()));
+    this.router = Router.router(vertx);
+    OipRoutes.mount(router, models, metrics, resolvers, () -> ready, adminAuth,
+        config.maxBodyBytes());
+  }
+
+  /**
+   * Opens the store, loads the latest version of every model, starts watching the store and
+   * listens on {@code config.host():config.port()}. The future fails when the store cannot be
+   * opened or the port cannot be bound; a model that fails to load does not fail the start.
+   */
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config) {
+    return vertx.<Gateway>executeBlocking(() -> {
+      ModelStore store = ModelStore.open(config.store());
+      return new Gateway(vertx, config, store, resolveAdminToken(config));
+    }, false).compose(g -> g.models.start().compose(v -> g.listen()).map(g)
+        .recover(e -> g.close().transform(ignored -> Future.failedFuture(e))));
+  }
+
+  private Future<Void> listen() {
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host())
+        .setPort(config.port()).setCompressionSupported(false).setTcpNoDelay(true)
+        .setMaxInitialLineLength(8192);
+    return vertx.createHttpServer(options).requestHandler(router).listen().map(s -> {
+      server = s;
+      ready = true;
+      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} serving {2}",
+          config.host(), Integer.toString(s.actualPort()), models.loadedNames());
+      return null;
+    });
+  }
+
+  // --admin-token, else DISTILL_ADMIN_TOKEN, else <store>/admin.token (created, mode 600).
+  private static String resolveAdminToken(GatewayConfig config) {
+    if (config.adminToken() != null) {
+      return config.adminToken();
+    }
+    String env = System.getenv(ADMIN_TOKEN_ENV);
+    if (env != null && !env.isBlank()) {
+      return env.trim();
+    }
+    Path file = config.store().resolve("admin.token");
+    try {
+      if (Files.exists(file)) {
+        String existing = Files.readString(file, StandardCharsets.UTF_8).trim();
+        if (!existing.isEmpty()) {
+          return existing;
+        }
+      }
+      byte[] random = new byte[24];
+      new SecureRandom().nextBytes(random);
+      String token = HexFormat.of().formatHex(random);
+      Files.createDirectories(config.store());
+      Path tmp = config.store().resolve("admin.token.tmp");
+      Files.deleteIfExists(tmp);
+      try {
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rw-------")));
+      } catch (UnsupportedOperationException | FileAlreadyExistsException e) {
+        Files.createFile(tmp);
+      }
+      Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      LOG.log(System.Logger.Level.INFO, "admin token written to {0} (mode 600)", file);
+      return token;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the admin token file " + file
+          + ": " + e.getMessage() + " (or pass --admin-token / " + ADMIN_TOKEN_ENV + ")", e);
+    }
+  }
+
+  /** The bound port (the ephemeral one when the configured port is 0); -1 before listening. */
+  public int port() {
+    HttpServer s = server;
+    return s == null ? -1 : s.actualPort();
+  }
+
+  /** The configuration the gateway was started with. */
+  public GatewayConfig config() {
+    return config;
+  }
+
+  /** The Prometheus registry behind {@code GET /metrics}; other modules may register metrics. */
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  /** The gateway's own metrics. */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /** The loaded models. */
+  public ModelRegistry models() {
+    return models;
+  }
+
+  /** The model store. */
+  public ModelStore store() {
+    return store;
+  }
+
+  /** The HTTP router: mount more routes on it (they run before the JSON 404 fallback). */
+  public Router router() {
+    return router;
+  }
+
+  /** The Vert.x instance the gateway runs on. */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** The admin token (from the config, the environment or {@code <store>/admin.token}). */
+  public String adminToken() {
+    return adminToken;
+  }
+
+  /** A route handler that requires the admin token (401 without, 403 with a wrong one). */
+  public Handler<RoutingContext> adminAuth() {
+    return adminAuth;
+  }
+
+  /** True while serving (false before start completes and once close began). */
+  public boolean ready() {
+    return ready;
+  }
+
+  /** Routes infer requests for names that are not loaded models; see {@link InferTargetResolver}. */
+  public void addTargetResolver(InferTargetResolver resolver) {
+    resolvers.add(resolver);
+  }
+
+  public void removeTargetResolver(InferTargetResolver resolver) {
+    resolvers.remove(resolver);
+  }
+
+  /**
+   * Runs one request through a model's batcher without HTTP (e.g. shadow scoring). {@code
+   * version} null means the model's default version. The request must match the model's
+   * signature (decode it with that signature).
+   */
+  public Future<InferResult> infer(String model, Long version, InferRequest request) {
+    long start = System.nanoTime();
+    LoadedModel m;
+    try {
+      m = models.acquire(model, version);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return models.infer(m, request).eventually(() -> {
+      m.release();
+      return Future.succeededFuture();
+    }).map(outputs -> new InferResult(request.id(), m.name(), m.version(), null, outputs,
+        System.nanoTime() - start));
+  }
+
+  /**
+   * Graceful shutdown: readiness turns 503, the server stops accepting connections and waits
+   * for in-flight requests (up to the drain timeout), batch queues drain, sessions close.
+   * Idempotent.
+   */
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    ready = false;
+    HttpServer s = server;
+    long drainMillis = config.drainTimeout().toMillis();
+    Future<Void> serverDown = s == null ? Future.succeededFuture()
+        : s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty();
+    Promise<Void> done = Promise.promise();
+    serverDown.eventually(models::close).onComplete(ar -> {
+      sessions.close();
+      LOG.log(System.Logger.Level.INFO, "gateway stopped");
+      done.complete();
+    });
+    closing = done.future();
+    return closing;
+  }
+}

@@ -1,0 +1,325 @@
+package ai.distill.gateway;
+
+import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.runtime.SessionConfig;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything a {@link Gateway} needs to start: store, listen address, admin token, body limit,
+ * batching (defaults and per-model overrides), ONNX Runtime session options and worker count.
+ * Immutable; build with {@link #builder(Path)} or read with {@link #fromJson(Path, JsonObject)}.
+ *
+ * <pre>{@code
+ * GatewayConfig config = GatewayConfig.builder(Path.of("store")).port(0)
+ *     .batching(BatchingConfig.DEFAULT.withMaxBatchRows(128))
+ *     .modelBatching("ctr", BatchingConfig.DEFAULT.withMaxQueueDelayMicros(200))
+ *     .build();
+ * }</pre>
+ *
+ * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected):
+ * <pre>{@code
+ * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
+ *  "workers": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
+ *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 500, "queue_capacity_rows": 16384},
+ *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
+ *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000}
+ * }</pre>
+ * When {@code workers} is not given it is {@code max(1, cores / intra_op_threads)}, so that
+ * workers × intra-op threads ≤ cores.
+ */
+public final class GatewayConfig {
+
+  private final Path store;
+  private final String host;
+  private final int port;
+  private final String adminToken;
+  private final long maxBodyBytes;
+  private final int workers;
+  private final SessionConfig session;
+  private final BatchingConfig batching;
+  private final Map<String, BatchingConfig> modelBatching;
+  private final Duration watchInterval;
+  private final Duration drainTimeout;
+
+  private GatewayConfig(Builder b) {
+    this.store = b.store;
+    this.host = b.host;
+    this.port = b.port;
+    this.adminToken = b.adminToken;
+    this.maxBodyBytes = b.maxBodyBytes;
+    this.session = b.session;
+    this.workers = b.workers > 0 ? b.workers
+        : Math.max(1, Runtime.getRuntime().availableProcessors() / b.session.intraOpThreads());
+    this.batching = b.batching;
+    this.modelBatching = Map.copyOf(b.modelBatching);
+    this.watchInterval = b.watchInterval;
+    this.drainTimeout = b.drainTimeout;
+  }
+
+  public static Builder builder(Path store) {
+    return new Builder(store);
+  }
+
+  /** The model store directory. */
+  public Path store() {
+    return store;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  /** The listen port; 0 picks an ephemeral port (see {@link Gateway#port()}). */
+  public int port() {
+    return port;
+  }
+
+  /** The admin token, or null to take {@code DISTILL_ADMIN_TOKEN} or generate one. */
+  public String adminToken() {
+    return adminToken;
+  }
+
+  /** Largest request body accepted; larger bodies get 413. */
+  public long maxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  /** ORT worker threads (concurrent session runs across all models). */
+  public int workers() {
+    return workers;
+  }
+
+  public SessionConfig session() {
+    return session;
+  }
+
+  /** Default batching for models without an override. */
+  public BatchingConfig batching() {
+    return batching;
+  }
+
+  /** Batching for {@code model}: its override, else the default. */
+  public BatchingConfig batching(String model) {
+    return modelBatching.getOrDefault(model, batching);
+  }
+
+  public Map<String, BatchingConfig> modelBatching() {
+    return modelBatching;
+  }
+
+  /** How often the store is polled for new and removed versions. */
+  public Duration watchInterval() {
+    return watchInterval;
+  }
+
+  /** How long a graceful shutdown waits for in-flight requests. */
+  public Duration drainTimeout() {
+    return drainTimeout;
+  }
+
+  /** A builder pre-filled with this configuration. */
+  public Builder toBuilder() {
+    Builder b = new Builder(store).host(host).port(port).adminToken(adminToken)
+        .maxBodyBytes(maxBodyBytes).workers(workers).session(session).batching(batching)
+        .watchInterval(watchInterval).drainTimeout(drainTimeout);
+    b.modelBatching.putAll(modelBatching);
+    return b;
+  }
+
+  /** Reads a JSON configuration file (see the class javadoc) for {@code store}. */
+  public static GatewayConfig fromFile(Path store, Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read config " + file + ": " + e.getMessage(), e);
+    }
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (DecodeException e) {
+      throw new IllegalArgumentException("config " + file + " is not valid JSON: " + e.getMessage());
+    }
+    try {
+      return fromJson(store, json).build();
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new IllegalArgumentException("config " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A builder initialised from the JSON form (see the class javadoc). */
+  public static Builder fromJson(Path store, JsonObject json) {
+    checkKeys(json, "", Set.of("host", "port", "admin_token", "max_body_bytes", "workers",
+        "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms"));
+    Builder b = builder(store);
+    if (json.containsKey("host")) {
+      b.host(json.getString("host"));
+    }
+    if (json.containsKey("port")) {
+      b.port(json.getInteger("port"));
+    }
+    if (json.containsKey("admin_token")) {
+      b.adminToken(json.getString("admin_token"));
+    }
+    if (json.containsKey("max_body_bytes")) {
+      b.maxBodyBytes(json.getLong("max_body_bytes"));
+    }
+    if (json.containsKey("workers")) {
+      b.workers(json.getInteger("workers"));
+    }
+    if (json.containsKey("session")) {
+      JsonObject s = json.getJsonObject("session");
+      checkKeys(s, "session.", Set.of("intra_op_threads", "optimization_level"));
+      b.session(new SessionConfig(s.getInteger("intra_op_threads", 1),
+          SessionConfig.parseLevel(s.getString("optimization_level", "all"))));
+    }
+    if (json.containsKey("batching")) {
+      b.batching(batching(json.getJsonObject("batching"), BatchingConfig.DEFAULT, "batching."));
+    }
+    if (json.containsKey("models")) {
+      JsonObject models = json.getJsonObject("models");
+      for (String model : models.fieldNames()) {
+        JsonObject m = models.getJsonObject(model);
+        String prefix = "models." + model + ".";
+        checkKeys(m, prefix, Set.of("batching"));
+        if (m.containsKey("batching")) {
+          b.modelBatching(model, batching(m.getJsonObject("batching"), b.batching,
+              prefix + "batching."));
+        }
+      }
+    }
+    if (json.containsKey("watch_interval_ms")) {
+      b.watchInterval(Duration.ofMillis(json.getLong("watch_interval_ms")));
+    }
+    if (json.containsKey("drain_timeout_ms")) {
+      b.drainTimeout(Duration.ofMillis(json.getLong("drain_timeout_ms")));
+    }
+    return b;
+  }
+
+  private static BatchingConfig batching(JsonObject json, BatchingConfig base, String prefix) {
+    checkKeys(json, prefix, Set.of("max_batch_rows", "max_queue_delay_us", "queue_capacity_rows"));
+    return new BatchingConfig(json.getInteger("max_batch_rows", base.maxBatchRows()),
+        json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()),
+        json.getInteger("queue_capacity_rows", base.queueCapacityRows()));
+  }
+
+  private static void checkKeys(JsonObject json, String prefix, Set<String> known) {
+    for (String key : json.fieldNames()) {
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException("unknown key '" + prefix + key + "' (expected one of "
+            + known.stream().sorted().toList() + ")");
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GatewayConfig{store=" + store + ", host=" + host + ", port=" + port
+        + ", maxBodyBytes=" + maxBodyBytes + ", workers=" + workers + ", session=" + session
+        + ", batching=" + batching + ", modelBatching=" + modelBatching + "}";
+  }
+
+  /** Builds a {@link GatewayConfig}; setters validate and fail fast. */
+  public static final class Builder {
+    private final Path store;
+    private String host = "0.0.0.0";
+    private int port = 8080;
+    private String adminToken;
+    private long maxBodyBytes = 64L << 20;
+    private int workers;
+    private SessionConfig session = SessionConfig.DEFAULT;
+    private BatchingConfig batching = BatchingConfig.DEFAULT;
+    private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
+    private Duration watchInterval = Duration.ofSeconds(1);
+    private Duration drainTimeout = Duration.ofSeconds(30);
+
+    private Builder(Path store) {
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port : " + port + " (expected: 0..65535)");
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder adminToken(String token) {
+      if (token != null && token.isBlank()) {
+        throw new IllegalArgumentException("admin token is blank (expected: a non-empty secret)");
+      }
+      this.adminToken = token;
+      return this;
+    }
+
+    public Builder maxBodyBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("max_body_bytes : " + bytes + " (expected: >= 1)");
+      }
+      this.maxBodyBytes = bytes;
+      return this;
+    }
+
+    /** Worker threads for ORT runs; 0 means {@code max(1, cores / intra_op_threads)}. */
+    public Builder workers(int workers) {
+      if (workers < 0) {
+        throw new IllegalArgumentException("workers : " + workers + " (expected: >= 0)");
+      }
+      this.workers = workers;
+      return this;
+    }
+
+    public Builder session(SessionConfig session) {
+      this.session = Objects.requireNonNull(session, "session");
+      return this;
+    }
+
+    public Builder batching(BatchingConfig batching) {
+      this.batching = Objects.requireNonNull(batching, "batching");
+      return this;
+    }
+
+    public Builder modelBatching(String model, BatchingConfig batching) {
+      modelBatching.put(Objects.requireNonNull(model, "model"),
+          Objects.requireNonNull(batching, "batching"));
+      return this;
+    }
+
+    public Builder watchInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("watch_interval : " + interval + " (expected: > 0)");
+      }
+      this.watchInterval = interval;
+      return this;
+    }
+
+    public Builder drainTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("drain_timeout : " + timeout + " (expected: >= 0)");
+      }
+      this.drainTimeout = timeout;
+      return this;
+    }
+
+    public GatewayConfig build() {
+      return new GatewayConfig(this);
+    }
+  }
+}

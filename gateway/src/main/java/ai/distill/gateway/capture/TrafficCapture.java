@@ -1,0 +1,129 @@
+package ai.distill.gateway.capture;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+
+/**
+ * The capture sampler: decides which requests are captured and holds captured records that may still
+ * receive a label until their click feedback arrives or their attribution window closes, then hands
+ * them to the {@link CaptureWriter} (labelled rows are therefore written once, complete, and need no
+ * later join). Pending records are bounded ({@code maxPending}; when full the oldest is written
+ * unlabelled). Never blocks and never throws on the request path. Thread-safe.
+ */
+public final class TrafficCapture implements AutoCloseable {
+
+    private record Pending(CaptureRecord record, long deadlineMillis) {
+    }
+
+    private final CaptureWriter writer;
+    private final int maxPending;
+    private final LongSupplier clock;
+    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+
+    /** Builds the writer too; call {@link #start()}. */
+    public TrafficCapture(java.nio.file.Path capturesDir, CaptureWriter.Limits limits, int maxPending,
+                          CaptureMetrics metrics, LongSupplier clockMillis) {
+        if (maxPending < 0) {
+            throw new IllegalArgumentException("maxPending : " + maxPending + " (expected: >= 0)");
+        }
+        this.maxPending = maxPending;
+        this.clock = clockMillis;
+        this.writer = new CaptureWriter(capturesDir, limits, metrics, this::flushExpired);
+    }
+
+    public void start() {
+        writer.start();
+    }
+
+    public CaptureWriter writer() {
+        return writer;
+    }
+
+    /** A Bernoulli draw at {@code rate}. */
+    public static boolean sample(double rate) {
+        return rate > 0 && (rate >= 1 || ThreadLocalRandom.current().nextDouble() < rate);
+    }
+
+    /**
+     * Captures a record. With an id and a label deadline in the future it waits for feedback (or the
+     * deadline); otherwise it is queued for writing at once. Returns false only when it was dropped.
+     */
+    public boolean capture(CaptureRecord record, long labelDeadlineMillis) {
+        if (record.id() == null || maxPending == 0 || labelDeadlineMillis <= clock.getAsLong()) {
+            return writer.offer(record);
+        }
+        CaptureRecord overflow = null;
+        synchronized (this) {
+            pending.put(record.id(), new Pending(record, labelDeadlineMillis));
+            if (pending.size() > maxPending) {
+                Iterator<Pending> it = pending.values().iterator();
+                overflow = it.next().record();
+                it.remove();
+            }
+        }
+        return overflow == null || writer.offer(overflow);
+    }
+
+    /** Feedback arrived: the pending record is written with its labels. False when nothing was pending. */
+    public boolean label(String id, int[] clicks) {
+        Pending p;
+        synchronized (this) {
+            p = pending.remove(id);
+        }
+        if (p == null || clicks.length != p.record().rows()) {
+            return false;
+        }
+        writer.offer(p.record().withLabels(clicks));
+        return true;
+    }
+
+    /** Attaches the teacher's shadow outputs to a pending record. */
+    public synchronized boolean teacherOutputs(String id, List<CapturedTensor> outputs) {
+        Pending p = pending.get(id);
+        if (p == null) {
+            return false;
+        }
+        pending.put(id, new Pending(p.record().withTeacherOutputs(outputs), p.deadlineMillis()));
+        return true;
+    }
+
+    /** Records waiting for feedback. */
+    public synchronized int pending() {
+        return pending.size();
+    }
+
+    /** Writes, unlabelled, every pending record whose window closed (called by the writer thread). */
+    public void flushExpired() {
+        long now = clock.getAsLong();
+        List<CaptureRecord> due = new ArrayList<>();
+        synchronized (this) {
+            Iterator<Pending> it = pending.values().iterator();
+            while (it.hasNext()) {
+                Pending p = it.next();
+                if (p.deadlineMillis() > now) {
+                    break;
+                }
+                due.add(p.record());
+                it.remove();
+            }
+        }
+        due.forEach(writer::offer);
+    }
+
+    /** Writes everything still pending (unlabelled) and stops the writer. */
+    @Override
+    public void close() {
+        List<CaptureRecord> rest;
+        synchronized (this) {
+            rest = new ArrayList<>();
+            pending.values().forEach(p -> rest.add(p.record()));
+            pending.clear();
+        }
+        rest.forEach(writer::offer);
+        writer.close();
+    }
+}

@@ -1,0 +1,122 @@
+package ai.distill.gateway.cli;
+
+import ai.distill.gateway.Gateway;
+import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.experiment.ExperimentRoutes;
+import ai.distill.gateway.experiment.ExperimentService;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code serve --store DIR [--port 8080] [--host H] [--config FILE] [--admin-token T]}: runs the
+ * gateway until SIGTERM/SIGINT, then shuts down gracefully (ready turns 503, in-flight requests
+ * finish, sessions close).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve every model in the store over the Open Inference Protocol v2.")
+public final class ServeCommand implements Callable<Integer> {
+
+  @Option(names = "--store", required = true, description = "Model store directory.")
+  Path store;
+
+  @Option(names = "--port", description = "Port (default: 8080, or the config's; 0 = ephemeral).")
+  Integer port;
+
+  @Option(names = "--host", description = "Listen address (default: 0.0.0.0, or the config's).")
+  String host;
+
+  @Option(names = "--config", description = "JSON configuration file (batching, session options...).")
+  Path config;
+
+  @Option(names = "--admin-token",
+      description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
+  String adminToken;
+
+  @Override
+  public Integer call() throws Exception {
+    GatewayConfig.Builder builder;
+    try {
+      builder = config == null ? GatewayConfig.builder(store)
+          : GatewayConfig.fromFile(store, config).toBuilder();
+      if (port != null) {
+        builder.port(port);
+      }
+      if (host != null) {
+        builder.host(host);
+      }
+      if (adminToken != null) {
+        builder.adminToken(adminToken);
+      }
+    } catch (RuntimeException e) {
+      System.err.println("distill serve: " + e.getMessage());
+      return 2;
+    }
+    GatewayConfig cfg = builder.build();
+    Running running;
+    try {
+      running = Running.start(cfg);
+    } catch (Exception e) {
+      System.err.println("distill serve: cannot start: " + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = running.closeOnShutdown();
+    Gateway gateway = running.gateway();
+    String shownHost = cfg.host().equals("0.0.0.0") ? "localhost" : cfg.host();
+    System.out.println("distill gateway serving " + gateway.models().loadedNames() + " at http://"
+        + shownHost + ":" + gateway.port() + "/v2 (metrics: /metrics; Ctrl-C to stop)");
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  /**
+   * A started gateway with its experiment engine, as {@code serve} and {@code demo} run it. Owns
+   * its {@link Vertx}; {@link #close()} shuts all three down gracefully.
+   */
+  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments) {
+
+    static Running start(GatewayConfig cfg) throws Exception {
+      Vertx vertx = Vertx.vertx();
+      Gateway gateway;
+      try {
+        gateway = Gateway.start(vertx, cfg).await();
+      } catch (Exception e) {
+        vertx.close().await();
+        throw e;
+      }
+      try {
+        return new Running(vertx, gateway,
+            ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await());
+      } catch (Exception e) {
+        gateway.close().await();
+        vertx.close().await();
+        throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
+      }
+    }
+
+    void close() throws Exception {
+      experiments.close().await();
+      gateway.close().await();
+      vertx.close().await();
+    }
+
+    /** Closes on SIGTERM/SIGINT; the latch opens once closed. */
+    CountDownLatch closeOnShutdown() {
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          close();
+        } catch (Exception e) {
+          System.err.println("distill: shutdown: " + e.getMessage());
+        } finally {
+          stopped.countDown();
+        }
+      }, "distill-shutdown"));
+      return stopped;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package ai.distill.gateway.experiment;
+
+import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.runtime.LoadedModel;
+import ai.distill.gateway.runtime.ModelRegistry;
+import ai.distill.store.ModelStore;
+import io.vertx.core.Future;
+
+/**
+ * {@link VariantInvoker} over the gateway's {@link ModelRegistry}: takes a reference on the serving
+ * version for the duration of the request and returns it when the batcher completes. Thread-safe.
+ */
+public final class RegistryInvoker implements VariantInvoker {
+
+    private final ModelRegistry registry;
+    private final ModelStore store;
+
+    public RegistryInvoker(ModelRegistry registry, ModelStore store) {
+        this.registry = registry;
+        this.store = store;
+    }
+
+    @Override
+    public Future<Served> infer(String model, Long version, InferRequest request) {
+        LoadedModel m;
+        try {
+            m = registry.acquire(model, version);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        Future<Served> served;
+        try {
+            long v = m.version();
+            served = registry.infer(m, request).map(outputs -> new Served(outputs, v));
+        } catch (RuntimeException e) {
+            m.release();
+            return Future.failedFuture(e);
+        }
+        return served.andThen(ignored -> m.release());
+    }
+
+    @Override
+    public Signature signature(String model, Long version) {
+        LoadedModel m = version == null ? highest(model) : registry.find(model, version);
+        return m == null ? null : new Signature(m.signature().inputs(), m.signature().outputs());
+    }
+
+    private LoadedModel highest(String model) {
+        Long v = registry.highestLoaded(model);
+        return v == null ? null : registry.find(model, v);
+    }
+
+    @Override
+    public boolean isModel(String name) {
+        return registry.isLoaded(name, null) || (store != null && store.modelNames().contains(name));
+    }
+}

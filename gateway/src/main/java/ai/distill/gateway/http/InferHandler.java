@@ -1,0 +1,191 @@
+package ai.distill.gateway.http;
+
+import ai.distill.gateway.InferResult;
+import ai.distill.gateway.InferTargetResolver;
+import ai.distill.gateway.InferTargetResolver.Route;
+import ai.distill.gateway.InferTargetResolver.Target;
+import ai.distill.gateway.metrics.GatewayMetrics;
+import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
+import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.protocol.InferRequestDecoder;
+import ai.distill.gateway.protocol.InferResponseEncoder;
+import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.runtime.LoadedModel;
+import ai.distill.gateway.runtime.ModelRegistry;
+import ai.distill.gateway.runtime.ModelSignature;
+import ai.distill.gateway.runtime.ModelUnavailableException;
+import ai.distill.gateway.runtime.UnknownModelException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code POST /v2/models/{model}[/versions/{version}]/infer}: decodes the OIP request (JSON or
+ * binary tensor extension) against the model's signature, queues it on the version's batcher and
+ * encodes the outputs. Names that are not loaded models go to the registered
+ * {@link InferTargetResolver}s (experiments). Runs on event loops only; ORT runs on workers.
+ */
+public final class InferHandler implements Handler<RoutingContext> {
+
+  private final ModelRegistry models;
+  private final GatewayMetrics metrics;
+  private final List<InferTargetResolver> resolvers;
+  private final BooleanSupplier ready;
+  private final InferRequestDecoder decoder = new InferRequestDecoder();
+  private final InferResponseEncoder encoder = new InferResponseEncoder();
+
+  /**
+   * @param resolvers consulted in order for names that are not loaded models; may grow later
+   *     (a copy-on-write list)
+   */
+  public InferHandler(ModelRegistry models, GatewayMetrics metrics,
+      List<InferTargetResolver> resolvers, BooleanSupplier ready) {
+    this.models = models;
+    this.metrics = metrics;
+    this.resolvers = resolvers;
+    this.ready = ready;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    long start = System.nanoTime();
+    if (!ready.getAsBoolean()) {
+      throw new ModelUnavailableException("the gateway is not ready (starting or shutting down)");
+    }
+    String name = ctx.pathParam("model");
+    Long version = OipRoutes.parseVersion(name, ctx.pathParam("version"));
+    Integer headerLength = InferRequestDecoder.parseHeaderLength(
+        ctx.request().getHeader(InferRequestDecoder.HEADER_LENGTH));
+    Buffer body = ctx.body().buffer();
+    if (body == null) {
+      body = Buffer.buffer();
+    }
+    if (version != null || models.isLoaded(name, null)) {
+      LoadedModel model = models.acquire(name, version);
+      InferRequest request;
+      try {
+        request = decode(body, headerLength, model.signature());
+      } catch (RuntimeException e) {
+        metrics.request(model.name(), Long.toString(model.version()),
+            FailureHandler.outcome(FailureHandler.status(e)), 0);
+        model.release();
+        throw e;
+      }
+      serve(ctx, model, request, null, null, start);
+      return;
+    }
+    Route route = route(name, ctx).orElseThrow(() -> new UnknownModelException(
+        "model '" + name + "' is not loaded (loaded models: " + models.loadedNames() + ")"));
+    LoadedModel signatureModel = models.acquire(route.signatureModel(), null);
+    InferRequest request;
+    try {
+      request = decode(body, headerLength, signatureModel.signature());
+    } finally {
+      signatureModel.release();
+    }
+    select(route, request).onComplete(ar -> {
+      if (ar.failed()) {
+        route.completed(request, null, null, ar.cause());
+        ctx.fail(ar.cause());
+        return;
+      }
+      Target target = ar.result();
+      LoadedModel model;
+      try {
+        model = models.acquire(target.model(), target.version());
+      } catch (RuntimeException e) {
+        route.completed(request, target, null, e);
+        ctx.fail(e);
+        return;
+      }
+      serve(ctx, model, request, route, target, start);
+    });
+  }
+
+  private static Future<Target> select(Route route, InferRequest request) {
+    try {
+      Future<Target> target = route.select(request);
+      return target == null
+          ? Future.failedFuture(new IllegalStateException("route selected no target")) : target;
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Optional<Route> route(String name, RoutingContext ctx) {
+    for (InferTargetResolver resolver : resolvers) {
+      Optional<Route> route = resolver.resolve(name, ctx);
+      if (route != null && route.isPresent()) {
+        return route;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private InferRequest decode(Buffer body, Integer headerLength, ModelSignature signature) {
+    return decoder.decode(body, headerLength, signature.inputs(), signature.outputs());
+  }
+
+  private void serve(RoutingContext ctx, LoadedModel model, InferRequest request, Route route,
+      Target target, long start) {
+    String versionLabel = Long.toString(model.version());
+    metrics.inFlight(model.name(), versionLabel, 1);
+    models.infer(model, request).onComplete(ar -> {
+      model.release();
+      metrics.inFlight(model.name(), versionLabel, -1);
+      if (ar.failed()) {
+        metrics.request(model.name(), versionLabel,
+            FailureHandler.outcome(FailureHandler.status(ar.cause())), 0);
+        if (route != null) {
+          route.completed(request, target, null, ar.cause());
+        }
+        ctx.fail(ar.cause());
+        return;
+      }
+      List<Tensor> outputs = ar.result();
+      String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+      Map<String, Object> parameters = new LinkedHashMap<>();
+      parameters.put("model_version", versionLabel);
+      String variant = target == null ? null : target.variant();
+      if (variant != null) {
+        parameters.put("variant", variant);
+      }
+      InferResponseEncoder.Encoded encoded;
+      try {
+        encoded = encoder.encode(model.name(), versionLabel, id, outputs, request.outputs(),
+            request.binaryDataOutput(), parameters);
+      } catch (RuntimeException e) {
+        metrics.request(model.name(), versionLabel, Outcome.ERROR, 0);
+        if (route != null) {
+          route.completed(request, target, null, e);
+        }
+        ctx.fail(e);
+        return;
+      }
+      var response = ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, encoded.contentType());
+      if (encoded.hasBinary()) {
+        response.putHeader(InferRequestDecoder.HEADER_LENGTH,
+            Integer.toString(encoded.inferenceHeaderContentLength()));
+      }
+      response.end(encoded.body());
+      long nanos = System.nanoTime() - start;
+      metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
+      InferResult result = new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
+      if (route != null) {
+        route.completed(request, target, result, null);
+      } else {
+        for (InferTargetResolver resolver : resolvers) {
+          resolver.servedModel(request, result);
+        }
+      }
+    });
+  }
+}

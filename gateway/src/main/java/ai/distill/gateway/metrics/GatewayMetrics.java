@@ -1,0 +1,182 @@
+package ai.distill.gateway.metrics;
+
+import ai.distill.gateway.batching.BatchObserver;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's Prometheus metrics, all prefixed {@code distill_} and in base units, labelled
+ * by {@code model} and {@code version} only (never by user or request).
+ *
+ * <pre>{@code
+ * GatewayMetrics metrics = GatewayMetrics.register(new PrometheusRegistry(), true);
+ * metrics.request("ctr", "3", Outcome.OK, nanos);
+ * }</pre>
+ *
+ * <p>Thread-safe; owns no native resources.
+ */
+public final class GatewayMetrics {
+
+  /** How a request ended; the {@code outcome} label of {@code distill_requests_total}. */
+  public enum Outcome {
+    OK("ok"),
+    BAD_REQUEST("bad_request"),
+    NOT_FOUND("not_found"),
+    QUEUE_FULL("queue_full"),
+    UNAVAILABLE("unavailable"),
+    ERROR("error");
+
+    private final String label;
+
+    Outcome(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  private static final double[] LATENCY_BUCKETS = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+      5, 10};
+  private static final double[] ROW_BUCKETS = {
+      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+
+  private final PrometheusRegistry registry;
+  private final Counter requests;
+  private final Histogram requestSeconds;
+  private final Histogram queueSeconds;
+  private final Histogram computeSeconds;
+  private final Histogram batchRows;
+  private final Gauge queueDepth;
+  private final Gauge inFlight;
+  private final Gauge loadedVersions;
+  private final Counter loadFailures;
+  private final Counter modelLoads;
+
+  private GatewayMetrics(PrometheusRegistry registry) {
+    this.registry = registry;
+    requests = Counter.builder().name("distill_requests_total")
+        .help("Inference requests by model, version and outcome")
+        .labelNames("model", "version", "outcome").register(registry);
+    requestSeconds = Histogram.builder().name("distill_request_duration_seconds")
+        .help("Inference request latency from decoded request to encoded response")
+        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
+        .register(registry);
+    queueSeconds = Histogram.builder().name("distill_queue_wait_seconds")
+        .help("Time a request waited in its batcher's queue")
+        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
+        .register(registry);
+    computeSeconds = Histogram.builder().name("distill_compute_duration_seconds")
+        .help("ONNX Runtime time per batch, including stacking inputs and splitting outputs")
+        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
+        .register(registry);
+    batchRows = Histogram.builder().name("distill_batch_rows")
+        .help("Rows per batch run by ONNX Runtime")
+        .labelNames("model", "version").classicOnly().classicUpperBounds(ROW_BUCKETS)
+        .register(registry);
+    queueDepth = Gauge.builder().name("distill_queue_depth")
+        .help("Requests waiting in a batcher's queue")
+        .labelNames("model", "version").register(registry);
+    inFlight = Gauge.builder().name("distill_inflight_requests")
+        .help("Requests accepted and not yet answered")
+        .labelNames("model", "version").register(registry);
+    loadedVersions = Gauge.builder().name("distill_loaded_versions")
+        .help("Versions of a model loaded and serving")
+        .labelNames("model").register(registry);
+    loadFailures = Counter.builder().name("distill_model_load_failures_total")
+        .help("Model versions that failed to load (corrupt file, checksum mismatch, bad graph)")
+        .labelNames("model").register(registry);
+    modelLoads = Counter.builder().name("distill_model_loads_total")
+        .help("Model versions loaded successfully")
+        .labelNames("model").register(registry);
+  }
+
+  /** Registers the gateway metrics (and, when {@code jvm}, the JVM metrics) in {@code registry}. */
+  public static GatewayMetrics register(PrometheusRegistry registry, boolean jvm) {
+    GatewayMetrics metrics = new GatewayMetrics(registry);
+    if (jvm) {
+      JvmMetrics.builder().register(registry);
+    }
+    return metrics;
+  }
+
+  /** The registry the metrics live in. */
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  /** Counts a finished request; {@code nanos} is observed as latency for {@link Outcome#OK}. */
+  public void request(String model, String version, Outcome outcome, long nanos) {
+    requests.labelValues(model, version, outcome.label()).inc();
+    if (outcome == Outcome.OK) {
+      requestSeconds.labelValues(model, version).observe(seconds(nanos));
+    }
+  }
+
+  /** Counts a request that never reached a model version (unknown model, bad body...). */
+  public void rejected(String model, Outcome outcome) {
+    requests.labelValues(model, "", outcome.label()).inc();
+  }
+
+  public void inFlight(String model, String version, int delta) {
+    inFlight.labelValues(model, version).inc(delta);
+  }
+
+  public void loadedVersions(String model, int count) {
+    loadedVersions.labelValues(model).set(count);
+  }
+
+  public void loadFailed(String model) {
+    loadFailures.labelValues(model).inc();
+  }
+
+  public void loaded(String model) {
+    modelLoads.labelValues(model).inc();
+  }
+
+  /** The value of {@code distill_model_load_failures_total} for {@code model} (for tests and logs). */
+  public double loadFailures(String model) {
+    return loadFailures.labelValues(model).get();
+  }
+
+  /** A batch observer feeding the queue, compute and batch-rows metrics of one version. */
+  public BatchObserver batchObserver(String model, String version) {
+    var depth = queueDepth.labelValues(model, version);
+    var wait = queueSeconds.labelValues(model, version);
+    var compute = computeSeconds.labelValues(model, version);
+    var rows = batchRows.labelValues(model, version);
+    return new BatchObserver() {
+      @Override
+      public void queueDepth(int requests, int queuedRows) {
+        depth.set(requests);
+      }
+
+      @Override
+      public void queueWait(long nanos) {
+        wait.observe(seconds(nanos));
+      }
+
+      @Override
+      public void batchRan(int batchRows, long nanos) {
+        rows.observe(batchRows);
+        compute.observe(seconds(nanos));
+      }
+    };
+  }
+
+  /** Drops the per-version series of an unloaded version (bounded label sets). */
+  public void forgetVersion(String model, String version) {
+    queueDepth.remove(model, version);
+    inFlight.remove(model, version);
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / (double) TimeUnit.SECONDS.toNanos(1);
+  }
+}

@@ -1,0 +1,166 @@
+package ai.distill.gateway.runtime;
+
+import ai.distill.gateway.batching.BatchRunner;
+import ai.distill.gateway.protocol.Datatype;
+import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.protocol.RequestedOutput;
+import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.protocol.TensorSpec;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a batch of decoded requests through one ORT session: stacks each input along dimension 0
+ * into one direct native-order buffer, runs the session once, and splits every output back into
+ * per-request row ranges. Thread-safe (an {@link OrtSession} may run concurrently); every
+ * {@link OnnxTensor} and {@link OrtSession.Result} it creates is closed before it returns. The
+ * session itself is owned by {@link LoadedModel}.
+ */
+final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
+
+  private final String model;
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final ModelSignature signature;
+
+  OnnxBatchRunner(String model, OrtEnvironment env, OrtSession session, ModelSignature signature) {
+    this.model = model;
+    this.env = env;
+    this.session = session;
+    this.signature = signature;
+  }
+
+  @Override
+  public List<List<Tensor>> run(List<InferRequest> batch) {
+    try {
+      return runOrt(batch);
+    } catch (OrtException e) {
+      throw new ModelRunException(model, e);
+    }
+  }
+
+  private List<List<Tensor>> runOrt(List<InferRequest> batch) throws OrtException {
+    Set<String> wanted = wantedOutputs(batch);
+    long[] rowCounts = new long[batch.size()];
+    long totalRows = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      rowCounts[i] = batch.get(i).rows();
+      totalRows += rowCounts[i];
+    }
+    Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+    try {
+      for (TensorSpec spec : signature.inputs()) {
+        inputs.put(spec.name(), stack(spec, batch));
+      }
+      try (OrtSession.Result result = session.run(inputs, wanted)) {
+        Map<String, Tensor> merged = new LinkedHashMap<>();
+        for (Map.Entry<String, OnnxValue> e : result) {
+          merged.put(e.getKey(), toTensor(e.getKey(), (OnnxTensor) e.getValue()));
+        }
+        return split(batch, merged, rowCounts, totalRows);
+      }
+    } finally {
+      for (OnnxTensor t : inputs.values()) {
+        t.close();
+      }
+    }
+  }
+
+  private Set<String> wantedOutputs(List<InferRequest> batch) {
+    Set<String> wanted = new LinkedHashSet<>();
+    for (InferRequest r : batch) {
+      if (r.outputs().isEmpty()) {
+        for (TensorSpec s : signature.outputs()) {
+          wanted.add(s.name());
+        }
+        break;
+      }
+      for (RequestedOutput o : r.outputs()) {
+        wanted.add(o.name());
+      }
+    }
+    return wanted;
+  }
+
+  // One request: its tensor (copied to a direct buffer only when it is on the heap).
+  // Several: rows concatenated in request order into one direct native-order buffer.
+  private OnnxTensor stack(TensorSpec spec, List<InferRequest> batch) throws OrtException {
+    Tensor stacked;
+    if (batch.size() == 1) {
+      stacked = batch.get(0).input(spec.name()).toDirect();
+    } else {
+      List<Tensor> parts = new ArrayList<>(batch.size());
+      for (InferRequest r : batch) {
+        parts.add(r.input(spec.name()));
+      }
+      stacked = Tensor.concatRows(spec.name(), parts, true);
+    }
+    return OnnxTensor.createTensor(env, stacked.data(), stacked.shape(), spec.datatype().toOnnx());
+  }
+
+  private Tensor toTensor(String name, OnnxTensor value) {
+    TensorInfo info = value.getInfo();
+    ByteBuffer data = value.getByteBuffer();
+    if (data == null) {
+      throw new IllegalStateException(model + ": output '" + name + "' of type " + info.type
+          + " cannot be returned (expected: a numeric or bool tensor)");
+    }
+    return Tensor.of(name, Datatype.fromOnnx(info), info.getShape(),
+        data.order(ByteOrder.nativeOrder()));
+  }
+
+  private List<List<Tensor>> split(List<InferRequest> batch, Map<String, Tensor> merged,
+      long[] rowCounts, long totalRows) {
+    List<List<Tensor>> results = new ArrayList<>(batch.size());
+    if (batch.size() == 1) {
+      results.add(select(batch.get(0), merged));
+      return results;
+    }
+    long row = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      Map<String, Tensor> mine = new LinkedHashMap<>();
+      for (Tensor out : merged.values()) {
+        if (out.rank() == 0 || out.rows() != totalRows) {
+          throw new IllegalStateException(model + ": output '" + out.name() + "' has shape "
+              + Arrays.toString(out.shape()) + " for a batch of " + totalRows
+              + " rows (expected: dimension 0 equal to the rows); set max_batch_rows to 1 for this model");
+        }
+        mine.put(out.name(), out.sliceRows(row, row + rowCounts[i]));
+      }
+      row += rowCounts[i];
+      results.add(select(batch.get(i), mine));
+    }
+    return results;
+  }
+
+  // The outputs a request asked for, in its order; all model outputs when it named none.
+  private List<Tensor> select(InferRequest request, Map<String, Tensor> outputs) {
+    List<Tensor> selected = new ArrayList<>();
+    if (request.outputs().isEmpty()) {
+      for (TensorSpec s : signature.outputs()) {
+        Tensor t = outputs.get(s.name());
+        if (t != null) {
+          selected.add(t);
+        }
+      }
+    } else {
+      for (RequestedOutput o : request.outputs()) {
+        selected.add(outputs.get(o.name()));
+      }
+    }
+    return selected;
+  }
+}

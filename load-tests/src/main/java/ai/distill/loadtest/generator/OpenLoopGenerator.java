@@ -1,0 +1,70 @@
+package ai.distill.loadtest.generator;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sends requests at a fixed rate regardless of how fast responses come back (open loop), at
+ * precomputed intended times, and measures each latency from its intended start — so a server
+ * stall shows up in the latencies of every request that should have been sent during it
+ * (coordinated-omission correct). {@link #run} blocks the calling thread, which must not be an
+ * event loop; the sender does the I/O. Not reusable concurrently.
+ */
+public final class OpenLoopGenerator {
+  private final RequestSender sender;
+  private final LoadOptions options;
+
+  public OpenLoopGenerator(RequestSender sender, LoadOptions options) {
+    this.sender = sender;
+    this.options = options;
+  }
+
+  /** Warm-up, then windows at {@code rate} until stable or {@code maxWindows}; bounded in time and count. */
+  public RunResult run(double rate) {
+    AtomicInteger inFlight = new AtomicInteger();
+    long[] sequence = {0};
+    long start = System.nanoTime() + 1_000_000;
+    long warmupNanos = options.warmup().toNanos();
+    MeasurementWindows windows = new MeasurementWindows(options, start + warmupNanos, sender.rowsPerRequest());
+    if (warmupNanos > 0) {
+      send(Schedule.fixedRate(rate, options.warmup()), start, windows.warmup, windows, inFlight, sequence);
+    }
+    int max = options.stability().maxWindows();
+    for (int k = 0; ; k++) {
+      send(options.windowSchedule(rate, k), windows.windowStart(k), windows.recorder(k), windows, inFlight, sequence);
+      if (k >= 1) {
+        windows.finish(k - 1);
+      }
+      if (!options.stability().wantsMore(windows.finished)) {
+        windows.awaitDrained(windows.recorder(k)); // an extra window kept the load continuous; not reported
+        break;
+      }
+      if (k + 1 == max) {
+        windows.finish(k);
+        break;
+      }
+    }
+    return windows.result("open", rate);
+  }
+
+  private void send(Schedule schedule, long phaseStart, WindowRecorder recorder, MeasurementWindows windows,
+      AtomicInteger inFlight, long[] sequence) {
+    for (int i = 0; i < schedule.size(); i++) {
+      long intended = phaseStart + schedule.offsetNanos(i);
+      MeasurementWindows.sleepUntil(intended);
+      if (inFlight.get() >= options.maxOutstanding()) {
+        recorder.onClientSaturated();
+        continue;
+      }
+      inFlight.incrementAndGet();
+      recorder.onSent();
+      sender.send(sequence[0]++).onComplete(ar -> {
+        inFlight.decrementAndGet();
+        Outcome outcome = ar.succeeded() ? ar.result()
+            : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, System.nanoTime());
+        windows.completed(outcome);
+        recorder.record(intended, outcome);
+      });
+    }
+    MeasurementWindows.sleepUntil(phaseStart + schedule.durationNanos());
+  }
+}

@@ -1,0 +1,67 @@
+package ai.distill.loadtest.oip;
+
+import ai.distill.loadtest.LoadTestException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A model's OIP v2 metadata ({@code GET /v2/models/{m}}): its name and input signature. */
+public record ModelMetadata(String name, List<String> versions, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+
+  /** One input or output: name, OIP datatype ("FP32", "INT64", ...) and shape, -1 for dynamic dims. */
+  public record TensorSpec(String name, String datatype, long[] shape) {
+
+    /** Elements of one row: the product of the shape without its first (batch) dim, -1 if dynamic. */
+    public long rowElements() {
+      long n = 1;
+      for (int i = 1; i < shape.length; i++) {
+        if (shape[i] < 0) {
+          return -1;
+        }
+        n *= shape[i];
+      }
+      return n;
+    }
+  }
+
+  public static ModelMetadata parse(JsonObject json) {
+    try {
+      List<String> versions = new ArrayList<>();
+      JsonArray v = json.getJsonArray("versions");
+      if (v != null) {
+        v.forEach(o -> versions.add(String.valueOf(o)));
+      }
+      return new ModelMetadata(json.getString("name"), versions, specs(json.getJsonArray("inputs")),
+          specs(json.getJsonArray("outputs")));
+    } catch (RuntimeException e) {
+      throw new LoadTestException("the gateway's model metadata is not OIP v2 (" + e.getMessage() + "): " + json.encode(), e);
+    }
+  }
+
+  public TensorSpec input(String name) {
+    for (TensorSpec s : inputs) {
+      if (s.name().equals(name)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  private static List<TensorSpec> specs(JsonArray array) {
+    List<TensorSpec> specs = new ArrayList<>();
+    if (array == null) {
+      return specs;
+    }
+    for (int i = 0; i < array.size(); i++) {
+      JsonObject o = array.getJsonObject(i);
+      JsonArray shape = o.getJsonArray("shape");
+      long[] dims = new long[shape.size()];
+      for (int d = 0; d < dims.length; d++) {
+        dims[d] = shape.getLong(d);
+      }
+      specs.add(new TensorSpec(o.getString("name"), o.getString("datatype"), dims));
+    }
+    return specs;
+  }
+}
