@@ -248,7 +248,7 @@ public final class Experiment {
     public synchronized Decision stop(String reason) {
         requireRunning("stop");
         double[] w = new double[weights.length];
-        w[teacherIndex()] = 1;
+        w[teacherIndex()] = 100;
         reweight(w);
         status = Status.STOPPED;
         Decision d = new Decision(System.currentTimeMillis(), "stop", definition.teacher(),
@@ -260,7 +260,7 @@ public final class Experiment {
 
     private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
         double[] w = new double[weights.length];
-        w[i] = 1;
+        w[i] = 100;
         reweight(w);
         status = Status.PROMOTED;
         promotedVariant = i;
