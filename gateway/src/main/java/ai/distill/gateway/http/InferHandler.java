@@ -175,10 +175,11 @@ public final class InferHandler implements Handler<RoutingContext> {
         response.putHeader(InferRequestDecoder.HEADER_LENGTH,
             Integer.toString(encoded.inferenceHeaderContentLength()));
       }
-      response.end(encoded.body());
       long nanos = System.nanoTime() - start;
       metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
       InferResult result = new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
+      // Observers run before the response leaves, so click feedback for this id can never
+      // arrive before its impression is remembered.
       if (route != null) {
         route.completed(request, target, result, null);
       } else {
@@ -186,6 +187,7 @@ public final class InferHandler implements Handler<RoutingContext> {
           resolver.servedModel(request, result);
         }
       }
+      response.end(encoded.body());
     });
   }
 }
