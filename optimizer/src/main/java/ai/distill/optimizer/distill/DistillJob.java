@@ -114,9 +114,10 @@ public final class DistillJob {
                 teacherVersion.id(), metrics));
         progress.accept("published " + published.id());
         if (int8Bytes != null) {
-            int8Metrics.put("teacher", teacherVersion.id());
+            Map<String, Object> manifestMetrics = new LinkedHashMap<>(int8Metrics);
+            manifestMetrics.put("teacher", teacherVersion.id());
             int8Version = store.publish(PublishRequest.fromBytes(request.name() + "-int8", int8Bytes, Role.STUDENT,
-                    published.id(), int8Metrics));
+                    published.id(), manifestMetrics));
             progress.accept("published " + int8Version.id());
         }
         Map<String, Object> summary = new LinkedHashMap<>();

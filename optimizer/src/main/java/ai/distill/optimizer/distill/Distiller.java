@@ -84,8 +84,18 @@ public final class Distiller {
                 describe(config), train.rows(), trainTable.labelledRows(), held.rows(), options.temperature(),
                 options.alpha(), config.fakeQuant() ? ", fake-quant int8" : ""));
 
-        TrainResult trained = new Trainer(config).train(train, trainLoss, held, heldLoss, report -> progress.accept(
-                epochLine(report, heldY, heldTable, heldTeacher, heldTeacherLabelled)));
+        TrainingSet evalSet = evalRows != null ? evalRows.toTrainingSet() : null;
+        int[] evalY = evalRows != null ? labelsOf(evalRows) : null;
+        float[] evalTeacherLabelled = evalRows != null ? labelledOnly(evalTeacher, evalRows) : null;
+        TrainResult trained = new Trainer(config).train(train, trainLoss, held, heldLoss, report -> {
+            String line = epochLine(report, heldY, heldTable, heldTeacher, heldTeacherLabelled);
+            if (evalSet != null && evalY.length > 0) {
+                float[] p = labelledOnly(report.student().probabilities(evalSet), evalRows);
+                line += String.format(Locale.ROOT, "; eval AUC %.4f (teacher %.4f)", BinaryMetrics.auc(p, evalY),
+                        BinaryMetrics.auc(evalTeacherLabelled, evalY));
+            }
+            progress.accept(line);
+        });
         StudentNet student = trained.student();
 
         String doc = "Distilled from " + teacherId + " by distill: " + describe(config) + ", T=" + options.temperature()

@@ -138,7 +138,7 @@ public final class Trainer {
                     sinceBest++;
                 }
                 EpochReport report = new EpochReport(epoch, lossSum / order.length, heldLoss, heldLogits,
-                        order.length / Math.max(seconds, 1e-9), seconds, cpu, improved);
+                        order.length / Math.max(seconds, 1e-9), seconds, cpu, improved, net);
                 reports.add(report);
                 listener.accept(report);
                 if (validate && sinceBest > config.patience() && epoch < config.epochs()) {

@@ -71,7 +71,7 @@ class DistillCommandTest {
 
     private String[] args(Path data, String... more) {
         String[] base = {"--store", dir.resolve("store").toString(), "--teacher", "t", "--data", data.toString(),
-            "--name", "s", "--epochs", "1", "--batch", "64"};
+            "--name", "s", "--epochs", "4", "--batch", "64", "--learning-rate", "0.01"};
         if (more.length == 0) {
             more = new String[] {"--hidden", "8", "--embedding-dim", "2"};
         }
