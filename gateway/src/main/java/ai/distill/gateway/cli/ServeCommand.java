@@ -77,9 +77,12 @@ public final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        // JUL may already be reset by its own shutdown hook: report on stderr directly.
+        System.err.println("distill serve: shutting down (draining in-flight requests)");
         experiments.close().await();
         gateway.close().await();
         vertx.close().await();
+        System.err.println("distill serve: stopped");
       } catch (Exception e) {
         System.err.println("distill serve: shutdown: " + e.getMessage());
       } finally {
