@@ -243,6 +243,51 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void a_model_with_a_fixed_batch_dimension_is_served_one_request_per_run() throws Exception {
+    TestGateways.publish(store, "fixed", ai.distill.optimizer.onnx.GraphBuilder.create("fixed")
+        .input("x", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4)
+        .op("Sigmoid", "x", "y")
+        .output("y", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4).build());
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
+        .batching(new BatchingConfig(64, 20_000, 100)).build()).await();
+    JsonObject meta = client.get(gateway.port(), "127.0.0.1", "/v2/models/fixed").send().await()
+        .bodyAsJsonObject();
+    assertEquals("[1,4]", meta.getJsonArray("inputs").getJsonObject(0).getJsonArray("shape")
+        .encode());
+    List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      responses.add(infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
+          new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
+              .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
+              .put("data", new io.vertx.core.json.JsonArray().add(i).add(0).add(-i).add(1))))));
+    }
+    Future.all(responses).await(30, TimeUnit.SECONDS);
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<Buffer> r = responses.get(i).result();
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      double y0 = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+          .getJsonArray("data").getDouble(0);
+      assertEquals(1 / (1 + Math.exp(-i)), y0, 1e-6);
+    }
+    assertEquals(6.0, metric("distill_batch_rows_count{model=\"fixed\",version=\"1\"}"));
+    HttpResponse<Buffer> twoRows = infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
+            .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(2).add(4))
+            .put("data", new io.vertx.core.json.JsonArray().add(1).add(2).add(3).add(4).add(5)
+                .add(6).add(7).add(8))))).await();
+    assertEquals(400, twoRows.statusCode(), twoRows.bodyAsString());
+  }
+
+  @Test
+  void a_request_with_zero_rows_is_answered_without_a_server_error() throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    HttpResponse<Buffer> r = infer("/v2/models/ctr/infer",
+        OipEndpointsTest.ctrRequest("empty", new float[0], new long[0])).await();
+    assertTrue(r.statusCode() == 200 || r.statusCode() == 400, r.statusCode() + " " + r.bodyAsString());
+    assertEquals(200, infer("/v2/models/ctr/infer", row(2)).await().statusCode());
+  }
+
+  @Test
   void close_finishes_queued_requests_then_refuses_new_connections() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
         .modelBatching("ctr", new BatchingConfig(256, 300_000, 100)).build()).await();
