@@ -30,6 +30,12 @@ public interface InferTargetResolver {
   /** The route for {@code name}, or empty when this resolver does not know it. */
   Optional<Route> resolve(String name, RoutingContext context);
 
+  /**
+   * Observes a request served directly by a model (not through a route), e.g. to capture
+   * traffic. Called after the response is written, on the event loop; must not block or throw.
+   */
+  default void servedModel(InferRequest request, InferResult result) {}
+
   /** How one request to a resolved name is served. */
   interface Route {
 

@@ -56,44 +56,70 @@ public final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     GatewayConfig cfg = builder.build();
-    Vertx vertx = Vertx.vertx();
-    Gateway gateway;
+    Running running;
     try {
-      gateway = Gateway.start(vertx, cfg).await();
+      running = Running.start(cfg);
     } catch (Exception e) {
       System.err.println("distill serve: cannot start: " + e.getMessage());
-      vertx.close().await();
       return 1;
     }
-    ExperimentRoutes experiments;
-    try {
-      experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
-    } catch (Exception e) {
-      System.err.println("distill serve: cannot start experiments: " + e.getMessage());
-      gateway.close().await();
-      vertx.close().await();
-      return 1;
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        // JUL may already be reset by its own shutdown hook: report on stderr directly.
-        System.err.println("distill serve: shutting down (draining in-flight requests)");
-        experiments.close().await();
-        gateway.close().await();
-        vertx.close().await();
-        System.err.println("distill serve: stopped");
-      } catch (Exception e) {
-        System.err.println("distill serve: shutdown: " + e.getMessage());
-      } finally {
-        stopped.countDown();
-      }
-    }, "distill-shutdown"));
+    CountDownLatch stopped = running.closeOnShutdown();
+    Gateway gateway = running.gateway();
     String shownHost = cfg.host().equals("0.0.0.0") ? "localhost" : cfg.host();
     System.out.println("distill gateway serving " + gateway.models().loadedNames() + " at http://"
         + shownHost + ":" + gateway.port() + "/v2 (metrics: /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * A started gateway with its experiment engine, as {@code serve} and {@code demo} run it. Owns
+   * its {@link Vertx}; {@link #close()} shuts all three down gracefully.
+   */
+  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments) {
+
+    static Running start(GatewayConfig cfg) throws Exception {
+      Vertx vertx = Vertx.vertx();
+      Gateway gateway;
+      try {
+        gateway = Gateway.start(vertx, cfg).await();
+      } catch (Exception e) {
+        vertx.close().await();
+        throw e;
+      }
+      try {
+        return new Running(vertx, gateway,
+            ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await());
+      } catch (Exception e) {
+        gateway.close().await();
+        vertx.close().await();
+        throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
+      }
+    }
+
+    void close() throws Exception {
+      experiments.close().await();
+      gateway.close().await();
+      vertx.close().await();
+    }
+
+    /** Closes on SIGTERM/SIGINT; the latch opens once closed. */
+    CountDownLatch closeOnShutdown() {
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          // JUL may already be reset by its own shutdown hook: report on stderr directly.
+          System.err.println("distill: shutting down (draining in-flight requests)");
+          close();
+          System.err.println("distill: stopped");
+        } catch (Exception e) {
+          System.err.println("distill: shutdown: " + e.getMessage());
+        } finally {
+          stopped.countDown();
+        }
+      }, "distill-shutdown"));
+      return stopped;
+    }
   }
 }

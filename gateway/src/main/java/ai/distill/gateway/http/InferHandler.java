@@ -178,9 +178,13 @@ public final class InferHandler implements Handler<RoutingContext> {
       response.end(encoded.body());
       long nanos = System.nanoTime() - start;
       metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
+      InferResult result = new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
       if (route != null) {
-        route.completed(request, target,
-            new InferResult(id, model.name(), model.version(), variant, outputs, nanos), null);
+        route.completed(request, target, result, null);
+      } else {
+        for (InferTargetResolver resolver : resolvers) {
+          resolver.servedModel(request, result);
+        }
       }
     });
   }

@@ -13,7 +13,10 @@ import java.util.Set;
  *
  * <pre>
  * mvn -B -o -q -pl gateway -am test-compile
- * java -cp gateway/target/test-classes:gateway/target/classes:$(cat cp.txt) ai.distill.gateway.protocol.DecodeBench [seconds]
+ * R=~/.m2/repository
+ * CP=$R/io/vertx/vertx-core/5.0.7/vertx-core-5.0.7.jar:$R/com/fasterxml/jackson/core/jackson-core/2.18.2/jackson-core-2.18.2.jar
+ * CP=$CP:$R/io/netty/netty-buffer/4.2.9.Final/netty-buffer-4.2.9.Final.jar:$R/io/netty/netty-common/4.2.9.Final/netty-common-4.2.9.Final.jar
+ * java -cp gateway/target/test-classes:gateway/target/classes:$CP ai.distill.gateway.protocol.DecodeBench [seconds per measurement]
  * </pre>
  */
 public final class DecodeBench {

@@ -3,7 +3,9 @@ package ai.distill.loadtest.oip;
 import ai.distill.loadtest.LoadTestException;
 import ai.distill.loadtest.generator.Outcome;
 import ai.distill.loadtest.generator.RequestSender;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -30,13 +32,15 @@ import java.util.concurrent.TimeoutException;
  */
 public final class GatewayClient implements AutoCloseable {
   private final HttpClientAgent http;
+  private final Context context;
   private final URI base;
   private final String host;
   private final int port;
   private final long timeoutMillis;
 
-  private GatewayClient(HttpClientAgent http, URI base, long timeoutMillis) {
+  private GatewayClient(HttpClientAgent http, Context context, URI base, long timeoutMillis) {
     this.http = http;
+    this.context = context;
     this.base = base;
     this.host = base.getHost();
     this.port = base.getPort() > 0 ? base.getPort() : 80;
@@ -51,7 +55,10 @@ public final class GatewayClient implements AutoCloseable {
     checkLoopback(base);
     HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true);
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(maxWaiting);
-    return new GatewayClient(vertx.httpClientBuilder().with(options).with(pool).build(), base, requestTimeout.toMillis());
+    // All requests are issued from one event-loop context: issuing them from the generator's own
+    // thread lost a few requests (never completed, no timeout) while the pool was growing.
+    Context context = vertx.getOrCreateContext();
+    return new GatewayClient(vertx.httpClientBuilder().with(options).with(pool).build(), context, base, requestTimeout.toMillis());
   }
 
   public static void checkLoopback(URI base) {
@@ -108,8 +115,20 @@ public final class GatewayClient implements AutoCloseable {
     };
   }
 
-  /** A request whose future always succeeds with an {@link Outcome} (transport errors included). */
+  /**
+   * A request whose future always succeeds with an {@link Outcome} (transport errors included).
+   * Callable from any thread: the request is issued on this client's event-loop context.
+   */
   public Future<Outcome> request(HttpMethod method, String path, Buffer body, int binaryHeaderLength, boolean keepBody) {
+    if (Vertx.currentContext() == context) {
+      return issue(method, path, body, binaryHeaderLength, keepBody);
+    }
+    Promise<Outcome> promise = Promise.promise();
+    context.runOnContext(v -> issue(method, path, body, binaryHeaderLength, keepBody).onComplete(promise));
+    return promise.future();
+  }
+
+  private Future<Outcome> issue(HttpMethod method, String path, Buffer body, int binaryHeaderLength, boolean keepBody) {
     long[] sent = {System.nanoTime()};
     RequestOptions options = new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(path)
         .setConnectTimeout(timeoutMillis).setIdleTimeout(timeoutMillis);

@@ -106,7 +106,7 @@ public final class DistillJob {
         byte[] int8Bytes = null;
         Map<String, Object> int8Metrics = null;
         if (request.int8()) {
-            Int8Step.Int8Student q = Int8Step.quantize(result.model(), rows, evalRows, request.options(), progress);
+            Int8Chain.Int8Student q = Int8Chain.quantize(result.model(), rows, evalRows, request.options(), progress);
             int8Bytes = q.model();
             int8Metrics = q.metrics();
         }

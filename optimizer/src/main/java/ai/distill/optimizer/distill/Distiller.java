@@ -137,6 +137,7 @@ public final class Distiller {
         m.put("best_epoch", trained.bestEpoch());
         put(m, "train_seconds", round(trained.trainSeconds(), 3));
         put(m, "train_rows_per_second", Math.round(trained.rowsPerSecond()));
+        put(m, "train_cpu_seconds", round(trained.cpuSeconds(), 3));
         put(m, "teacher_score_seconds", round(scoreSeconds, 3));
         put(m, "export_max_abs_diff", exportDiff);
         return new DistillResult(bytes, student, trained, m);
@@ -172,8 +173,8 @@ public final class Distiller {
         } else {
             quality = "no held-out rows";
         }
-        return String.format(Locale.ROOT, "epoch %d: loss %.5f, held-out loss %.5f, %s, %.0f rows/s (%.1f s)%s",
-                r.epoch(), r.trainLoss(), r.heldOutLoss(), quality, r.rowsPerSecond(), r.seconds(),
+        return String.format(Locale.ROOT, "epoch %d: loss %.5f, held-out loss %.5f, %s, %.0f rows/s (%.1f s, %.1f CPU s)%s",
+                r.epoch(), r.trainLoss(), r.heldOutLoss(), quality, r.rowsPerSecond(), r.seconds(), r.cpuSeconds(),
                 r.improved() ? "" : " (no improvement)");
     }
 

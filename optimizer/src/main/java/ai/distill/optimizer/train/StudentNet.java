@@ -108,9 +108,14 @@ public final class StudentNet {
         float[] out = new float[data.rows()];
         int batch = 256;
         ShardWorkspace ws = new ShardWorkspace(this, Math.min(batch, Math.max(1, data.rows())));
+        float[][][] w = new float[weights.length][][];
+        for (int l = 0; l < weights.length; l++) {
+            w[l] = new float[widths[l]][widths[l + 1]];
+            DenseKernels.toRows(weights[l], widths[l], widths[l + 1], w[l]);
+        }
         for (int start = 0; start < data.rows(); start += batch) {
             int count = Math.min(batch, data.rows() - start);
-            ws.forward(this, weights, data, null, start, count, null);
+            ws.forward(this, w, data, null, start, count, null);
             ws.copyLogits(out, start, count);
         }
         return out;

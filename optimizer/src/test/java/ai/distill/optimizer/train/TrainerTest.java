@@ -72,19 +72,23 @@ class TrainerTest {
             net.embedding[i] *= 10;
         }
         ShardWorkspace ws = new ShardWorkspace(net, 8);
-        float[][] wt = new float[net.layers()][];
+        float[][][] w = new float[net.layers()][][];
+        float[][][] wt = new float[net.layers()][][];
         for (int l = 0; l < net.layers(); l++) {
-            wt[l] = new float[net.weights[l].length];
-            DenseKernels.transpose(net.weights[l], net.width(l), net.width(l + 1), wt[l]);
+            w[l] = new float[net.width(l)][net.width(l + 1)];
+            wt[l] = new float[net.width(l + 1)][net.width(l)];
+            DenseKernels.toRows(net.weights[l], net.width(l), net.width(l + 1), w[l]);
+            DenseKernels.transposeToRows(net.weights[l], net.width(l), net.width(l + 1), wt[l]);
         }
-        ws.forward(net, net.weights, data, null, 0, 8, null);
+        ws.forward(net, w, data, null, 0, 8, null);
         ws.backward(wt, loss, 8);
 
         double h = 1e-2;
         int checked = 0;
         for (int l = 0; l < net.layers(); l++) {
             for (int j = 0; j < net.weights[l].length; j += 3) {
-                assertGradient(ws.gradW[l][j], net.weights[l], j, h, () -> meanLoss(net, data, loss), "W" + l + "[" + j + "]");
+                int out = net.width(l + 1);
+                assertGradient(ws.gradW[l][j / out][j % out], net.weights[l], j, h, () -> meanLoss(net, data, loss), "W" + l + "[" + j + "]");
                 checked++;
             }
             for (int j = 0; j < net.biases[l].length; j++) {
@@ -98,7 +102,7 @@ class TrainerTest {
             for (int c = 0; c < data.columns(); c++) {
                 int row = net.tableRow(c, data.ids()[k * data.columns() + c]);
                 for (int j = 0; j < d; j++) {
-                    embGrad[row * d + j] += ws.gradEmbedded[k * ws.embeddedWidth() + c * d + j];
+                    embGrad[row * d + j] += ws.gradEmbedded[k][c * d + j];
                 }
             }
         }
