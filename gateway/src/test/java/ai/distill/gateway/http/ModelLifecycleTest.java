@@ -279,6 +279,31 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void a_large_json_request_is_decoded_off_the_event_loop_and_served() throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    int rows = 20_000;
+    float[] dense = new float[rows * 3];
+    long[] sparse = new long[rows * 2];
+    for (int i = 0; i < dense.length; i++) {
+      dense[i] = (i % 17) / 7f;
+    }
+    for (int i = 0; i < sparse.length; i++) {
+      sparse[i] = i % 10;
+    }
+    JsonObject request = OipEndpointsTest.ctrRequest("big", dense, sparse);
+    assertTrue(request.toBuffer().length() > 512 * 1024);
+    HttpResponse<Buffer> r = infer("/v2/models/ctr/infer", request).await();
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    JsonObject prob = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
+    assertEquals("[" + rows + ",1]", prob.getJsonArray("shape").encode());
+    JsonObject single = infer("/v2/models/ctr/infer", OipEndpointsTest.ctrRequest("one",
+        new float[] {dense[3], dense[4], dense[5]}, new long[] {sparse[2], sparse[3]})).await()
+        .bodyAsJsonObject();
+    assertEquals(single.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0),
+        prob.getJsonArray("data").getFloat(1), 1e-6f);
+  }
+
+  @Test
   void a_request_with_zero_rows_is_answered_without_a_server_error() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     HttpResponse<Buffer> r = infer("/v2/models/ctr/infer",
