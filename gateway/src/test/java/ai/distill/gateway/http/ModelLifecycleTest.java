@@ -147,6 +147,32 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void versions_are_served_side_by_side_and_an_explicitly_loaded_one_stays_pinned()
+      throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    TestGateways.publish(store, "ctr", V2);
+    awaitCondition("version 2 default", () -> Long.valueOf(2).equals(
+        gateway.models().highestLoaded("ctr")) && gateway.models().find("ctr", 1) == null);
+    HttpResponse<Buffer> load = client.post(gateway.port(), "127.0.0.1",
+        "/v2/repository/models/ctr/load").bearerTokenAuthentication("test-token")
+        .sendJsonObject(new JsonObject().put("version", 1)).await();
+    assertEquals(200, load.statusCode(), load.bodyAsString());
+    JsonObject v1 = infer("/v2/models/ctr/versions/1/infer", row(4)).await().bodyAsJsonObject();
+    JsonObject v2 = infer("/v2/models/ctr/infer", row(4)).await().bodyAsJsonObject();
+    assertEquals("1", v1.getString("model_version"));
+    assertEquals("2", v2.getString("model_version"));
+    assertTrue(v1.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0)
+        != v2.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0));
+    assertEquals("[\"1\",\"2\"]", client.get(gateway.port(), "127.0.0.1", "/v2/models/ctr")
+        .send().await().bodyAsJsonObject().getJsonArray("versions").encode());
+    TestGateways.publish(store, "ctr", TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 3));
+    awaitCondition("version 3 default, 2 retired, 1 pinned",
+        () -> gateway.models().loaded("ctr").stream().map(m -> m.version()).toList()
+            .equals(List.of(1L, 3L)));
+    assertEquals(2.0, metric("distill_loaded_versions{model=\"ctr\"}"));
+  }
+
+  @Test
   void a_version_with_a_checksum_mismatch_is_refused_and_the_old_one_keeps_serving()
       throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
