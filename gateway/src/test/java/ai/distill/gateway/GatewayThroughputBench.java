@@ -34,10 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * numbers only.
  *
  * <pre>
- * mvn -B -q -o -pl gateway -am test-compile -DskipTests
- * mvn -B -q -o -pl gateway exec:java -Dexec.classpathScope=test \
- *   -Dexec.mainClass=ai.distill.gateway.GatewayThroughputBench -Dexec.args="../shared 10 16"
+ * mvn -B -q -o -pl gateway -am test-compile \
+ *   org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+ *   -Dmdep.outputFile=/tmp/gw-cp.txt -Dmdep.includeScope=test
+ * CLASSPATH=gateway/target/test-classes:gateway/target/classes:optimizer/target/classes:$(cat /tmp/gw-cp.txt) \
+ *   java -Xmx2g ai.distill.gateway.GatewayThroughputBench ../shared 10 16
  * </pre>
+ * Use {@code CLASSPATH}, not {@code -cp}: ORT 1.29 crashes on a long process command line.
  * Arguments: shared dir (holding fixtures/ctr-mlp-torch), seconds per phase, requests in flight.
  */
 public final class GatewayThroughputBench {
