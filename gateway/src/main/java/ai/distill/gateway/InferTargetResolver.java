@@ -54,8 +54,8 @@ public interface InferTargetResolver {
 
     /**
      * Observes the outcome: {@code result} on success (then {@code failure} is null), otherwise
-     * {@code failure}. Called just before the response is written (so feedback for its id never
-     * races it); must not block or throw.
+     * {@code failure}. On success it is called just before the response is written, so that
+     * what it records is visible to follow-up requests (click feedback); must not block or throw.
      */
     default void completed(InferRequest request, Target target, InferResult result,
         Throwable failure) {}
