@@ -26,6 +26,7 @@ public final class Experiment {
     public record Assignment(int variant, String model, Long version, boolean anonymous, int bucket) {
     }
 
+    private static final System.Logger LOG = System.getLogger(Experiment.class.getName());
     static final int MAX_HISTORY = 500;
     static final int DEFAULT_MAX_USERS = 2_000_000;
 
@@ -247,7 +248,7 @@ public final class Experiment {
     public synchronized Decision stop(String reason) {
         requireRunning("stop");
         double[] w = new double[weights.length];
-        w[teacherIndex()] = 1;
+        w[teacherIndex()] = 100;
         reweight(w);
         status = Status.STOPPED;
         Decision d = new Decision(System.currentTimeMillis(), "stop", definition.teacher(),
@@ -259,7 +260,7 @@ public final class Experiment {
 
     private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
         double[] w = new double[weights.length];
-        w[i] = 1;
+        w[i] = 100;
         reweight(w);
         status = Status.PROMOTED;
         promotedVariant = i;
@@ -303,6 +304,9 @@ public final class Experiment {
     }
 
     private void log(Decision d) {
+        LOG.log(d.action().equals("hold") ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action(), d.variant(),
+                d.automatic() ? "automatic" : "manual", d.reason(), d.numbers().encode());
         changes.increment();
         history.addLast(d);
         while (history.size() > MAX_HISTORY) {

@@ -139,10 +139,20 @@ public final class ExperimentService implements AutoCloseable {
     public List<String> start() {
         List<String> errors = new ArrayList<>();
         if (repository != null) {
-            for (Experiment e : repository.loadAll(metrics, options.maxUsersPerVariant(), errors)) {
+            List<ExperimentDefinition> definitions = new ArrayList<>();
+            for (Experiment e : repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
                 experiments.put(e.name(), e);
                 savedHistory.put(e.name(), historySize(e));
+                savedChanges.put(e.name(), e.changes());
                 LOG.log(System.Logger.Level.INFO, "resumed experiment {0} ({1})", e.name(), e.status());
+            }
+            for (ExperimentDefinition d : definitions) {
+                try {
+                    create(d);
+                    LOG.log(System.Logger.Level.INFO, "created experiment {0} from its definition file", d.name());
+                } catch (RuntimeException ex) {
+                    errors.add(d.name() + ".json: " + ex.getMessage());
+                }
             }
         }
         errors.forEach(err -> LOG.log(System.Logger.Level.WARNING, "experiment not resumed: {0}", err));

@@ -18,7 +18,8 @@
  *       students, guardrails; promote / roll back / hold.</li>
  *   <li>{@link ai.distill.gateway.experiment.ExperimentRepository} persists each experiment under
  *       {@code <store>/experiments/} (atomic writes, every 30 s when changed, on every decision and on close)
- *       so a restart resumes it with its counts.</li>
+ *       so a restart resumes it with its counts. A file {@code <store>/experiments/<name>.json} holding a bare
+ *       definition (the admin API's body) creates that experiment at start: experiments as configuration.</li>
  * </ul>
  *
  * <p>With the gateway running ({@code distill serve --store DIR --admin-token T}):

@@ -168,4 +168,21 @@ class TrafficCaptureTest {
             assertEquals(1, rows.skippedTornLines());
         }
     }
+
+    @Test
+    void records_waiting_for_labels_are_bounded_in_bytes() throws Exception {
+        long one = record("e", "r0", 10).bytes();
+        TrafficCapture capture = new TrafficCapture(dir, CaptureWriter.Limits.DEFAULT, 1000, 3 * one, null, now::get);
+        for (int i = 0; i < 10; i++) {
+            assertTrue(capture.capture(record("e", "r" + i, 10), now.get() + 60_000));
+        }
+        assertEquals(3, capture.pending());
+        assertTrue(capture.pendingBytes() <= 3 * one);
+        assertFalse(capture.label("r0", new int[10]), "the oldest went out unlabelled");
+        assertTrue(capture.label("r9", new int[10]));
+        capture.start();
+        capture.close();
+        assertEquals(100, readRows(dir.resolve("e")).size());
+        assertEquals(0, capture.pendingBytes());
+    }
 }

@@ -81,7 +81,7 @@ class ExperimentDecisionTest {
         assertEquals("promote", last.getString("action"));
         assertTrue(last.getBoolean("automatic"));
         assertTrue(last.getJsonObject("numbers").getDouble("lower") > 0);
-        assertEquals(1.0, e.weight(1));
+        assertEquals(100.0, e.weight(1));
         assertEquals(0.0, e.weight(0));
         assertEquals(1, e.assign("anyone").variant());
         e.evaluate();

@@ -10,6 +10,7 @@ import ai.distill.loadtest.scenario.BaselineComparison;
 import ai.distill.loadtest.scenario.BenchmarkSuite;
 import ai.distill.loadtest.scenario.GatewayProcess;
 import ai.distill.loadtest.scenario.GatewayTarget;
+import ai.distill.loadtest.scenario.VariantBuilder;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;
@@ -80,14 +81,19 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--binary", description = "Use the OIP binary tensor extension.")
   boolean binary;
 
-  @Option(names = "--connections", defaultValue = "64", description = "(default: ${DEFAULT-VALUE})")
+  @Option(names = "--connections", defaultValue = "512",
+      description = "Client connections; more than the gateway's queue holds, so a spike reaches its admission control (default: ${DEFAULT-VALUE}).")
   int connections;
 
   @Option(names = "--quick", description = "Short windows (1 s warm-up, 1 s windows, at most 4): a smoke run, not a measurement.")
   boolean quick;
 
-  @Option(names = "--hotswap", description = "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store.")
+  @Option(names = "--hotswap", description = "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store served by a gateway this command started.")
   boolean hotswap;
+
+  @Option(names = "--build-variants",
+      description = "Into the temporary store: an INT8 copy and a distilled student built by the optimizer from --rows (labelled).")
+  boolean buildVariants;
 
   @Option(names = "--no-spike", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Run the spike (default: on).")
   boolean spike;
@@ -100,8 +106,19 @@ final class ReportCommand implements Callable<Integer> {
     pinClient();
     boolean temporary = store == null;
     Path storeDir = temporary ? Files.createTempDirectory("distill-report-store") : store;
+    List<String> notes = new ArrayList<>();
     if (temporary) {
       publishInto(storeDir);
+      if (buildVariants) {
+        if (rows == null) {
+          throw new LoadTestException("--build-variants needs --rows with labelled rows (the optimizer's accuracy gate uses them)");
+        }
+        System.err.println("building variants with the optimizer (INT8, distilled student)");
+        VariantBuilder.build(ModelStore.open(storeDir), model, rows, line -> {
+          System.err.println("  " + line);
+          notes.add(line);
+        });
+      }
     } else if (!Files.isDirectory(storeDir)) {
       throw new LoadTestException("--store " + storeDir + " is not a directory");
     }
@@ -113,6 +130,9 @@ final class ReportCommand implements Callable<Integer> {
         + (clientCpus != null ? " (taskset -c " + clientCpus + ")" : " (unpinned)"));
     result.setup("model", model + " (" + file + ")");
     result.setup("rows per request", rowsPerRequest);
+    for (int i = 0; i < notes.size(); i++) {
+      result.setup("variant " + (i + 1), notes.get(i));
+    }
     result.setup("both sides", workers + " ORT worker(s) × " + intraOpThreads + " intra-op thread(s)");
     GatewayProcess process = null;
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
@@ -133,7 +153,7 @@ final class ReportCommand implements Callable<Integer> {
             ? new LoadOptions(Duration.ofSeconds(1), Duration.ofSeconds(1), new StabilityRule(2, 0.15, 4), 4096, Duration.ofSeconds(11), 50_000_000L, null)
             : new LoadOptions(Duration.ofSeconds(2), Duration.ofSeconds(2), StabilityRule.DEFAULT, 4096, Duration.ofSeconds(11), 50_000_000L, null);
         BenchmarkSuite.Plan plan = new BenchmarkSuite.Plan(file, storeDir, intraOpThreads, workers, others, spike,
-            temporary || hotswap, Duration.ofSeconds(3), quick ? 4 : 8);
+            (temporary && url == null) || hotswap, Duration.ofSeconds(3), quick ? 4 : 8);
         BenchmarkSuite.run(gateway, options, plan, result);
       }
     } finally {

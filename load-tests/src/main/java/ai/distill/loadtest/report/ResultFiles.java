@@ -35,7 +35,8 @@ public final class ResultFiles {
       ServerSplit s = m.server();
       if (s != null && s.available()) {
         o.put("server_ms", new JsonObject().put("request", finite(s.requestMs())).put("queue", finite(s.queueMs()))
-            .put("compute", finite(s.computeMs())).put("observations", s.requests()));
+            .put("compute", finite(s.computeMs())).put("observations", s.requests())
+            .put("mean_batch_rows", finite(s.batchRows())));
       }
       measurements.add(o);
     }
@@ -53,14 +54,15 @@ public final class ResultFiles {
   public static String csv(BenchmarkResult result) {
     StringBuilder sb = new StringBuilder(
         "group,target,variant,mode,load,rows_per_request,requests_per_second,rows_per_second,"
-            + "p50_ms,p90_ms,p99_ms,p999_ms,uncorrected_p99_ms,server_queue_ms,server_compute_ms,"
+            + "p50_ms,p90_ms,p99_ms,p999_ms,uncorrected_p99_ms,server_queue_ms,server_compute_ms,server_batch_rows,"
             + "sent,errors,status_429,status_5xx,client_saturated,stable\n");
     for (Measurement m : result.measurements()) {
       ServerSplit s = m.server();
       sb.append(String.join(",", m.group(), m.target(), m.variant(), m.mode(), f(m.load()),
           Integer.toString(m.rowsPerRequest()), f(m.throughput()), f(m.rowsPerSecond()), f(m.latency().p50()),
           f(m.latency().p90()), f(m.latency().p99()), f(m.latency().p999()), f(m.uncorrectedP99()),
-          s == null ? "" : f(s.queueMs()), s == null ? "" : f(s.computeMs()), Long.toString(m.sent()),
+          s == null ? "" : f(s.queueMs()), s == null ? "" : f(s.computeMs()), s == null ? "" : f(s.batchRows()),
+          Long.toString(m.sent()),
           Long.toString(m.errors()), Long.toString(m.count("429")), Long.toString(m.serverErrors()),
           Long.toString(m.clientSaturated()), Boolean.toString(m.stable()))).append('\n');
     }

@@ -20,6 +20,8 @@ class MetricsSnapshotTest {
       distill_compute_duration_seconds_sum{model="ctr",version="1"} 0.2
       distill_compute_duration_seconds_count{model="ctr",version="1"} 10
       distill_requests_total{model="ctr",outcome="ok"} 100.0
+      distill_batch_rows_sum{model="ctr",version="1"} 640
+      distill_batch_rows_count{model="ctr",version="1"} 10
       """;
   static final String AFTER = """
       distill_request_duration_seconds_sum{model="ctr",version="1"} 0.5
@@ -32,6 +34,8 @@ class MetricsSnapshotTest {
       distill_queue_wait_seconds_count{model="ctr",version="1"} 600
       distill_compute_duration_seconds_sum{model="ctr",version="1"} 1.2
       distill_compute_duration_seconds_count{model="ctr",version="1"} 60
+      distill_batch_rows_sum{model="ctr",version="1"} 13440
+      distill_batch_rows_count{model="ctr",version="1"} 60
       """;
 
   @Test
@@ -59,6 +63,7 @@ class MetricsSnapshotTest {
     assertEquals(0.5 / 500 * 1000, split.queueMs(), 1e-9);
     assertEquals(1.0 / 50 * 1000, split.computeMs(), 1e-9);
     assertEquals(500, split.requests());
+    assertEquals(256.0, split.batchRows(), 1e-9);
   }
 
   @Test

@@ -24,7 +24,7 @@ class MarkdownReportTest {
 
     String text = Files.readString(md);
     assertTrue(text.contains("# Distill benchmark"), text);
-    assertTrue(text.contains("| gateway | ctr | 400 req/s | 64 | 400 | 25600 | 1.200 | 1.800 | 2.500 | 4.000 | 0.300 | 0.800 | - | yes |"), text);
+    assertTrue(text.contains("| gateway | ctr | 400 req/s | 64 | 400 | 25600 | 1.200 | 1.800 | 2.500 | 4.000 | 0.300 | 0.800 | 128 | - | yes |"), text);
     assertTrue(text.contains("| in-process | ctr | 1 concurrent | 64 | 1000 | 64000 |"), text);
     assertTrue(text.contains("| gateway | ctr-int8 | 16 concurrent | 64 |"), text);
     assertTrue(text.contains("429×5"), text);
@@ -45,6 +45,7 @@ class MarkdownReportTest {
     assertEquals(0.8, json.getJsonObject("figures").getDouble("gateway rows/s ÷ in-process rows/s"));
     assertEquals(2.5, json.getJsonArray("measurements").getJsonObject(1).getJsonObject("latency_ms").getDouble("p99"));
     assertEquals(0.3, json.getJsonArray("measurements").getJsonObject(1).getJsonObject("server_ms").getDouble("queue"));
+    assertEquals(128.0, json.getJsonArray("measurements").getJsonObject(1).getJsonObject("server_ms").getDouble("mean_batch_rows"));
     assertTrue(json.getBoolean("passed"));
 
     String[] csv = Files.readString(dir.resolve("results.csv")).split("\n");
@@ -67,7 +68,7 @@ class MarkdownReportTest {
     BenchmarkResult r = new BenchmarkResult("Distill benchmark").setup("model", "ctr").setup("cores", "client 1, server 1");
     r.add(m("baseline", "in-process", "ctr", "closed", 1, 1000, latency(0.9, 1.0, 1.1, 1.3), Map.of("200", 3000L), null));
     r.add(m("ramp", "gateway", "ctr", "open", 400, 400, latency(1.2, 1.8, 2.5, 4.0), Map.of("200", 2400L),
-        new ServerSplit(1.5, 0.3, 0.8, 2400)));
+        new ServerSplit(1.5, 0.3, 0.8, 2400, 128)));
     r.add(m("ramp", "gateway", "ctr", "open", 600, 600, latency(1.5, 2.2, 3.5, 6.0), Map.of("200", 3600L), null));
     r.add(m("ramp", "gateway", "ctr", "open", 800, 780, latency(3.0, 8.0, 20.0, 40.0), Map.of("200", 4680L, "429", 5L), null));
     r.add(m("variants", "gateway", "ctr-int8", "closed", 16, 1200, latency(2.0, 3.0, 4.0, 5.0), Map.of("200", 7200L), null));
