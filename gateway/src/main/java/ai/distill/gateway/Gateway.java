@@ -9,9 +9,11 @@ import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.SessionFactory;
 import ai.distill.store.ModelStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -25,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -53,6 +56,9 @@ public final class Gateway {
   /** Environment variable holding the admin token when {@code --admin-token} is not given. */
   public static final String ADMIN_TOKEN_ENV = "DISTILL_ADMIN_TOKEN";
 
+  private static final java.util.concurrent.atomic.AtomicInteger EPHEMERAL =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final Vertx vertx;
   private final GatewayConfig config;
   private final ModelStore store;
@@ -65,7 +71,8 @@ public final class Gateway {
   private final String adminToken;
   private final AdminAuth adminAuth;
   private volatile boolean ready;
-  private volatile HttpServer server;
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+  private final List<String> deployments = new CopyOnWriteArrayList<>();
   private Future<Void> closing;
 
   private Gateway(Vertx vertx, GatewayConfig config, ModelStore store, String adminToken) {
@@ -97,15 +104,31 @@ public final class Gateway {
         .recover(e -> g.close().transform(ignored -> Future.failedFuture(e))));
   }
 
+  // One HTTP server per event loop (config event_loops), all sharing one port. For an ephemeral
+  // port Vert.x shares "the" random port between servers that listen on the same negative port,
+  // so each gateway uses its own negative number.
   private Future<Void> listen() {
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host())
-        .setPort(config.port()).setCompressionSupported(false).setTcpNoDelay(true)
-        .setMaxInitialLineLength(8192);
-    return vertx.createHttpServer(options).requestHandler(router).listen().map(s -> {
-      server = s;
+    int loops = config.eventLoops();
+    int port = config.port() != 0 ? config.port() : -1 - (EPHEMERAL.getAndIncrement() % 10_000);
+    return deployServers(port, loops).map(v -> {
       ready = true;
-      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} serving {2}",
-          config.host(), Integer.toString(s.actualPort()), models.loadedNames());
+      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} ({2} event loops) serving {3}",
+          config.host(), Integer.toString(port()), loops, models.loadedNames());
+      return null;
+    });
+  }
+
+  private Future<Void> deployServers(int port, int instances) {
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
+        .setCompressionSupported(false).setTcpNoDelay(true).setMaxInitialLineLength(8192);
+    return vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        return vertx.createHttpServer(options).requestHandler(router).listen()
+            .onSuccess(servers::add);
+      }
+    }, new DeploymentOptions().setInstances(instances)).map(id -> {
+      deployments.add(id);
       return null;
     });
   }
@@ -152,8 +175,7 @@ public final class Gateway {
 
   /** The bound port (the ephemeral one when the configured port is 0); -1 before listening. */
   public int port() {
-    HttpServer s = server;
-    return s == null ? -1 : s.actualPort();
+    return servers.isEmpty() ? -1 : servers.get(0).actualPort();
   }
 
   /** The configuration the gateway was started with. */
@@ -245,10 +267,19 @@ public final class Gateway {
       return closing;
     }
     ready = false;
-    HttpServer s = server;
     long drainMillis = config.drainTimeout().toMillis();
-    Future<Void> serverDown = s == null ? Future.succeededFuture()
-        : s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty();
+    List<Future<Void>> shutdowns = new ArrayList<>();
+    for (HttpServer s : servers) {
+      shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
+    }
+    Future<Void> serverDown = Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty()
+        .eventually(() -> {
+          List<Future<Void>> undeploys = new ArrayList<>();
+          for (String id : deployments) {
+            undeploys.add(vertx.undeploy(id).otherwiseEmpty());
+          }
+          return Future.join(undeploys);
+        });
     Promise<Void> done = Promise.promise();
     serverDown.eventually(models::close).onComplete(ar -> {
       sessions.close();

@@ -29,7 +29,7 @@ import java.util.Set;
  * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected):
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
- *  "workers": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
+ *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 500, "queue_capacity_rows": 16384},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000}
@@ -45,6 +45,7 @@ public final class GatewayConfig {
   private final String adminToken;
   private final long maxBodyBytes;
   private final int workers;
+  private final int eventLoops;
   private final SessionConfig session;
   private final BatchingConfig batching;
   private final Map<String, BatchingConfig> modelBatching;
@@ -60,6 +61,8 @@ public final class GatewayConfig {
     this.session = b.session;
     this.workers = b.workers > 0 ? b.workers
         : Math.max(1, Runtime.getRuntime().availableProcessors() / b.session.intraOpThreads());
+    this.eventLoops = b.eventLoops > 0 ? b.eventLoops
+        : Math.max(1, Runtime.getRuntime().availableProcessors());
     this.batching = b.batching;
     this.modelBatching = Map.copyOf(b.modelBatching);
     this.watchInterval = b.watchInterval;
@@ -99,6 +102,11 @@ public final class GatewayConfig {
     return workers;
   }
 
+  /** HTTP server instances, one per event loop, sharing the port (default: cores). */
+  public int eventLoops() {
+    return eventLoops;
+  }
+
   public SessionConfig session() {
     return session;
   }
@@ -130,7 +138,7 @@ public final class GatewayConfig {
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b = new Builder(store).host(host).port(port).adminToken(adminToken)
-        .maxBodyBytes(maxBodyBytes).workers(workers).session(session).batching(batching)
+        .maxBodyBytes(maxBodyBytes).workers(workers).eventLoops(eventLoops).session(session).batching(batching)
         .watchInterval(watchInterval).drainTimeout(drainTimeout);
     b.modelBatching.putAll(modelBatching);
     return b;
@@ -160,7 +168,7 @@ public final class GatewayConfig {
   /** A builder initialised from the JSON form (see the class javadoc). */
   public static Builder fromJson(Path store, JsonObject json) {
     checkKeys(json, "", Set.of("host", "port", "admin_token", "max_body_bytes", "workers",
-        "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms"));
+        "event_loops", "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -176,6 +184,9 @@ public final class GatewayConfig {
     }
     if (json.containsKey("workers")) {
       b.workers(json.getInteger("workers"));
+    }
+    if (json.containsKey("event_loops")) {
+      b.eventLoops(json.getInteger("event_loops"));
     }
     if (json.containsKey("session")) {
       JsonObject s = json.getJsonObject("session");
@@ -226,7 +237,8 @@ public final class GatewayConfig {
   @Override
   public String toString() {
     return "GatewayConfig{store=" + store + ", host=" + host + ", port=" + port
-        + ", maxBodyBytes=" + maxBodyBytes + ", workers=" + workers + ", session=" + session
+        + ", maxBodyBytes=" + maxBodyBytes + ", workers=" + workers + ", eventLoops=" + eventLoops
+        + ", session=" + session
         + ", batching=" + batching + ", modelBatching=" + modelBatching + "}";
   }
 
@@ -238,6 +250,7 @@ public final class GatewayConfig {
     private String adminToken;
     private long maxBodyBytes = 64L << 20;
     private int workers;
+    private int eventLoops;
     private SessionConfig session = SessionConfig.DEFAULT;
     private BatchingConfig batching = BatchingConfig.DEFAULT;
     private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
@@ -283,6 +296,15 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("workers : " + workers + " (expected: >= 0)");
       }
       this.workers = workers;
+      return this;
+    }
+
+    /** HTTP server instances (event loops) sharing the port; 0 means one per core. */
+    public Builder eventLoops(int eventLoops) {
+      if (eventLoops < 0) {
+        throw new IllegalArgumentException("event_loops : " + eventLoops + " (expected: >= 0)");
+      }
+      this.eventLoops = eventLoops;
       return this;
     }
 

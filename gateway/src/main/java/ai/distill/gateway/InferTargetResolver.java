@@ -30,6 +30,13 @@ public interface InferTargetResolver {
   /** The route for {@code name}, or empty when this resolver does not know it. */
   Optional<Route> resolve(String name, RoutingContext context);
 
+  /**
+   * Observes a request served directly by a model (not through a route), e.g. to capture
+   * traffic. Called just before the response is written, on the event loop; must not block or
+   * throw.
+   */
+  default void servedModel(InferRequest request, InferResult result) {}
+
   /** How one request to a resolved name is served. */
   interface Route {
 
@@ -47,7 +54,8 @@ public interface InferTargetResolver {
 
     /**
      * Observes the outcome: {@code result} on success (then {@code failure} is null), otherwise
-     * {@code failure}. Called after the response is written; must not block or throw.
+     * {@code failure}. On success it is called just before the response is written, so that
+     * what it records is visible to follow-up requests (click feedback); must not block or throw.
      */
     default void completed(InferRequest request, Target target, InferResult result,
         Throwable failure) {}

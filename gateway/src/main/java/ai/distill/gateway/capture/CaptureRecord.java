@@ -26,6 +26,23 @@ public record CaptureRecord(String stream, long timestampMillis, String model, S
         return inputs.isEmpty() ? 0 : inputs.get(0).rows();
     }
 
+    /** Approximate heap footprint, for bounding what waits in memory. */
+    public long bytes() {
+        long b = 256;
+        for (CapturedTensor t : inputs) {
+            b += t.bytes();
+        }
+        for (CapturedTensor t : outputs) {
+            b += t.bytes();
+        }
+        if (teacherOutputs != null) {
+            for (CapturedTensor t : teacherOutputs) {
+                b += t.bytes();
+            }
+        }
+        return b;
+    }
+
     public CaptureRecord withLabels(int[] newLabels) {
         return new CaptureRecord(stream, timestampMillis, model, variant, version, id, inputs, outputs, teacherOutputs,
                 newLabels.clone());

@@ -67,6 +67,11 @@ public record CapturedTensor(String name, int rows, int rowElements, double[] fl
         return a;
     }
 
+    /** Approximate heap footprint of the values. */
+    public long bytes() {
+        return 8L * (floats != null ? floats.length : ints.length) + 64;
+    }
+
     /** Row {@code r}'s first element as a double (a prediction, for shadow comparisons). */
     public double value(int r, int element) {
         int i = r * rowElements + element;

@@ -11,8 +11,8 @@ import java.util.function.LongSupplier;
  * The capture sampler: decides which requests are captured and holds captured records that may still
  * receive a label until their click feedback arrives or their attribution window closes, then hands
  * them to the {@link CaptureWriter} (labelled rows are therefore written once, complete, and need no
- * later join). Pending records are bounded ({@code maxPending}; when full the oldest is written
- * unlabelled). Never blocks and never throws on the request path. Thread-safe.
+ * later join). Pending records are bounded by count ({@code maxPending}) and by approximate heap bytes
+ * ({@code maxPendingBytes}); beyond either bound the oldest is written unlabelled. Never blocks and never throws on the request path. Thread-safe.
  */
 public final class TrafficCapture implements AutoCloseable {
 
@@ -21,16 +21,25 @@ public final class TrafficCapture implements AutoCloseable {
 
     private final CaptureWriter writer;
     private final int maxPending;
+    private final long maxPendingBytes;
+    private long pendingBytes;
     private final LongSupplier clock;
     private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
 
     /** Builds the writer too; call {@link #start()}. */
     public TrafficCapture(java.nio.file.Path capturesDir, CaptureWriter.Limits limits, int maxPending,
                           CaptureMetrics metrics, LongSupplier clockMillis) {
+        this(capturesDir, limits, maxPending, 64L << 20, metrics, clockMillis);
+    }
+
+    /** Builds the writer too; call {@link #start()}. */
+    public TrafficCapture(java.nio.file.Path capturesDir, CaptureWriter.Limits limits, int maxPending,
+                          long maxPendingBytes, CaptureMetrics metrics, LongSupplier clockMillis) {
         if (maxPending < 0) {
             throw new IllegalArgumentException("maxPending : " + maxPending + " (expected: >= 0)");
         }
         this.maxPending = maxPending;
+        this.maxPendingBytes = maxPendingBytes;
         this.clock = clockMillis;
         this.writer = new CaptureWriter(capturesDir, limits, metrics, this::flushExpired);
     }
@@ -56,16 +65,31 @@ public final class TrafficCapture implements AutoCloseable {
         if (record.id() == null || maxPending == 0 || labelDeadlineMillis <= clock.getAsLong()) {
             return writer.offer(record);
         }
-        CaptureRecord overflow = null;
+        List<CaptureRecord> overflow = null;
         synchronized (this) {
-            pending.put(record.id(), new Pending(record, labelDeadlineMillis));
-            if (pending.size() > maxPending) {
-                Iterator<Pending> it = pending.values().iterator();
-                overflow = it.next().record();
+            Pending previous = pending.put(record.id(), new Pending(record, labelDeadlineMillis));
+            if (previous != null) {
+                pendingBytes -= previous.record().bytes();
+            }
+            pendingBytes += record.bytes();
+            Iterator<Pending> it = pending.values().iterator();
+            while (pending.size() > maxPending || (pendingBytes > maxPendingBytes && pending.size() > 1)) {
+                CaptureRecord oldest = it.next().record();
                 it.remove();
+                pendingBytes -= oldest.bytes();
+                if (overflow == null) {
+                    overflow = new ArrayList<>();
+                }
+                overflow.add(oldest);
             }
         }
-        return overflow == null || writer.offer(overflow);
+        boolean ok = true;
+        if (overflow != null) {
+            for (CaptureRecord r : overflow) {
+                ok &= writer.offer(r);
+            }
+        }
+        return ok;
     }
 
     /** Feedback arrived: the pending record is written with its labels. False when nothing was pending. */
@@ -73,6 +97,9 @@ public final class TrafficCapture implements AutoCloseable {
         Pending p;
         synchronized (this) {
             p = pending.remove(id);
+            if (p != null) {
+                pendingBytes -= p.record().bytes();
+            }
         }
         if (p == null || clicks.length != p.record().rows()) {
             return false;
@@ -87,8 +114,15 @@ public final class TrafficCapture implements AutoCloseable {
         if (p == null) {
             return false;
         }
-        pending.put(id, new Pending(p.record().withTeacherOutputs(outputs), p.deadlineMillis()));
+        CaptureRecord updated = p.record().withTeacherOutputs(outputs);
+        pendingBytes += updated.bytes() - p.record().bytes();
+        pending.put(id, new Pending(updated, p.deadlineMillis()));
         return true;
+    }
+
+    /** Approximate heap bytes of the records waiting for feedback. */
+    public synchronized long pendingBytes() {
+        return pendingBytes;
     }
 
     /** Records waiting for feedback. */
@@ -108,6 +142,7 @@ public final class TrafficCapture implements AutoCloseable {
                     break;
                 }
                 due.add(p.record());
+                pendingBytes -= p.record().bytes();
                 it.remove();
             }
         }
@@ -122,6 +157,7 @@ public final class TrafficCapture implements AutoCloseable {
             rest = new ArrayList<>();
             pending.values().forEach(p -> rest.add(p.record()));
             pending.clear();
+            pendingBytes = 0;
         }
         rest.forEach(writer::offer);
         writer.close();

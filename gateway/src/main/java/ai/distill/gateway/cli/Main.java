@@ -4,18 +4,21 @@ import ai.distill.optimizer.cli.BenchCommand;
 import ai.distill.optimizer.cli.DistillCommand;
 import ai.distill.optimizer.cli.EvaluateCommand;
 import ai.distill.optimizer.cli.QuantizeCommand;
+import ai.distill.optimizer.cli.WorldCommand;
 import ai.distill.store.cli.StoreCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code distill} command line: {@code serve}, {@code store}, and the optimizer commands.
+ * The {@code distill} command line: {@code serve}, {@code demo}, {@code store}, and the optimizer
+ * commands.
  * {@code java -jar gateway/target/distill.jar --help} lists them.
  */
 @Command(name = "distill", mixinStandardHelpOptions = true, version = "distill 0.1.0",
     description = "Inference gateway for compressed CTR models.",
     subcommands = {ServeCommand.class, StoreCommand.class, QuantizeCommand.class,
-        DistillCommand.class, EvaluateCommand.class, BenchCommand.class})
+        DistillCommand.class, EvaluateCommand.class, BenchCommand.class, WorldCommand.class,
+        DemoCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

@@ -109,7 +109,10 @@ public final class ServeCommand implements Callable<Integer> {
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
+          // JUL may already be reset by its own shutdown hook: report on stderr directly.
+          System.err.println("distill: shutting down (draining in-flight requests)");
           close();
+          System.err.println("distill: stopped");
         } catch (Exception e) {
           System.err.println("distill: shutdown: " + e.getMessage());
         } finally {

@@ -30,10 +30,17 @@ public final class TrafficSimulator {
   private static final System.Logger LOG = System.getLogger(TrafficSimulator.class.getName());
   private static final long TICK_MS = 10;
 
-  /** Where and how hard to send. */
+  /**
+   * Where and how hard to send: {@code users} distinct user ids, the {@code shown} best-scored
+   * candidates of each request are shown to the user, {@code maxRequests} (0 = until stopped).
+   */
   public record Options(String host, int port, String target, int users, int shown,
-      double requestsPerSecond, int maxInFlight, long seed) {
+      double requestsPerSecond, int maxInFlight, long maxRequests, long seed) {
     public Options {
+      if (maxRequests < 0) {
+        throw new IllegalArgumentException(
+            "maxRequests : " + maxRequests + " (expected: >= 0, 0 = until stopped)");
+      }
       if (users <= 0) {
         throw new IllegalArgumentException("users : " + users + " (expected: > 0)");
       }
@@ -73,6 +80,8 @@ public final class TrafficSimulator {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
   private final AtomicLong clicks = new AtomicLong();
+  private final AtomicLong answered = new AtomicLong();
+  private final io.vertx.core.Promise<Void> finished = io.vertx.core.Promise.promise();
   private double carry;
   private long timer = -1;
 
@@ -99,6 +108,21 @@ public final class TrafficSimulator {
     return client.close();
   }
 
+  /** Completes once {@code maxRequests} requests and their feedback have been answered. */
+  public Future<Void> finished() {
+    return finished.future();
+  }
+
+  /** Clicks reported so far (through feedback that the gateway accepted or not). */
+  public long clicks() {
+    return clicks.get();
+  }
+
+  /** Requests that failed (inference or feedback) so far. */
+  public long failed() {
+    return failed.get();
+  }
+
   /** Requests sent, failed, skipped at the in-flight limit, and clicks reported so far. */
   public String summary() {
     return "sent=" + sent.get() + " failed=" + failed.get() + " skipped=" + skipped.get()
@@ -110,6 +134,9 @@ public final class TrafficSimulator {
     int due = (int) carry;
     carry -= due;
     for (int i = 0; i < due; i++) {
+      if (options.maxRequests() > 0 && sent.get() >= options.maxRequests()) {
+        return;
+      }
       if (inFlight.get() >= options.maxInFlight()) {
         skipped.addAndGet(due - i);
         return;
@@ -129,6 +156,9 @@ public final class TrafficSimulator {
         .compose(response -> sendFeedback(response, candidates))
         .onComplete(ar -> {
           inFlight.decrementAndGet();
+          if (answered.incrementAndGet() == options.maxRequests()) {
+            finished.tryComplete();
+          }
           if (ar.failed()) {
             long n = failed.incrementAndGet();
             if (n == 1 || n % 1000 == 0) {

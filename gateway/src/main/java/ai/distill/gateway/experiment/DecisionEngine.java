@@ -20,7 +20,7 @@ public final class DecisionEngine {
 
     /** The figures of one arm at evaluation time. */
     record ArmFigures(String model, double weight, long users, long impressions, long clicks, double ratio,
-                      double variance, long srmExposures, ServingWindow.Snapshot window) {
+                      double variance, long srmExposures, ServingWindow.Snapshot window, int latencyBreaches) {
     }
 
     /** The guardrail outcome of one student. */
@@ -28,7 +28,7 @@ public final class DecisionEngine {
 
     /** Everything the engine concluded, per arm (index-aligned) and for the experiment. */
     record Evaluation(double srmPValue, boolean srmAlarm, String[] decisions, String[] reasons,
-                      JsonObject[] numbers, int promote, List<Integer> rollback) {
+                      JsonObject[] numbers, int promote, List<Integer> rollback, boolean[] latencyBreach) {
     }
 
     static Evaluation evaluate(ExperimentDefinition def, ArmFigures[] arms) {
@@ -75,6 +75,7 @@ public final class DecisionEngine {
         int promote = -1;
         double bestLower = Double.NEGATIVE_INFINITY;
         List<Integer> rollback = new ArrayList<>();
+        boolean[] latencyBreach = new boolean[arms.length];
         for (int k = 0; k < students.size(); k++) {
             int i = students.get(k);
             ArmFigures s = arms[i];
@@ -82,6 +83,13 @@ public final class DecisionEngine {
             String guardrailReason = guardrailReason(def, s.window(), t.window());
             Guardrail guardrail = guardrailReason == null ? guardrailPass(def, s.window(), t.window())
                     : Guardrail.FAIL;
+            boolean sustained = true;
+            if (guardrailReason != null && guardrailReason.startsWith("p99")) {
+                latencyBreach[i] = true;
+                int breaches = s.latencyBreaches() + 1;
+                sustained = breaches >= def.latencyBreaches();
+                guardrailReason += " (" + breaches + " of " + def.latencyBreaches() + " consecutive evaluations)";
+            }
             JsonObject n = new JsonObject()
                     .put("difference", finite(r.difference())).put("lower", finite(r.lower()))
                     .put("upper", finite(r.upper())).put("sigma", finite(r.sigma())).put("users", r.users())
@@ -94,7 +102,8 @@ public final class DecisionEngine {
                     .put("guardrail", guardrail.name().toLowerCase())
                     .put("student_p99_seconds", finite(s.window().p99Seconds()))
                     .put("teacher_p99_seconds", finite(t.window().p99Seconds()))
-                    .put("student_error_rate", s.window().errorRate());
+                    .put("student_error_rate", s.window().errorRate())
+                    .put("latency_breaches", latencyBreach[i] ? s.latencyBreaches() + 1 : 0);
             numbers[i] = n;
             if (srmAlarm) {
                 decisions[i] = "rollback";
@@ -102,9 +111,12 @@ public final class DecisionEngine {
             } else if (r.verdict() == NonInferiorityTest.Verdict.INFERIOR) {
                 decisions[i] = "rollback";
                 reasons[i] = "inferior: upper bound of CTR_S - " + def.margin() + " x CTR_T is " + fmt(r.upper()) + " < 0";
-            } else if (guardrail == Guardrail.FAIL) {
+            } else if (guardrail == Guardrail.FAIL && sustained) {
                 decisions[i] = "rollback";
                 reasons[i] = "guardrail: " + guardrailReason;
+            } else if (guardrail == Guardrail.FAIL) {
+                decisions[i] = "hold";
+                reasons[i] = "guardrail breach, not yet sustained: " + guardrailReason;
             } else if (nonInferior[k] && guardrail == Guardrail.PASS && s.users() >= def.minExposure()
                     && t.users() >= def.minExposure()) {
                 decisions[i] = "promote";
@@ -125,7 +137,7 @@ public final class DecisionEngine {
         if (!rollback.isEmpty() && srmAlarm) {
             promote = -1;
         }
-        return new Evaluation(srmP, srmAlarm, decisions, reasons, numbers, promote, rollback);
+        return new Evaluation(srmP, srmAlarm, decisions, reasons, numbers, promote, rollback, latencyBreach);
     }
 
     private static String holdReason(ExperimentDefinition def, NonInferiorityTest.Result r, boolean nonInferior,

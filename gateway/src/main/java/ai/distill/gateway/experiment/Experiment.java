@@ -26,6 +26,7 @@ public final class Experiment {
     public record Assignment(int variant, String model, Long version, boolean anonymous, int bucket) {
     }
 
+    private static final System.Logger LOG = System.getLogger(Experiment.class.getName());
     static final int MAX_HISTORY = 500;
     static final int DEFAULT_MAX_USERS = 2_000_000;
 
@@ -39,6 +40,7 @@ public final class Experiment {
     private Status status = Status.RUNNING;
     private DecisionEngine.Evaluation last;
     private long promotedVariant = -1;
+    private final java.util.concurrent.atomic.LongAdder changes = new java.util.concurrent.atomic.LongAdder();
 
     private static final class Arm {
         final UserLedger ledger;
@@ -50,6 +52,7 @@ public final class Experiment {
         long anonymousClicks;
         volatile Long servedVersion;
         String lastDecision = "hold";
+        int latencyBreaches;
 
         Arm(int maxUsers, long windowNanos, long now) {
             ledger = new UserLedger(maxUsers);
@@ -108,6 +111,7 @@ public final class Experiment {
      * counts towards exposures and SRM); errors count only towards the guardrail window.
      */
     public void recordServed(Assignment a, String userId, int rows, long latencyNanos, boolean ok, Long version) {
+        changes.increment();
         Arm arm = arms[a.variant()];
         arm.window.record(latencyNanos, ok);
         if (version != null) {
@@ -135,6 +139,7 @@ public final class Experiment {
 
     /** Records clicks joined from feedback. Returns false when the user was never exposed to the variant. */
     public boolean recordClicks(int variant, String userId, int clicks) {
+        changes.increment();
         Arm arm = arms[variant];
         boolean known;
         synchronized (this) {
@@ -174,16 +179,22 @@ public final class Experiment {
 
     /** Runs the decision engine; with automatic decisions on and the experiment running, applies them. */
     public synchronized DecisionEngine.Evaluation evaluate() {
+        if (status != Status.RUNNING && last != null) {
+            return last; // an ended experiment keeps the figures of its final decision
+        }
         long now = System.nanoTime();
         DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
         for (int i = 0; i < arms.length; i++) {
             Arm a = arms[i];
             figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
                     a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now));
+                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
         }
         DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
         last = e;
+        for (int i = 0; i < arms.length; i++) {
+            arms[i].latencyBreaches = e.latencyBreach()[i] ? arms[i].latencyBreaches + 1 : 0;
+        }
         metrics.srm(name(), e.srmPValue());
         if (status != Status.RUNNING) {
             return e;
@@ -237,7 +248,7 @@ public final class Experiment {
     public synchronized Decision stop(String reason) {
         requireRunning("stop");
         double[] w = new double[weights.length];
-        w[teacherIndex()] = 1;
+        w[teacherIndex()] = 100;
         reweight(w);
         status = Status.STOPPED;
         Decision d = new Decision(System.currentTimeMillis(), "stop", definition.teacher(),
@@ -249,7 +260,7 @@ public final class Experiment {
 
     private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
         double[] w = new double[weights.length];
-        w[i] = 1;
+        w[i] = 100;
         reweight(w);
         status = Status.PROMOTED;
         promotedVariant = i;
@@ -287,7 +298,16 @@ public final class Experiment {
         }
     }
 
+    /** A counter that moves whenever the persisted state may have changed. */
+    long changes() {
+        return changes.sum();
+    }
+
     private void log(Decision d) {
+        LOG.log(d.action().equals("hold") ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action(), d.variant(),
+                d.automatic() ? "automatic" : "manual", d.reason(), d.numbers().encode());
+        changes.increment();
         history.addLast(d);
         while (history.size() > MAX_HISTORY) {
             history.removeFirst();
@@ -425,7 +445,7 @@ public final class Experiment {
             Arm a = arms[i];
             figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
                     a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now));
+                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
         }
         last = DecisionEngine.evaluate(definition, figures);
     }

@@ -19,12 +19,16 @@ import java.util.regex.Pattern;
  * @param plannedUsers           n* of the confidence sequence (default 10,000)
  * @param latencyTolerance       absolute slack (seconds) added to 1.10 × teacher p99, since sub-millisecond
  *                               p99s are dominated by scheduling noise (default 0.0005)
+ * @param minWindowRequests      successful requests each arm needs in the guardrail window before its p99
+ *                               is compared (default 1000: a p99 over fewer is mostly noise)
+ * @param latencyBreaches        consecutive evaluations (one a second) a p99 breach must last before it
+ *                               rolls back (default 3); an error-rate breach rolls back at once
  */
 public record ExperimentDefinition(String name, String teacher, List<Variant> variants, double margin,
                                    double shadowRate, double captureRate, long minExposure,
                                    long attributionWindowSeconds, boolean auto, long plannedUsers, double alpha,
                                    String salt, double latencyRatio, double latencyTolerance, double maxErrorRate,
-                                   long windowSeconds, long minWindowRequests) {
+                                   long windowSeconds, long minWindowRequests, int latencyBreaches) {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -142,11 +146,13 @@ public record ExperimentDefinition(String name, String teacher, List<Variant> va
         check(maxErrorRate >= 0 && maxErrorRate <= 1, "max_error_rate", maxErrorRate, "0 <= max_error_rate <= 1");
         long windowSeconds = (long) number(body, "guardrail_window_seconds", 60, "guardrail_window_seconds");
         check(windowSeconds > 0, "guardrail_window_seconds", windowSeconds, "> 0");
-        long minRequests = (long) number(body, "guardrail_min_requests", 200, "guardrail_min_requests");
+        long minRequests = (long) number(body, "guardrail_min_requests", 1000, "guardrail_min_requests");
         check(minRequests > 0, "guardrail_min_requests", minRequests, "> 0");
+        long breaches = (long) number(body, "guardrail_latency_breaches", 3, "guardrail_latency_breaches");
+        check(breaches >= 1 && breaches <= 1000, "guardrail_latency_breaches", breaches, "1..1000");
         return new ExperimentDefinition(name, teacher, variants, margin, shadow, capture, minExposure, window,
                 (Boolean) auto, planned, alpha, String.valueOf(salt), latencyRatio, tolerance, maxErrorRate,
-                windowSeconds, minRequests);
+                windowSeconds, minRequests, (int) breaches);
     }
 
     public JsonObject toJson() {
@@ -159,7 +165,8 @@ public record ExperimentDefinition(String name, String teacher, List<Variant> va
                 .put("auto", auto).put("planned_users", plannedUsers).put("alpha", alpha).put("salt", salt)
                 .put("max_p99_ratio", latencyRatio).put("p99_tolerance_seconds", latencyTolerance)
                 .put("max_error_rate", maxErrorRate).put("guardrail_window_seconds", windowSeconds)
-                .put("guardrail_min_requests", minWindowRequests);
+                .put("guardrail_min_requests", minWindowRequests)
+                .put("guardrail_latency_breaches", latencyBreaches);
     }
 
     private static String string(JsonObject o, String field) {

@@ -24,6 +24,7 @@ public class ExperimentMetrics {
     private final Counter decisions;
     private final Gauge srmPValue;
     private final Gauge shadow;
+    private final Counter shadowRequests;
 
     private ExperimentMetrics() {
         requests = null;
@@ -33,6 +34,7 @@ public class ExperimentMetrics {
         decisions = null;
         srmPValue = null;
         shadow = null;
+        shadowRequests = null;
     }
 
     private ExperimentMetrics(PrometheusRegistry registry) {
@@ -58,6 +60,9 @@ public class ExperimentMetrics {
                 .help("Agreement of a student with the teacher on shadow-scored rows "
                         + "(measure: mean_abs_diff, rank_agreement, mean_ratio)")
                 .labelNames("experiment", "variant", "measure").register(registry);
+        shadowRequests = Counter.builder().name("distill_shadow_requests_total")
+                .help("Shadow scoring of student traffic by the teacher, by outcome (scored, dropped, failed)")
+                .labelNames("experiment", "outcome").register(registry);
     }
 
     public static ExperimentMetrics register(PrometheusRegistry registry) {
@@ -94,6 +99,12 @@ public class ExperimentMetrics {
     void srm(String experiment, double p) {
         if (srmPValue != null) {
             srmPValue.labelValues(experiment).set(p);
+        }
+    }
+
+    void shadowOutcome(String experiment, String outcome) {
+        if (shadowRequests != null) {
+            shadowRequests.labelValues(experiment, outcome).inc();
         }
     }
 

@@ -70,8 +70,13 @@ public final class ExperimentRepository {
         Files.deleteIfExists(dir.resolve(name + ".users"));
     }
 
-    /** Loads every persisted experiment; unreadable files are reported through {@code errors} and skipped. */
-    public List<Experiment> loadAll(ExperimentMetrics metrics, int maxUsers, List<String> errors) {
+    /**
+     * Loads every persisted experiment; unreadable files are reported through {@code errors} and skipped.
+     * A file holding a bare definition (the admin API's body, e.g. written by an operator) is returned
+     * through {@code definitions} instead, to be created.
+     */
+    public List<Experiment> loadAll(ExperimentMetrics metrics, int maxUsers, List<String> errors,
+                                    List<ExperimentDefinition> definitions) {
         List<Experiment> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
@@ -79,7 +84,18 @@ public final class ExperimentRepository {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
             for (Path f : files) {
                 try {
-                    out.add(load(f, metrics, maxUsers));
+                    JsonObject json = new JsonObject(Files.readString(f, StandardCharsets.UTF_8));
+                    String name = f.getFileName().toString().replaceFirst("\\.json$", "");
+                    if (json.containsKey("definition")) {
+                        out.add(load(name, json, metrics, maxUsers));
+                    } else {
+                        ExperimentDefinition d = ExperimentDefinition.fromJson(json);
+                        if (!d.name().equals(name)) {
+                            throw new IllegalArgumentException("name: '" + d.name() + "' (expected: '" + name
+                                    + "', the file's name)");
+                        }
+                        definitions.add(d);
+                    }
                 } catch (IOException | RuntimeException ex) {
                     errors.add(f.getFileName() + ": " + ex.getMessage());
                 }
@@ -90,9 +106,7 @@ public final class ExperimentRepository {
         return out;
     }
 
-    private Experiment load(Path json, ExperimentMetrics metrics, int maxUsers) throws IOException {
-        JsonObject state = new JsonObject(Files.readString(json, StandardCharsets.UTF_8));
-        String name = json.getFileName().toString().replaceFirst("\\.json$", "");
+    private Experiment load(String name, JsonObject state, ExperimentMetrics metrics, int maxUsers) throws IOException {
         Path users = dir.resolve(name + ".users");
         if (!Files.exists(users)) {
             return Experiment.restore(state, null, metrics, maxUsers);

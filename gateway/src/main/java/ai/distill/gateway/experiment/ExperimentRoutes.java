@@ -46,7 +46,17 @@ public final class ExperimentRoutes {
     private final AtomicBoolean evaluating = new AtomicBoolean();
     private long evaluateTimer = -1;
     private long snapshotTimer = -1;
-    private final InferTargetResolver resolver = this::resolve;
+    private final InferTargetResolver resolver = new InferTargetResolver() {
+        @Override
+        public Optional<Route> resolve(String name, RoutingContext context) {
+            return ExperimentRoutes.this.resolve(name, context);
+        }
+
+        @Override
+        public void servedModel(InferRequest request, InferResult result) {
+            service.observeModel(result.model(), result.version(), result.id(), request, result.outputs());
+        }
+    };
 
     ExperimentRoutes(Vertx vertx, ExperimentService service) {
         this.vertx = vertx;
@@ -91,6 +101,8 @@ public final class ExperimentRoutes {
         router.get("/v1/experiments").handler(this::list);
         router.get("/v1/experiments/:experiment").handler(this::show);
         router.post("/v1/feedback").handler(this::feedback);
+        router.post("/admin/v1/capture").handler(adminAuth).handler(this::captureRate);
+        router.get("/v1/capture").handler(ctx -> send(ctx, 200, captureJson()));
     }
 
     void startTimers() {
@@ -198,6 +210,39 @@ public final class ExperimentRoutes {
             return;
         }
         blocking(ctx, work).onSuccess(ignored -> send(ctx, 200, service.get(name).toJson()));
+    }
+
+    private void captureRate(RoutingContext ctx) {
+        JsonObject body = jsonBody(ctx);
+        if (body == null) {
+            return;
+        }
+        Object model = body.getValue("model");
+        Object rate = body.getValue("rate");
+        if (!(model instanceof String m) || m.isEmpty() || !(rate instanceof Number r)) {
+            fail(ctx, new IllegalArgumentException("body: expected {\"model\": \"<model name>\", \"rate\": <share 0..1>}, "
+                    + "received " + body.encode()));
+            return;
+        }
+        try {
+            service.captureRate(m, r.doubleValue());
+        } catch (IllegalArgumentException e) {
+            fail(ctx, e);
+            return;
+        }
+        send(ctx, 200, captureJson());
+    }
+
+    private JsonObject captureJson() {
+        JsonObject rates = new JsonObject();
+        service.captureRates().forEach(rates::put);
+        JsonObject o = new JsonObject().put("models", rates);
+        if (service.capture() != null) {
+            o.put("written_rows", service.capture().writer().writtenRows())
+                    .put("dropped", service.capture().writer().dropped())
+                    .put("pending_labels", service.capture().pending());
+        }
+        return o;
     }
 
     private void list(RoutingContext ctx) {

@@ -97,6 +97,8 @@ public final class ExperimentService implements AutoCloseable {
     private final ShadowScorer shadow;
     private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
     private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
+    private final Map<String, Double> modelCaptureRates = new ConcurrentHashMap<>();
+    private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
     /**
      * @param storeRoot the store's root (experiments and captures live under it), or null to keep
@@ -112,17 +114,45 @@ public final class ExperimentService implements AutoCloseable {
         this.capture = storeRoot == null ? null : new TrafficCapture(storeRoot.resolve("captures"),
                 options.captureLimits(), options.maxPendingCaptures(), captureMetrics, System::currentTimeMillis);
         this.feedback = new FeedbackStore(options.maxFeedbackEntries(), System::currentTimeMillis);
-        this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight());
+        this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight(), this.metrics);
+        this.modelCaptureRates.putAll(options.modelCaptureRates());
+    }
+
+    /** Sets the capture share of a model's plain traffic (0 stops capturing it). */
+    public void captureRate(String model, double rate) {
+        if (!(rate >= 0 && rate <= 1)) {
+            throw new IllegalArgumentException("rate: " + rate + " (expected: 0 <= rate <= 1)");
+        }
+        if (rate == 0) {
+            modelCaptureRates.remove(model);
+        } else {
+            modelCaptureRates.put(model, rate);
+        }
+    }
+
+    /** Capture shares of plain model traffic, by model. */
+    public Map<String, Double> captureRates() {
+        return Map.copyOf(modelCaptureRates);
     }
 
     /** Restores persisted experiments and starts the capture writer. Blocking. */
     public List<String> start() {
         List<String> errors = new ArrayList<>();
         if (repository != null) {
-            for (Experiment e : repository.loadAll(metrics, options.maxUsersPerVariant(), errors)) {
+            List<ExperimentDefinition> definitions = new ArrayList<>();
+            for (Experiment e : repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
                 experiments.put(e.name(), e);
                 savedHistory.put(e.name(), historySize(e));
+                savedChanges.put(e.name(), e.changes());
                 LOG.log(System.Logger.Level.INFO, "resumed experiment {0} ({1})", e.name(), e.status());
+            }
+            for (ExperimentDefinition d : definitions) {
+                try {
+                    create(d);
+                    LOG.log(System.Logger.Level.INFO, "created experiment {0} from its definition file", d.name());
+                } catch (RuntimeException ex) {
+                    errors.add(d.name() + ".json: " + ex.getMessage());
+                }
             }
         }
         errors.forEach(err -> LOG.log(System.Logger.Level.WARNING, "experiment not resumed: {0}", err));
@@ -284,7 +314,7 @@ public final class ExperimentService implements AutoCloseable {
      * captured, remembers it so click feedback labels the rows. Never throws.
      */
     public void observeModel(String model, long version, String id, InferRequest request, List<Tensor> outputs) {
-        Double rate = options.modelCaptureRates().get(model);
+        Double rate = modelCaptureRates.get(model);
         if (capture == null || rate == null || id == null || !TrafficCapture.sample(rate)) {
             return;
         }
@@ -361,9 +391,13 @@ public final class ExperimentService implements AutoCloseable {
         return d;
     }
 
-    /** Persists every experiment. Blocking. */
+    /** Persists every experiment that changed since it was last saved. Blocking. */
     public void snapshot() {
-        experiments.values().forEach(this::save);
+        for (Experiment e : experiments.values()) {
+            if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
+                save(e);
+            }
+        }
     }
 
     /** Persists everything and flushes the capture (pending rows are written unlabelled). Blocking. */
@@ -395,6 +429,7 @@ public final class ExperimentService implements AutoCloseable {
 
     private void save(Experiment e) {
         int h = historySize(e);
+        long changes = e.changes();
         if (repository != null) {
             try {
                 repository.save(e);
@@ -404,6 +439,7 @@ public final class ExperimentService implements AutoCloseable {
             }
         }
         savedHistory.put(e.name(), h);
+        savedChanges.put(e.name(), changes);
     }
 
     private static int historySize(Experiment e) {

@@ -24,13 +24,20 @@ public final class ShadowScorer {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
+    private final ExperimentMetrics metrics;
+
     public ShadowScorer(VariantInvoker invoker, Executor dispatch, int maxInFlight) {
+        this(invoker, dispatch, maxInFlight, null);
+    }
+
+    public ShadowScorer(VariantInvoker invoker, Executor dispatch, int maxInFlight, ExperimentMetrics metrics) {
         if (maxInFlight <= 0) {
             throw new IllegalArgumentException("maxInFlight : " + maxInFlight + " (expected: > 0)");
         }
         this.invoker = invoker;
         this.dispatch = dispatch;
         this.permits = new Semaphore(maxInFlight);
+        this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
     }
 
     /**
@@ -43,8 +50,10 @@ public final class ShadowScorer {
         if (variant == teacher || !sample(experiment.definition().shadowRate())) {
             return false;
         }
+        String name = experiment.name();
         if (!permits.tryAcquire()) {
             dropped.increment();
+            metrics.shadowOutcome(name, "dropped");
             return false;
         }
         Long teacherVersion = experiment.definition().variants().get(teacher).version();
@@ -56,12 +65,14 @@ public final class ShadowScorer {
                         permits.release();
                         if (ar.failed()) {
                             failed.increment();
+                            metrics.shadowOutcome(name, "failed");
                             return;
                         }
                         try {
                             List<Tensor> t = ar.result().outputs();
                             experiment.recordShadow(variant, predictions(studentOutputs), predictions(match(t, studentOutputs)));
                             scored.increment();
+                            metrics.shadowOutcome(name, "scored");
                             if (teacherOutputs != null) {
                                 teacherOutputs.accept(t);
                             }
@@ -77,6 +88,7 @@ public final class ShadowScorer {
         } catch (RejectedExecutionException e) {
             permits.release();
             dropped.increment();
+            metrics.shadowOutcome(name, "dropped");
             return false;
         }
         return true;

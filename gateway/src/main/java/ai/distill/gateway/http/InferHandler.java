@@ -35,10 +35,15 @@ import java.util.function.BooleanSupplier;
  */
 public final class InferHandler implements Handler<RoutingContext> {
 
+  private static final System.Logger LOG = System.getLogger(InferHandler.class.getName());
+
   private final ModelRegistry models;
   private final GatewayMetrics metrics;
   private final List<InferTargetResolver> resolvers;
   private final BooleanSupplier ready;
+  /** Bodies larger than this are decoded on a worker thread instead of the event loop. */
+  static final int INLINE_DECODE_BYTES = 512 * 1024;
+
   private final InferRequestDecoder decoder = new InferRequestDecoder();
   private final InferResponseEncoder encoder = new InferResponseEncoder();
 
@@ -68,45 +73,50 @@ public final class InferHandler implements Handler<RoutingContext> {
     if (body == null) {
       body = Buffer.buffer();
     }
+    Buffer payload = body;
     if (version != null || models.isLoaded(name, null)) {
       LoadedModel model = models.acquire(name, version);
-      InferRequest request;
-      try {
-        request = decode(body, headerLength, model.signature());
-      } catch (RuntimeException e) {
-        metrics.request(model.name(), Long.toString(model.version()),
-            FailureHandler.outcome(FailureHandler.status(e)), 0);
-        model.release();
-        throw e;
-      }
-      serve(ctx, model, request, null, null, start);
+      decode(ctx, payload, headerLength, model.signature()).onComplete(ar -> {
+        if (ar.failed()) {
+          metrics.request(model.name(), Long.toString(model.version()),
+              FailureHandler.outcome(FailureHandler.status(ar.cause())), 0);
+          model.release();
+          ctx.fail(ar.cause());
+          return;
+        }
+        serve(ctx, model, ar.result(), null, null, start);
+      });
       return;
     }
     Route route = route(name, ctx).orElseThrow(() -> new UnknownModelException(
         "model '" + name + "' is not loaded (loaded models: " + models.loadedNames() + ")"));
+    // The signature is immutable: the reference is only needed while looking it up.
     LoadedModel signatureModel = models.acquire(route.signatureModel(), null);
-    InferRequest request;
-    try {
-      request = decode(body, headerLength, signatureModel.signature());
-    } finally {
-      signatureModel.release();
-    }
-    select(route, request).onComplete(ar -> {
-      if (ar.failed()) {
-        route.completed(request, null, null, ar.cause());
-        ctx.fail(ar.cause());
+    ModelSignature signature = signatureModel.signature();
+    signatureModel.release();
+    decode(ctx, payload, headerLength, signature).onComplete(decoded -> {
+      if (decoded.failed()) {
+        ctx.fail(decoded.cause());
         return;
       }
-      Target target = ar.result();
-      LoadedModel model;
-      try {
-        model = models.acquire(target.model(), target.version());
-      } catch (RuntimeException e) {
-        route.completed(request, target, null, e);
-        ctx.fail(e);
-        return;
-      }
-      serve(ctx, model, request, route, target, start);
+      InferRequest request = decoded.result();
+      select(route, request).onComplete(ar -> {
+        if (ar.failed()) {
+          route.completed(request, null, null, ar.cause());
+          ctx.fail(ar.cause());
+          return;
+        }
+        Target target = ar.result();
+        LoadedModel model;
+        try {
+          model = models.acquire(target.model(), target.version());
+        } catch (RuntimeException e) {
+          route.completed(request, target, null, e);
+          ctx.fail(e);
+          return;
+        }
+        serve(ctx, model, request, route, target, start);
+      });
     });
   }
 
@@ -130,8 +140,20 @@ public final class InferHandler implements Handler<RoutingContext> {
     return Optional.empty();
   }
 
-  private InferRequest decode(Buffer body, Integer headerLength, ModelSignature signature) {
-    return decoder.decode(body, headerLength, signature.inputs(), signature.outputs());
+  // Small bodies are decoded on the event loop; large ones (long JSON candidate lists) on a
+  // worker, so that no single request holds an event loop for long.
+  private Future<InferRequest> decode(RoutingContext ctx, Buffer body, Integer headerLength,
+      ModelSignature signature) {
+    if (body.length() > INLINE_DECODE_BYTES) {
+      return ctx.vertx().executeBlocking(() -> decoder.decode(body, headerLength,
+          signature.inputs(), signature.outputs()), false);
+    }
+    try {
+      return Future.succeededFuture(
+          decoder.decode(body, headerLength, signature.inputs(), signature.outputs()));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private void serve(RoutingContext ctx, LoadedModel model, InferRequest request, Route route,
@@ -170,18 +192,28 @@ public final class InferHandler implements Handler<RoutingContext> {
         ctx.fail(e);
         return;
       }
+      long nanos = System.nanoTime() - start;
+      InferResult result = new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
+      // Observers run before the response is written, so that what they record (an impression
+      // awaiting click feedback) is visible to any request the client sends after this answer.
+      try {
+        if (route != null) {
+          route.completed(request, target, result, null);
+        } else {
+          for (InferTargetResolver resolver : resolvers) {
+            resolver.servedModel(request, result);
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "infer observer failed for " + model.id(), e);
+      }
       var response = ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, encoded.contentType());
       if (encoded.hasBinary()) {
         response.putHeader(InferRequestDecoder.HEADER_LENGTH,
             Integer.toString(encoded.inferenceHeaderContentLength()));
       }
       response.end(encoded.body());
-      long nanos = System.nanoTime() - start;
       metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
-      if (route != null) {
-        route.completed(request, target,
-            new InferResult(id, model.name(), model.version(), variant, outputs, nanos), null);
-      }
     });
   }
 }

@@ -119,11 +119,6 @@ public final class GatewayMetrics {
     }
   }
 
-  /** Counts a request that never reached a model version (unknown model, bad body...). */
-  public void rejected(String model, Outcome outcome) {
-    requests.labelValues(model, "", outcome.label()).inc();
-  }
-
   public void inFlight(String model, String version, int delta) {
     inFlight.labelValues(model, version).inc(delta);
   }

@@ -3,7 +3,10 @@ package ai.distill.gateway.protocol;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.NumberInput;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,7 +48,6 @@ final class BodyReader {
         int dataStart = -1;      // byte offset of the data array when it was read before name/shape/datatype
         ByteBuffer values;       // parsed JSON data (null when too many values were sent to store)
         long valueCount = -1;    // number of JSON values seen
-        boolean headerChecked;
 
         PendingInput(String kind, int index) {
             this.kind = kind;
@@ -61,7 +63,9 @@ final class BodyReader {
     }
 
     final boolean response;
-    final byte[] json;
+    final byte[] json;       // holds the JSON part at [base, base + jsonLength)
+    final int base;
+    final int jsonLength;
     final List<TensorSpec> modelInputs;
     final List<TensorSpec> modelOutputs;
     final Map<String, TensorSpec> specs = new HashMap<>();
@@ -69,6 +73,7 @@ final class BodyReader {
     String id;
     boolean sawInputs;
     final List<PendingInput> inputs = new ArrayList<>();
+    final Set<String> withData = new HashSet<>();
     List<PendingOutput> outputs = List.of();
     Map<String, Object> parameters = Map.of();
     boolean binaryDataOutput;
@@ -80,13 +85,37 @@ final class BodyReader {
      * response body with tensors in its {@code outputs} and no signature to check ({@code response} true,
      * model lists empty).
      */
-    BodyReader(boolean response, byte[] json, List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs, boolean direct) {
+    BodyReader(boolean response, Buffer body, int jsonLength, List<TensorSpec> modelInputs, List<TensorSpec> modelOutputs,
+               boolean direct) {
         this.response = response;
-        this.json = json;
+        ByteBuf view = nettyView(body);
+        if (view != null && view.hasArray()) {
+            // parse the body's own array (Vert.x bodies are heap buffers): no copy of the JSON part
+            this.json = view.array();
+            this.base = view.arrayOffset();
+        } else {
+            this.json = body.getBytes(0, jsonLength);
+            this.base = 0;
+        }
+        this.jsonLength = jsonLength;
         this.modelInputs = modelInputs;
         this.modelOutputs = modelOutputs;
         this.direct = direct;
         for (TensorSpec s : modelInputs) specs.put(s.name(), s);
+    }
+
+    /** The Netty buffer behind a Vert.x buffer, indexed like it, or null. */
+    static ByteBuf nettyView(Buffer body) {
+        if (body instanceof BufferInternal internal) {
+            ByteBuf view = internal.getByteBuf();
+            if (view.readerIndex() == 0 && view.readableBytes() == body.length()) return view;
+        }
+        return null;
+    }
+
+    /** A parser over the JSON part. */
+    JsonParser parser() throws IOException {
+        return Json.FACTORY.createParser(json, base, jsonLength);
     }
 
     void parseBody(JsonParser p) throws IOException {
@@ -253,12 +282,16 @@ final class BodyReader {
             throw new BadInputException(in.label() + ": 'data' must be an array, got " + describe(p, t));
         }
         in.hasData = true;
+        if (in.name != null && !withData.add(in.name)) {
+            // before parsing: repeated copies of a large input must not each allocate a buffer
+            throw new BadInputException(in.label() + " appears more than once");
+        }
         TensorSpec spec = in.name == null ? null : specs.get(in.name);
         if ((spec != null || response) && in.datatype != null && in.shape != null) {
             // the usual field order (name, shape, datatype, data): validate, then parse in one pass
             long start = p.currentTokenLocation().getByteOffset();
             long count = checkHeader(in, spec);
-            readValues(p, in, count, json.length - start);
+            readValues(p, in, count, jsonLength - start);
         } else {
             // data came before what we need to interpret it: remember where it is, parse it after the header
             in.dataStart = (int) p.currentTokenLocation().getByteOffset();
@@ -340,7 +373,6 @@ final class BodyReader {
             throw new BadInputException(in.label() + ": shape " + Arrays.toString(in.shape) + " is too large (over "
                     + Tensor.MAX_BYTES + " bytes)");
         }
-        in.headerChecked = true;
         return count;
     }
 
@@ -351,7 +383,7 @@ final class BodyReader {
         int size = in.datatype.byteSize();
         ByteBuffer out = count <= possible ? Tensor.allocate(count * size, direct) : null;
         long capacity = out == null ? 0 : count;
-        ValueReader reader = new ValueReader(p, in.label(), in.datatype);
+        ValueReader reader = new ValueReader(p, in, in.datatype);
         long n = 0;
         int depth = 1;
         while (true) {
@@ -506,9 +538,9 @@ final class BodyReader {
     }
 
     void readDeferred(PendingInput in, long count) {
-        try (JsonParser p = Json.FACTORY.createParser(json, in.dataStart, json.length - in.dataStart)) {
+        try (JsonParser p = Json.FACTORY.createParser(json, base + in.dataStart, jsonLength - in.dataStart)) {
             p.nextToken();
-            readValues(p, in, count, json.length - in.dataStart);
+            readValues(p, in, count, jsonLength - in.dataStart);
         } catch (JsonProcessingException e) {
             throw malformed(e);
         } catch (IOException e) {
@@ -520,6 +552,8 @@ final class BodyReader {
         ByteBuffer out = Tensor.allocate(size, direct);
         if (out.hasArray()) {
             body.getBytes(offset, offset + size, out.array(), out.arrayOffset());
+        } else if (nettyView(body) != null) {
+            nettyView(body).getBytes(offset, out.duplicate()); // one copy, straight into the direct buffer
         } else {
             out.put(body.getBytes(offset, offset + size)).flip();
         }
@@ -578,12 +612,12 @@ final class BodyReader {
         private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
         final JsonParser p;
-        final String label;
+        final PendingInput in;
         final Datatype datatype;
 
-        ValueReader(JsonParser p, String label, Datatype datatype) {
+        ValueReader(JsonParser p, PendingInput in, Datatype datatype) {
             this.p = p;
-            this.label = label;
+            this.in = in;
             this.datatype = datatype;
         }
 
@@ -611,9 +645,17 @@ final class BodyReader {
         }
 
         float readFloat(JsonToken t, int i) throws IOException {
-            if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
-                float f = p.getFloatValue();
-                if (Float.isInfinite(f) && !p.isNaN()) throw outOfRange(i, "");
+            if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                if (p.isNaN()) return p.getFloatValue(); // the NaN / Infinity literals (true only before conversion)
+                // straight from the parser's character buffer: no String per value, correctly rounded
+                float f = NumberInput.parseFloat(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
+                if (Float.isInfinite(f)) throw outOfRange(i, "");
+                return f;
+            }
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                float f = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue().floatValue() : (float) p.getLongValue();
+                if (Float.isInfinite(f)) throw outOfRange(i, "");
                 return f;
             }
             if (t == JsonToken.VALUE_STRING) {
@@ -628,9 +670,16 @@ final class BodyReader {
         }
 
         double readDouble(JsonToken t, int i) throws IOException {
-            if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
-                double d = p.getDoubleValue();
-                if (Double.isInfinite(d) && !p.isNaN()) throw outOfRange(i, "");
+            if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                if (p.isNaN()) return p.getDoubleValue();
+                double d = NumberInput.parseDouble(p.getTextCharacters(), p.getTextOffset(), p.getTextLength(), true);
+                if (Double.isInfinite(d)) throw outOfRange(i, "");
+                return d;
+            }
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                double d = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        ? p.getBigIntegerValue().doubleValue() : (double) p.getLongValue();
+                if (Double.isInfinite(d)) throw outOfRange(i, "");
                 return d;
             }
             if (t == JsonToken.VALUE_STRING) {
@@ -708,7 +757,7 @@ final class BodyReader {
                 int v = p.getIntValue();
                 if (v == 0 || v == 1) return (byte) v;
             }
-            throw new BadInputException(label + ": value " + describe(p, t) + " at index " + i
+            throw new BadInputException(in.label() + ": value " + describe(p, t) + " at index " + i
                     + " is not a boolean (BOOL takes true/false or 0/1)");
         }
 
@@ -717,17 +766,17 @@ final class BodyReader {
         }
 
         BadInputException outOfRange(int i, String range) throws IOException {
-            return new BadInputException(label + ": value " + truncate(p.getText()) + " at index " + i + " is out of range for "
+            return new BadInputException(in.label() + ": value " + truncate(p.getText()) + " at index " + i + " is out of range for "
                     + datatype + range);
         }
 
         BadInputException notAnInteger(int i) throws IOException {
-            return new BadInputException(label + ": value " + truncate(p.getText()) + " at index " + i + " is not an integer ("
+            return new BadInputException(in.label() + ": value " + truncate(p.getText()) + " at index " + i + " is not an integer ("
                     + datatype + ")");
         }
 
         BadInputException notANumber(JsonToken t, int i) throws IOException {
-            return new BadInputException(label + ": value " + describe(p, t) + " at index " + i + " is not a number ("
+            return new BadInputException(in.label() + ": value " + describe(p, t) + " at index " + i + " is not a number ("
                     + datatype + ")");
         }
     }

@@ -75,9 +75,8 @@ public final class InferRequestDecoder {
     public InferRequest decode(Buffer body, Integer inferenceHeaderContentLength, List<TensorSpec> modelInputs,
                                List<TensorSpec> modelOutputs) {
         int jsonLength = jsonLength(body, inferenceHeaderContentLength);
-        byte[] json = body.getBytes(0, jsonLength);
-        BodyReader d = new BodyReader(false, json, modelInputs, modelOutputs, directBuffers);
-        try (JsonParser p = Json.FACTORY.createParser(json)) {
+        BodyReader d = new BodyReader(false, body, jsonLength, modelInputs, modelOutputs, directBuffers);
+        try (JsonParser p = d.parser()) {
             d.parseBody(p);
         } catch (NumberFormatException e) {
             throw new BadInputException("malformed number: " + e.getMessage());
@@ -119,6 +118,7 @@ public final class InferRequestDecoder {
         String msg = e.getOriginalMessage();
         // Jackson describes the source in nested locations ("[Source: REDACTED (...); line: 1, column: 1]"): keep line/column
         msg = msg.replaceAll("\\[Source: [^;\\]]*; ", "[");
+        msg = msg.replaceAll(", from `[^`]*`", ""); // parser-limit messages name Jackson's setting
         return new BadInputException("malformed JSON" + where + ": " + msg);
     }
 

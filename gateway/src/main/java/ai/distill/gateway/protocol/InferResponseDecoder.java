@@ -51,9 +51,8 @@ public final class InferResponseDecoder {
      */
     public InferResponse decode(Buffer body, Integer inferenceHeaderContentLength) {
         int jsonLength = InferRequestDecoder.jsonLength(body, inferenceHeaderContentLength);
-        byte[] json = body.getBytes(0, jsonLength);
-        BodyReader reader = new BodyReader(true, json, List.of(), List.of(), false);
-        try (JsonParser p = Json.FACTORY.createParser(json)) {
+        BodyReader reader = new BodyReader(true, body, jsonLength, List.of(), List.of(), false);
+        try (JsonParser p = reader.parser()) {
             reader.parseBody(p);
         } catch (NumberFormatException e) {
             throw new BadInputException("malformed number: " + e.getMessage());

@@ -164,7 +164,7 @@ class DynamicBatcherTest {
     assertTrue(b.submit(new Req(8, 1)).cause() instanceof BatcherClosedException);
     gate.countDown();
     drained.await(10, TimeUnit.SECONDS);
-    assertEquals(70, queued.result());
+    assertEquals(70, queued.await(10, TimeUnit.SECONDS));
     assertEquals(0, b.queuedRequests());
   }
 

@@ -144,4 +144,45 @@ class TrafficCaptureTest {
         capture.close();
         assertEquals(1, readRows(dir.resolve("e")).size());
     }
+
+    @Test
+    void the_store_rows_reader_reads_capture_segments_and_skips_a_torn_tail() throws Exception {
+        CaptureWriter writer = new CaptureWriter(dir, new CaptureWriter.Limits(100, 2_000, 1 << 20), null, null);
+        writer.start();
+        for (int i = 0; i < 20; i++) {
+            writer.offer(record("m", "r" + i, 2).withLabels(new int[] {i % 2, 1}));
+        }
+        writer.close();
+        List<Path> segments = CaptureWriter.segmentFiles(dir.resolve("m"));
+        Path last = segments.get(segments.size() - 1);
+        Files.writeString(last, "{\"inputs\": {\"dense\": [1", java.nio.file.StandardOpenOption.APPEND);
+        try (ai.distill.store.rows.RowsReader rows = ai.distill.store.rows.RowsReader.open(dir.resolve("m"))) {
+            int n = 0;
+            while (rows.hasNext()) {
+                ai.distill.store.rows.Row row = rows.next();
+                assertEquals(n % 2 == 0 ? (n / 2) % 2 : 1, row.label());
+                assertEquals(2, row.input("dense").toFloats().length);
+                n++;
+            }
+            assertEquals(40, n);
+            assertEquals(1, rows.skippedTornLines());
+        }
+    }
+
+    @Test
+    void records_waiting_for_labels_are_bounded_in_bytes() throws Exception {
+        long one = record("e", "r0", 10).bytes();
+        TrafficCapture capture = new TrafficCapture(dir, CaptureWriter.Limits.DEFAULT, 1000, 3 * one, null, now::get);
+        for (int i = 0; i < 10; i++) {
+            assertTrue(capture.capture(record("e", "r" + i, 10), now.get() + 60_000));
+        }
+        assertEquals(3, capture.pending());
+        assertTrue(capture.pendingBytes() <= 3 * one);
+        assertFalse(capture.label("r0", new int[10]), "the oldest went out unlabelled");
+        assertTrue(capture.label("r9", new int[10]));
+        capture.start();
+        capture.close();
+        assertEquals(100, readRows(dir.resolve("e")).size());
+        assertEquals(0, capture.pendingBytes());
+    }
 }

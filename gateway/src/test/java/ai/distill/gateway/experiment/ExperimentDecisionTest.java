@@ -21,7 +21,7 @@ class ExperimentDecisionTest {
                 .put("variants", new JsonArray()
                         .add(new JsonObject().put("model", "ctr").put("weight", 50))
                         .add(new JsonObject().put("model", "ctr-int8").put("weight", 50)))
-                .put("min_exposure", 1000).put("auto", auto));
+                .put("min_exposure", 1000).put("guardrail_min_requests", 200).put("auto", auto));
     }
 
     /** Serves {@code users} new users (one request of {@code rows} rows each) and joins their clicks. */
@@ -81,9 +81,13 @@ class ExperimentDecisionTest {
         assertEquals("promote", last.getString("action"));
         assertTrue(last.getBoolean("automatic"));
         assertTrue(last.getJsonObject("numbers").getDouble("lower") > 0);
-        assertEquals(1.0, e.weight(1));
+        assertEquals(100.0, e.weight(1));
         assertEquals(0.0, e.weight(0));
         assertEquals(1, e.assign("anyone").variant());
+        e.evaluate();
+        JsonObject student = e.toJson().getJsonArray("variants").getJsonObject(1);
+        assertEquals("promoted", student.getString("decision"));
+        assertTrue(student.getString("reason").startsWith("non-inferior"), "the final decision's figures stay");
     }
 
     @Test
@@ -134,6 +138,11 @@ class ExperimentDecisionTest {
     void a_slow_student_fails_the_latency_guardrail() {
         Experiment e = Experiment.create(definition("slow", true), null);
         simulate(e, new SplittableRandom(6), 0, 2_000, 5, BASE_CTR, BASE_CTR, 10 * MS, 0);
+        e.evaluate();
+        e.evaluate();
+        assertEquals(Experiment.Status.RUNNING, e.status(), "a p99 breach must last 3 evaluations");
+        assertTrue(e.toJson().getJsonArray("variants").getJsonObject(1).getString("reason")
+                .startsWith("guardrail breach, not yet sustained: p99"));
         e.evaluate();
         assertEquals(Experiment.Status.ROLLED_BACK, e.status());
         String reason = e.toJson().getJsonArray("history").getJsonObject(0).getString("reason");

@@ -208,4 +208,33 @@ class ExperimentHttpTest {
         assertEquals(404, post("/admin/v1/experiments/nope/stop", new JsonObject(), TOKEN).statusCode());
         assertEquals(401, post("/admin/v1/experiments/ab/stop", new JsonObject(), null).statusCode());
     }
+
+    @Test
+    void plain_model_traffic_is_captured_at_its_rate_and_labelled_by_feedback() throws Exception {
+        assertEquals(401, post("/admin/v1/capture", new JsonObject().put("model", "ctr").put("rate", 1.0), null)
+                .statusCode());
+        assertEquals(400, post("/admin/v1/capture", new JsonObject().put("model", "ctr").put("rate", 2.0), TOKEN)
+                .statusCode());
+        HttpResponse<Buffer> r = post("/admin/v1/capture", new JsonObject().put("model", "ctr").put("rate", 1.0), TOKEN);
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertEquals(1.0, r.bodyAsJsonObject().getJsonObject("models").getDouble("ctr"));
+
+        HttpResponse<Buffer> served = post("/v2/models/ctr/infer", inferBody(null, 2).put("id", "req-1"), null);
+        assertEquals(200, served.statusCode(), served.bodyAsString());
+        assertEquals("req-1", served.bodyAsJsonObject().getString("id"));
+        HttpResponse<Buffer> joined = post("/v1/feedback", new JsonObject().put("id", "req-1")
+                .put("clicks", new JsonArray().add(1).add(0)), null);
+        assertEquals(200, joined.statusCode(), joined.bodyAsString());
+
+        experiments.close().await();
+        Path stream = dir.resolve("captures").resolve("ctr");
+        List<String> lines = java.nio.file.Files.readAllLines(
+                ai.distill.gateway.capture.CaptureWriter.segmentFiles(stream).get(0));
+        assertEquals(2, lines.size());
+        JsonObject row = new JsonObject(lines.get(0));
+        assertEquals(1, row.getInteger("label"));
+        assertEquals("req-1", row.getString("id"));
+        assertEquals(4, row.getJsonObject("inputs").getJsonArray("dense").size());
+        assertEquals(0, new JsonObject(lines.get(1)).getInteger("label"));
+    }
 }

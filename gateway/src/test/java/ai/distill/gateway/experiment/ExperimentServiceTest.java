@@ -215,4 +215,23 @@ class ExperimentServiceTest {
         assertEquals(0.4, row.getJsonObject("inputs").getJsonArray("x").getDouble(0), 1e-6);
         assertEquals(0, new JsonObject(lines.get(1)).getInteger("label"));
     }
+
+    @Test
+    void definition_files_in_the_store_create_experiments_at_start() throws Exception {
+        Path dir = store.resolve("experiments");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("from-file.json"), body("from-file", 0, 0).encode());
+        JsonObject broken = body("broken", 0, 0);
+        broken.getJsonArray("variants").getJsonObject(1).put("model", "ghost");
+        Files.writeString(dir.resolve("broken.json"), broken.encode());
+        ExperimentService s = new ExperimentService(new StubInvoker("ctr", "ctr-int8"), store, shadowThread,
+                ExperimentService.Options.DEFAULT, null, null, null);
+        List<String> errors = s.start();
+        assertEquals("running", s.get("from-file").toJson().getString("status"));
+        assertEquals(List.of("broken.json: variants[1].model: 'ghost' is not loaded (expected: a loaded model; "
+                + "load it first)"), errors);
+        assertTrue(new JsonObject(Files.readString(dir.resolve("from-file.json"))).containsKey("definition"),
+                "the definition file became the experiment's state");
+        s.close();
+    }
 }

@@ -147,6 +147,32 @@ class ModelLifecycleTest {
   }
 
   @Test
+  void versions_are_served_side_by_side_and_an_explicitly_loaded_one_stays_pinned()
+      throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    TestGateways.publish(store, "ctr", V2);
+    awaitCondition("version 2 default", () -> Long.valueOf(2).equals(
+        gateway.models().highestLoaded("ctr")) && gateway.models().find("ctr", 1) == null);
+    HttpResponse<Buffer> load = client.post(gateway.port(), "127.0.0.1",
+        "/v2/repository/models/ctr/load").bearerTokenAuthentication("test-token")
+        .sendJsonObject(new JsonObject().put("version", 1)).await();
+    assertEquals(200, load.statusCode(), load.bodyAsString());
+    JsonObject v1 = infer("/v2/models/ctr/versions/1/infer", row(4)).await().bodyAsJsonObject();
+    JsonObject v2 = infer("/v2/models/ctr/infer", row(4)).await().bodyAsJsonObject();
+    assertEquals("1", v1.getString("model_version"));
+    assertEquals("2", v2.getString("model_version"));
+    assertTrue(v1.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0)
+        != v2.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0));
+    assertEquals("[\"1\",\"2\"]", client.get(gateway.port(), "127.0.0.1", "/v2/models/ctr")
+        .send().await().bodyAsJsonObject().getJsonArray("versions").encode());
+    TestGateways.publish(store, "ctr", TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 3));
+    awaitCondition("version 3 default, 2 retired, 1 pinned",
+        () -> gateway.models().loaded("ctr").stream().map(m -> m.version()).toList()
+            .equals(List.of(1L, 3L)));
+    assertEquals(2.0, metric("distill_loaded_versions{model=\"ctr\"}"));
+  }
+
+  @Test
   void a_version_with_a_checksum_mismatch_is_refused_and_the_old_one_keeps_serving()
       throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
@@ -240,6 +266,76 @@ class ModelLifecycleTest {
     assertEquals("r5", seen.get(0).id());
     assertEquals(1L, seen.get(0).version());
     assertEquals(404, infer("/v2/models/other/infer", row(5)).await().statusCode());
+  }
+
+  @Test
+  void a_model_with_a_fixed_batch_dimension_is_served_one_request_per_run() throws Exception {
+    TestGateways.publish(store, "fixed", ai.distill.optimizer.onnx.GraphBuilder.create("fixed")
+        .input("x", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4)
+        .op("Sigmoid", "x", "y")
+        .output("y", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4).build());
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
+        .batching(new BatchingConfig(64, 20_000, 100)).build()).await();
+    JsonObject meta = client.get(gateway.port(), "127.0.0.1", "/v2/models/fixed").send().await()
+        .bodyAsJsonObject();
+    assertEquals("[1,4]", meta.getJsonArray("inputs").getJsonObject(0).getJsonArray("shape")
+        .encode());
+    List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      responses.add(infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
+          new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
+              .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
+              .put("data", new io.vertx.core.json.JsonArray().add(i).add(0).add(-i).add(1))))));
+    }
+    Future.all(responses).await(30, TimeUnit.SECONDS);
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<Buffer> r = responses.get(i).result();
+      assertEquals(200, r.statusCode(), r.bodyAsString());
+      double y0 = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
+          .getJsonArray("data").getDouble(0);
+      assertEquals(1 / (1 + Math.exp(-i)), y0, 1e-6);
+    }
+    assertEquals(6.0, metric("distill_batch_rows_count{model=\"fixed\",version=\"1\"}"));
+    HttpResponse<Buffer> twoRows = infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
+            .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(2).add(4))
+            .put("data", new io.vertx.core.json.JsonArray().add(1).add(2).add(3).add(4).add(5)
+                .add(6).add(7).add(8))))).await();
+    assertEquals(400, twoRows.statusCode(), twoRows.bodyAsString());
+  }
+
+  @Test
+  void a_large_json_request_is_decoded_off_the_event_loop_and_served() throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    int rows = 20_000;
+    float[] dense = new float[rows * 3];
+    long[] sparse = new long[rows * 2];
+    for (int i = 0; i < dense.length; i++) {
+      dense[i] = (i % 17) / 7f;
+    }
+    for (int i = 0; i < sparse.length; i++) {
+      sparse[i] = i % 10;
+    }
+    JsonObject request = OipEndpointsTest.ctrRequest("big", dense, sparse);
+    assertTrue(request.toBuffer().length() > 512 * 1024);
+    HttpResponse<Buffer> r = infer("/v2/models/ctr/infer", request).await();
+    assertEquals(200, r.statusCode(), r.bodyAsString());
+    JsonObject prob = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
+    assertEquals("[" + rows + ",1]", prob.getJsonArray("shape").encode());
+    JsonObject single = infer("/v2/models/ctr/infer", OipEndpointsTest.ctrRequest("one",
+        new float[] {dense[3], dense[4], dense[5]}, new long[] {sparse[2], sparse[3]})).await()
+        .bodyAsJsonObject();
+    assertEquals(single.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0),
+        prob.getJsonArray("data").getFloat(1), 1e-6f);
+  }
+
+  @Test
+  void a_request_with_zero_rows_is_answered_without_a_server_error() throws Exception {
+    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
+    HttpResponse<Buffer> r = infer("/v2/models/ctr/infer",
+        OipEndpointsTest.ctrRequest("empty", new float[0], new long[0])).await();
+    assertTrue(r.statusCode() == 200 || r.statusCode() == 400, r.statusCode() + " " + r.bodyAsString());
+    assertEquals(200, infer("/v2/models/ctr/infer", row(2)).await().statusCode());
   }
 
   @Test

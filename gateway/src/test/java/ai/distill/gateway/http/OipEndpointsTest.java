@@ -123,6 +123,7 @@ class OipEndpointsTest {
     assertTrue(response.getHeader("Content-Type").startsWith("application/json"));
     String error = response.bodyAsJsonObject().getString("error");
     assertNotNull(error, response.bodyAsString());
+    OipSchemaAssertions.assertValid("inference_error_response", response.bodyAsJsonObject());
     for (String m : mentions) {
       assertTrue(error.contains(m), "error '" + error + "' should mention '" + m + "'");
     }
@@ -146,6 +147,7 @@ class OipEndpointsTest {
   @Test
   void server_metadata_advertises_the_binary_tensor_extension() {
     JsonObject meta = get("/v2").bodyAsJsonObject();
+    OipSchemaAssertions.assertValid("metadata_server_response", meta);
     assertEquals("distill", meta.getString("name"));
     assertNotNull(meta.getString("version"));
     assertTrue(meta.getJsonArray("extensions").contains("binary_tensor_data"));
@@ -154,6 +156,7 @@ class OipEndpointsTest {
   @Test
   void model_metadata_reads_the_signature_from_the_session_with_dynamic_dims() {
     JsonObject meta = get("/v2/models/ctr").bodyAsJsonObject();
+    OipSchemaAssertions.assertValid("metadata_model_response", meta);
     assertEquals("ctr", meta.getString("name"));
     assertEquals(new JsonArray().add("1"), meta.getJsonArray("versions"));
     assertEquals("onnxruntime_onnx", meta.getString("platform"));
@@ -265,7 +268,9 @@ class OipEndpointsTest {
         .putHeader("Inference-Header-Content-Length", Integer.toString(json.length()))
         .sendBuffer(body).await();
     assertEquals(200, response.statusCode(), response.bodyAsString());
+    assertEquals("application/octet-stream", response.getHeader("Content-Type"));
     int headerLength = Integer.parseInt(response.getHeader("Inference-Header-Content-Length"));
+    OipSchemaAssertions.assertValidInferResponse(response.body(), headerLength);
     JsonObject responseHeader = new JsonObject(response.body().getBuffer(0, headerLength));
     assertEquals("bin-1", responseHeader.getString("id"));
     JsonObject prob = responseHeader.getJsonArray("outputs").getJsonObject(0);

@@ -65,7 +65,7 @@ class DecoderFuzzTest {
         InferResponseDecoder responseDecoder = new InferResponseDecoder();
         List<Body> bodies = validBodies();
         int rejected = 0;
-        int iterations = 8_000;
+        int iterations = 5_000;
         for (int i = 0; i < iterations; i++) {
             Body base = bodies.get(rnd.nextInt(bodies.size()));
             byte[] b = mangle(base.bytes(), rnd);

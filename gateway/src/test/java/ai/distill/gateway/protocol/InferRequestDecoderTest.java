@@ -67,10 +67,9 @@ class InferRequestDecoderTest {
         String dense = "{\"data\": [[1.5, 2, 3], [4, 5, 6], [7, 8, 9]], \"name\": \"dense\", \"datatype\": \"FP32\", \"shape\": [3, 3]}";
         String ids = "{\"data\": [1, 2, 3, 4, 5, 6], \"shape\": [3, 2], \"name\": \"ids\", \"datatype\": \"INT64\"}";
         InferRequest r = decode(request(dense, ids));
-        assertEquals(Tensor.ofFloats("dense", new long[] {3, 3}, 1.5f, 2, 3, 4, 5, 6, 0, 0, 0).name(), r.input("dense").name());
+        assertEquals(Tensor.ofFloats("dense", new long[] {3, 3}, 1.5f, 2, 3, 4, 5, 6, 7, 8, 9), r.input("dense"));
+        assertEquals(Tensor.ofLongs("ids", new long[] {3, 2}, 1, 2, 3, 4, 5, 6), r.input("ids"));
         assertArrayEquals(new long[] {3, 3}, r.input("dense").shape());
-        assertEquals(1.5, r.input("dense").getDouble(0));
-        assertEquals(6, r.input("ids").getLong(5));
     }
 
     @Test
@@ -138,6 +137,34 @@ class InferRequestDecoderTest {
         InferRequest r = new InferRequestDecoder(true).decode(Buffer.buffer(request(DENSE, IDS)), null, INPUTS, OUTPUTS);
         assertTrue(r.input("dense").isDirect());
         assertEquals(Tensor.ofFloats("dense", new long[] {2, 3}, 1, 2, 3, 4, 5, 6), r.input("dense"));
+        InferRequest sent = new InferRequest(null, List.of(Tensor.ofFloats("dense", new long[] {1, 3}, 1, 2, 3),
+                Tensor.ofLongs("ids", new long[] {1, 2}, -7, 8)), List.of(), false, Map.of());
+        InferResponseEncoder.Encoded e = new InferRequestEncoder().encode(sent, true);
+        InferRequest binary = new InferRequestDecoder(true).decode(e.body(), e.inferenceHeaderContentLength(), INPUTS, OUTPUTS);
+        assertTrue(binary.input("ids").isDirect());
+        assertEquals(sent.inputs(), binary.inputs());
+    }
+
+    @Test
+    void decodes_sliced_and_direct_vertx_buffers_alike() {
+        String header = "{\"inputs\": [{\"data\": [[1, 2, 3], [4, 5, 6]], \"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\"},"
+                + " {\"name\": \"ids\", \"shape\": [2, 2], \"datatype\": \"INT64\", \"parameters\": {\"binary_data_size\": 32}}]}";
+        ByteBuffer bin = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 4; i++) bin.putLong(10 + i);
+        Buffer plain = Buffer.buffer(header).appendBytes(bin.array());
+        Buffer sliced = Buffer.buffer("garbage").appendBuffer(plain).appendString("tail").slice(7, 7 + plain.length());
+        Buffer direct = io.vertx.core.internal.buffer.BufferInternal.buffer(
+                io.netty.buffer.Unpooled.directBuffer(plain.length()).writeBytes(plain.getBytes()));
+        int h = header.length();
+        InferRequest expected = decoder.decode(plain, h, INPUTS, OUTPUTS);
+        assertEquals(Tensor.ofFloats("dense", new long[] {2, 3}, 1, 2, 3, 4, 5, 6), expected.input("dense"));
+        assertEquals(Tensor.ofLongs("ids", new long[] {2, 2}, 10, 11, 12, 13), expected.input("ids"));
+        for (Buffer b : List.of(sliced, direct)) {
+            assertEquals(expected, decoder.decode(b, h, INPUTS, OUTPUTS));
+            assertEquals(expected, new InferRequestDecoder(true).decode(b, h, INPUTS, OUTPUTS));
+        }
+        Buffer broken = Buffer.buffer("xx{\"inputs\": [}").slice(2, 15);
+        assertBad(broken, null, "malformed JSON at line 1, column 13: Unexpected close marker '}': expected ']' (for Array starting at [line: 1, column: 12])");
     }
 
     @Test
@@ -162,6 +189,14 @@ class InferRequestDecoderTest {
     }
 
     @Test
+    void rejects_nesting_and_numbers_beyond_the_parser_limits() {
+        assertBad("{\"parameters\": {\"x\": " + "[".repeat(70) + "]".repeat(70) + "}, \"inputs\": [" + DENSE + ", " + IDS + "]}",
+                "malformed JSON: Document nesting depth (65) exceeds the maximum allowed (64)");
+        assertBad(request("{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3, 4, 5, " + "9".repeat(1500) + "]}", IDS),
+                "malformed JSON: Number value length (1500) exceeds the maximum allowed (1000)");
+    }
+
+    @Test
     void rejects_duplicate_keys() {
         assertBad("{\"inputs\": [], \"inputs\": []}", "malformed JSON at line 1, column 24: Duplicate field 'inputs'");
     }
@@ -179,6 +214,8 @@ class InferRequestDecoderTest {
         assertBad(request(DENSE, IDS, extra), "unexpected input(s) 'age'; the model expects 'dense' FP32 [-1, 3], 'ids' INT64 [-1, 2]");
         assertBad(request(DENSE, extra), "missing input(s) 'ids' and unexpected input(s) 'age'; the model expects 'dense' FP32 [-1, 3], 'ids' INT64 [-1, 2]");
         assertBad(request(DENSE, IDS, DENSE), "input 'dense' appears more than once");
+        String noData = "{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\"}";
+        assertBad(request(noData, IDS, noData), "input 'dense' appears more than once");
         assertBad(request(DENSE, "{\"shape\": [2, 2], \"datatype\": \"INT64\", \"data\": [1, 2, 3, 4]}"), "inputs[1] has no 'name'");
     }
 
@@ -217,6 +254,21 @@ class InferRequestDecoderTest {
         assertBad(request("{\"name\": \"dense\", \"shape\": [100000000, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}",
                         "{\"name\": \"ids\", \"shape\": [100000000, 2], \"datatype\": \"INT64\", \"data\": [1, 2]}"),
                 "input 'dense': shape [100000000, 3] needs 300000000 values, got 3");
+    }
+
+    @Test
+    void does_not_allocate_for_a_claimed_shape_beyond_the_values_present() {
+        // 536870907 FP32 values would be a 2 GB buffer (more than the test heap): only the values present count
+        assertBad(request("{\"name\": \"dense\", \"shape\": [178956969, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}",
+                        "{\"name\": \"ids\", \"shape\": [178956969, 2], \"datatype\": \"INT64\", \"data\": [1, 2]}"),
+                "input 'ids': shape [178956969, 2] is too large (over 2147483631 bytes)");
+        assertBad(request("{\"name\": \"dense\", \"shape\": [178956969, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}",
+                        "{\"name\": \"ids\", \"shape\": [178956969, 2], \"datatype\": \"INT64\", \"parameters\": {\"binary_data_size\": 16}}"),
+                "input 'ids': shape [178956969, 2] is too large (over 2147483631 bytes)");
+        String binary = request("{\"name\": \"dense\", \"shape\": [100000000, 3], \"datatype\": \"FP32\", \"parameters\": {\"binary_data_size\": 1200000000}}",
+                "{\"name\": \"ids\", \"shape\": [100000000, 2], \"datatype\": \"INT64\", \"parameters\": {\"binary_data_size\": 1600000000}}");
+        assertBad(Buffer.buffer(binary).appendBytes(new byte[64]), binary.length(),
+                "the body has 64 bytes of binary data after the JSON header but the inputs' binary_data_size add up to 2800000000");
     }
 
     @Test
@@ -261,6 +313,34 @@ class InferRequestDecoderTest {
                 "input 'ids': value 1e300 at index 3 is out of range for INT64");
         assertBad(request("{\"name\": \"dense\", \"shape\": [2, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3, 4, 5, 1e39]}", IDS),
                 "input 'dense': value 1e39 at index 5 is out of range for FP32");
+    }
+
+    @Test
+    void enforces_the_domain_of_small_and_unsigned_types() {
+        assertBadSingle(Datatype.UINT8, "[1, 300]", "input 'x': value 300 at index 1 is out of range for UINT8 [0, 255]");
+        assertBadSingle(Datatype.UINT8, "[-1, 3]", "input 'x': value -1 at index 0 is out of range for UINT8 [0, 255]");
+        assertBadSingle(Datatype.INT8, "[1, -129]", "input 'x': value -129 at index 1 is out of range for INT8 [-128, 127]");
+        assertBadSingle(Datatype.INT32, "[2147483648, 1]", "input 'x': value 2147483648 at index 0 is out of range for INT32 [-2147483648, 2147483647]");
+        assertBadSingle(Datatype.UINT64, "[18446744073709551616, 1]", "input 'x': value 18446744073709551616 at index 0 is out of range for UINT64 [0, 18446744073709551615]");
+        assertBadSingle(Datatype.FP16, "[1, 70000]", "input 'x': value 70000 at index 1 is out of range for FP16");
+        assertBadSingle(Datatype.BOOL, "[true, 2]", "input 'x': value 2 at index 1 is not a boolean (BOOL takes true/false or 0/1)");
+        assertBadSingle(Datatype.BOOL, "[\"true\", 1]", "input 'x': value \"true\" at index 0 is not a boolean (BOOL takes true/false or 0/1)");
+        List<TensorSpec> spec = List.of(new TensorSpec("x", Datatype.BOOL, new long[] {-1}));
+        InferRequest r = decoder.decode(Buffer.buffer(request("{\"name\": \"x\", \"shape\": [4], \"datatype\": \"BOOL\", \"data\": [true, 0, 1, false]}")),
+                null, spec, List.of());
+        assertEquals(Tensor.ofBooleans("x", new long[] {4}, true, false, true, false), r.input("x"));
+        String header = request("{\"name\": \"x\", \"shape\": [2], \"datatype\": \"BOOL\", \"parameters\": {\"binary_data_size\": 2}}");
+        BadInputException e = assertThrows(BadInputException.class, () -> decoder.decode(
+                Buffer.buffer(header).appendBytes(new byte[] {1, 7}), header.length(), spec, List.of()));
+        assertEquals("input 'x': byte 7 at index 1 is not a boolean (BOOL takes 0 or 1)", e.getMessage());
+    }
+
+    private void assertBadSingle(Datatype dt, String data, String message) {
+        List<TensorSpec> spec = List.of(new TensorSpec("x", dt, new long[] {-1}));
+        BadInputException e = assertThrows(BadInputException.class, () -> decoder.decode(Buffer.buffer(
+                request("{\"name\": \"x\", \"shape\": [2], \"datatype\": \"" + dt + "\", \"data\": " + data + "}")), null, spec, List.of()));
+        assertEquals(400, e.status());
+        assertEquals(message, e.getMessage());
     }
 
     @Test

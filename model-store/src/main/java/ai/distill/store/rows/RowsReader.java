@@ -41,7 +41,8 @@ import java.util.zip.GZIPInputStream;
  * Blank lines are skipped. An unparseable <em>last</em> line of a file is a write torn by a crash: it is skipped
  * and counted ({@link #skippedTornLines()}); an unparseable line anywhere else, a row without {@code inputs},
  * a ragged tensor or a NaN/Infinity literal throws {@link RowsFormatException} naming the file and line.
- * Files ending in {@code .gz} are decompressed. Not thread-safe.
+ * After such an error the reader is closed ({@link #hasNext()} is false). Files ending in {@code .gz} are
+ * decompressed. Not thread-safe.
  */
 public final class RowsReader implements Iterator<Row>, AutoCloseable {
 
@@ -187,6 +188,9 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
             }
             try {
                 return parse(line);
+            } catch (RowsFormatException e) {
+                close();
+                throw e;
             } catch (JsonParseException | RowsSyntaxException e) {
                 long bad = lineNo;
                 if (restIsBlank()) {
@@ -194,9 +198,13 @@ public final class RowsReader implements Iterator<Row>, AutoCloseable {
                     closeCurrent();
                     continue;
                 }
-                throw new RowsFormatException(file, bad, "not a JSON row: " + syntaxMessage(e), e);
+                Path where = file;
+                close();
+                throw new RowsFormatException(where, bad, "not a JSON row: " + syntaxMessage(e), e);
             } catch (IOException e) {
-                throw new RowsFormatException(file, lineNo, "not a JSON row: " + e.getMessage(), e);
+                Path where = file;
+                close();
+                throw new RowsFormatException(where, lineNo, "not a JSON row: " + e.getMessage(), e);
             }
         }
     }

@@ -103,6 +103,7 @@ class RowsReaderTest {
             assertEquals(3, e.line());
             assertEquals(f, e.file());
             assertTrue(e.getMessage().startsWith(f + ":3: not a JSON row: "), e.getMessage());
+            assertFalse(r.hasNext(), "the reader stops at a format error");
         }
     }
 

@@ -106,7 +106,7 @@ public final class DistillJob {
         byte[] int8Bytes = null;
         Map<String, Object> int8Metrics = null;
         if (request.int8()) {
-            Int8Step.Int8Student q = Int8Step.quantize(result.model(), rows, evalRows, request.options(), progress);
+            Int8Chain.Int8Student q = Int8Chain.quantize(result.model(), rows, evalRows, request.options(), progress);
             int8Bytes = q.model();
             int8Metrics = q.metrics();
         }
@@ -114,9 +114,10 @@ public final class DistillJob {
                 teacherVersion.id(), metrics));
         progress.accept("published " + published.id());
         if (int8Bytes != null) {
-            int8Metrics.put("teacher", teacherVersion.id());
+            Map<String, Object> manifestMetrics = new LinkedHashMap<>(int8Metrics);
+            manifestMetrics.put("teacher", teacherVersion.id());
             int8Version = store.publish(PublishRequest.fromBytes(request.name() + "-int8", int8Bytes, Role.STUDENT,
-                    published.id(), int8Metrics));
+                    published.id(), manifestMetrics));
             progress.accept("published " + int8Version.id());
         }
         Map<String, Object> summary = new LinkedHashMap<>();

@@ -84,8 +84,18 @@ public final class Distiller {
                 describe(config), train.rows(), trainTable.labelledRows(), held.rows(), options.temperature(),
                 options.alpha(), config.fakeQuant() ? ", fake-quant int8" : ""));
 
-        TrainResult trained = new Trainer(config).train(train, trainLoss, held, heldLoss, report -> progress.accept(
-                epochLine(report, heldY, heldTable, heldTeacher, heldTeacherLabelled)));
+        TrainingSet evalSet = evalRows != null ? evalRows.toTrainingSet() : null;
+        int[] evalY = evalRows != null ? labelsOf(evalRows) : null;
+        float[] evalTeacherLabelled = evalRows != null ? labelledOnly(evalTeacher, evalRows) : null;
+        TrainResult trained = new Trainer(config).train(train, trainLoss, held, heldLoss, report -> {
+            String line = epochLine(report, heldY, heldTable, heldTeacher, heldTeacherLabelled);
+            if (evalSet != null && evalY.length > 0) {
+                float[] p = labelledOnly(report.student().probabilities(evalSet), evalRows);
+                line += String.format(Locale.ROOT, "; eval AUC %.4f (teacher %.4f)", BinaryMetrics.auc(p, evalY),
+                        BinaryMetrics.auc(evalTeacherLabelled, evalY));
+            }
+            progress.accept(line);
+        });
         StudentNet student = trained.student();
 
         String doc = "Distilled from " + teacherId + " by distill: " + describe(config) + ", T=" + options.temperature()
@@ -137,6 +147,7 @@ public final class Distiller {
         m.put("best_epoch", trained.bestEpoch());
         put(m, "train_seconds", round(trained.trainSeconds(), 3));
         put(m, "train_rows_per_second", Math.round(trained.rowsPerSecond()));
+        put(m, "train_cpu_seconds", round(trained.cpuSeconds(), 3));
         put(m, "teacher_score_seconds", round(scoreSeconds, 3));
         put(m, "export_max_abs_diff", exportDiff);
         return new DistillResult(bytes, student, trained, m);
@@ -172,8 +183,8 @@ public final class Distiller {
         } else {
             quality = "no held-out rows";
         }
-        return String.format(Locale.ROOT, "epoch %d: loss %.5f, held-out loss %.5f, %s, %.0f rows/s (%.1f s)%s",
-                r.epoch(), r.trainLoss(), r.heldOutLoss(), quality, r.rowsPerSecond(), r.seconds(),
+        return String.format(Locale.ROOT, "epoch %d: loss %.5f, held-out loss %.5f, %s, %.0f rows/s (%.1f s, %.1f CPU s)%s",
+                r.epoch(), r.trainLoss(), r.heldOutLoss(), quality, r.rowsPerSecond(), r.seconds(), r.cpuSeconds(),
                 r.improved() ? "" : " (no improvement)");
     }
 

@@ -178,6 +178,33 @@ public final class InputTable {
         return new InputTable(signature, rowNumbers.length, out, l);
     }
 
+    /** Rows {@code [from, from + count)} as store rows (inputs with their shapes, label when present). */
+    public List<Row> toRows(int from, int count) {
+        List<TeacherSignature.Input> inputs = signature.inputs();
+        List<Row> out = new java.util.ArrayList<>(count);
+        for (int r = from; r < from + count; r++) {
+            java.util.Map<String, RowTensor> m = new java.util.LinkedHashMap<>();
+            for (int k = 0; k < inputs.size(); k++) {
+                TeacherSignature.Input in = inputs.get(k);
+                int w = in.width();
+                double[] v = new double[w];
+                if (values[k] instanceof float[] f) {
+                    for (int j = 0; j < w; j++) {
+                        v[j] = f[r * w + j];
+                    }
+                } else {
+                    long[] l = (long[]) values[k];
+                    for (int j = 0; j < w; j++) {
+                        v[j] = l[r * w + j];
+                    }
+                }
+                m.put(in.name(), new RowTensor(in.dims(), v));
+            }
+            out.add(new Row(r + 1, m, labels[r] < 0 ? null : (int) labels[r], null));
+        }
+        return out;
+    }
+
     /** The student's view: INT64 inputs' values as categorical columns, FLOAT inputs' as dense features. */
     public TrainingSet toTrainingSet() {
         int columns = signature.categoricalColumns();

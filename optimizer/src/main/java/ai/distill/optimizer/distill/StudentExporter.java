@@ -10,15 +10,16 @@ import java.util.List;
 
 /**
  * Writes a trained {@link StudentNet} as an ONNX model with exactly the teacher's input and output
- * value infos (names, types, batch dimension). Graph: per INT64 input, Mod (hash ids into each
- * column's table) + Add (column offsets) + one Gather on the stacked tables + Reshape; per FLOAT
+ * value infos (names, types, batch dimension). Graph: per INT64 input, BitwiseAnd (hash ids into
+ * each column's power-of-two table; far cheaper than Mod in ORT) + Add (column offsets) + one Gather
+ * on the stacked tables + Reshape; per FLOAT
  * input, Sub/Mul standardisation; Concat; Gemm (transB=1) + Relu chain; Sigmoid; Reshape to [N] for
  * a rank-1 teacher output. Stateless.
  */
 public final class StudentExporter {
 
-    /** ONNX opset of exported students (per-channel QDQ needs 13+). */
-    public static final int OPSET = 13;
+    /** ONNX opset of exported students (BitwiseAnd needs 18; per-channel QDQ 13). */
+    public static final int OPSET = 18;
 
     private StudentExporter() {
     }
@@ -67,13 +68,13 @@ public final class StudentExporter {
                 long[] v = new long[w];
                 long[] o = new long[w];
                 for (int j = 0; j < w; j++) {
-                    v[j] = vocabulary[column + j];
+                    v[j] = vocabulary[column + j] - 1;
                     o[j] = offsets[column + j];
                 }
-                g.addInitializer(longs(p + "_vocabulary", v, w));
+                g.addInitializer(longs(p + "_id_mask", v, w));
                 g.addInitializer(longs(p + "_table_offset", o, w));
                 g.addInitializer(longs(p + "_embedded_shape", new long[] {-1, (long) w * d}, 2));
-                g.addNode(node("Mod", p + "_hash", List.of(x, p + "_vocabulary"), p + "_bucket"));
+                g.addNode(node("BitwiseAnd", p + "_hash", List.of(x, p + "_id_mask"), p + "_bucket"));
                 g.addNode(node("Add", p + "_offset", List.of(p + "_bucket", p + "_table_offset"), p + "_row"));
                 g.addNode(node("Gather", p + "_gather", List.of("embedding_tables", p + "_row"), p + "_gathered")
                         .addAttribute(intAttribute("axis", 0)));

@@ -55,23 +55,31 @@ public final class TeacherSignature {
         for (OnnxMl.TensorProto t : g.getInitializerList()) {
             initializers.add(t.getName());
         }
-        List<Input> inputs = new ArrayList<>();
+        List<OnnxMl.ValueInfoProto> inputs = new ArrayList<>();
         for (OnnxMl.ValueInfoProto vi : g.getInputList()) {
-            if (initializers.contains(vi.getName())) {
-                continue;
+            if (!initializers.contains(vi.getName())) {
+                inputs.add(vi);
             }
+        }
+        return of(inputs, g.getOutputList());
+    }
+
+    /** Checks a signature given as graph inputs (initializers excluded) and outputs. */
+    public static TeacherSignature of(List<OnnxMl.ValueInfoProto> graphInputs, List<OnnxMl.ValueInfoProto> graphOutputs) {
+        List<Input> inputs = new ArrayList<>();
+        for (OnnxMl.ValueInfoProto vi : graphInputs) {
             inputs.add(input(vi));
         }
         if (inputs.isEmpty()) {
             throw new UnsupportedTeacherException("the teacher has no inputs; a student needs FLOAT or INT64 inputs");
         }
-        if (g.getOutputCount() != 1) {
+        if (graphOutputs.size() != 1) {
             List<String> names = new ArrayList<>();
-            g.getOutputList().forEach(o -> names.add(o.getName()));
-            throw new UnsupportedTeacherException("the teacher has " + g.getOutputCount() + " outputs " + names
+            graphOutputs.forEach(o -> names.add(o.getName()));
+            throw new UnsupportedTeacherException("the teacher has " + graphOutputs.size() + " outputs " + names
                     + "; distillation needs exactly one probability output (FLOAT [N] or [N, 1])");
         }
-        OnnxMl.ValueInfoProto out = g.getOutput(0);
+        OnnxMl.ValueInfoProto out = graphOutputs.get(0);
         String where = "the teacher's output '" + out.getName() + "'";
         if (!out.getType().hasTensorType()) {
             throw new UnsupportedTeacherException(where + " is not a tensor; distillation needs one FLOAT probability output");

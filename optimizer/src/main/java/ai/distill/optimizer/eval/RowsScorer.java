@@ -109,6 +109,8 @@ public final class RowsScorer implements AutoCloseable {
             so.setOptimizationLevel(options.optimization());
             if (options.optimizedModelPath() != null) {
                 so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
+                // ORT warns that an ALL_OPT graph is hardware-specific; we only read it to count kernels
+                so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             }
             s = env.createSession(model, so);
             for (Map.Entry<String, NodeInfo> e : s.getInputInfo().entrySet()) {

@@ -34,18 +34,21 @@ public final class DynamicRewriter {
             }
         }
         Map<String, TensorProto> inits = model.initializers();
-        QdqRewriter.Emitter e = new QdqRewriter.Emitter();
+        QdqRewriter.Emitter e = new QdqRewriter.Emitter(model);
         Map<String, String> dynamicInputs = new HashMap<>();
         List<NodeProto> nodes = model.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             NodeProto node = nodes.get(i);
             QuantTarget t = byIndex.get(i);
+            if (e.emitPending(i)) {
+                continue;
+            }
             if (t == null) {
                 e.nodes.add(node);
                 continue;
             }
             if (t.kind() == QuantTarget.Kind.GATHER) {
-                e.gather(node, t, inits.get(t.weight()), o.reduceRange());
+                e.gather(i, t, inits.get(t.weight()), o.reduceRange());
                 continue;
             }
             String a = t.activation();

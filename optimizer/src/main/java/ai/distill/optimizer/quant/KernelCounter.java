@@ -39,9 +39,8 @@ public final class KernelCounter {
         try {
             file = Files.createTempFile("distill-optimized-", ".onnx");
             RowsScorer.Options o = new RowsScorer.Options(threads, OptLevel.ALL_OPT, 1, file);
-            try (RowsScorer ignored = RowsScorer.open(model, o)) {
-                // the optimized graph is written while the session loads
-            }
+            // the optimized graph is written while the session loads
+            RowsScorer.open(model, o).close();
             OnnxModel optimized = OnnxModel.load(file);
             Map<String, Integer> ops = new TreeMap<>(optimized.opCounts());
             int integer = 0;

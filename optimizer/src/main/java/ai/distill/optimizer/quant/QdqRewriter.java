@@ -28,6 +28,9 @@ import java.util.Set;
  */
 public final class QdqRewriter {
 
+    /** Ops that only move or reshape data and accept any element type. */
+    static final Set<String> SHAPE_ONLY = Set.of("Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Identity");
+
     private QdqRewriter() {
     }
 
@@ -48,18 +51,21 @@ public final class QdqRewriter {
             }
         }
         Map<String, TensorProto> inits = model.initializers();
-        Emitter e = new Emitter();
+        Emitter e = new Emitter(model);
         Map<String, Params> actParams = new HashMap<>();
         List<NodeProto> nodes = model.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             NodeProto node = nodes.get(i);
             QuantTarget t = byIndex.get(i);
+            if (e.emitPending(i)) {
+                continue;
+            }
             if (t == null) {
                 e.nodes.add(node);
                 continue;
             }
             if (t.kind() == QuantTarget.Kind.GATHER) {
-                e.gather(node, t, inits.get(t.weight()), o.reduceRange());
+                e.gather(i, t, inits.get(t.weight()), o.reduceRange());
                 continue;
             }
             String a = t.activation();
@@ -149,9 +155,29 @@ public final class QdqRewriter {
         final List<TensorProto> inits = new ArrayList<>();
         final Map<String, WeightQuant> weights = new HashMap<>();
         private final Map<String, Float> tables = new HashMap<>();
+        private final List<NodeProto> source;
+        private final Map<String, List<Integer>> consumers = new HashMap<>();
+        private final Set<String> graphOutputs = new HashSet<>();
+        private final Map<Integer, List<NodeProto>> pending = new HashMap<>();
+        private final Set<String> retyped = new HashSet<>();
 
-        /** Gather on an int8 table (per-tensor symmetric), then DequantizeLinear into the original output. */
-        void gather(NodeProto node, QuantTarget t, TensorProto table, boolean reduceRange) {
+        Emitter(OnnxModel model) {
+            this.source = model.nodes();
+            for (int i = 0; i < source.size(); i++) {
+                for (String in : source.get(i).getInputList()) {
+                    consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(i);
+                }
+            }
+            model.graph().getOutputList().forEach(v -> graphOutputs.add(v.getName()));
+        }
+
+        /**
+         * Gather on an int8 table (per-tensor symmetric), then DequantizeLinear into the original output. When
+         * the Gather feeds a chain of single-consumer shape-only ops (Unsqueeze, Reshape, ...), those run on the
+         * int8 values and the DequantizeLinear moves after the chain: ONNX Runtime would otherwise insert a
+         * QuantizeLinear/DequantizeLinear pair after each such op (QDQ propagation) and run both per row.
+         */
+        void gather(int index, QuantTarget t, TensorProto table, boolean reduceRange) {
             String tq = t.weight() + "_quantized";
             Float scale = tables.get(t.weight());
             if (scale == null) {
@@ -164,10 +190,47 @@ public final class QdqRewriter {
                 inits.add(TensorProtos.floats(t.weight() + "_scale", new float[] {scale}));
                 inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
             }
-            String gq = t.output() + "_quantized";
-            nodes.add(node.toBuilder().setInput(0, tq).setOutput(0, gq).build());
-            nodes.add(node("DequantizeLinear", t.output() + "_DequantizeLinear",
-                    List.of(gq, t.weight() + "_scale", t.weight() + "_zero_point"), t.output()));
+            NodeProto gatherNode = source.get(index);
+            String tensor = t.output();
+            nodes.add(gatherNode.toBuilder().setInput(0, tq).setOutput(0, tensor + "_quantized").build());
+            int last = index;
+            while (true) {
+                List<Integer> users = consumers.getOrDefault(tensor, List.of());
+                if (users.size() != 1 || graphOutputs.contains(tensor)) {
+                    break;
+                }
+                int u = users.get(0);
+                NodeProto next = source.get(u);
+                if (!SHAPE_ONLY.contains(next.getOpType()) || !next.getDomain().isEmpty() || next.getOutputCount() != 1
+                        || !next.getInput(0).equals(tensor) || next.getInputList().subList(1, next.getInputCount())
+                        .contains(tensor) || pending.containsKey(u)) {
+                    break;
+                }
+                pending.put(u, List.of(next.toBuilder().setInput(0, tensor + "_quantized")
+                        .setOutput(0, next.getOutput(0) + "_quantized").build()));
+                retyped.add(tensor);
+                tensor = next.getOutput(0);
+                last = u;
+            }
+            NodeProto dq = node("DequantizeLinear", tensor + "_DequantizeLinear",
+                    List.of(tensor + "_quantized", t.weight() + "_scale", t.weight() + "_zero_point"), tensor);
+            if (last == index) {
+                nodes.add(dq);
+            } else {
+                List<NodeProto> l = new ArrayList<>(pending.get(last));
+                l.add(dq);
+                pending.put(last, l);
+            }
+        }
+
+        /** Emits the rewritten form of node {@code index} if an earlier Gather claimed it; true if it did. */
+        boolean emitPending(int index) {
+            List<NodeProto> l = pending.remove(index);
+            if (l == null) {
+                return false;
+            }
+            nodes.addAll(l);
+            return true;
         }
 
         /** The graph with new nodes and initializers; float initializers nothing reads any more are dropped. */
@@ -193,6 +256,14 @@ public final class QdqRewriter {
                 }
             }
             g.clearInput().addAllInput(inputs);
+            // tensors that now hold int8 values were renamed; drop their stale float value infos
+            List<ValueInfoProto> infos = new ArrayList<>();
+            for (ValueInfoProto v : model.graph().getValueInfoList()) {
+                if (!retyped.contains(v.getName())) {
+                    infos.add(v);
+                }
+            }
+            g.clearValueInfo().addAllValueInfo(infos);
             return model.withGraph(g.build());
         }
     }

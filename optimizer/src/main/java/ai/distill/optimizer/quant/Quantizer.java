@@ -10,11 +10,13 @@ import ai.distill.optimizer.quant.CalibrationMethod.Range;
 import ai.distill.optimizer.quant.QuantizationException.Reason;
 import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowsReader;
+import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Static (QDQ) or dynamic INT8 quantization of an ONNX model, gated on accuracy: calibrate on
@@ -104,7 +107,7 @@ public final class Quantizer {
             ranges = calibrate(model, targets, calibration, o);
         }
         Map<String, Range> finalRanges = ranges;
-        java.util.function.Function<Set<String>, OnnxModel> build = fp32Layers -> o.dynamic()
+        Function<Set<String>, OnnxModel> build = fp32Layers -> o.dynamic()
                 ? DynamicRewriter.rewrite(model, targets, o, fp32Layers)
                 : QdqRewriter.rewrite(model, targets, finalRanges, o, fp32Layers);
 
@@ -114,7 +117,7 @@ public final class Quantizer {
         float[] fp32Held = Evaluator.predict(fp32, heldOut, output, scoring);
 
         List<Row> sens = heldOut.subList(0, Math.min(heldOut.size(), o.sensitivityRows()));
-        float[] fp32Sens = java.util.Arrays.copyOf(fp32Held, sens.size());
+        float[] fp32Sens = Arrays.copyOf(fp32Held, sens.size());
         OnnxModel full = build.apply(Set.of());
         List<LayerReport> layers = sensitivity(model, full, targets, build, sens, fp32Sens, output, scoring, o);
 
@@ -124,8 +127,8 @@ public final class Quantizer {
                 Evaluator.predict(current.toBytes(), heldOut, output, scoring), heldOut);
         List<LayerReport> order = new ArrayList<>(layers);
         boolean labelled = !Double.isNaN(cmp.reference().auc());
-        order.sort(Comparator.comparingDouble((LayerReport l) -> labelled ? -Math.abs(l.aucDeltaAlone())
-                : -l.meanAbsDiffAlone()).thenComparingDouble(LayerReport::sqnrDb));
+        order.sort(Comparator.comparingDouble((LayerReport l) -> labelled && !Double.isNaN(l.aucDeltaAlone())
+                ? -Math.abs(l.aucDeltaAlone()) : -l.meanAbsDiffAlone()).thenComparingDouble(LayerReport::sqnrDb));
         Map<String, String> reasons = new LinkedHashMap<>();
         while (!passes(cmp, o)) {
             if (fellBackSet.size() >= o.maxFallbacks() || fellBackSet.size() >= targets.size() - 1) {
@@ -160,18 +163,31 @@ public final class Quantizer {
                     + "); this INT8 model will not run faster than FP32";
             warnings.add(w);
             o.progress().accept("WARNING: " + w);
-        } else if (kernels.floatMatmuls() > 0) {
-            warnings.add(kernels.floatMatmuls() + " float matmul(s) remain after ORT optimization");
+        } else {
+            long matmuls = targets.stream().filter(t -> t.kind() != QuantTarget.Kind.GATHER
+                    && !fellBackSet.contains(t.layer())).count();
+            if (kernels.integerKernels() < matmuls) {
+                String w = "only " + kernels.integerKernels() + " of " + matmuls + " quantized MatMul/Gemm layers became"
+                        + " integer kernels (ops: " + kernels.ops() + ")" + (o.symmetricActivations()
+                        ? "; symmetric activations keep each Relu before its QuantizeLinear, drop --symmetric" : "");
+                warnings.add(w);
+                o.progress().accept("WARNING: " + w);
+            }
         }
         ThroughputBenchmark.Result speed = null;
         if (o.speedCheck()) {
             o.progress().accept("benchmarking FP32 vs INT8 at batch 256");
             speed = ThroughputBenchmark.compare(fp32, int8, heldOut, new int[] {256}, o.threads(),
-                    Duration.ofMillis(400), 4).get(0);
+                    Duration.ofMillis(300), 6).get(0);
             if (speed.ratio() < 1.0) {
                 String msg = String.format(Locale.ROOT, "the INT8 model is SLOWER than its source: %.0f vs %.0f rows/s"
-                        + " (%.2fx) at batch 256", speed.candidateRowsPerSecond(), speed.referenceRowsPerSecond(),
-                        speed.ratio());
+                        + " (%.2fx) at batch 256; ORT formed %d integer kernel(s), %d float matmul(s) left",
+                        speed.candidateRowsPerSecond(), speed.referenceRowsPerSecond(), speed.ratio(),
+                        kernels.integerKernels(), kernels.floatMatmuls());
+                if (o.symmetricActivations()) {
+                    msg += " (symmetric activations put a non-minimum zero point after each Relu, so ORT keeps the"
+                            + " Relu and cannot fuse it; drop --symmetric)";
+                }
                 if (!o.force()) {
                     throw new QuantizationException(Reason.SLOWER_THAN_SOURCE, msg
                             + "; not publishing it (use --force to publish anyway)");
@@ -240,27 +256,24 @@ public final class Quantizer {
 
     /** SQNR of each layer's output in the fully quantized model, and the effect of quantizing each layer alone. */
     private static List<LayerReport> sensitivity(OnnxModel model, OnnxModel full, List<QuantTarget> targets,
-            java.util.function.Function<Set<String>, OnnxModel> build, List<Row> rows, float[] fp32Preds,
+            Function<Set<String>, OnnxModel> build, List<Row> rows, float[] fp32Preds,
             String output, RowsScorer.Options scoring, QuantizeOptions o) {
-        Set<String> outs = new LinkedHashSet<>();
-        targets.forEach(t -> outs.add(t.output()));
-        Map<String, double[]> power = new LinkedHashMap<>();
-        Map<String, float[]> fp32Acts = new LinkedHashMap<>();
+        // a Gather's own output may be renamed in the quantized model (its DequantizeLinear moves after
+        // shape-only ops); compare the first tensor downstream that both models still produce
+        Map<String, NodeProto> quantProducers = full.producers();
+        Map<String, List<NodeProto>> fp32Consumers = model.consumers();
+        Map<String, String> compared = new LinkedHashMap<>();
+        for (QuantTarget t : targets) {
+            String name = t.output();
+            while (!quantProducers.containsKey(name) && fp32Consumers.getOrDefault(name, List.of()).size() == 1) {
+                name = fp32Consumers.get(name).get(0).getOutput(0);
+            }
+            compared.put(t.layer(), name);
+        }
+        Set<String> outs = new LinkedHashSet<>(compared.values());
+        outs.removeIf(n -> !quantProducers.containsKey(n));
         o.progress().accept("sensitivity: SQNR of " + outs.size() + " layer outputs on " + rows.size() + " rows");
-        runAugmented(model, outs, rows, (name, v, offset) -> {
-            double[] p = power.computeIfAbsent(name, k -> new double[2]);
-            for (float x : v) {
-                p[0] += (double) x * x;
-            }
-        }, fp32Acts, scoring);
-        runAugmented(full, outs, rows, (name, v, offset) -> {
-            float[] ref = fp32Acts.get(name + "@" + offset);
-            double[] p = power.get(name);
-            for (int i = 0; i < v.length; i++) {
-                double d = v[i] - ref[i];
-                p[1] += d * d;
-            }
-        }, null, scoring);
+        Map<String, double[]> power = sqnrPowers(model, full, outs, rows, scoring);
         boolean labelled = rows.stream().anyMatch(r -> r.label() != null);
         double fp32Auc = Evaluator.report(fp32Preds, rows).auc();
         double fp32Mean = BinaryMetrics.mean(fp32Preds);
@@ -277,7 +290,7 @@ public final class Quantizer {
             for (int i = 0; i < p.length; i++) {
                 sum += Math.abs(p[i] - fp32Preds[i]);
             }
-            double[] pw = power.getOrDefault(t.output(), new double[] {0, 0});
+            double[] pw = power.getOrDefault(compared.get(t.layer()), new double[] {Double.NaN, Double.NaN});
             layers.add(new LayerReport(t.layer(), t.kind().name().charAt(0) + t.kind().name().substring(1).toLowerCase(Locale.ROOT),
                     t.weight(), QuantMath.sqnrDb(pw[0], pw[1]),
                     labelled ? Evaluator.report(p, rows).auc() - fp32Auc : Double.NaN,
@@ -286,26 +299,37 @@ public final class Quantizer {
         return layers;
     }
 
-    private interface ActivationSink {
-        void accept(String tensor, float[] values, int batchOffset);
-    }
-
-    /** Runs the model with extra outputs and streams each batch's activations; optionally keeps them (FP32 pass). */
-    private static void runAugmented(OnnxModel model, Set<String> tensors, List<Row> rows, ActivationSink sink,
-            Map<String, float[]> keep, RowsScorer.Options scoring) {
-        OnnxModel aug = Calibrator.augment(model, tensors);
+    /**
+     * Signal and noise power per tensor: Σx² of FP32 and Σ(x−y)² against the quantized model, streamed one batch
+     * at a time through both models so that activations are never all held.
+     */
+    private static Map<String, double[]> sqnrPowers(OnnxModel fp32, OnnxModel quantized, Set<String> tensors,
+            List<Row> rows, RowsScorer.Options scoring) {
         Map<String, String> names = new LinkedHashMap<>();
         tensors.forEach(t -> names.put(t + Calibrator.SUFFIX, t));
-        try (RowsScorer s = RowsScorer.open(aug.toBytes(), scoring.withOptimization(OptLevel.NO_OPT))) {
-            s.forEachBatch(rows, names.keySet(), (first, n, outputs) -> {
-                for (Map.Entry<String, float[]> e : outputs.entrySet()) {
-                    String t = names.get(e.getKey());
-                    if (keep != null) {
-                        keep.put(t + "@" + first, e.getValue());
+        Map<String, double[]> power = new LinkedHashMap<>();
+        tensors.forEach(t -> power.put(t, new double[2]));
+        RowsScorer.Options o = scoring.withOptimization(OptLevel.NO_OPT);
+        try (RowsScorer a = RowsScorer.open(Calibrator.augment(fp32, tensors).toBytes(), o);
+             RowsScorer b = RowsScorer.open(Calibrator.augment(quantized, tensors).toBytes(), o)) {
+            for (int from = 0; from < rows.size(); from += o.batchSize()) {
+                List<Row> chunk = rows.subList(from, Math.min(rows.size(), from + o.batchSize()));
+                Map<String, float[]> ref = new LinkedHashMap<>();
+                a.forEachBatch(chunk, names.keySet(), (first, n, outputs) -> ref.putAll(outputs));
+                b.forEachBatch(chunk, names.keySet(), (first, n, outputs) -> {
+                    for (Map.Entry<String, float[]> e : outputs.entrySet()) {
+                        float[] x = ref.get(e.getKey());
+                        float[] y = e.getValue();
+                        double[] p = power.get(names.get(e.getKey()));
+                        for (int i = 0; i < y.length; i++) {
+                            double d = y[i] - x[i];
+                            p[0] += (double) x[i] * x[i];
+                            p[1] += d * d;
+                        }
                     }
-                    sink.accept(t, e.getValue(), first);
-                }
-            });
+                });
+            }
         }
+        return power;
     }
 }

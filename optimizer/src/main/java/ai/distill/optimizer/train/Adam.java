@@ -46,9 +46,29 @@ final class Adam {
         secondCorrection = (float) (1 / Math.sqrt(c2));
     }
 
-    void updateLayer(StudentNet net, int l, float[] gW, float[] gB) {
-        update(net.weights[l], gW, mW[l], vW[l], 0, gW.length);
+    void updateLayer(StudentNet net, int l, float[][] gW, float[] gB) {
+        int out = gB.length;
+        for (int i = 0; i < gW.length; i++) {
+            updateRow(net.weights[l], i * out, gW[i], mW[l], vW[l]);
+        }
         update(net.biases[l], gB, mB[l], vB[l], 0, gB.length);
+    }
+
+    /** Adam on p[off..off+g.length) with gradient row g. */
+    private void updateRow(float[] p, int off, float[] g, float[] m, float[] v) {
+        float b1 = (float) BETA1;
+        float b2 = (float) BETA2;
+        float a = stepSize;
+        float c2 = secondCorrection;
+        float eps = (float) EPS;
+        for (int j = 0; j < g.length; j++) {
+            float gj = g[j];
+            float mj = b1 * m[off + j] + (1 - b1) * gj;
+            float vj = b2 * v[off + j] + (1 - b2) * gj * gj;
+            m[off + j] = mj;
+            v[off + j] = vj;
+            p[off + j] -= a * mj / ((float) Math.sqrt(vj) * c2 + eps);
+        }
     }
 
     /** Lazy Adam on {@code n} embedding values from {@code off}; {@code g} is indexed like the table. */

@@ -3,7 +3,7 @@ package ai.distill.optimizer.train;
 import java.util.Random;
 
 /**
- * The student: one embedding table per categorical column (stored back to back in one array),
+ * The student: one embedding table per categorical column (power-of-two rows, stored back to back in one array),
  * standardised dense features, concatenated, then an MLP with ReLU and one output logit.
  * Weights are row-major [in][out]. Not thread-safe for writes; {@link #logits} may run concurrently
  * with other reads.
@@ -49,8 +49,8 @@ public final class StudentNet {
         int d = config.embeddingDim();
         long tableRows = 0;
         for (int v : vocabulary) {
-            if (v < 1) {
-                throw new IllegalArgumentException("vocabulary : " + v + " (expected: >= 1)");
+            if (v < 1 || Integer.bitCount(v) != 1) {
+                throw new IllegalArgumentException("vocabulary : " + v + " (expected: a power of two >= 1)");
             }
             tableRows += v;
         }
@@ -97,9 +97,12 @@ public final class StudentNet {
         return new StudentNet(vocabulary, embeddingDim, embedding.clone(), denseShift, denseScale, widths, w, b);
     }
 
-    /** The table row of id {@code id} in column {@code c}: ids outside [0, vocabulary) are hashed by floor-mod. */
+    /**
+     * The table row of id {@code id} in column {@code c}: ids outside [0, vocabulary) are hashed by
+     * their low bits ({@code id & (vocabulary - 1)}, which is floor-mod for a power-of-two vocabulary).
+     */
     public int tableRow(int c, long id) {
-        return tableOffset[c] + (int) Math.floorMod(id, (long) vocabulary[c]);
+        return tableOffset[c] + (int) (id & (vocabulary[c] - 1));
     }
 
     /** The student's logits for every row of {@code data} (float, exactly the exported graph's arithmetic order aside). */
@@ -108,9 +111,14 @@ public final class StudentNet {
         float[] out = new float[data.rows()];
         int batch = 256;
         ShardWorkspace ws = new ShardWorkspace(this, Math.min(batch, Math.max(1, data.rows())));
+        float[][][] w = new float[weights.length][][];
+        for (int l = 0; l < weights.length; l++) {
+            w[l] = new float[widths[l]][widths[l + 1]];
+            DenseKernels.toRows(weights[l], widths[l], widths[l + 1], w[l]);
+        }
         for (int start = 0; start < data.rows(); start += batch) {
             int count = Math.min(batch, data.rows() - start);
-            ws.forward(this, weights, data, null, start, count, null);
+            ws.forward(this, w, data, null, start, count, null);
             ws.copyLogits(out, start, count);
         }
         return out;

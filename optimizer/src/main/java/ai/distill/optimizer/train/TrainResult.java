@@ -10,10 +10,11 @@ import java.util.List;
  * @param epochs per-epoch reports, in order
  * @param rowsTrained rows processed by training steps (all epochs)
  * @param trainSeconds wall time of training steps (all epochs, evaluation excluded)
+ * @param cpuSeconds process CPU time during training steps (all threads)
  * @param stoppedEarly whether training stopped before the configured epochs
  */
 public record TrainResult(StudentNet student, int bestEpoch, List<EpochReport> epochs, long rowsTrained,
-        double trainSeconds, boolean stoppedEarly) {
+        double trainSeconds, double cpuSeconds, boolean stoppedEarly) {
 
     public TrainResult {
         epochs = List.copyOf(epochs);

@@ -67,10 +67,12 @@ public final class Trainer {
         Adam adam = new Adam(net, config.learningRate());
         ActivationRanges ranges = config.fakeQuant() ? new ActivationRanges(layers) : null;
         float[][] wUse = new float[layers][];
-        float[][] wt = new float[layers][];
+        float[][][] wRows = new float[layers][][];
+        float[][][] wt = new float[layers][][];
         for (int l = 0; l < layers; l++) {
             wUse[l] = config.fakeQuant() ? new float[net.weights[l].length] : net.weights[l];
-            wt[l] = new float[net.weights[l].length];
+            wRows[l] = new float[net.width(l)][net.width(l + 1)];
+            wt[l] = new float[net.width(l + 1)][net.width(l)];
         }
         int d = net.embeddingDim();
         float[] embGrad = new float[net.embedding.length];
@@ -86,6 +88,7 @@ public final class Trainer {
         int sinceBest = 0;
         long rowsTrained = 0;
         double trainSeconds = 0;
+        double cpuSeconds = 0;
         boolean stoppedEarly = false;
         int[] order = new int[train.rows()];
         for (int i = 0; i < order.length; i++) {
@@ -95,6 +98,7 @@ public final class Trainer {
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
                 shuffle(order, random);
                 long t0 = System.nanoTime();
+                long c0 = processCpuNanos();
                 double lossSum = 0;
                 for (int start = 0; start < order.length; start += batch) {
                     int count = Math.min(batch, order.length - start);
@@ -102,16 +106,19 @@ public final class Trainer {
                         if (ranges != null) {
                             FakeQuant.weightsPerChannel(net.weights[l], net.width(l), net.width(l + 1), wUse[l]);
                         }
-                        DenseKernels.transpose(wUse[l], net.width(l), net.width(l + 1), wt[l]);
+                        DenseKernels.toRows(wUse[l], net.width(l), net.width(l + 1), wRows[l]);
+                        DenseKernels.transposeToRows(wUse[l], net.width(l), net.width(l + 1), wt[l]);
                     }
                     int used = (count + shardRows - 1) / shardRows;
-                    runShards(pool, ws, used, shardRows, start, count, net, wUse, wt, train, order, loss, ranges);
-                    lossSum += step(net, adam, ws, used, wUse, embGrad, touched, touchedRows, train, d);
+                    runShards(pool, ws, used, shardRows, start, count, net, wRows, wt, train, order, loss, ranges);
+                    lossSum += step(net, adam, ws, used, embGrad, touched, touchedRows, train, d);
                     if (ranges != null) {
                         ranges.update(ws, used);
                     }
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                double cpu = (processCpuNanos() - c0) / 1e9;
+                cpuSeconds += cpu;
                 rowsTrained += order.length;
                 trainSeconds += seconds;
                 double heldLoss = Double.NaN;
@@ -131,7 +138,7 @@ public final class Trainer {
                     sinceBest++;
                 }
                 EpochReport report = new EpochReport(epoch, lossSum / order.length, heldLoss, heldLogits,
-                        order.length / Math.max(seconds, 1e-9), seconds, improved);
+                        order.length / Math.max(seconds, 1e-9), seconds, cpu, improved, net);
                 reports.add(report);
                 listener.accept(report);
                 if (validate && sinceBest > config.patience() && epoch < config.epochs()) {
@@ -145,11 +152,11 @@ public final class Trainer {
             }
         }
         StudentNet kept = best != null ? best : net;
-        return new TrainResult(kept, bestEpoch, reports, rowsTrained, trainSeconds, stoppedEarly);
+        return new TrainResult(kept, bestEpoch, reports, rowsTrained, trainSeconds, cpuSeconds, stoppedEarly);
     }
 
     private static void runShards(ExecutorService pool, ShardWorkspace[] ws, int used, int shardRows, int start,
-            int count, StudentNet net, float[][] w, float[][] wt, TrainingSet data, int[] order, RowLoss loss,
+            int count, StudentNet net, float[][][] w, float[][][] wt, TrainingSet data, int[] order, RowLoss loss,
             ActivationRanges ranges) {
         List<Callable<Void>> tasks = new ArrayList<>(used);
         for (int s = 0; s < used; s++) {
@@ -190,8 +197,7 @@ public final class Trainer {
     }
 
     /** Sums shard gradients in shard order and applies Adam; returns the batch's summed loss. */
-    private static double step(StudentNet net, Adam adam, ShardWorkspace[] ws, int used, float[][] w,
-            float[] embGrad, boolean[] touched, int[] touchedRows, TrainingSet data, int d) {
+    private static double step(StudentNet net, Adam adam, ShardWorkspace[] ws, int used, float[] embGrad, boolean[] touched, int[] touchedRows, TrainingSet data, int d) {
         double loss = 0;
         for (int s = 0; s < used; s++) {
             loss += ws[s].lossSum;
@@ -199,7 +205,10 @@ public final class Trainer {
         ShardWorkspace first = ws[0];
         for (int s = 1; s < used; s++) {
             for (int l = 0; l < net.layers(); l++) {
-                DenseKernels.add(ws[s].gradW[l], first.gradW[l], first.gradW[l].length);
+                float[][] g = ws[s].gradW[l];
+                for (int i = 0; i < g.length; i++) {
+                    DenseKernels.add(g[i], first.gradW[l][i], g[i].length);
+                }
                 DenseKernels.add(ws[s].gradB[l], first.gradB[l], first.gradB[l].length);
             }
         }
@@ -213,7 +222,6 @@ public final class Trainer {
         }
         int touchedCount = 0;
         long[] ids = data.ids();
-        int ew = first.embeddedWidth();
         for (int s = 0; s < used; s++) {
             ShardWorkspace shard = ws[s];
             for (int k = 0; k < shard.rows; k++) {
@@ -224,7 +232,7 @@ public final class Trainer {
                         touched[row] = true;
                         touchedRows[touchedCount++] = row;
                     }
-                    DenseKernels.axpy(1f, shard.gradEmbedded, k * ew + c * d, embGrad, row * d, d);
+                    DenseKernels.addAt(shard.gradEmbedded[k], c * d, embGrad, row * d, d);
                 }
             }
         }
@@ -235,6 +243,12 @@ public final class Trainer {
             touched[row] = false;
         }
         return loss;
+    }
+
+    /** CPU time of this process (all threads), or 0 where the JVM does not expose it. */
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0L;
     }
 
     private static double meanLoss(RowLoss loss, float[] logits) {

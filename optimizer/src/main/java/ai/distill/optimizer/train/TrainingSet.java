@@ -41,7 +41,10 @@ public record TrainingSet(int rows, int columns, long[] ids, int denseWidth, flo
         return new TrainingSet(rowNumbers.length, columns, i, denseWidth, d);
     }
 
-    /** Per column: the largest non-negative id + 1, capped to {@code [1, maxVocabulary]}. */
+    /**
+     * Per column: the smallest power of two above the largest id, capped at the largest power of two
+     * ≤ {@code maxVocabulary}. Powers of two let the exported graph hash ids with one BitwiseAnd.
+     */
     public int[] vocabulary(int maxVocabulary) {
         long[] max = new long[columns];
         for (int r = 0; r < rows; r++) {
@@ -52,7 +55,9 @@ public record TrainingSet(int rows, int columns, long[] ids, int denseWidth, flo
         }
         int[] v = new int[columns];
         for (int c = 0; c < columns; c++) {
-            v[c] = (int) Math.max(1, Math.min(maxVocabulary, max[c] + 1));
+            int cap = Integer.highestOneBit(Math.max(1, maxVocabulary));
+            long need = Math.max(1, max[c] + 1);
+            v[c] = need >= cap ? cap : Math.max(1, Integer.highestOneBit((int) need - 1) << 1);
         }
         return v;
     }

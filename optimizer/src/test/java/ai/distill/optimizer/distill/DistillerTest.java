@@ -162,6 +162,40 @@ class DistillerTest {
     }
 
     @Test
+    void a_float_only_teacher_is_distilled_and_exported() {
+        OnnxModel teacher = TinyModels.mlp(5, new int[] {8}, 3);
+        TeacherSignature sig = TeacherSignature.of(teacher.proto());
+        assertEquals(0, sig.categoricalColumns());
+        DistillResult r = Distiller.distill(teacher, "mlp:1", table(sig, 2000, 4), null, fast(3), line -> { });
+        assertTrue(r.metric("export_max_abs_diff") <= 1e-5);
+        assertTrue(r.metric("agreement_spearman") > 0.9, "agreement " + r.metric("agreement_spearman"));
+        assertEquals(teacher.inputs(), OnnxModel.fromBytes(r.model()).inputs());
+    }
+
+    @Test
+    void a_teacher_with_two_outputs_or_a_non_probability_output_is_refused() {
+        OnnxModel two = GraphBuilder.create("two").input("x", DataType.FLOAT, -1, 2)
+                .op("Sigmoid", "x", "p").op("Relu", "x", "q")
+                .output("p", DataType.FLOAT, -1, 2).output("q", DataType.FLOAT, -1, 2).build();
+        UnsupportedTeacherException e = assertThrows(UnsupportedTeacherException.class, () -> TeacherSignature.of(two.proto()));
+        assertEquals("the teacher has 2 outputs [p, q]; distillation needs exactly one probability output (FLOAT [N] or [N, 1])",
+                e.getMessage());
+        OnnxModel wide = GraphBuilder.create("wide").input("x", DataType.FLOAT, -1, 2)
+                .op("Sigmoid", "x", "p").output("p", DataType.FLOAT, -1, 2).build();
+        assertTrue(assertThrows(UnsupportedTeacherException.class, () -> TeacherSignature.of(wide.proto()))
+                .getMessage().contains("has shape [batch, 2]; distillation needs one probability per row"));
+        OnnxModel logits = GraphBuilder.create("logit").input("x", DataType.FLOAT, -1, 1)
+                .op("Identity", "x", "z").output("z", DataType.FLOAT, -1, 1).build();
+        TeacherSignature sig = TeacherSignature.of(logits.proto());
+        InputTable rows = InputTable.of(sig, 3, new Object[] {new float[] {0.5f, 3f, 0.1f}}, null);
+        try (TableScorer s = new TableScorer(logits.toBytes(), 1, "teacher z:1")) {
+            assertEquals("teacher z:1 output 3.0 on row 2 is not a probability in [0, 1]; distillation needs a sigmoid"
+                    + " (probability) output", assertThrows(UnsupportedTeacherException.class,
+                            () -> s.probabilities(rows, 10)).getMessage());
+        }
+    }
+
+    @Test
     void too_few_rows_are_rejected_with_the_minimum() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(TEACHER, "t:1",

@@ -109,6 +109,69 @@ class QdqRewriterTest {
     }
 
     @Test
+    void dequantize_moves_after_shape_only_ops_so_ort_adds_no_qdq_pairs() {
+        float[] table = new float[10 * 4];
+        for (int i = 0; i < table.length; i++) {
+            table[i] = (i % 7 - 3) / 3f;
+        }
+        OnnxModel m = ai.distill.optimizer.onnx.GraphBuilder.create("emb")
+                .input("ids", DataType.INT64, -1).input("x", DataType.FLOAT, -1, 1, 4)
+                .initializer("table", table, 10, 4)
+                .initializerInt64("axes", new long[] {1}, 1)
+                .gather("table", "ids", "g", 0)
+                .valueInfo("g", DataType.FLOAT, -1, 4)
+                .node("Unsqueeze", List.of("g", "axes"), List.of("u"))
+                .concat("c", 1, "u", "x")
+                .output("c", DataType.FLOAT, -1, 2, 4).build();
+        OnnxModel q = QdqRewriter.rewrite(m, QuantTarget.find(m), Map.of(), QuantizeOptions.defaults(), Set.of());
+        assertTrue(q.graph().getValueInfoList().isEmpty(), "stale float value info for g kept");
+        assertEquals("u_quantized", q.nodes().get(1).getOutput(0));
+        assertEquals("DequantizeLinear", q.nodes().get(2).getOpType());
+        assertEquals("u", q.nodes().get(2).getOutput(0));
+        KernelCounter.Kernels k = KernelCounter.count(q.toBytes(), 1);
+        assertEquals(0, k.ops().getOrDefault("QuantizeLinear", 0), k.ops().toString());
+        List<Row> rows = List.of(TestRows.row(1, null, Map.of("ids", TestRows.tensor(3), "x",
+                new ai.distill.store.rows.RowTensor(new int[] {1, 4}, new double[] {1, 2, 3, 4}))));
+        try (RowsScorer fp = RowsScorer.open(m.toBytes(), RowsScorer.Options.defaults());
+             RowsScorer s = RowsScorer.open(q.toBytes(), RowsScorer.Options.defaults())) {
+            float[][] before = fp.scoreAll(rows).get("c");
+            float[] after = s.scoreAll(rows).get("c")[0];
+            for (int i = 0; i < after.length; i++) {
+                assertEquals(before[0][i], after[i], 0.01f);
+            }
+        }
+    }
+
+    @Test
+    void matmul_layers_form_integer_kernels() {
+        java.util.Random r = new java.util.Random(1);
+        float[] w1 = new float[8 * 16];
+        float[] w2 = new float[16];
+        for (int i = 0; i < w1.length; i++) {
+            w1[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < w2.length; i++) {
+            w2[i] = (float) r.nextGaussian();
+        }
+        OnnxModel m = ai.distill.optimizer.onnx.GraphBuilder.create("mm").input("x", DataType.FLOAT, -1, 8)
+                .initializer("w1", w1, 8, 16).initializer("b1", new float[16], 16).initializer("w2", w2, 16, 1)
+                .matmul("x", "w1", "h").add("h", "b1", "hb").op("Relu", "hb", "hr").matmul("hr", "w2", "y")
+                .output("y", DataType.FLOAT, -1, 1).build();
+        List<QuantTarget> targets = QuantTarget.find(m);
+        assertEquals(2, targets.size());
+        assertEquals(1, targets.get(0).weightAxis());
+        List<Row> rows = TestRows.gaussian("x", 8, 200, 3);
+        for (boolean perChannel : List.of(true, false)) {
+            OnnxModel q = QdqRewriter.rewrite(m, targets, calibrate(m, targets, rows),
+                    QuantizeOptions.builder().perChannel(perChannel).build(), Set.of());
+            KernelCounter.Kernels k = KernelCounter.count(q.toBytes(), 1);
+            assertTrue(k.integerKernels() >= 2, "perChannel=" + perChannel + ": " + k.ops());
+            ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), rows, "y", RowsScorer.Options.defaults());
+            assertTrue(c.meanAbsDiff() < 0.05 * 4, "mean |diff| " + c.meanAbsDiff());
+        }
+    }
+
+    @Test
     void fp32_layers_are_left_alone() {
         OnnxModel m = TinyModels.mlp(4, new int[] {8}, 1);
         List<QuantTarget> targets = QuantTarget.find(m);

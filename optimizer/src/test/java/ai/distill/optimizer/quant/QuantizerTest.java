@@ -106,6 +106,27 @@ class QuantizerTest {
     }
 
     @Test
+    void dynamic_mode_needs_no_calibration_rows() {
+        OnnxModel m = QdqRewriterTest.ctr();
+        List<Row> rows = TestRows.ctr(5, 3, 1000, 400, 8);
+        QuantizeResult r = Quantizer.quantize(m, List.of(), rows, fast().dynamic(true).maxAucDrop(0.01).build());
+        assertEquals("dynamic", r.report().mode());
+        assertEquals(0, r.report().calibrationRows());
+        assertEquals(3, r.report().kernels().ops().getOrDefault("DynamicQuantizeMatMul", 0), r.report().toTable());
+    }
+
+    @Test
+    void old_opsets_are_refused_with_a_fix() {
+        OnnxModel m = GraphBuilder.create("old").opset(12).input("x", DataType.FLOAT, -1, 2)
+                .initializer("w", new float[] {1, 2, 3, 4}, 2, 2).matmul("x", "w", "y")
+                .output("y", DataType.FLOAT, -1, 2).build();
+        List<Row> rows = TestRows.gaussian("x", 2, 100, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Quantizer.quantize(m, rows.subList(0, 50), rows.subList(50, 100), fast().build()));
+        assertTrue(e.getMessage().startsWith("the model imports ONNX opset 12, too old"), e.getMessage());
+    }
+
+    @Test
     void split_is_deterministic_and_disjoint() {
         List<Row> rows = TestRows.gaussian("x", 2, 100, 1);
         Quantizer.Split s = Quantizer.split(rows, QuantizeOptions.builder().calibrationRows(30).heldOutRows(40).build());

@@ -1,0 +1,100 @@
+package ai.distill.gateway.cli;
+
+import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.demo.DemoExperiment;
+import ai.distill.gateway.demo.TrafficSimulator;
+import ai.distill.gateway.demo.WorldCandidates;
+import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.optimizer.world.CtrWorld;
+import ai.distill.optimizer.world.DemoModels;
+import ai.distill.store.ModelStore;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code demo [--store DIR] [--port 8080]}: the whole product on one machine. On an empty store it
+ * builds the CTR world's teacher and its distilled (and INT8) students; then it serves them, runs a
+ * live experiment between them and drives it with simulated users who click with the world's true
+ * probabilities, until Ctrl-C.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Build the demo CTR world (first run), serve it with a live A/B experiment and "
+        + "simulated traffic.")
+public final class DemoCommand implements Callable<Integer> {
+
+  private static final String EXPERIMENT = "ctr-ab";
+
+  @Option(names = "--store", defaultValue = "store", description = "Model store (default: ./store).")
+  Path store;
+
+  @Option(names = "--port", defaultValue = "8080", description = "Port (default: 8080).")
+  int port;
+
+  @Option(names = "--rate", defaultValue = "50",
+      description = "Simulated requests per second (default: 50; 0 = no traffic).")
+  double rate;
+
+  @Option(names = "--candidates", defaultValue = "32",
+      description = "Candidates scored per request (default: 32).")
+  int candidates;
+
+  @Option(names = "--quick", description = "Build small demo models (seconds instead of minutes).")
+  boolean quick;
+
+  @Option(names = "--admin-token",
+      description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
+  String adminToken;
+
+  @Override
+  public Integer call() throws Exception {
+    ModelStore modelStore = ModelStore.open(store);
+    DemoModels.Options options = quick ? DemoModels.Options.small() : DemoModels.Options.defaults();
+    System.err.println("distill demo: store " + store.toAbsolutePath());
+    DemoModels.Result models = DemoModels.ensure(modelStore, options,
+        line -> System.err.println("  " + line));
+
+    GatewayConfig.Builder config = GatewayConfig.builder(store).port(port);
+    if (adminToken != null) {
+      config.adminToken(adminToken);
+    }
+    ServeCommand.Running running;
+    try {
+      running = ServeCommand.Running.start(config.build());
+    } catch (Exception e) {
+      System.err.println("distill demo: cannot start: " + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = running.closeOnShutdown();
+    ExperimentService experiments = running.experiments().service();
+    if (!experiments.isExperiment(EXPERIMENT)) {
+      experiments.create(DemoExperiment.definition(EXPERIMENT, models));
+    }
+    int actualPort = running.gateway().port();
+    TrafficSimulator traffic = null;
+    if (rate > 0) {
+      traffic = new TrafficSimulator(running.vertx(),
+          new WorldCandidates(CtrWorld.demo(), candidates),
+          new TrafficSimulator.Options("localhost", actualPort, EXPERIMENT, 20_000, 3, rate, 64,
+              0, System.nanoTime()));
+      traffic.start();
+    }
+    String base = "http://localhost:" + actualPort;
+    System.out.println("distill demo serving " + running.gateway().models().loadedNames()
+        + " at " + base + "/v2");
+    System.out.println("  experiment:  " + base + "/v1/experiments/" + EXPERIMENT);
+    System.out.println("  metrics:     " + base + "/metrics");
+    System.out.println("  infer:       curl -s " + base + "/v2/models/" + EXPERIMENT
+        + "/infer -d @request.json");
+    System.out.println("  Ctrl-C to stop" + (traffic == null ? "" : " (simulated traffic: "
+        + rate + " requests/s of " + candidates + " candidates)"));
+    System.out.flush();
+    stopped.await();
+    if (traffic != null) {
+      System.err.println("distill demo: traffic " + traffic.summary());
+    }
+    return 0;
+  }
+}

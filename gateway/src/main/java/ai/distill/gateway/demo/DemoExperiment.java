@@ -1,0 +1,33 @@
+package ai.distill.gateway.demo;
+
+import ai.distill.gateway.experiment.ExperimentDefinition;
+import ai.distill.optimizer.world.DemoModels;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The demo's experiment: the teacher keeps half of the users, its students share the rest. */
+public final class DemoExperiment {
+
+  private DemoExperiment() {}
+
+  /** An automatic experiment (margin 0.99, 10% shadow scoring) over the demo's models. */
+  public static ExperimentDefinition definition(String name, DemoModels.Result models) {
+    List<String> students = new ArrayList<>();
+    if (models.student() != null) {
+      students.add(models.student().name());
+    }
+    if (models.int8Student() != null) {
+      students.add(models.int8Student().name());
+    }
+    JsonArray variants = new JsonArray().add(new JsonObject()
+        .put("model", models.teacher().name()).put("weight", 50));
+    for (String student : students) {
+      variants.add(new JsonObject().put("model", student).put("weight", 50.0 / students.size()));
+    }
+    return ExperimentDefinition.fromJson(new JsonObject().put("name", name)
+        .put("teacher", models.teacher().name()).put("variants", variants).put("margin", 0.99)
+        .put("shadow_rate", 0.1).put("auto", true));
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The synthetic CTR world and the demo's models.
+ *
+ * <p>{@link ai.distill.optimizer.world.CtrWorld}: seeded world (13 log-normal dense features,
+ * 26 Zipf categorical fields, hidden click probability with field interactions) that draws rows,
+ * clicks and ground truth; {@link ai.distill.optimizer.world.DemoTeacher} trains the demo teacher
+ * on it; {@link ai.distill.optimizer.world.DemoModels} publishes teacher, distilled student and
+ * INT8 student; {@link ai.distill.optimizer.world.FixtureInputs} generates inputs from the
+ * ctr-mlp-torch fixture's documented distribution.
+ */
+package ai.distill.optimizer.world;
