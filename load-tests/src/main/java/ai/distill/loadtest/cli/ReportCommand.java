@@ -95,7 +95,8 @@ final class ReportCommand implements Callable<Integer> {
       description = "Into the temporary store: an INT8 copy and a distilled student built by the optimizer from --rows (labelled).")
   boolean buildVariants;
 
-  @Option(names = "--no-spike", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Run the spike (default: on).")
+  @Option(names = "--spike", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run the spike; --no-spike skips it (default: on).")
   boolean spike;
 
   @Spec CommandSpec spec;
