@@ -130,4 +130,21 @@ class LoadTestMainTest {
     assertEquals(0.5, m.getJsonObject("server_ms").getDouble("queue"), 1e-9);
     assertEquals(2, Files.readAllLines(dir.resolve("steady.csv")).size());
   }
+
+  @Test
+  void report_spike_is_on_by_default_and_no_spike_turns_it_off() {
+    ReportCommand on = new ReportCommand();
+    new picocli.CommandLine(on).parseArgs("--out", "x");
+    ReportCommand off = new ReportCommand();
+    new picocli.CommandLine(off).parseArgs("--out", "x", "--no-spike");
+    assertTrue(on.spike);
+    assertTrue(!off.spike);
+  }
+
+  @Test
+  void report_with_a_missing_model_file_exits_2() {
+    Run r = run("report", "--out", dir.resolve("report").toString(), "--model-file", dir.resolve("none.onnx").toString());
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("distill-loadtest: --model-file " + dir.resolve("none.onnx") + " does not exist"), r.err());
+  }
 }
