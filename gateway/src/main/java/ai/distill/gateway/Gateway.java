@@ -15,6 +15,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -71,6 +72,7 @@ public final class Gateway {
   private final String adminToken;
   private final AdminAuth adminAuth;
   private volatile boolean ready;
+  private volatile boolean draining;
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private Future<Void> closing;
@@ -87,6 +89,14 @@ public final class Gateway {
     this.models = new ModelRegistry(vertx, store, sessions, metrics, new ModelRegistry.Options(
         config.workers(), config::batching, config.watchInterval()));
     this.router = Router.router(vertx);
+    // While shutting down, answers tell keep-alive clients to reconnect (to another instance)
+    // instead of sending more requests on a connection that is about to close.
+    router.route().handler(ctx -> {
+      if (draining) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
+      ctx.next();
+    });
     OipRoutes.mount(router, models, metrics, resolvers, () -> ready, adminAuth,
         config.maxBodyBytes());
   }
@@ -112,6 +122,7 @@ public final class Gateway {
     int port = config.port() != 0 ? config.port() : -1 - (EPHEMERAL.getAndIncrement() % 10_000);
     return deployServers(port, loops).map(v -> {
       ready = true;
+      ShutdownSignals.register(this);
       LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} ({2} event loops) serving {3}",
           config.host(), Integer.toString(port()), loops, models.loadedNames());
       return null;
@@ -258,31 +269,44 @@ public final class Gateway {
   }
 
   /**
-   * Graceful shutdown: readiness turns 503, the server stops accepting connections and waits
-   * for in-flight requests (up to the drain timeout), batch queues drain, sessions close.
-   * Idempotent.
+   * Graceful shutdown, in this order: readiness and new infer requests answer 503 while the
+   * server keeps listening for {@code shutdown_grace} (load balancers see the instance leave);
+   * then the server stops accepting connections and waits (up to {@code drain_timeout}) until
+   * every in-flight response is written; then every batcher drains (queued requests still
+   * run), every running batch returns from ORT, and only then the sessions and the ORT executor
+   * close. Idempotent.
    */
   public synchronized Future<Void> close() {
     if (closing != null) {
       return closing;
     }
     ready = false;
+    draining = true;
+    long graceMillis = config.shutdownGrace().toMillis();
     long drainMillis = config.drainTimeout().toMillis();
-    List<Future<Void>> shutdowns = new ArrayList<>();
-    for (HttpServer s : servers) {
-      shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
+    Promise<Void> graceOver = Promise.promise();
+    if (graceMillis > 0 && !servers.isEmpty()) {
+      vertx.setTimer(graceMillis, id -> graceOver.complete());
+    } else {
+      graceOver.complete();
     }
-    Future<Void> serverDown = Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty()
-        .eventually(() -> {
-          List<Future<Void>> undeploys = new ArrayList<>();
-          for (String id : deployments) {
-            undeploys.add(vertx.undeploy(id).otherwiseEmpty());
-          }
-          return Future.join(undeploys);
-        });
+    Future<Void> serverDown = graceOver.future().compose(g -> {
+      List<Future<Void>> shutdowns = new ArrayList<>();
+      for (HttpServer s : servers) {
+        shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
+      }
+      return Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty();
+    }).eventually(() -> {
+      List<Future<Void>> undeploys = new ArrayList<>();
+      for (String id : deployments) {
+        undeploys.add(vertx.undeploy(id).otherwiseEmpty());
+      }
+      return Future.join(undeploys);
+    });
     Promise<Void> done = Promise.promise();
     serverDown.eventually(models::close).onComplete(ar -> {
       sessions.close();
+      ShutdownSignals.unregister(this);
       LOG.log(System.Logger.Level.INFO, "gateway stopped");
       done.complete();
     });

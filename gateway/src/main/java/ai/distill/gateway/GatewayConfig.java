@@ -30,10 +30,13 @@ import java.util.Set;
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
- *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 500, "queue_capacity_rows": 16384},
+ *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 500, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
- *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000}
+ *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000}
  * }</pre>
+ * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows}
+ * ({@link BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few
+ * batches of work only adds latency under overload, it serves nothing more.
  * When {@code workers} is not given it is {@code max(1, cores / intra_op_threads)}, so that
  * workers × intra-op threads ≤ cores.
  */
@@ -51,6 +54,7 @@ public final class GatewayConfig {
   private final Map<String, BatchingConfig> modelBatching;
   private final Duration watchInterval;
   private final Duration drainTimeout;
+  private final Duration shutdownGrace;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
@@ -67,6 +71,7 @@ public final class GatewayConfig {
     this.modelBatching = Map.copyOf(b.modelBatching);
     this.watchInterval = b.watchInterval;
     this.drainTimeout = b.drainTimeout;
+    this.shutdownGrace = b.shutdownGrace;
   }
 
   public static Builder builder(Path store) {
@@ -135,11 +140,19 @@ public final class GatewayConfig {
     return drainTimeout;
   }
 
+  /**
+   * How long a shutting-down gateway keeps listening with readiness 503 (new infer requests
+   * 503 too) before it stops accepting connections, so that load balancers see it leave.
+   */
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b = new Builder(store).host(host).port(port).adminToken(adminToken)
         .maxBodyBytes(maxBodyBytes).workers(workers).eventLoops(eventLoops).session(session).batching(batching)
-        .watchInterval(watchInterval).drainTimeout(drainTimeout);
+        .watchInterval(watchInterval).drainTimeout(drainTimeout).shutdownGrace(shutdownGrace);
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -168,7 +181,8 @@ public final class GatewayConfig {
   /** A builder initialised from the JSON form (see the class javadoc). */
   public static Builder fromJson(Path store, JsonObject json) {
     checkKeys(json, "", Set.of("host", "port", "admin_token", "max_body_bytes", "workers",
-        "event_loops", "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms"));
+        "event_loops", "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms",
+        "shutdown_grace_ms"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -215,14 +229,23 @@ public final class GatewayConfig {
     if (json.containsKey("drain_timeout_ms")) {
       b.drainTimeout(Duration.ofMillis(json.getLong("drain_timeout_ms")));
     }
+    if (json.containsKey("shutdown_grace_ms")) {
+      b.shutdownGrace(Duration.ofMillis(json.getLong("shutdown_grace_ms")));
+    }
     return b;
   }
 
   private static BatchingConfig batching(JsonObject json, BatchingConfig base, String prefix) {
     checkKeys(json, prefix, Set.of("max_batch_rows", "max_queue_delay_us", "queue_capacity_rows"));
-    return new BatchingConfig(json.getInteger("max_batch_rows", base.maxBatchRows()),
-        json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()),
-        json.getInteger("queue_capacity_rows", base.queueCapacityRows()));
+    int maxBatchRows = json.getInteger("max_batch_rows", base.maxBatchRows());
+    // A new max_batch_rows scales a default capacity with it; an explicit one is inherited.
+    boolean baseDefault =
+        base.queueCapacityRows() == BatchingConfig.defaultQueueCapacity(base.maxBatchRows());
+    int capacity = json.containsKey("queue_capacity_rows") ? json.getInteger("queue_capacity_rows")
+        : baseDefault ? BatchingConfig.defaultQueueCapacity(maxBatchRows)
+        : base.queueCapacityRows();
+    return new BatchingConfig(maxBatchRows,
+        json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()), capacity);
   }
 
   private static void checkKeys(JsonObject json, String prefix, Set<String> known) {
@@ -256,6 +279,7 @@ public final class GatewayConfig {
     private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
     private Duration watchInterval = Duration.ofSeconds(1);
     private Duration drainTimeout = Duration.ofSeconds(30);
+    private Duration shutdownGrace = Duration.ofSeconds(1);
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -337,6 +361,14 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("drain_timeout : " + timeout + " (expected: >= 0)");
       }
       this.drainTimeout = timeout;
+      return this;
+    }
+
+    public Builder shutdownGrace(Duration grace) {
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
+      }
+      this.shutdownGrace = grace;
       return this;
     }
 

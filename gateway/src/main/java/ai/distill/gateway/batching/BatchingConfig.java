@@ -8,8 +8,16 @@ package ai.distill.gateway.batching;
  */
 public record BatchingConfig(int maxBatchRows, long maxQueueDelayMicros, int queueCapacityRows) {
 
-  /** 256 rows, 500 µs, 16384 queued rows. */
-  public static final BatchingConfig DEFAULT = new BatchingConfig(256, 500, 16_384);
+  /**
+   * 256 rows, 500 µs, 2048 queued rows ({@link #defaultQueueCapacity(int) 8 batches}): a deeper
+   * queue holds more than ~50-100 ms of work, which only adds latency under overload.
+   */
+  public static final BatchingConfig DEFAULT = new BatchingConfig(256, 500, defaultQueueCapacity(256));
+
+  /** The default queue capacity for {@code maxBatchRows}: 8 full batches (at least 64 rows). */
+  public static int defaultQueueCapacity(int maxBatchRows) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(64L, 8L * maxBatchRows));
+  }
 
   public BatchingConfig {
     if (maxBatchRows < 1) {

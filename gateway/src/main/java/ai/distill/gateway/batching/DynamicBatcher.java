@@ -110,6 +110,36 @@ public final class DynamicBatcher<I, O> {
     return pending.promise.future();
   }
 
+  /**
+   * Admission check before a request is decoded: fails with {@link QueueFullException} when the
+   * queue could not take even a one-row request now (so that a refused request costs no decode
+   * work), with {@link BatcherClosedException} when draining. A pass does not reserve room:
+   * {@link #submit} checks again.
+   */
+  public void checkAdmission() {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new BatcherClosedException(name);
+      }
+      if (queuedRows > 0 && queuedRows + 1 > config.queueCapacityRows()) {
+        throw new QueueFullException(name, queuedRows, config.queueCapacityRows(), 1);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Batches currently running (inside the runner). */
+  public int runningBatches() {
+    lock.lock();
+    try {
+      return runningBatches;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Requests currently queued (not yet running). */
   public int queuedRequests() {
     lock.lock();

@@ -30,7 +30,8 @@ import java.util.function.BooleanSupplier;
 /**
  * {@code POST /v2/models/{model}[/versions/{version}]/infer}: decodes the OIP request (JSON or
  * binary tensor extension) against the model's signature, queues it on the version's batcher and
- * encodes the outputs. Names that are not loaded models go to the registered
+ * encodes the outputs. A request for a version whose queue is full is refused (429) before its
+ * body is decoded. Names that are not loaded models go to the registered
  * {@link InferTargetResolver}s (experiments). Runs on event loops only; ORT runs on workers.
  */
 public final class InferHandler implements Handler<RoutingContext> {
@@ -76,6 +77,16 @@ public final class InferHandler implements Handler<RoutingContext> {
     Buffer payload = body;
     if (version != null || models.isLoaded(name, null)) {
       LoadedModel model = models.acquire(name, version);
+      // Admission before decoding: under overload a refused request must cost next to nothing,
+      // or decoding refused bodies starves the event loops of the requests that are served.
+      try {
+        models.checkAdmission(model);
+      } catch (RuntimeException e) {
+        metrics.request(model.name(), Long.toString(model.version()),
+            FailureHandler.outcome(FailureHandler.status(e)), 0);
+        model.release();
+        throw e;
+      }
       decode(ctx, payload, headerLength, model.signature()).onComplete(ar -> {
         if (ar.failed()) {
           metrics.request(model.name(), Long.toString(model.version()),
@@ -93,7 +104,12 @@ public final class InferHandler implements Handler<RoutingContext> {
     // The signature is immutable: the reference is only needed while looking it up.
     LoadedModel signatureModel = models.acquire(route.signatureModel(), null);
     ModelSignature signature = signatureModel.signature();
-    signatureModel.release();
+    try {
+      // The target is chosen after decoding; the signature model's queue is the cheap proxy.
+      models.checkAdmission(signatureModel);
+    } finally {
+      signatureModel.release();
+    }
     decode(ctx, payload, headerLength, signature).onComplete(decoded -> {
       if (decoded.failed()) {
         ctx.fail(decoded.cause());

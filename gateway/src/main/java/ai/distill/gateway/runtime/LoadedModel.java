@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * registry holds one reference while the version serves, and every request holds one from
  * {@link #tryAcquire()} until its response is built. When the count reaches zero the session is
  * closed (by the {@code closer}, on a worker thread), so a session is never closed while a request
- * uses it. Thread-safe.
+ * uses it. Independently of request references, the closer first drains the batcher and waits
+ * for every running batch to return from ORT: a batch, not only a request, keeps the session
+ * open. Thread-safe.
  */
 public final class LoadedModel {
 
@@ -25,6 +27,7 @@ public final class LoadedModel {
   private final AtomicInteger references = new AtomicInteger(1);
   private final Consumer<LoadedModel> closer;
   private final boolean pinned;
+  private volatile boolean sessionClosed;
 
   LoadedModel(ModelVersion stored, OrtSession session, ModelSignature signature,
       DynamicBatcher<InferRequest, List<Tensor>> batcher, Consumer<LoadedModel> closer,
@@ -70,6 +73,15 @@ public final class LoadedModel {
 
   OrtSession session() {
     return session;
+  }
+
+  /** True once the ORT session has been closed (after the last batch returned). */
+  public boolean sessionClosed() {
+    return sessionClosed;
+  }
+
+  void markSessionClosed() {
+    sessionClosed = true;
   }
 
   /** Takes a reference for one request; false when the version is already retiring to zero. */

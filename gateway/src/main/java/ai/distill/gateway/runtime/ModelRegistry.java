@@ -384,10 +384,17 @@ public final class ModelRegistry {
 
   private void closeWhenUnused(LoadedModel model) {
     Promise<Void> done = closed.computeIfAbsent(model, k -> Promise.promise());
-    loadWorker.executeBlocking(() -> {
+    // Every batch must have returned from ORT before the session is freed: a request reference
+    // may be gone while its batch still runs (a failed caller, a timed-out drain).
+    model.batcher().drain().compose(v -> loadWorker.executeBlocking(() -> {
       model.session().close();
+      model.markSessionClosed();
       return null;
-    }, false).onComplete(ar -> {
+    }, false)).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.log(System.Logger.Level.WARNING, "closing the session of " + model.id() + " failed: "
+            + ar.cause());
+      }
       metrics.forgetVersion(model.name(), Long.toString(model.version()));
       closed.remove(model);
       LOG.log(System.Logger.Level.INFO, "model {0} drained and closed", model.id());
@@ -447,6 +454,15 @@ public final class ModelRegistry {
       // It retired between the lookup and the acquire: the snapshot has changed, look again.
     }
     throw new ModelUnavailableException("model '" + name + "' is being swapped; retry");
+  }
+
+  /**
+   * Cheap admission check before decoding a request for {@code model} (acquired by the
+   * caller): throws {@link ai.distill.gateway.batching.QueueFullException} when its batcher's
+   * queue is full, {@link ai.distill.gateway.batching.BatcherClosedException} when draining.
+   */
+  public void checkAdmission(LoadedModel model) {
+    model.batcher().checkAdmission();
   }
 
   /** Queues {@code request} on the batcher of {@code model} (acquired by the caller). */
@@ -523,8 +539,9 @@ public final class ModelRegistry {
   }
 
   /**
-   * Stops watching the store, retires every version and completes once all sessions are closed
-   * (in-flight requests finish first). Call after the HTTP server stopped accepting requests.
+   * Stops watching the store, drains every batcher (queued requests still run and answer),
+   * retires every version and completes once all sessions are closed, which happens only after
+   * every running batch returned; the ORT executor closes last. Call after the HTTP server stopped accepting requests.
    */
   public Future<Void> close() {
     List<LoadedModel> all = new ArrayList<>();
@@ -551,8 +568,16 @@ public final class ModelRegistry {
     for (Promise<Void> p : closed.values()) {
       done.add(p.future());
     }
+    // Stop queueing and run what is queued now: the batches finish (their requests get their
+    // answers) before the sessions close, and the ORT executor closes only after every session.
+    List<Future<Void>> drains = new ArrayList<>();
+    for (LoadedModel m : all) {
+      drains.add(m.batcher().drain());
+    }
     retire(all);
-    return Future.join(new ArrayList<>(done)).<Void>mapEmpty().otherwiseEmpty()
+    List<Future<Void>> sessionsClosed = new ArrayList<>(done);
+    return Future.join(drains).otherwiseEmpty()
+        .transform(ignored -> Future.join(sessionsClosed)).<Void>mapEmpty().otherwiseEmpty()
         .eventually(() -> {
           batchTimer.shutdownNow();
           return Future.join(ortWorkers.close(), loadWorker.close()).<Void>mapEmpty()

@@ -31,6 +31,9 @@ import java.util.Set;
  */
 final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
 
+  /** Test hook: runs on the ORT worker right before {@code session.run}, inputs allocated. */
+  static volatile java.util.function.Consumer<String> beforeRun;
+
   private final String model;
   private final OrtEnvironment env;
   private final OrtSession session;
@@ -65,6 +68,11 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
       for (TensorSpec spec : signature.inputs()) {
         inputs.put(spec.name(), stack(spec, batch));
       }
+      java.util.function.Consumer<String> hook = beforeRun;
+      if (hook != null) {
+        hook.accept(model);
+      }
+      // The input tensors (and the buffers they wrap) stay referenced until run returns.
       try (OrtSession.Result result = session.run(inputs, wanted)) {
         Map<String, Tensor> merged = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> e : result) {
