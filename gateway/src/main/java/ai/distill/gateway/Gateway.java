@@ -282,6 +282,7 @@ public final class Gateway {
     }
     ready = false;
     draining = true;
+    models.expedite();
     long graceMillis = config.shutdownGrace().toMillis();
     long drainMillis = config.drainTimeout().toMillis();
     Promise<Void> graceOver = Promise.promise();

@@ -116,7 +116,8 @@ public final class TestGateways {
   /** A gateway config on an ephemeral loopback port with a fixed admin token. */
   public static GatewayConfig.Builder config(Path store) {
     return GatewayConfig.builder(store).host("127.0.0.1").port(0).adminToken("test-token")
-        .workers(2).watchInterval(java.time.Duration.ofMillis(100));
+        .workers(2).watchInterval(java.time.Duration.ofMillis(100))
+        .shutdownGrace(java.time.Duration.ofMillis(50));
   }
 
   public static WebClient client(Vertx vertx) {

@@ -52,6 +52,7 @@ public final class DynamicBatcher<I, O> {
   private int runningBatches;
   private ScheduledFuture<?> flushTimer;
   private boolean closed;
+  private boolean expedited;
   private final Promise<Void> drained = Promise.promise();
 
   public DynamicBatcher(String name, Vertx vertx, WorkerExecutor workers, int maxConcurrentBatches,
@@ -151,6 +152,23 @@ public final class DynamicBatcher<I, O> {
   }
 
   /**
+   * Dispatches what is queued now and every later request without waiting for the queue delay
+   * (still accepting requests): used when shutting down, so that in-flight requests are not
+   * held back by the delay while the server waits for them. Idempotent.
+   */
+  public void expedite() {
+    List<List<Pending<I, O>>> ready;
+    lock.lock();
+    try {
+      expedited = true;
+      ready = takeReadyBatches(System.nanoTime());
+    } finally {
+      lock.unlock();
+    }
+    launch(ready);
+  }
+
+  /**
    * Stops accepting requests, runs everything still queued without waiting for the delay, and
    * completes once no request is queued or running. Idempotent.
    */
@@ -177,7 +195,7 @@ public final class DynamicBatcher<I, O> {
     List<List<Pending<I, O>>> ready = null;
     while (runningBatches < maxConcurrentBatches && !queue.isEmpty()) {
       Pending<I, O> oldest = queue.peekFirst();
-      boolean due = closed || queuedRows >= config.maxBatchRows()
+      boolean due = closed || expedited || queuedRows >= config.maxBatchRows()
           || now - oldest.enqueuedNanos >= maxDelayNanos;
       if (!due) {
         armTimer(oldest.enqueuedNanos + maxDelayNanos - now);

@@ -457,6 +457,18 @@ public final class ModelRegistry {
   }
 
   /**
+   * Shutdown is starting: every loaded version dispatches queued requests without waiting for
+   * the queue delay, so in-flight requests finish while the HTTP server waits for them.
+   */
+  public void expedite() {
+    for (NavigableMap<Long, LoadedModel> versions : serving.values()) {
+      for (LoadedModel m : versions.values()) {
+        m.batcher().expedite();
+      }
+    }
+  }
+
+  /**
    * Cheap admission check before decoding a request for {@code model} (acquired by the
    * caller): throws {@link ai.distill.gateway.batching.QueueFullException} when its batcher's
    * queue is full, {@link ai.distill.gateway.batching.BatcherClosedException} when draining.
