@@ -11,6 +11,12 @@ public final class QueueFullException extends RuntimeException {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 
+  /** A refusal with its own message (it must say what is full and what to do). */
+  public QueueFullException(String message, long retryAfterSeconds) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
   /** Suggested wait before retrying, whole seconds, at least 1. */
   public long retryAfterSeconds() {
     return retryAfterSeconds;

@@ -4,6 +4,7 @@ import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.InferTargetResolver.Route;
 import ai.distill.gateway.InferTargetResolver.Target;
+import ai.distill.gateway.batching.QueueFullException;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.protocol.InferRequest;
@@ -45,6 +46,11 @@ public final class InferHandler implements Handler<RoutingContext> {
   /** Bodies larger than this are decoded on a worker thread instead of the event loop. */
   static final int INLINE_DECODE_BYTES = 512 * 1024;
 
+  /** Large bodies decoding on workers at once; more are refused (429) rather than queued. */
+  static final int MAX_WORKER_DECODES = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
+  private final java.util.concurrent.atomic.AtomicInteger workerDecodes =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final InferRequestDecoder decoder = new InferRequestDecoder();
   private final InferResponseEncoder encoder = new InferResponseEncoder();
 
@@ -161,8 +167,15 @@ public final class InferHandler implements Handler<RoutingContext> {
   private Future<InferRequest> decode(RoutingContext ctx, Buffer body, Integer headerLength,
       ModelSignature signature) {
     if (body.length() > INLINE_DECODE_BYTES) {
-      return ctx.vertx().executeBlocking(() -> decoder.decode(body, headerLength,
-          signature.inputs(), signature.outputs()), false);
+      if (workerDecodes.incrementAndGet() > MAX_WORKER_DECODES) {
+        int busy = workerDecodes.decrementAndGet();
+        return Future.failedFuture(new QueueFullException("too many large request bodies are"
+            + " being decoded (" + busy + ", limit " + MAX_WORKER_DECODES
+            + "): retry after 1 s or send smaller requests", 1));
+      }
+      return ctx.vertx().<InferRequest>executeBlocking(() -> decoder.decode(body, headerLength,
+          signature.inputs(), signature.outputs()), false)
+          .andThen(ar -> workerDecodes.decrementAndGet());
     }
     try {
       return Future.succeededFuture(
