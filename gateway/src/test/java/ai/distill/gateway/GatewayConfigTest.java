@@ -44,6 +44,24 @@ class GatewayConfigTest {
   }
 
   @Test
+  void queue_capacity_defaults_to_eight_batches_and_shutdown_grace_is_read() throws Exception {
+    Path file = dir.resolve("scaled.json");
+    Files.writeString(file, """
+        {"batching": {"max_batch_rows": 64},
+         "models": {"ctr": {"batching": {"max_batch_rows": 16}},
+                    "big": {"batching": {"max_batch_rows": 16, "queue_capacity_rows": 100}}},
+         "shutdown_grace_ms": 250}
+        """);
+    GatewayConfig c = GatewayConfig.fromFile(dir, file);
+    assertEquals(512, c.batching().queueCapacityRows());
+    assertEquals(128, c.batching("ctr").queueCapacityRows());
+    assertEquals(100, c.batching("big").queueCapacityRows());
+    assertEquals(250, c.shutdownGrace().toMillis());
+    assertEquals(250, c.toBuilder().build().shutdownGrace().toMillis());
+    assertEquals(1000, GatewayConfig.builder(dir).build().shutdownGrace().toMillis());
+  }
+
+  @Test
   void unknown_keys_and_bad_values_fail_with_a_message_naming_them() throws Exception {
     Path file = dir.resolve("bad.json");
     Files.writeString(file, "{\"batching\": {\"max_rows\": 3}}");

@@ -139,6 +139,48 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void admission_refuses_before_submit_once_the_queue_cannot_take_one_row(Vertx vertx)
+      throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    DynamicBatcher<Req, Integer> b = batcher(vertx, new BatchingConfig(100, 0, 4), 1, gate);
+    b.checkAdmission();                          // empty: admitted
+    Future<Integer> running = b.submit(new Req(0, 1));
+    Future<Integer> queued = b.submit(new Req(1, 3));
+    b.checkAdmission();                          // 3 of 4 rows queued: one more row fits
+    Future<Integer> last = b.submit(new Req(2, 1));
+    QueueFullException e = assertThrows(QueueFullException.class, b::checkAdmission);
+    assertEquals(1, e.retryAfterSeconds());
+    assertTrue(e.getMessage().contains("test:1"), e.getMessage());
+    gate.countDown();
+    assertEquals(0, running.await(10, TimeUnit.SECONDS));
+    assertEquals(10, queued.await(10, TimeUnit.SECONDS));
+    assertEquals(20, last.await(10, TimeUnit.SECONDS));
+    b.drain().await(10, TimeUnit.SECONDS);
+    assertThrows(BatcherClosedException.class, b::checkAdmission);
+  }
+
+  @Test
+  void expedite_dispatches_without_waiting_for_the_queue_delay(Vertx vertx) throws Exception {
+    CountDownLatch gate = new CountDownLatch(0);
+    // A delay far longer than the test timeouts: only expedite() can dispatch these.
+    DynamicBatcher<Req, Integer> b =
+        batcher(vertx, new BatchingConfig(100, 600_000_000L, 1000), 1, gate);
+    Future<Integer> queued = b.submit(new Req(5, 1));
+    assertEquals(1, b.queuedRequests());
+    b.expedite();
+    assertEquals(50, queued.await(10, TimeUnit.SECONDS));
+    assertEquals(60, b.submit(new Req(6, 1)).await(10, TimeUnit.SECONDS));
+    assertEquals(0, b.queuedRequests());
+  }
+
+  @Test
+  void the_default_queue_holds_eight_batches() {
+    assertEquals(2048, BatchingConfig.DEFAULT.queueCapacityRows());
+    assertEquals(8 * 512, BatchingConfig.defaultQueueCapacity(512));
+    assertEquals(64, BatchingConfig.defaultQueueCapacity(1));
+  }
+
+  @Test
   void a_failing_request_fails_alone_not_its_batch_mates(Vertx vertx) throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b = batcher(vertx, new BatchingConfig(100, 0, 1000), 1, gate);
