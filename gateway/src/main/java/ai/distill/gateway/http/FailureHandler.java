@@ -49,10 +49,16 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return e.invalidInput() ? 400 : 500;
     } else if (failure instanceof ModelLoadException) {
       return 400;
-    } else if (failure instanceof IllegalArgumentException) {
+    } else if (failure instanceof IllegalArgumentException || isFormDecoding(failure)) {
       return 400;
     }
     return 500;
+  }
+
+  // Netty's form decoder fails on form-encoded bodies it cannot parse (too many fields...):
+  // the client sent the wrong content type, not a server bug.
+  private static boolean isFormDecoding(Throwable failure) {
+    return failure.getClass().getName().startsWith("io.netty.handler.codec.http.multipart.");
   }
 
   /** The {@code outcome} metric label for a status. */
@@ -83,6 +89,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
         case 405 -> "method " + ctx.request().method() + " is not allowed on " + ctx.request().path();
         default -> "request failed with status " + status;
       };
+    } else if (isFormDecoding(failure)) {
+      message = "the body could not be read as a form (" + failure.getClass().getSimpleName()
+          + "): send OIP requests as JSON (Content-Type: application/json) or binary tensor data"
+          + " (application/octet-stream with Inference-Header-Content-Length)";
     } else if (status == 500) {
       LOG.log(System.Logger.Level.ERROR, "internal error on " + ctx.request().method() + " "
           + ctx.request().path(), failure);
