@@ -458,6 +458,16 @@ class OipEndpointsTest {
   }
 
   @Test
+  void a_form_encoded_body_with_too_many_fields_is_400_not_500() throws Exception {
+    String form = "a=1&".repeat(5000) + "b=2";
+    HttpResponse<Buffer> response = client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+        .putHeader("Content-Type", "application/x-www-form-urlencoded")
+        .sendBuffer(Buffer.buffer(form)).await();
+    assertEquals(400, response.statusCode(), response.bodyAsString());
+    assertStillServing();
+  }
+
+  @Test
   void unknown_model_is_404() throws Exception {
     assertError(post("/v2/models/nope/infer",
         ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2})), 404, "nope");
