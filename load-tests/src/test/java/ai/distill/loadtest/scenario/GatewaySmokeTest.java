@@ -64,7 +64,8 @@ class GatewaySmokeTest {
       assertTrue(m.server() != null && m.server().available(), "server split scraped from /metrics");
       assertFalse(Double.isNaN(m.server().computeMs()), "compute histogram found");
       assertFalse(Double.isNaN(m.server().queueMs()), "queue histogram found");
-      assertTrue(m.server().requests() >= m.sent(), "request histogram counted the run: " + m.server().requests());
+      // The gateway observes a request just after response.end(): the scrape may race the last response per connection (8).
+      assertTrue(m.server().requests() >= m.sent() - 8, "request histogram counted the run: " + m.server().requests());
     }
   }
 
