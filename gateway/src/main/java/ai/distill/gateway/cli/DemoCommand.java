@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code demo [--store DIR] [--port 8080]}: the whole product on one machine. On an empty store it
+ * {@code demo [--store DIR] [--host 127.0.0.1] [--port 8080]}: the whole product on one machine. On an empty store it
  * builds the CTR world's teacher and its distilled (and INT8) students; then it serves them, runs a
  * live experiment between them and drives it with simulated users who click with the world's true
  * probabilities, until Ctrl-C.
@@ -29,6 +29,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--store", defaultValue = "store", description = "Model store (default: ./store).")
   Path store;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1",
+      description = "Address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 for every "
+          + "interface).")
+  String host;
 
   @Option(names = "--port", defaultValue = "8080", description = "Port (default: 8080).")
   int port;
@@ -48,6 +53,20 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
   String adminToken;
 
+  /** The gateway configuration from the options (the demo binds to {@code --host}, loopback by default). */
+  GatewayConfig.Builder gatewayConfig() {
+    GatewayConfig.Builder config = GatewayConfig.builder(store).host(host).port(port);
+    if (adminToken != null) {
+      config.adminToken(adminToken);
+    }
+    return config;
+  }
+
+  // Where the simulator and the printed URLs reach the gateway: a wildcard bind is reached on loopback.
+  String connectHost() {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
+  }
+
   @Override
   public Integer call() throws Exception {
     ModelStore modelStore = ModelStore.open(store);
@@ -56,10 +75,7 @@ public final class DemoCommand implements Callable<Integer> {
     DemoModels.Result models = DemoModels.ensure(modelStore, options,
         line -> System.err.println("  " + line));
 
-    GatewayConfig.Builder config = GatewayConfig.builder(store).port(port);
-    if (adminToken != null) {
-      config.adminToken(adminToken);
-    }
+    GatewayConfig.Builder config = gatewayConfig();
     ServeCommand.Running running;
     try {
       running = ServeCommand.Running.start(config.build());
@@ -77,11 +93,12 @@ public final class DemoCommand implements Callable<Integer> {
     if (rate > 0) {
       traffic = new TrafficSimulator(running.vertx(),
           new WorldCandidates(CtrWorld.demo(), candidates),
-          new TrafficSimulator.Options("localhost", actualPort, EXPERIMENT, 20_000, 3, rate, 64,
+          new TrafficSimulator.Options(connectHost(), actualPort, EXPERIMENT, 20_000, 3, rate, 64,
               0, System.nanoTime()));
       traffic.start();
     }
-    String base = "http://localhost:" + actualPort;
+    String base = "http://" + (connectHost().contains(":") ? "[" + connectHost() + "]" : connectHost())
+        + ":" + actualPort;
     System.out.println("distill demo serving " + running.gateway().models().loadedNames()
         + " at " + base + "/v2");
     System.out.println("  experiment:  " + base + "/v1/experiments/" + EXPERIMENT);

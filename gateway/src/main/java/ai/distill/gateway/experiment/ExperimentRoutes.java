@@ -11,12 +11,15 @@ import ai.distill.gateway.protocol.InferRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,6 +43,8 @@ public final class ExperimentRoutes {
 
     static final long EVALUATE_MILLIS = 1_000;
     static final long SNAPSHOT_MILLIS = 30_000;
+    /** The keys a promote, rollback or stop body may hold. */
+    static final List<String> DECISION_KEYS = List.of("model", "reason");
 
     private final Vertx vertx;
     private final ExperimentService service;
@@ -188,8 +193,31 @@ public final class ExperimentRoutes {
     private void decide(RoutingContext ctx) {
         String name = ctx.pathParam("experiment");
         String action = ctx.pathParam("action");
-        JsonObject body = ctx.body().length() == 0 ? new JsonObject() : jsonBody(ctx);
+        try {
+            service.get(name); // 404 for an unknown experiment, before any complaint about the body
+        } catch (RuntimeException e) {
+            fail(ctx, e);
+            return;
+        }
+        if (!List.of("promote", "rollback", "stop").contains(action)) {
+            fail(ctx, new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
+            return;
+        }
+        // No body at all (length -1), an empty one (-d '') and blank ones all mean "no model, no reason".
+        JsonObject body = isBlank(ctx) ? new JsonObject() : jsonBody(ctx);
         if (body == null) {
+            return;
+        }
+        for (String key : body.fieldNames()) {
+            if (!DECISION_KEYS.contains(key)) {
+                fail(ctx, new IllegalArgumentException("body: unknown key '" + key + "' (accepted keys: "
+                        + String.join(", ", DECISION_KEYS) + ", e.g. {\"model\": \"ctr-int8\", \"reason\": "
+                        + "\"looks good\"}; 'model' names a student of the experiment)"));
+                return;
+            }
+        }
+        if (action.equals("stop") && body.getValue("model") != null) {
+            fail(ctx, new IllegalArgumentException("body: 'model' does not apply to stop (accepted keys: reason)"));
             return;
         }
         Object model = body.getValue("model");
@@ -222,6 +250,12 @@ public final class ExperimentRoutes {
         if (!(model instanceof String m) || m.isEmpty() || !(rate instanceof Number r)) {
             fail(ctx, new IllegalArgumentException("body: expected {\"model\": \"<model name>\", \"rate\": <share 0..1>}, "
                     + "received " + body.encode()));
+            return;
+        }
+        if (service.isExperiment(m)) {
+            fail(ctx, new IllegalArgumentException("model: '" + m + "' is an experiment, whose traffic is captured "
+                    + "at its definition's capture_rate (expected: a plain model name; to capture an experiment, "
+                    + "create it with \"capture_rate\": <share 0..1>)"));
             return;
         }
         try {
@@ -302,6 +336,11 @@ public final class ExperimentRoutes {
             fail(ctx, new HttpStatusException(410, "id: response '" + sid + "' is past its attribution window by "
                     + (x.lateByMillis() / 1000.0) + " s (expected: feedback within the window; raise "
                     + "attribution_window_seconds to accept later clicks)"));
+        } else if (o instanceof FeedbackOutcome.Ambiguous a) {
+            fail(ctx, new HttpStatusException(409, "id: '" + sid + "' is the id of " + a.servings()
+                    + " different live responses (clients reused a request id), so the clicks cannot be "
+                    + "attributed (expected: a unique 'id' per inference request, or none and the gateway "
+                    + "generates one)"));
         } else if (o instanceof FeedbackOutcome.WrongCount w) {
             fail(ctx, new IllegalArgumentException("clicks: expected " + w.impression().rows()
                     + " values (one per row of response '" + sid + "'), received " + w.received()));
@@ -321,6 +360,11 @@ public final class ExperimentRoutes {
 
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
         return vertx.executeBlocking(work, false).onFailure(e -> fail(ctx, e));
+    }
+
+    private static boolean isBlank(RoutingContext ctx) {
+        Buffer body = ctx.body().buffer();
+        return body == null || body.length() == 0 || body.toString(StandardCharsets.UTF_8).isBlank();
     }
 
     private static JsonObject jsonBody(RoutingContext ctx) {

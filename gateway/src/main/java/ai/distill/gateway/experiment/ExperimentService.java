@@ -276,7 +276,7 @@ public final class ExperimentService implements AutoCloseable {
         e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
         try {
             long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
-            feedback.remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+            remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
             boolean captured = capture != null && TrafficCapture.sample(e.definition().captureRate())
                     && capture.capture(new CaptureRecord(e.name(), System.currentTimeMillis(), a.model(), a.model(),
                     version, id, copies(request.inputs()), copies(outputs), null, null), deadline);
@@ -321,11 +321,21 @@ public final class ExperimentService implements AutoCloseable {
         try {
             long deadline = System.currentTimeMillis() + options.modelAttributionWindowSeconds() * 1000;
             int rows = (int) request.rows();
-            feedback.remember(new Impression(id, null, -1, model, userId(request.parameters()), rows, deadline));
+            remember(new Impression(id, null, -1, model, userId(request.parameters()), rows, deadline));
             capture.capture(new CaptureRecord(model, System.currentTimeMillis(), model, model, version, id,
                     copies(request.inputs()), copies(outputs), null, null), deadline);
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.DEBUG, "capture skipped: {0}", ex.toString());
+        }
+    }
+
+    private void remember(Impression impression) {
+        if (feedback.remember(impression)) {
+            feedbackMetrics.idCollision();
+            LOG.log(System.Logger.Level.WARNING, "response id ''{0}'' ({1}) was already the id of another live "
+                    + "response: feedback for it will be refused as ambiguous (clients must send unique ids, "
+                    + "or none)", impression.id(), impression.experiment() != null ? impression.experiment()
+                    : impression.model());
         }
     }
 

@@ -40,4 +40,14 @@ public sealed interface FeedbackOutcome {
             return "invalid";
         }
     }
+
+    /**
+     * The id was returned by {@code servings} different live responses (clients reused a request id), so
+     * the clicks cannot be attributed; nothing changed.
+     */
+    record Ambiguous(Impression impression, int servings) implements FeedbackOutcome {
+        public String label() {
+            return "ambiguous";
+        }
+    }
 }

@@ -22,11 +22,13 @@ public final class FeedbackStore {
     private static final class Entry {
         final Impression impression;
         final long graceMillis;
+        final int servings;
         boolean joined;
 
-        Entry(Impression impression, long graceMillis) {
+        Entry(Impression impression, long graceMillis, int servings) {
             this.impression = impression;
             this.graceMillis = graceMillis;
+            this.servings = servings;
         }
     }
 
@@ -43,21 +45,42 @@ public final class FeedbackStore {
         this.clock = clockMillis;
     }
 
-    /** Remembers an impression (replacing one with the same id). */
-    public void remember(Impression impression) {
+    /**
+     * Remembers an impression. An id is the client's: when it is reused while an earlier impression with
+     * that id is still live and has no feedback yet, and the two are not the same request served again
+     * (same experiment, model, user and rows: a retry, which simply replaces the earlier one), the id
+     * becomes ambiguous: feedback for it is refused ({@link FeedbackOutcome.Ambiguous}) rather than
+     * credited to whichever response came last.
+     *
+     * @return true when this impression collided with a different live one
+     */
+    public boolean remember(Impression impression) {
         long now = clock.getAsLong();
         long grace = Math.max(0, impression.expiresAtMillis() - now);
         synchronized (this) {
             purge(now);
-            entries.remove(impression.id());
-            entries.put(impression.id(), new Entry(impression, grace));
+            Entry previous = entries.remove(impression.id());
+            boolean collided = previous != null && !previous.joined
+                    && now <= previous.impression.expiresAtMillis() && !sameRequest(previous.impression, impression);
+            int servings = collided ? previous.servings + 1 : 1;
+            if (previous != null && !collided && previous.servings > 1
+                    && now <= previous.impression.expiresAtMillis()) {
+                servings = previous.servings; // a retry does not make an ambiguous id unambiguous
+            }
+            entries.put(impression.id(), new Entry(impression, grace, servings));
             while (entries.size() > maxEntries) {
                 Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
                 it.next();
                 it.remove();
                 evicted++;
             }
+            return collided;
         }
+    }
+
+    private static boolean sameRequest(Impression a, Impression b) {
+        return java.util.Objects.equals(a.experiment(), b.experiment()) && a.model().equals(b.model())
+                && java.util.Objects.equals(a.userId(), b.userId()) && a.rows() == b.rows();
     }
 
     /** Joins clicks (one per scored row) to the impression with this id. */
@@ -69,6 +92,9 @@ public final class FeedbackStore {
                 return new FeedbackOutcome.Unknown(id);
             }
             Impression i = e.impression;
+            if (e.servings > 1 && now <= i.expiresAtMillis()) {
+                return new FeedbackOutcome.Ambiguous(i, e.servings);
+            }
             if (now > i.expiresAtMillis()) {
                 return new FeedbackOutcome.Expired(i, now - i.expiresAtMillis());
             }

@@ -51,8 +51,25 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return 400;
     } else if (failure instanceof IllegalArgumentException) {
       return 400;
+    } else if (isBodyDecoding(failure)) {
+      return 400;
     }
     return 500;
+  }
+
+  // Netty's body decoders (form, multipart, chunked framing) throw from io.netty.handler.codec.*:
+  // the client sent a body we cannot read, never a server bug.
+  private static boolean isBodyDecoding(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String name = t.getClass().getName();
+      if (name.startsWith("io.netty.handler.codec.")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   /** The {@code outcome} metric label for a status. */
@@ -70,6 +87,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     int status = failure == null ? ctx.statusCode() : status(failure);
+    if (status == 500 && failure != null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      status = ctx.statusCode(); // a handler already classified it as the client's fault
+    }
     if (status < 400) {
       status = 500;
     }
@@ -83,6 +103,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
         case 405 -> "method " + ctx.request().method() + " is not allowed on " + ctx.request().path();
         default -> "request failed with status " + status;
       };
+    } else if (isBodyDecoding(failure)) {
+      message = "request body could not be read (" + failure
+          + "): send the JSON (or JSON + binary tensor) body as-is, e.g. with "
+          + "Content-Type: application/json";
     } else if (status == 500) {
       LOG.log(System.Logger.Level.ERROR, "internal error on " + ctx.request().method() + " "
           + ctx.request().path(), failure);

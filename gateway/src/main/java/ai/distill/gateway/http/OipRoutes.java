@@ -58,6 +58,7 @@ public final class OipRoutes {
       List<InferTargetResolver> resolvers, BooleanSupplier ready, Handler<RoutingContext> admin,
       long maxBodyBytes) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
+    router.route().handler(OipRoutes::neverFormDecode);
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
@@ -75,6 +76,25 @@ public final class OipRoutes {
     router.get("/metrics").handler(r::metrics);
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(new FailureHandler(maxBodyBytes));
+  }
+
+  /**
+   * Every body here is JSON (or JSON + binary tensors), whatever the content type claims: {@code curl -d}
+   * labels JSON {@code application/x-www-form-urlencoded}, and letting the body handler form-decode it
+   * fails on any body over ~1 KB. Relabels form content types before the body handler reads them, so
+   * the body is only ever buffered. Must run synchronously, right before the body handler.
+   */
+  static void neverFormDecode(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null) {
+      String lower = type.toLowerCase(java.util.Locale.ROOT);
+      if (lower.startsWith("application/x-www-form-urlencoded")) {
+        ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+      } else if (lower.startsWith("multipart/")) {
+        ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+      }
+    }
+    ctx.next();
   }
 
   /** Parses a {@code /versions/{v}} path segment; null when absent, 404 when not a version. */

@@ -42,4 +42,17 @@ class MainTest {
   void serve_without_a_store_is_a_usage_error() {
     assertEquals(2, Main.commandLine().execute("serve"));
   }
+
+  @Test
+  void demo_binds_loopback_by_default_and_honours_host() {
+    DemoCommand demo = new DemoCommand();
+    new CommandLine(demo).parseArgs("--store", dir.toString());
+    assertEquals("127.0.0.1", demo.gatewayConfig().build().host());
+    assertEquals("127.0.0.1", demo.connectHost());
+    demo = new DemoCommand();
+    new CommandLine(demo).parseArgs("--store", dir.toString(), "--host", "0.0.0.0", "--port", "0");
+    assertEquals("0.0.0.0", demo.gatewayConfig().build().host());
+    assertEquals(0, demo.gatewayConfig().build().port());
+    assertEquals("127.0.0.1", demo.connectHost());
+  }
 }

@@ -237,4 +237,78 @@ class ExperimentHttpTest {
         assertEquals(4, row.getJsonObject("inputs").getJsonArray("dense").size());
         assertEquals(0, new JsonObject(lines.get(1)).getInteger("label"));
     }
+
+    private HttpResponse<Buffer> postRaw(String path, String contentType, Buffer body) {
+        var req = client.post(gateway.port(), "localhost", path).putHeader("Authorization", "Bearer " + TOKEN);
+        if (contentType != null) {
+            req.putHeader("Content-Type", contentType);
+        }
+        return body == null ? req.send().await() : req.sendBuffer(body).await();
+    }
+
+    @Test
+    void decisions_without_a_body_or_with_an_empty_one_are_accepted() {
+        assertEquals(201, post("/admin/v1/experiments", definition("ab").put("auto", false), TOKEN).statusCode());
+        // curl -X POST (no body at all), then curl -d '' (an empty form body).
+        HttpResponse<Buffer> r = postRaw("/admin/v1/experiments/ab/promote", null, null);
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertEquals("promoted", r.bodyAsJsonObject().getString("status"));
+        assertEquals("manual promotion",
+                r.bodyAsJsonObject().getJsonArray("history").getJsonObject(0).getString("reason"));
+        assertEquals(201, post("/admin/v1/experiments", definition("cd").put("auto", false), TOKEN).statusCode());
+        r = postRaw("/admin/v1/experiments/cd/stop", "application/x-www-form-urlencoded", Buffer.buffer(""));
+        assertEquals(200, r.statusCode(), r.bodyAsString());
+        assertEquals("stopped", r.bodyAsJsonObject().getString("status"));
+    }
+
+    @Test
+    void decisions_on_an_unknown_experiment_are_404_whatever_the_body() {
+        for (Buffer body : new Buffer[] {null, Buffer.buffer(""), Buffer.buffer("{not json")}) {
+            HttpResponse<Buffer> r = postRaw("/admin/v1/experiments/nope/rollback", null, body);
+            assertEquals(404, r.statusCode(), r.bodyAsString());
+            assertTrue(error(r).contains("'nope'"), error(r));
+        }
+    }
+
+    @Test
+    void decisions_reject_unknown_keys_and_unknown_models() {
+        assertEquals(201, post("/admin/v1/experiments", definition("ab").put("auto", false), TOKEN).statusCode());
+        HttpResponse<Buffer> r = post("/admin/v1/experiments/ab/promote", new JsonObject().put("variant", "ghost"),
+                TOKEN);
+        assertEquals(400, r.statusCode(), r.bodyAsString());
+        assertTrue(error(r).contains("unknown key 'variant'") && error(r).contains("model, reason"), error(r));
+        r = post("/admin/v1/experiments/ab/rollback", new JsonObject().put("model", "ghost"), TOKEN);
+        assertEquals(404, r.statusCode(), r.bodyAsString());
+        assertTrue(error(r).contains("'ghost'") && error(r).contains("ctr-int8"), error(r));
+        assertEquals("running", get("/v1/experiments/ab").bodyAsJsonObject().getString("status"),
+                "nothing was promoted or rolled back");
+    }
+
+    @Test
+    void capture_rate_for_an_experiment_name_is_refused_in_favour_of_its_definition() {
+        assertEquals(201, post("/admin/v1/experiments", definition("ab"), TOKEN).statusCode());
+        HttpResponse<Buffer> r = post("/admin/v1/capture", new JsonObject().put("model", "ab").put("rate", 1.0), TOKEN);
+        assertEquals(400, r.statusCode(), r.bodyAsString());
+        assertTrue(error(r).contains("capture_rate"), error(r));
+        assertEquals(new JsonObject(), get("/v1/capture").bodyAsJsonObject().getJsonObject("models"));
+    }
+
+    @Test
+    void a_request_id_reused_by_two_users_is_refused_as_ambiguous_and_counted() {
+        assertEquals(201, post("/admin/v1/experiments", definition("ab"), TOKEN).statusCode());
+        assertEquals(200, post("/v2/models/ab/infer", inferBody("alice", 1).put("id", "dup-1"), null).statusCode());
+        assertEquals(200, post("/v2/models/ab/infer", inferBody("bob", 1).put("id", "dup-1"), null).statusCode());
+        HttpResponse<Buffer> r = post("/v1/feedback", new JsonObject().put("id", "dup-1")
+                .put("clicks", new JsonArray().add(1)), null);
+        assertEquals(409, r.statusCode(), r.bodyAsString());
+        assertTrue(error(r).contains("unique"), error(r));
+        // The same user retrying the same request is not a collision.
+        assertEquals(200, post("/v2/models/ab/infer", inferBody("carol", 1).put("id", "once"), null).statusCode());
+        assertEquals(200, post("/v2/models/ab/infer", inferBody("carol", 1).put("id", "once"), null).statusCode());
+        assertEquals(200, post("/v1/feedback", new JsonObject().put("id", "once")
+                .put("clicks", new JsonArray().add(1)), null).statusCode());
+        String metrics = get("/metrics").bodyAsString();
+        assertTrue(metrics.contains("distill_feedback_id_collisions_total 1.0"), metrics);
+        assertTrue(metrics.contains("distill_feedback_total{outcome=\"ambiguous\"} 1"), metrics);
+    }
 }

@@ -61,4 +61,28 @@ class FeedbackStoreTest {
         assertInstanceOf(FeedbackOutcome.Unknown.class, store.join("r0", new int[] {1}));
         assertInstanceOf(FeedbackOutcome.Joined.class, store.join("r4", new int[] {1}));
     }
+
+    @Test
+    void a_client_id_reused_by_another_live_request_is_ambiguous_not_overwritten() {
+        assertEquals(false, store.remember(new Impression("dup-1", "ctr-ab", 1, "ctr-int8", "alice", 2,
+                now.get() + 60_000)));
+        assertEquals(true, store.remember(new Impression("dup-1", "ctr-ab", 0, "ctr", "bob", 2,
+                now.get() + 60_000)));
+        FeedbackOutcome.Ambiguous a = assertInstanceOf(FeedbackOutcome.Ambiguous.class,
+                store.join("dup-1", new int[] {1, 0}));
+        assertEquals(2, a.servings());
+        // A retry by one of them does not make the id attributable again.
+        assertEquals(false, store.remember(new Impression("dup-1", "ctr-ab", 0, "ctr", "bob", 2,
+                now.get() + 60_000)));
+        assertInstanceOf(FeedbackOutcome.Ambiguous.class, store.join("dup-1", new int[] {1, 0}));
+    }
+
+    @Test
+    void a_retry_of_the_same_request_or_reuse_after_feedback_is_not_a_collision() {
+        assertEquals(false, store.remember(impression("r1", 2)));
+        assertEquals(false, store.remember(impression("r1", 2)));
+        assertInstanceOf(FeedbackOutcome.Joined.class, store.join("r1", new int[] {1, 0}));
+        assertEquals(false, store.remember(new Impression("r1", "ctr-ab", 0, "ctr", "bob", 1, now.get() + 60_000)));
+        assertInstanceOf(FeedbackOutcome.Joined.class, store.join("r1", new int[] {1}));
+    }
 }

@@ -203,6 +203,45 @@ class OipEndpointsTest {
   }
 
   @Test
+  void infer_with_a_form_content_type_is_read_as_json_not_form_decoded() throws Exception {
+    float[] dense = {0.5f, -1f, 2f, 1f, 1f, 1f, 0f, 3f, -2f, 0.25f, 0.75f, 1.5f, -0.5f, 2f, 4f};
+    long[] sparse = {3, 9, 0, 4, 1, 2, 7, 7, 5, 8};
+    // What `curl -d @body.json` sends: a JSON body over the 1 KB form buffer, labelled as a form.
+    String json = ctrRequest("form-1", dense, sparse).encodePrettily() + " ".repeat(4096);
+    HttpResponse<Buffer> response = client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+        .putHeader("Content-Type", "application/x-www-form-urlencoded")
+        .sendBuffer(Buffer.buffer(json)).await();
+    assertEquals(200, response.statusCode(), response.bodyAsString());
+    JsonObject body = response.bodyAsJsonObject();
+    assertEquals("form-1", body.getString("id"));
+    JsonArray data = body.getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
+    float[] expected = ortCtr(dense, sparse);
+    assertEquals(5, data.size());
+    for (int i = 0; i < 5; i++) {
+      assertEquals(expected[i], data.getFloat(i), 0f);
+    }
+  }
+
+  @Test
+  void a_multipart_body_is_a_400_that_asks_for_json() {
+    HttpResponse<Buffer> response = client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+        .putHeader("Content-Type", "multipart/form-data; boundary=xyz")
+        .sendBuffer(Buffer.buffer("--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+            + "x".repeat(4096) + "\r\n--xyz--\r\n")).await();
+    assertEquals(400, response.statusCode(), response.bodyAsString());
+    assertNotNull(response.bodyAsJsonObject().getString("error"));
+  }
+
+  @Test
+  void body_decoding_failures_map_to_400_never_500() {
+    assertEquals(400, FailureHandler.status(
+        new io.netty.handler.codec.http.multipart.HttpPostRequestDecoder.TooLongFormFieldException()));
+    assertEquals(400, FailureHandler.status(new io.netty.handler.codec.DecoderException(
+        new io.netty.handler.codec.http.multipart.HttpPostRequestDecoder.ErrorDataDecoderException("bad"))));
+    assertEquals(500, FailureHandler.status(new NullPointerException()));
+  }
+
+  @Test
   void infer_with_a_pinned_version_and_without_an_id_generates_one() {
     HttpResponse<Buffer> response = post("/v2/models/ctr/versions/1/infer",
         ctrRequest(null, new float[] {1, 2, 3}, new long[] {1, 1}));
@@ -415,6 +454,16 @@ class OipEndpointsTest {
     HttpResponse<Buffer> response = post("/v2/models/ctr/infer",
         ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 5000}));
     assertError(response, 400, "ctr");
+    assertStillServing();
+  }
+
+  @Test
+  void a_form_encoded_body_with_too_many_fields_is_400_not_500() throws Exception {
+    String form = "a=1&".repeat(5000) + "b=2";
+    HttpResponse<Buffer> response = client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+        .putHeader("Content-Type", "application/x-www-form-urlencoded")
+        .sendBuffer(Buffer.buffer(form)).await();
+    assertEquals(400, response.statusCode(), response.bodyAsString());
     assertStillServing();
   }
 

@@ -65,7 +65,8 @@ final class RampCommand extends LoadCommand {
       Measurement b = BaselineComparison.measure(modelFile, target.model, gateway.rows(), target.rowsPerRequest,
           baseline.intraOpThreads, baseline.workers, options, "baseline", result);
       Measurement best = ramp.steps().stream().max((x, y) -> Double.compare(x.rowsPerSecond(), y.rowsPerSecond())).orElseThrow();
-      BaselineComparison.compare(best, atHalf, b, result);
+      boolean saturated = ramp.steps().stream().anyMatch(RampScenario::saturated);
+      BaselineComparison.compare(best, BaselineComparison.measuredCapacity(best, saturated), atHalf, b, result);
     }
   }
 }

@@ -53,7 +53,7 @@ final class SteadyCommand extends LoadCommand {
       result.setup("baseline", modelFile + ", " + baseline.intraOpThreads + " intra-op thread(s), " + baseline.workers + " worker(s)");
       Measurement b = BaselineComparison.measure(modelFile, target.model, gateway.rows(), target.rowsPerRequest,
           baseline.intraOpThreads, baseline.workers, options, "baseline", result);
-      BaselineComparison.compare(m, m, b, result);
+      BaselineComparison.compare(m, BaselineComparison.measuredCapacity(m, false), m, b, result);
     }
   }
 }

@@ -12,10 +12,16 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ClosedLoopGenerator {
   private final RequestSender sender;
   private final LoadOptions options;
+  private final NanoClock clock;
 
   public ClosedLoopGenerator(RequestSender sender, LoadOptions options) {
+    this(sender, options, NanoClock.SYSTEM);
+  }
+
+  ClosedLoopGenerator(RequestSender sender, LoadOptions options, NanoClock clock) {
     this.sender = sender;
     this.options = options;
+    this.clock = clock;
   }
 
   /** Warm-up, then windows at {@code concurrency} until stable or {@code maxWindows}; bounded in time and count. */
@@ -23,18 +29,18 @@ public final class ClosedLoopGenerator {
     if (concurrency < 1 || concurrency > options.maxOutstanding()) {
       throw new IllegalArgumentException("concurrency : " + concurrency + " (expected: 1.." + options.maxOutstanding() + ")");
     }
-    long start = System.nanoTime() + 1_000_000;
-    MeasurementWindows windows = new MeasurementWindows(options, start + options.warmup().toNanos(), sender.rowsPerRequest());
+    long start = clock.nanoTime() + 1_000_000;
+    MeasurementWindows windows = new MeasurementWindows(options, start + options.warmup().toNanos(), sender.rowsPerRequest(), clock);
     AtomicBoolean stopped = new AtomicBoolean();
     AtomicLong issued = new AtomicLong();
-    MeasurementWindows.sleepUntil(start);
+    clock.sleepUntil(start);
     for (int u = 0; u < concurrency; u++) {
       next(windows, stopped, issued);
     }
     int max = options.stability().maxWindows();
     int last = -1;
     for (int k = 0; k < max; k++) {
-      MeasurementWindows.sleepUntil(windows.windowStart(k + 1));
+      clock.sleepUntil(windows.windowStart(k + 1));
       if (k >= 1) {
         windows.finish(k - 1);
         last = k - 1;
@@ -59,7 +65,7 @@ public final class ClosedLoopGenerator {
     if (i >= options.maxRequests()) {
       return;
     }
-    long start = System.nanoTime();
+    long start = clock.nanoTime();
     WindowRecorder recorder = windows.recorderAt(start);
     if (recorder == null) {
       return;
@@ -67,7 +73,7 @@ public final class ClosedLoopGenerator {
     recorder.onSent();
     sender.send(i).onComplete(ar -> {
       Outcome outcome = ar.succeeded() ? ar.result()
-          : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), start, System.nanoTime());
+          : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), start, clock.nanoTime());
       windows.completed(outcome);
       recorder.record(start, outcome);
       next(windows, stopped, issued);

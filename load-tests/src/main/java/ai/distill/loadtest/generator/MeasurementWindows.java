@@ -3,7 +3,6 @@ package ai.distill.loadtest.generator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The windows of one run: a recorder per window, successful completions counted by the wall-clock
@@ -20,7 +19,10 @@ final class MeasurementWindows {
   private final int rowsPerRequest;
   final List<WindowResult> finished = new ArrayList<>();
 
-  MeasurementWindows(LoadOptions options, long measureStartNanos, int rowsPerRequest) {
+  private final NanoClock clock;
+
+  MeasurementWindows(LoadOptions options, long measureStartNanos, int rowsPerRequest, NanoClock clock) {
+    this.clock = clock;
     this.options = options;
     this.measureStartNanos = measureStartNanos;
     this.windowNanos = options.window().toNanos();
@@ -67,9 +69,9 @@ final class MeasurementWindows {
   }
 
   void awaitDrained(WindowRecorder recorder) {
-    long deadline = System.nanoTime() + options.drainTimeout().toNanos();
-    while (recorder.pending() > 0 && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(1_000_000);
+    long deadline = clock.nanoTime() + options.drainTimeout().toNanos();
+    while (recorder.pending() > 0 && clock.nanoTime() < deadline) {
+      clock.sleepUntil(clock.nanoTime() + 1_000_000);
     }
   }
 
@@ -77,12 +79,5 @@ final class MeasurementWindows {
     StabilityRule rule = options.stability();
     return new RunResult(mode, load, List.copyOf(finished), rule.isStable(finished),
         WindowResult.merge(rule.lastWindows(finished)));
-  }
-
-  static void sleepUntil(long nanos) {
-    long now;
-    while ((now = System.nanoTime()) < nanos) {
-      LockSupport.parkNanos(nanos - now);
-    }
   }
 }

@@ -12,19 +12,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class OpenLoopGenerator {
   private final RequestSender sender;
   private final LoadOptions options;
+  private final NanoClock clock;
 
   public OpenLoopGenerator(RequestSender sender, LoadOptions options) {
+    this(sender, options, NanoClock.SYSTEM);
+  }
+
+  OpenLoopGenerator(RequestSender sender, LoadOptions options, NanoClock clock) {
     this.sender = sender;
     this.options = options;
+    this.clock = clock;
   }
 
   /** Warm-up, then windows at {@code rate} until stable or {@code maxWindows}; bounded in time and count. */
   public RunResult run(double rate) {
     AtomicInteger inFlight = new AtomicInteger();
     long[] sequence = {0};
-    long start = System.nanoTime() + 1_000_000;
+    long start = clock.nanoTime() + 1_000_000;
     long warmupNanos = options.warmup().toNanos();
-    MeasurementWindows windows = new MeasurementWindows(options, start + warmupNanos, sender.rowsPerRequest());
+    MeasurementWindows windows = new MeasurementWindows(options, start + warmupNanos, sender.rowsPerRequest(), clock);
     if (warmupNanos > 0) {
       send(Schedule.fixedRate(rate, options.warmup()), start, windows.warmup, windows, inFlight, sequence);
     }
@@ -50,7 +56,7 @@ public final class OpenLoopGenerator {
       AtomicInteger inFlight, long[] sequence) {
     for (int i = 0; i < schedule.size(); i++) {
       long intended = phaseStart + schedule.offsetNanos(i);
-      MeasurementWindows.sleepUntil(intended);
+      clock.sleepUntil(intended);
       if (inFlight.get() >= options.maxOutstanding()) {
         recorder.onClientSaturated();
         continue;
@@ -60,11 +66,11 @@ public final class OpenLoopGenerator {
       sender.send(sequence[0]++).onComplete(ar -> {
         inFlight.decrementAndGet();
         Outcome outcome = ar.succeeded() ? ar.result()
-            : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, System.nanoTime());
+            : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, clock.nanoTime());
         windows.completed(outcome);
         recorder.record(intended, outcome);
       });
     }
-    MeasurementWindows.sleepUntil(phaseStart + schedule.durationNanos());
+    clock.sleepUntil(phaseStart + schedule.durationNanos());
   }
 }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Open-loop load whose rate changes by phase (e.g. base → 2× saturation → base for a spike), with
@@ -47,8 +46,14 @@ public final class PhasedLoad {
   private final int maxOutstanding;
   private final Duration drainTimeout;
   private final Duration bucket;
+  private final NanoClock clock;
 
   public PhasedLoad(RequestSender sender, int maxOutstanding, Duration drainTimeout, Duration bucket) {
+    this(sender, maxOutstanding, drainTimeout, bucket, NanoClock.SYSTEM);
+  }
+
+  PhasedLoad(RequestSender sender, int maxOutstanding, Duration drainTimeout, Duration bucket, NanoClock clock) {
+    this.clock = clock;
     this.sender = sender;
     this.maxOutstanding = maxOutstanding;
     this.drainTimeout = drainTimeout;
@@ -77,7 +82,7 @@ public final class PhasedLoad {
     AtomicLongArray okInPhase = new AtomicLongArray(phases.size());
     AtomicLongArray okInBucket = new AtomicLongArray(bucketCount);
     AtomicInteger inFlight = new AtomicInteger();
-    long start = System.nanoTime() + 1_000_000;
+    long start = clock.nanoTime() + 1_000_000;
     long sequence = 0;
     for (int p = 0; p < phases.size(); p++) {
       Schedule schedule = Schedule.fixedRate(phases.get(p).rate(), phases.get(p).duration());
@@ -86,7 +91,7 @@ public final class PhasedLoad {
         long offset = phaseStarts[p] + schedule.offsetNanos(i);
         long intended = start + offset;
         WindowRecorder bucketRecorder = bucketRecorders[(int) Math.min(bucketCount - 1, offset / bucketNanos)];
-        MeasurementWindows.sleepUntil(intended);
+        clock.sleepUntil(intended);
         if (inFlight.get() >= maxOutstanding) {
           phaseRecorder.onClientSaturated();
           bucketRecorder.onClientSaturated();
@@ -98,7 +103,7 @@ public final class PhasedLoad {
         sender.send(sequence++).onComplete(ar -> {
           inFlight.decrementAndGet();
           Outcome outcome = ar.succeeded() ? ar.result()
-              : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, System.nanoTime());
+              : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, clock.nanoTime());
           if (outcome.ok()) {
             long doneOffset = outcome.doneNanos() - start;
             for (int q = 0; q < phases.size(); q++) {
@@ -116,10 +121,10 @@ public final class PhasedLoad {
         });
       }
     }
-    MeasurementWindows.sleepUntil(start + total);
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
-    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(1_000_000);
+    clock.sleepUntil(start + total);
+    long deadline = clock.nanoTime() + drainTimeout.toNanos();
+    while (inFlight.get() > 0 && clock.nanoTime() < deadline) {
+      clock.sleepUntil(clock.nanoTime() + 1_000_000);
     }
     int rows = sender.rowsPerRequest();
     List<WindowResult> perPhase = new ArrayList<>();

@@ -18,6 +18,9 @@ import java.util.List;
 public final class BaselineComparison {
   public static final String ROWS_RATIO = "gateway rows/s ÷ in-process rows/s";
   public static final String P99_GAP = "gateway p99 − in-process batch p99 (ms)";
+  public static final String ACHIEVED_ROWS = "gateway rows/s achieved (offered load, not capacity)";
+  public static final String IN_PROCESS_CAPACITY = "in-process capacity (rows/s)";
+  public static final String NO_RATIO = "ratio to in-process";
 
   private BaselineComparison() {}
 
@@ -48,10 +51,30 @@ public final class BaselineComparison {
     }
   }
 
-  /** Adds the ratio figures: gateway rows/s over in-process rows/s, and the p99 gap. */
-  public static void compare(Measurement gatewayThroughput, Measurement gatewayLatency, Measurement baseline, BenchmarkResult out) {
-    if (baseline.rowsPerSecond() > 0 && gatewayThroughput != null) {
+  /**
+   * Whether {@code gatewayThroughput} measured the gateway's capacity, so that dividing it by the
+   * in-process maximum is a fair ratio: a closed-loop run (it sends as fast as the gateway answers),
+   * or an open-loop ramp that reached saturation. An unsaturated open-loop run only achieved what it
+   * offered.
+   */
+  public static boolean measuredCapacity(Measurement gatewayThroughput, boolean rampSaturated) {
+    return "closed".equals(gatewayThroughput.mode()) || rampSaturated;
+  }
+
+  /**
+   * Adds the comparison figures: when {@code capacity} (see {@link #measuredCapacity}), gateway
+   * rows/s over in-process rows/s; otherwise the achieved rows/s next to the in-process capacity,
+   * labelled as offered load, and a setup note saying why there is no ratio. Then the p99 gaps.
+   */
+  public static void compare(Measurement gatewayThroughput, boolean capacity, Measurement gatewayLatency, Measurement baseline,
+      BenchmarkResult out) {
+    if (gatewayThroughput != null && capacity && baseline.rowsPerSecond() > 0) {
       out.figure(ROWS_RATIO, gatewayThroughput.rowsPerSecond() / baseline.rowsPerSecond());
+    } else if (gatewayThroughput != null) {
+      out.figure(ACHIEVED_ROWS, gatewayThroughput.rowsPerSecond());
+      out.figure(IN_PROCESS_CAPACITY, baseline.rowsPerSecond());
+      out.setup(NO_RATIO, "not computed: the gateway run offered " + gatewayThroughput.loadLabel()
+          + " open loop, which is not its capacity (use ramp, or steady --concurrency, for a capacity ratio)");
     }
     if (gatewayLatency != null) {
       out.figure(P99_GAP, gatewayLatency.latency().p99() - baseline.latency().p99());

@@ -32,11 +32,21 @@ public final class SpikeScenario {
       holder[0] = load.run(phases);
       return new RunResult("open", spikeRate, holder[0].perPhase(), true, WindowResult.merge(holder[0].perPhase()));
     });
-    PhasedLoad.Result result = holder[0];
+    summarize(target.model(), holder[0], whole, out);
+  }
+
+  /**
+   * Adds the per-phase measurements, the figures (429s, 5xx, p99 during the spike, recovery) and the
+   * checks for a finished spike run; {@code whole} is the run as one measurement (with the server
+   * split when it was scraped). Pure: no I/O beyond the progress line.
+   */
+  public static void summarize(String model, PhasedLoad.Result result, Measurement whole, BenchmarkResult out) {
+    List<Phase> phases = result.phases();
+    Duration after = phases.get(phases.size() - 1).duration();
     for (int i = 0; i < phases.size(); i++) {
       Phase p = phases.get(i);
       WindowResult w = result.perPhase().get(i);
-      Measurement m = Measurement.of("spike", "gateway", target.model() + " (" + p.name() + ")",
+      Measurement m = Measurement.of("spike", "gateway", model + " (" + p.name() + ")",
           new RunResult("open", p.rate(), List.of(w), true, w), i == 1 ? whole.server() : null);
       out.add(m);
       RampScenario.progress(m);
@@ -58,7 +68,7 @@ public final class SpikeScenario {
             whole.count("429"), fiveXx, transport, during.okRequests(), during.sent() + during.clientSaturated()));
     out.check("recovers after the spike", recovery >= 0, recovery >= 0
         ? String.format(Locale.ROOT, "healthy %.2f s after the spike (p99 ≤ %.2f ms, no errors for 1 s)", recovery, limit)
-        : String.format(Locale.ROOT, "not healthy within the %d s after the spike (p99 limit %.2f ms)", after.toSeconds(), limit));
+        : String.format(Locale.ROOT, "not healthy within the %.2f s after the spike (p99 limit %.2f ms)", after.toNanos() / 1e9, limit));
   }
 
 }

@@ -1,6 +1,7 @@
 package ai.distill.loadtest.generator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.loadtest.FakeOipServer;
@@ -8,6 +9,7 @@ import ai.distill.loadtest.generator.PhasedLoad.Phase;
 import ai.distill.loadtest.oip.GatewayClient;
 import ai.distill.loadtest.oip.RequestBodies;
 import ai.distill.loadtest.report.BenchmarkResult;
+import ai.distill.loadtest.report.Measurement;
 import ai.distill.loadtest.scenario.GatewayTarget;
 import ai.distill.loadtest.scenario.SpikeScenario;
 import io.vertx.core.Vertx;
@@ -55,23 +57,72 @@ class PhasedLoadTest {
   }
 
   @Test
-  void spike_counts_429s_apart_from_5xx_and_times_recovery() throws Exception {
-    server.limitInFlight(4);
+  void spike_counts_429s_apart_from_5xx_and_times_recovery() {
+    // Virtual time: the gateway admits 4 requests at once and holds every request arriving in the
+    // first 300 ms of the spike, so at 400 req/s the 120 requests of those 300 ms are 4 held + 116
+    // rejected, and the next one is rejected too (the held four are still being answered): 117.
+    SimulatedGateway gateway = new SimulatedGateway(64, Duration.ofMillis(1)).limitInFlight(4, 429)
+        .stall(Duration.ofMillis(1 + 1000), Duration.ofMillis(300));
+    BenchmarkResult result = spike(gateway);
+
+    assertEquals(117.0, result.figures().get("spike: 429 responses"), result.figures().toString());
+    assertEquals(0.0, result.figures().get("spike: 5xx responses"));
+    assertEquals("zero 5xx during the spike", result.checks().get(0).name());
+    assertTrue(result.checks().get(0).passed(), result.checks().toString());
+    assertTrue(result.checks().get(0).detail().startsWith("429×117, 5xx×0, transport errors×0"), result.checks().get(0).detail());
+    assertEquals(0.0, result.figures().get("spike: recovery time (s)"), "healthy from the after phase's first bucket");
+    assertTrue(result.checks().get(1).passed(), result.checks().toString());
+    assertEquals(3, result.group("spike").size());
+    assertEquals(117, result.group("spike").get(1).count("429"), "the 429s belong to the spike phase");
+    assertEquals(0, result.group("spike").get(0).errors() + result.group("spike").get(2).errors());
+  }
+
+  @Test
+  void spike_answered_with_503_fails_the_zero_5xx_check() {
+    SimulatedGateway gateway = new SimulatedGateway(64, Duration.ofMillis(1)).limitInFlight(4, 503)
+        .stall(Duration.ofMillis(1 + 1000), Duration.ofMillis(300));
+    BenchmarkResult result = spike(gateway);
+
+    assertEquals(0.0, result.figures().get("spike: 429 responses"));
+    assertEquals(117.0, result.figures().get("spike: 5xx responses"));
+    assertFalse(result.checks().get(0).passed(), result.checks().toString());
+  }
+
+  @Test
+  void a_spike_that_never_settles_fails_the_recovery_check() {
+    // The stall outlasts the run: every after-phase request is late, so no bucket is healthy.
+    SimulatedGateway gateway = new SimulatedGateway(64, Duration.ofMillis(1)).stall(Duration.ofMillis(1 + 1000), Duration.ofMillis(5000));
+    BenchmarkResult result = spike(gateway);
+
+    assertEquals(-1.0, result.figures().get("spike: recovery time (s)"));
+    assertFalse(result.checks().get(1).passed(), result.checks().toString());
+  }
+
+  @Test
+  void spike_scenario_runs_against_an_http_server() throws Exception {
     try (GatewayTarget target = GatewayTarget.open(vertx, new GatewayTarget.Spec(URI.create(server.url()), "ctr", null, 64, 1, 1,
         false, 64, 1024, Duration.ofSeconds(10)))) {
       BenchmarkResult result = new BenchmarkResult("spike");
-      // Hold every request arriving in the first 300 ms of the spike: in-flight piles up and the rest get 429.
-      server.scheduleStall(Duration.ofMillis(1 + 1000), Duration.ofMillis(300));
-      SpikeScenario.run(target, 100, 400, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(2), 1024,
+      SpikeScenario.run(target, 50, 100, Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofMillis(500), 1024,
           Duration.ofSeconds(10), result);
-      assertTrue(result.figures().get("spike: 429 responses") > 0, result.figures().toString());
+      // Only counts: the fake server never rejects, and every scheduled request is accounted for.
+      assertEquals(0.0, result.figures().get("spike: 429 responses"));
       assertEquals(0.0, result.figures().get("spike: 5xx responses"));
       assertTrue(result.checks().get(0).passed(), result.checks().toString());
-      assertEquals("zero 5xx during the spike", result.checks().get(0).name());
-      assertEquals(3, result.group("spike").size());
-    } finally {
-      server.limitInFlight(Integer.MAX_VALUE);
+      assertEquals(List.of(25L, 50L, 25L), result.group("spike").stream().map(m -> m.sent() + m.clientSaturated()).toList());
     }
+  }
+
+  /** 1 s at 100 req/s, 1 s at 400 req/s, 2 s at 100 req/s against {@code gateway}, summarized as the spike scenario does. */
+  static BenchmarkResult spike(SimulatedGateway gateway) {
+    List<Phase> phases = List.of(new Phase("before", 100, Duration.ofSeconds(1)), new Phase("spike", 400, Duration.ofSeconds(1)),
+        new Phase("after", 100, Duration.ofSeconds(2)));
+    PhasedLoad.Result r = new PhasedLoad(gateway, 1024, Duration.ofSeconds(10), SpikeScenario.BUCKET, gateway).run(phases);
+    WindowResult merged = WindowResult.merge(r.perPhase());
+    Measurement whole = Measurement.of("spike", "gateway", "ctr", new RunResult("open", 400, r.perPhase(), true, merged), null);
+    BenchmarkResult result = new BenchmarkResult("spike");
+    SpikeScenario.summarize("ctr", r, whole, result);
+    return result;
   }
 
   @Test

@@ -64,7 +64,8 @@ class GatewaySmokeTest {
       assertTrue(m.server() != null && m.server().available(), "server split scraped from /metrics");
       assertFalse(Double.isNaN(m.server().computeMs()), "compute histogram found");
       assertFalse(Double.isNaN(m.server().queueMs()), "queue histogram found");
-      assertTrue(m.server().requests() >= m.sent(), "request histogram counted the run: " + m.server().requests());
+      // The gateway observes a request just after response.end(): the scrape may race the last response per connection (8).
+      assertTrue(m.server().requests() >= m.sent() - 8, "request histogram counted the run: " + m.server().requests());
     }
   }
 
@@ -98,7 +99,9 @@ class GatewaySmokeTest {
   void hot_swap_under_load_has_zero_failed_requests_and_switches_version() {
     try (GatewayTarget target = GatewayTarget.open(vertx, spec("ctr", null, 4))) {
       BenchmarkResult result = new BenchmarkResult("hot swap");
-      HotSwapScenario.run(target, store, null, 100, 4, LoadOptions.DEFAULT.withWarmup(Duration.ofMillis(300)), result);
+      // 6 one-second windows, the publish after 3: the gateway's watcher (200 ms) and the load of a tiny
+      // model get 3 s to switch, ample even on a saturated machine.
+      HotSwapScenario.run(target, store, null, 100, 6, LoadOptions.DEFAULT.withWarmup(Duration.ofMillis(300)), result);
       assertTrue(result.passed(), () -> result.checks().toString());
       assertEquals(3, result.checks().size());
       assertTrue(result.checks().get(2).detail().contains("2="), result.checks().get(2).detail());
@@ -106,17 +109,20 @@ class GatewaySmokeTest {
   }
 
   @Test
-  void in_process_baseline_runs_the_same_model_and_the_ratio_is_printed() {
+  void in_process_baseline_runs_the_same_model_and_is_printed_next_to_the_offered_load() {
     try (GatewayTarget target = GatewayTarget.open(vertx, spec("ctr", null, 16))) {
       BenchmarkResult result = new BenchmarkResult("compare");
       LoadOptions options = oneWindow();
       Measurement g = target.measure("steady", () -> new OpenLoopGenerator(target.sender(false), options).run(100));
       Path file = BaselineComparison.modelFile(null, store, "ctr");
       Measurement b = BaselineComparison.measure(file, "ctr", target.rows(), 16, 1, 1, options, "baseline", result);
-      BaselineComparison.compare(g, g, b, result);
+      BaselineComparison.compare(g, BaselineComparison.measuredCapacity(g, false), g, b, result);
       assertEquals("in-process", b.target());
       assertTrue(b.rowsPerSecond() > 0 && b.latency().count() > 0);
-      assertEquals(g.rowsPerSecond() / b.rowsPerSecond(), result.figures().get(BaselineComparison.ROWS_RATIO), 1e-9);
+      // An open-loop run at 100 req/s is not the gateway's capacity: no ratio, the two rates side by side.
+      assertFalse(result.figures().containsKey(BaselineComparison.ROWS_RATIO));
+      assertEquals(g.rowsPerSecond(), result.figures().get(BaselineComparison.ACHIEVED_ROWS), 1e-9);
+      assertEquals(b.rowsPerSecond(), result.figures().get(BaselineComparison.IN_PROCESS_CAPACITY), 1e-9);
       assertTrue(result.figures().containsKey(BaselineComparison.P99_GAP));
     }
   }

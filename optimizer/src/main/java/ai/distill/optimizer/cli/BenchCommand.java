@@ -89,7 +89,8 @@ public final class BenchCommand implements Callable<Integer> {
                 cand = OnnxModel.load(modelFile).toBytes();
                 candName = modelFile.toString();
             } else if (model != null) {
-                ModelVersion v = ModelStore.open(storeDir).resolve(model);
+                ModelStore store = ModelStore.open(storeDir);
+                ModelVersion v = store.verify(store.resolve(model));
                 cand = OnnxModel.load(v.modelFile()).toBytes();
                 candName = v.id();
                 if (reference == null && referenceFile == null) {
@@ -106,7 +107,8 @@ public final class BenchCommand implements Callable<Integer> {
                 ref = OnnxModel.load(referenceFile).toBytes();
                 refName = referenceFile.toString();
             } else if (reference != null) {
-                ModelVersion r = ModelStore.open(storeDir).resolve(reference);
+                ModelStore store = ModelStore.open(storeDir);
+                ModelVersion r = store.verify(store.resolve(reference));
                 ref = OnnxModel.load(r.modelFile()).toBytes();
                 refName = r.id();
             } else {

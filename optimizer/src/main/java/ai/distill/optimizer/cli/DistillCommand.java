@@ -38,7 +38,7 @@ public final class DistillCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--store", paramLabel = "DIR", defaultValue = "${env:DISTILL_STORE:-store}",
-            description = "Model store directory (default: ${DEFAULT-VALUE}).")
+            description = "Model store directory (default: ${DEFAULT-VALUE}; env DISTILL_STORE).")
     Path store;
 
     @Option(names = "--teacher", required = true, paramLabel = "N[:V]", description = "The teacher model in the store.")
@@ -119,9 +119,12 @@ public final class DistillCommand implements Callable<Integer> {
             }
             DistillOptions options = DistillOptions.defaults().withStudent(config).withTemperature(temperature)
                     .withAlpha(alpha);
-            DistillJob.Request request = new DistillJob.Request(teacher, data, generate == null ? 0 : generate, eval,
+            ModelStore modelStore = ModelStore.open(store);
+            // Verified here and pinned by version, so the job reads exactly the bytes that were checked.
+            String verifiedTeacher = modelStore.verify(modelStore.resolve(teacher)).id();
+            DistillJob.Request request = new DistillJob.Request(verifiedTeacher, data, generate == null ? 0 : generate, eval,
                     maxRows, name, options, int8);
-            DistillJob.Outcome outcome = DistillJob.run(ModelStore.open(store), request, line -> {
+            DistillJob.Outcome outcome = DistillJob.run(modelStore, request, line -> {
                 err.println(line);
                 err.flush();
             });

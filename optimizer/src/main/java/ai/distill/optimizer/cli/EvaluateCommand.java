@@ -61,7 +61,8 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            ModelVersion v = ModelStore.open(storeDir).resolve(model);
+            ModelStore store = ModelStore.open(storeDir);
+            ModelVersion v = store.verify(store.resolve(model));
             if (!Files.exists(data)) {
                 throw new IllegalArgumentException("data : " + data + " (expected: an existing rows file)");
             }

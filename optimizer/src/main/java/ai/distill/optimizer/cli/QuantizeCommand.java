@@ -136,7 +136,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     private int run() throws IOException {
         ModelStore.checkName(name);
         ModelStore store = ModelStore.open(storeDir);
-        ModelVersion source = store.resolve(model);
+        ModelVersion source = store.verify(store.resolve(model));
         QuantizeOptions options = QuantizeOptions.builder()
                 .method(CalibrationMethod.parse(method)).percentile(percentile).perChannel(perChannel)
                 .symmetricActivations(symmetric).activationType(int8Activations ? QType.INT8 : QType.UINT8)
