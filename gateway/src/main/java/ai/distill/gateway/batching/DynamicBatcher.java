@@ -17,8 +17,7 @@ import java.util.function.ToIntFunction;
 
 /**
  * Merges queued requests of one model version into batches of at most {@code max_batch_rows}
- * rows, dispatched as soon as enough rows are queued or the oldest request has waited
- * {@code max_queue_delay_us}, and runs them with a {@link BatchRunner} on a worker executor
+ * rows and runs them with a {@link BatchRunner} on a worker executor
  * ({@code executeBlocking(..., false)}), never on an event loop.
  *
  * <pre>{@code
@@ -32,6 +31,11 @@ import java.util.function.ToIntFunction;
  * the request at once with {@link QueueFullException}. Each request's future completes on the
  * Vert.x context that submitted it. At most {@code maxConcurrentBatches} batches of this
  * batcher run at once; while they run, new requests queue up and form larger batches.
+ *
+ * <p>When to dispatch: when no batch of this batcher is running, what is queued goes at once
+ * (an idle batcher never waits). While a batch runs and another may start, queued requests
+ * wait until they fill {@code max_batch_rows} or the oldest has waited
+ * {@code max_queue_delay_us}. When the last running batch finishes, the queue goes at once.
  */
 public final class DynamicBatcher<I, O> {
 
@@ -195,7 +199,11 @@ public final class DynamicBatcher<I, O> {
     List<List<Pending<I, O>>> ready = null;
     while (runningBatches < maxConcurrentBatches && !queue.isEmpty()) {
       Pending<I, O> oldest = queue.peekFirst();
-      boolean due = closed || expedited || queuedRows >= config.maxBatchRows()
+      // An idle batcher dispatches at once: waiting for the delay would only add latency, and
+      // requests that arrive while this batch runs queue up and merge anyway. The delay holds
+      // requests back only while another batch of this batcher is running.
+      boolean due = closed || expedited || runningBatches == 0
+          || queuedRows >= config.maxBatchRows()
           || now - oldest.enqueuedNanos >= maxDelayNanos;
       if (!due) {
         armTimer(oldest.enqueuedNanos + maxDelayNanos - now);
