@@ -1,8 +1,8 @@
 package ai.distill.gateway.batching;
 
 /**
- * How one model version's {@link DynamicBatcher} merges requests: an idle batcher dispatches at
- * once; while one of its batches runs, a further batch is dispatched when {@code maxBatchRows}
+ * How one model version's {@link DynamicBatcher} merges requests: a request that finds the
+ * batcher idle is dispatched at once; otherwise a batch is dispatched when {@code maxBatchRows}
  * rows are queued or the oldest queued request has waited {@code maxQueueDelayMicros}; at most
  * {@code queueCapacityRows} rows wait at any time.
  * Immutable.

@@ -145,11 +145,11 @@ class DynamicBatcherTest {
   }
 
   @Test
-  void requests_queued_behind_a_batch_go_at_once_when_it_finishes(Vertx vertx)
+  void requests_queued_behind_a_batch_merge_once_it_finishes(Vertx vertx)
       throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b =
-        batcher(vertx, new BatchingConfig(100, 600_000_000L, 1000), 1, gate);
+        batcher(vertx, new BatchingConfig(100, 200_000, 1000), 1, gate);
     Future<Integer> blocker = b.submit(new Req(0, 1));
     Future<Integer> first = b.submit(new Req(1, 1));
     Future<Integer> second = b.submit(new Req(2, 1));
