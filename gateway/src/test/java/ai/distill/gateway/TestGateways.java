@@ -113,6 +113,20 @@ public final class TestGateways {
     return store.publish(PublishRequest.fromBytes(name, model.toBytes(), Role.TEACHER));
   }
 
+  /**
+   * Occupies all {@code workers} threads of the gateway's ORT worker pool (the shared executor
+   * "distill-ort") until the returned latch is counted down: a batch the batcher dispatches then
+   * waits for a thread, so later requests stay queued behind it. Call after the gateway started.
+   */
+  public static java.util.concurrent.CountDownLatch holdOrtWorkers(Vertx vertx, int workers) {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    io.vertx.core.WorkerExecutor pool = vertx.createSharedWorkerExecutor("distill-ort", workers);
+    for (int i = 0; i < workers; i++) {
+      pool.executeBlocking(() -> release.await(30, TimeUnit.SECONDS), false);
+    }
+    return release;
+  }
+
   /** A gateway config on an ephemeral loopback port with a fixed admin token. */
   public static GatewayConfig.Builder config(Path store) {
     return GatewayConfig.builder(store).host("127.0.0.1").port(0).adminToken("test-token")

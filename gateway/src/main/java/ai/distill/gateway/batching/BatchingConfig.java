@@ -1,9 +1,10 @@
 package ai.distill.gateway.batching;
 
 /**
- * How one model version's {@link DynamicBatcher} merges requests: a batch is dispatched when
- * {@code maxBatchRows} rows are queued or the oldest queued request has waited
- * {@code maxQueueDelayMicros}; at most {@code queueCapacityRows} rows wait at any time.
+ * How one model version's {@link DynamicBatcher} merges requests: a request that finds the
+ * batcher idle is dispatched at once; otherwise a batch is dispatched when {@code maxBatchRows}
+ * rows are queued or the oldest queued request has waited {@code maxQueueDelayMicros}; at most
+ * {@code queueCapacityRows} rows wait at any time.
  * Immutable.
  */
 public record BatchingConfig(int maxBatchRows, long maxQueueDelayMicros, int queueCapacityRows) {

@@ -17,8 +17,7 @@ import java.util.function.ToIntFunction;
 
 /**
  * Merges queued requests of one model version into batches of at most {@code max_batch_rows}
- * rows, dispatched as soon as enough rows are queued or the oldest request has waited
- * {@code max_queue_delay_us}, and runs them with a {@link BatchRunner} on a worker executor
+ * rows and runs them with a {@link BatchRunner} on a worker executor
  * ({@code executeBlocking(..., false)}), never on an event loop.
  *
  * <pre>{@code
@@ -32,6 +31,11 @@ import java.util.function.ToIntFunction;
  * the request at once with {@link QueueFullException}. Each request's future completes on the
  * Vert.x context that submitted it. At most {@code maxConcurrentBatches} batches of this
  * batcher run at once; while they run, new requests queue up and form larger batches.
+ *
+ * <p>When to dispatch: a request that finds the batcher idle (nothing running, nothing queued)
+ * goes at once. Otherwise queued requests wait, while a worker is free, until they fill
+ * {@code max_batch_rows} or the oldest has waited {@code max_queue_delay_us} (also after a
+ * batch finishes, so that under load batches stay large).
  */
 public final class DynamicBatcher<I, O> {
 
@@ -100,10 +104,11 @@ public final class DynamicBatcher<I, O> {
         return Future.failedFuture(new QueueFullException(name, queuedRows,
             config.queueCapacityRows(), 1));
       }
+      boolean idle = runningBatches == 0 && queue.isEmpty();
       queue.addLast(pending);
       queuedRows += rows;
       observer.queueDepth(queue.size(), queuedRows);
-      ready = takeReadyBatches(pending.enqueuedNanos);
+      ready = takeReadyBatches(pending.enqueuedNanos, idle);
     } finally {
       lock.unlock();
     }
@@ -161,7 +166,7 @@ public final class DynamicBatcher<I, O> {
     lock.lock();
     try {
       expedited = true;
-      ready = takeReadyBatches(System.nanoTime());
+      ready = takeReadyBatches(System.nanoTime(), false);
     } finally {
       lock.unlock();
     }
@@ -178,7 +183,7 @@ public final class DynamicBatcher<I, O> {
     lock.lock();
     try {
       closed = true;
-      ready = takeReadyBatches(System.nanoTime());
+      ready = takeReadyBatches(System.nanoTime(), false);
       idle = drainedIdle();
     } finally {
       lock.unlock();
@@ -191,11 +196,16 @@ public final class DynamicBatcher<I, O> {
   }
 
   // Called with the lock held. Returns the batches to launch once the lock is released.
-  private List<List<Pending<I, O>>> takeReadyBatches(long now) {
+  // idleSubmit: the request just queued found nothing running and nothing queued.
+  private List<List<Pending<I, O>>> takeReadyBatches(long now, boolean idleSubmit) {
     List<List<Pending<I, O>>> ready = null;
     while (runningBatches < maxConcurrentBatches && !queue.isEmpty()) {
       Pending<I, O> oldest = queue.peekFirst();
-      boolean due = closed || expedited || queuedRows >= config.maxBatchRows()
+      // A request that finds the batcher idle goes at once: waiting for the delay would only
+      // add latency, and requests arriving while it runs queue up and merge. Under load (a
+      // batch finishes with requests queued) the queue waits to fill, so batches stay large.
+      boolean due = closed || expedited || idleSubmit
+          || queuedRows >= config.maxBatchRows()
           || now - oldest.enqueuedNanos >= maxDelayNanos;
       if (!due) {
         armTimer(oldest.enqueuedNanos + maxDelayNanos - now);
@@ -233,7 +243,7 @@ public final class DynamicBatcher<I, O> {
     lock.lock();
     try {
       flushTimer = null;
-      ready = takeReadyBatches(System.nanoTime());
+      ready = takeReadyBatches(System.nanoTime(), false);
     } finally {
       lock.unlock();
     }
@@ -306,7 +316,7 @@ public final class DynamicBatcher<I, O> {
     lock.lock();
     try {
       runningBatches--;
-      ready = takeReadyBatches(System.nanoTime());
+      ready = takeReadyBatches(System.nanoTime(), false);
       idle = drainedIdle();
     } finally {
       lock.unlock();

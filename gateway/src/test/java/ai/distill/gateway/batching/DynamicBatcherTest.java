@@ -26,7 +26,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class DynamicBatcherTest {
 
-  /** A request of {@code rows} rows whose result is {@code value * 10}. */
+  /**
+   * A request of {@code rows} rows whose result is {@code value * 10}; a batch that starts with
+   * value 0 (the blocker) waits for the test's gate.
+   */
   record Req(int value, int rows) {}
 
   WorkerExecutor workers;
@@ -56,7 +59,9 @@ class DynamicBatcherTest {
     };
     return new DynamicBatcher<>("test:1", vertx, workers, concurrent, timer, config, Req::rows,
         batch -> {
-          gate.await(10, TimeUnit.SECONDS);
+          if (batch.get(0).value() == 0) {
+            gate.await(10, TimeUnit.SECONDS);
+          }
           List<Integer> values = new ArrayList<>();
           List<Integer> out = new ArrayList<>();
           for (Req r : batch) {
@@ -111,15 +116,49 @@ class DynamicBatcherTest {
   }
 
   @Test
-  void waits_up_to_the_queue_delay_to_fill_a_batch(Vertx vertx) throws Exception {
-    CountDownLatch open = new CountDownLatch(0);
+  void waits_up_to_the_queue_delay_to_fill_a_batch_while_another_runs(Vertx vertx)
+      throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b =
-        batcher(vertx, new BatchingConfig(8, 200_000, 1000), 2, open);
-    Future<Integer> first = b.submit(new Req(1, 1));
-    Future<Integer> second = b.submit(new Req(2, 1));
+        batcher(vertx, new BatchingConfig(8, 200_000, 1000), 2, gate);
+    Future<Integer> blocker = b.submit(new Req(0, 1));  // idle: runs at once, holds one worker
+    Future<Integer> first = b.submit(new Req(1, 1));    // a worker is free, but a batch runs:
+    Future<Integer> second = b.submit(new Req(2, 1));   // these wait for the delay and merge
     assertEquals(10, first.await(10, TimeUnit.SECONDS));
     assertEquals(20, second.await(10, TimeUnit.SECONDS));
     assertEquals(List.of(List.of(1, 2)), batches);
+    gate.countDown();
+    assertEquals(0, blocker.await(10, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void an_idle_batcher_dispatches_without_waiting_for_the_queue_delay(Vertx vertx)
+      throws Exception {
+    CountDownLatch open = new CountDownLatch(0);
+    // A delay far longer than the test timeouts: only eager dispatch can run these in time.
+    DynamicBatcher<Req, Integer> b =
+        batcher(vertx, new BatchingConfig(100, 600_000_000L, 1000), 1, open);
+    assertEquals(30, b.submit(new Req(3, 1)).await(10, TimeUnit.SECONDS));
+    assertEquals(40, b.submit(new Req(4, 2)).await(10, TimeUnit.SECONDS));
+    assertEquals(List.of(List.of(3), List.of(4)), batches);
+    assertEquals(0, b.queuedRequests());
+  }
+
+  @Test
+  void requests_queued_behind_a_batch_merge_once_it_finishes(Vertx vertx)
+      throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    DynamicBatcher<Req, Integer> b =
+        batcher(vertx, new BatchingConfig(100, 200_000, 1000), 1, gate);
+    Future<Integer> blocker = b.submit(new Req(0, 1));
+    Future<Integer> first = b.submit(new Req(1, 1));
+    Future<Integer> second = b.submit(new Req(2, 1));
+    assertEquals(2, b.queuedRequests());
+    gate.countDown();
+    assertEquals(0, blocker.await(10, TimeUnit.SECONDS));
+    assertEquals(10, first.await(10, TimeUnit.SECONDS));
+    assertEquals(20, second.await(10, TimeUnit.SECONDS));
+    assertEquals(List.of(List.of(0), List.of(1, 2)), batches);
   }
 
   @Test
@@ -161,16 +200,20 @@ class DynamicBatcherTest {
 
   @Test
   void expedite_dispatches_without_waiting_for_the_queue_delay(Vertx vertx) throws Exception {
-    CountDownLatch gate = new CountDownLatch(0);
-    // A delay far longer than the test timeouts: only expedite() can dispatch these.
+    CountDownLatch gate = new CountDownLatch(1);
+    // A delay far longer than the test timeouts: with a batch running and a worker free, only
+    // expedite() can dispatch these.
     DynamicBatcher<Req, Integer> b =
-        batcher(vertx, new BatchingConfig(100, 600_000_000L, 1000), 1, gate);
+        batcher(vertx, new BatchingConfig(100, 600_000_000L, 1000), 2, gate);
+    Future<Integer> blocker = b.submit(new Req(0, 1));
     Future<Integer> queued = b.submit(new Req(5, 1));
     assertEquals(1, b.queuedRequests());
     b.expedite();
     assertEquals(50, queued.await(10, TimeUnit.SECONDS));
     assertEquals(60, b.submit(new Req(6, 1)).await(10, TimeUnit.SECONDS));
     assertEquals(0, b.queuedRequests());
+    gate.countDown();
+    assertEquals(0, blocker.await(10, TimeUnit.SECONDS));
   }
 
   @Test
@@ -201,11 +244,14 @@ class DynamicBatcherTest {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b =
         batcher(vertx, new BatchingConfig(100, 10_000_000, 1000), 1, gate);
+    Future<Integer> blocker = b.submit(new Req(0, 1));
     Future<Integer> queued = b.submit(new Req(7, 1));
+    assertEquals(1, b.queuedRequests());
     Future<Void> drained = b.drain();
     assertTrue(b.submit(new Req(8, 1)).cause() instanceof BatcherClosedException);
     gate.countDown();
     drained.await(10, TimeUnit.SECONDS);
+    assertEquals(0, blocker.await(10, TimeUnit.SECONDS));
     assertEquals(70, queued.await(10, TimeUnit.SECONDS));
     assertEquals(0, b.queuedRequests());
   }

@@ -77,6 +77,10 @@ class ModelLifecycleTest {
     return OipEndpointsTest.ctrRequest("r" + i, new float[] {i % 7, 1, -1}, new long[] {i % 10, 3});
   }
 
+  /** Requests dispatched to a batch so far (the batcher records each one's queue wait then). */
+  static final String DISPATCHED =
+      "distill_queue_wait_seconds_count{model=\"ctr\",version=\"1\"}";
+
   double metric(String line) {
     String text = client.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
     for (String l : text.split("\n")) {
@@ -215,10 +219,13 @@ class ModelLifecycleTest {
 
   @Test
   void a_full_queue_answers_429_with_retry_after() throws Exception {
-    // A long queue delay and a 4-row queue: the first request waits in the queue, the second
-    // finds it full.
+    // Both ORT workers held: the first request's batch waits for a thread; with a long queue
+    // delay and a 4-row queue, the second request waits in the queue and the third finds it full.
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .modelBatching("ctr", new BatchingConfig(256, 1_500_000, 4)).build()).await();
+        .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 4)).build()).await();
+    java.util.concurrent.CountDownLatch release = TestGateways.holdOrtWorkers(vertx, 2);
+    Future<HttpResponse<Buffer>> running = infer("/v2/models/ctr/infer", row(1));
+    awaitCondition("a running batch", () -> metric(DISPATCHED) == 1.0);
     Future<HttpResponse<Buffer>> waiting = infer("/v2/models/ctr/infer",
         OipEndpointsTest.ctrRequest("w", new float[12], new long[8]));
     awaitCondition("a queued request",
@@ -227,6 +234,8 @@ class ModelLifecycleTest {
     assertEquals(429, refused.statusCode(), refused.bodyAsString());
     assertEquals("1", refused.getHeader("Retry-After"));
     assertTrue(refused.bodyAsJsonObject().getString("error").contains("full"));
+    release.countDown();
+    assertEquals(200, running.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(200, waiting.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(1.0,
         metric("distill_requests_total{model=\"ctr\",outcome=\"queue_full\",version=\"1\"}"));
@@ -340,14 +349,26 @@ class ModelLifecycleTest {
 
   @Test
   void close_finishes_queued_requests_then_refuses_new_connections() throws Exception {
+    // Both ORT workers held and a long queue delay: the second request waits in the queue.
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .modelBatching("ctr", new BatchingConfig(256, 300_000, 100)).build()).await();
+        .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 100)).build()).await();
     int port = gateway.port();
+    java.util.concurrent.CountDownLatch release = TestGateways.holdOrtWorkers(vertx, 2);
+    Future<HttpResponse<Buffer>> running = infer("/v2/models/ctr/infer", row(1));
+    awaitCondition("a running batch", () -> {
+      try {
+        return metric(DISPATCHED) == 1.0;
+      } catch (RuntimeException notYetLoaded) {
+        return false;
+      }
+    });
     Future<HttpResponse<Buffer>> queued = infer("/v2/models/ctr/infer", row(1));
     awaitCondition("a queued request",
         () -> gateway.models().loaded("ctr").size() == 1 && metricQuietly() == 1.0);
     Future<Void> closed = gateway.close();
     assertFalse(gateway.ready());
+    release.countDown();
+    assertEquals(200, running.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(200, queued.await(30, TimeUnit.SECONDS).statusCode());
     closed.await(30, TimeUnit.SECONDS);
     gateway = null;

@@ -152,11 +152,21 @@ class ShutdownDrainTest {
 
   @Test
   void a_full_queue_refuses_before_decoding_the_body() throws Exception {
-    // A 10 s queue delay and room for 4 rows: a 4-row request waits in the queue (it is not
-    // due), so the queue cannot take another row.
+    // Both ORT workers held, a 10 s queue delay and room for 4 rows: the first request's batch
+    // waits for a thread, a 4-row request waits in the queue behind it (it is not due), so the
+    // queue cannot take another row.
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
         .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 4)).build()).await();
     int port = gateway.port();
+    CountDownLatch release = TestGateways.holdOrtWorkers(vertx, 2);
+    Future<HttpResponse<Buffer>> running = client.post(port, "127.0.0.1", "/v2/models/ctr/infer")
+        .sendJsonObject(request("first"));
+    LoadedModel busy = gateway.models().find("ctr", 1);
+    long runDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (busy.batcher().runningBatches() < 1) {
+      assertTrue(System.nanoTime() < runDeadline, "the first request never ran");
+      Thread.sleep(10);
+    }
     JsonObject four = new JsonObject().put("id", "four").put("inputs", new JsonArray()
         .add(new JsonObject().put("name", "dense").put("datatype", "FP32")
             .put("shape", new JsonArray().add(4).add(3)).put("data", new JsonArray(
@@ -185,6 +195,8 @@ class ShutdownDrainTest {
     assertEquals(429, valid.statusCode(), valid.bodyAsString());
     // Close does not wait for the queue delay: the queued request is answered.
     Future<Void> closed = gateway.close();
+    release.countDown();
+    assertEquals(200, running.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(200, waiting.await(30, TimeUnit.SECONDS).statusCode());
     closed.await(60, TimeUnit.SECONDS);
     gateway = null;
