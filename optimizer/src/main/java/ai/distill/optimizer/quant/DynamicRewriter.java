@@ -27,12 +27,7 @@ public final class DynamicRewriter {
     public static OnnxModel rewrite(OnnxModel model, List<QuantTarget> targets, QuantizeOptions o,
             Set<String> fp32Layers) {
         QdqRewriter.checkOpset(model);
-        Map<Integer, QuantTarget> byIndex = new HashMap<>();
-        for (QuantTarget t : targets) {
-            if (!fp32Layers.contains(t.layer())) {
-                byIndex.put(t.nodeIndex(), t);
-            }
-        }
+        Map<Integer, QuantTarget> byIndex = QdqRewriter.quantizedByNode(targets, fp32Layers);
         Map<String, TensorProto> inits = model.initializers();
         QdqRewriter.Emitter e = new QdqRewriter.Emitter(model);
         Map<String, String> dynamicInputs = new HashMap<>();
@@ -40,15 +35,7 @@ public final class DynamicRewriter {
         for (int i = 0; i < nodes.size(); i++) {
             NodeProto node = nodes.get(i);
             QuantTarget t = byIndex.get(i);
-            if (e.emitPending(i)) {
-                continue;
-            }
-            if (t == null) {
-                e.nodes.add(node);
-                continue;
-            }
-            if (t.kind() == QuantTarget.Kind.GATHER) {
-                e.gather(i, t, inits.get(t.weight()), o.reduceRange());
+            if (e.emitUnlessMatMul(i, node, t, inits, o.reduceRange())) {
                 continue;
             }
             String a = t.activation();

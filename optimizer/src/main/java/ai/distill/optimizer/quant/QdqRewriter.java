@@ -44,12 +44,7 @@ public final class QdqRewriter {
             QuantizeOptions o, Set<String> fp32Layers) {
         checkOpset(model);
         boolean perChannel = o.perChannel() && model.opsetVersion() >= 13;
-        Map<Integer, QuantTarget> byIndex = new HashMap<>();
-        for (QuantTarget t : targets) {
-            if (!fp32Layers.contains(t.layer())) {
-                byIndex.put(t.nodeIndex(), t);
-            }
-        }
+        Map<Integer, QuantTarget> byIndex = quantizedByNode(targets, fp32Layers);
         Map<String, TensorProto> inits = model.initializers();
         Emitter e = new Emitter(model);
         Map<String, Params> actParams = new HashMap<>();
@@ -57,15 +52,7 @@ public final class QdqRewriter {
         for (int i = 0; i < nodes.size(); i++) {
             NodeProto node = nodes.get(i);
             QuantTarget t = byIndex.get(i);
-            if (e.emitPending(i)) {
-                continue;
-            }
-            if (t == null) {
-                e.nodes.add(node);
-                continue;
-            }
-            if (t.kind() == QuantTarget.Kind.GATHER) {
-                e.gather(i, t, inits.get(t.weight()), o.reduceRange());
+            if (e.emitUnlessMatMul(i, node, t, inits, o.reduceRange())) {
                 continue;
             }
             String a = t.activation();
@@ -150,6 +137,17 @@ public final class QdqRewriter {
     }
 
     /** Accumulates the rewritten nodes and new initializers, then assembles the graph. */
+    /** The targets to quantize (not left in float), by the index of their node. */
+    static Map<Integer, QuantTarget> quantizedByNode(List<QuantTarget> targets, Set<String> fp32Layers) {
+        Map<Integer, QuantTarget> byIndex = new HashMap<>();
+        for (QuantTarget t : targets) {
+            if (!fp32Layers.contains(t.layer())) {
+                byIndex.put(t.nodeIndex(), t);
+            }
+        }
+        return byIndex;
+    }
+
     static final class Emitter {
         final List<NodeProto> nodes = new ArrayList<>();
         final List<TensorProto> inits = new ArrayList<>();
@@ -224,6 +222,26 @@ public final class QdqRewriter {
         }
 
         /** Emits the rewritten form of node {@code index} if an earlier Gather claimed it; true if it did. */
+        /**
+         * Emits node {@code index} when it is not a MatMul/Gemm target: nodes moved after a Gather chain,
+         * untouched nodes, and Gather targets. Returns false when the caller must emit the MatMul/Gemm.
+         */
+        boolean emitUnlessMatMul(int index, NodeProto node, QuantTarget t, Map<String, TensorProto> inits,
+                boolean reduceRange) {
+            if (emitPending(index)) {
+                return true;
+            }
+            if (t == null) {
+                nodes.add(node);
+                return true;
+            }
+            if (t.kind() == QuantTarget.Kind.GATHER) {
+                gather(index, t, inits.get(t.weight()), reduceRange);
+                return true;
+            }
+            return false;
+        }
+
         boolean emitPending(int index) {
             List<NodeProto> l = pending.remove(index);
             if (l == null) {
