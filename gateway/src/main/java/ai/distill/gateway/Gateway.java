@@ -123,8 +123,9 @@ public final class Gateway {
     return deployServers(port, loops).map(v -> {
       ready = true;
       ShutdownSignals.register(this);
-      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} ({2} event loops) serving {3}",
-          config.host(), Integer.toString(port()), loops, models.loadedNames());
+      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} ({2} event loops, {3} transport) serving {4}",
+          config.host(), Integer.toString(port()), loops, vertx.isNativeTransportEnabled() ? "native" : "NIO",
+          models.loadedNames());
       return null;
     });
   }

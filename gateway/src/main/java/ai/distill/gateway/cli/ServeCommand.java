@@ -5,6 +5,7 @@ import ai.distill.gateway.GatewayConfig;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -80,7 +81,8 @@ public final class ServeCommand implements Callable<Integer> {
   record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments) {
 
     static Running start(GatewayConfig cfg) throws Exception {
-      Vertx vertx = Vertx.vertx();
+      // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per request.
+      Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
       Gateway gateway;
       try {
         gateway = Gateway.start(vertx, cfg).await();

@@ -33,7 +33,7 @@ abstract class LoadCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validate();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(output.eventLoops));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(output.eventLoops));
     try (GatewayTarget gateway = GatewayTarget.open(vertx, target.spec())) {
       BenchmarkResult result = new BenchmarkResult(title());
       describe(result);

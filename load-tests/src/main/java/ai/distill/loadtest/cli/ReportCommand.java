@@ -136,7 +136,7 @@ final class ReportCommand implements Callable<Integer> {
     }
     result.setup("both sides", workers + " ORT worker(s) × " + intraOpThreads + " intra-op thread(s)");
     GatewayProcess process = null;
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(1));
     try {
       URI target = url;
       if (target == null) {
