@@ -59,7 +59,10 @@ public final class OipRoutes {
       long maxBodyBytes) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
     router.route().handler(OipRoutes::neverFormDecode);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    // Preallocated from Content-Length (Vert.x caps it at 64 KiB): growing the buffer by doubling
+    // was most of the gateway's per-request garbage (three copies of every 17 KB binary body).
+    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)
+        .setPreallocateBodyBuffer(true));
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
     router.get("/v2").handler(r::serverMetadata);

@@ -549,7 +549,12 @@ final class BodyReader {
     }
 
     ByteBuffer copyBinary(Buffer body, int offset, int size, PendingInput in) {
-        ByteBuffer out = Tensor.allocate(size, direct);
+        ByteBuffer out = heapView(body, offset, size);
+        if (out != null) {
+            checkBooleans(out, size, in);
+            return out;
+        }
+        out = Tensor.allocate(size, direct);
         if (out.hasArray()) {
             body.getBytes(offset, offset + size, out.array(), out.arrayOffset());
         } else if (nettyView(body) != null) {
@@ -561,6 +566,24 @@ final class BodyReader {
         if (width > 1 && ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             swapToNative(out, width);
         }
+        checkBooleans(out, size, in);
+        return out;
+    }
+
+    /**
+     * The tensor's bytes as a view of the request body, without a copy, when heap tensors were asked
+     * for, the machine is little-endian (the wire order) and the body is backed by an array; else
+     * null. Like the JSON part, which is parsed straight from that array, the view relies on Vert.x
+     * buffers being unpooled: the array stays valid for as long as the view is referenced.
+     */
+    ByteBuffer heapView(Buffer body, int offset, int size) {
+        if (direct || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) return null;
+        ByteBuf view = nettyView(body);
+        if (view == null || view.isDirect() || !view.hasArray()) return null;
+        return ByteBuffer.wrap(view.array(), view.arrayOffset() + offset, size).slice().order(ByteOrder.nativeOrder());
+    }
+
+    private static void checkBooleans(ByteBuffer out, int size, PendingInput in) {
         if (in.datatype == Datatype.BOOL) {
             for (int i = 0; i < size; i++) {
                 byte b = out.get(i);
@@ -570,7 +593,6 @@ final class BodyReader {
                 }
             }
         }
-        return out;
     }
 
     List<RequestedOutput> resolveOutputs() {

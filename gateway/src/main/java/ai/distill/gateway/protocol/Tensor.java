@@ -10,6 +10,7 @@ import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongFunction;
 
 /**
  * A named tensor: datatype, shape and its elements packed row-major in a NATIVE-ORDER {@link ByteBuffer}
@@ -298,6 +299,15 @@ public final class Tensor {
      * @throws IllegalArgumentException when the parts do not stack
      */
     public static Tensor concatRows(String name, List<Tensor> parts, boolean direct) {
+        return concatRows(name, parts, n -> allocate(n, direct));
+    }
+
+    /**
+     * Stacks tensors along dimension 0 like {@link #concatRows(String, List, boolean)}, into the
+     * buffer {@code target} returns for the total byte size: a native-order buffer with position 0
+     * and at least that many bytes remaining (a reused staging buffer, for instance).
+     */
+    public static Tensor concatRows(String name, List<Tensor> parts, LongFunction<ByteBuffer> target) {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("parts : [] (expected: at least one tensor)");
         }
@@ -316,7 +326,14 @@ public final class Tensor {
             rows += t.shape[0];
             bytes += t.byteSize();
         }
-        ByteBuffer out = allocate(bytes, direct);
+        if (bytes > MAX_BYTES) {
+            throw new IllegalArgumentException("stacked bytes : " + bytes + " (expected: at most " + MAX_BYTES + ")");
+        }
+        ByteBuffer out = target.apply(bytes).slice().order(ByteOrder.nativeOrder());
+        if (out.remaining() < bytes) {
+            throw new IllegalStateException("target buffer holds " + out.remaining() + " bytes, " + bytes + " needed");
+        }
+        out.limit((int) bytes);
         for (Tensor t : parts) {
             out.put(t.data());
         }

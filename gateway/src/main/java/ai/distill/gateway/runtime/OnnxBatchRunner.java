@@ -24,7 +24,7 @@ import java.util.Set;
 
 /**
  * Runs a batch of decoded requests through one ORT session: stacks each input along dimension 0
- * into one direct native-order buffer, runs the session once, and splits every output back into
+ * into the worker thread's reusable direct staging buffer ({@link StagingBuffers}), runs the session once, and splits every output back into
  * per-request row ranges. Thread-safe (an {@link OrtSession} may run concurrently); every
  * {@link OnnxTensor} and {@link OrtSession.Result} it creates is closed before it returns. The
  * session itself is owned by {@link LoadedModel}.
@@ -65,8 +65,9 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
     }
     Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
     try {
+      int slot = 0;
       for (TensorSpec spec : signature.inputs()) {
-        inputs.put(spec.name(), stack(spec, batch));
+        inputs.put(spec.name(), stack(spec, slot++, batch));
       }
       java.util.function.Consumer<String> hook = beforeRun;
       if (hook != null) {
@@ -103,19 +104,16 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
     return wanted;
   }
 
-  // One request: its tensor (copied to a direct buffer only when it is on the heap).
-  // Several: rows concatenated in request order into one direct native-order buffer.
-  private OnnxTensor stack(TensorSpec spec, List<InferRequest> batch) throws OrtException {
-    Tensor stacked;
-    if (batch.size() == 1) {
-      stacked = batch.get(0).input(spec.name()).toDirect();
-    } else {
-      List<Tensor> parts = new ArrayList<>(batch.size());
-      for (InferRequest r : batch) {
-        parts.add(r.input(spec.name()));
-      }
-      stacked = Tensor.concatRows(spec.name(), parts, true);
+  // Every input is copied once, in request order, into this worker thread's staging buffer for
+  // its position: ORT wraps a direct buffer without copying, and reusing it avoids a direct
+  // allocation (and the Cleaner work behind it) per batch. The tensor is closed before the
+  // buffer is reused by the next batch on the same thread.
+  private OnnxTensor stack(TensorSpec spec, int slot, List<InferRequest> batch) throws OrtException {
+    List<Tensor> parts = new ArrayList<>(batch.size());
+    for (InferRequest r : batch) {
+      parts.add(r.input(spec.name()));
     }
+    Tensor stacked = Tensor.concatRows(spec.name(), parts, bytes -> StagingBuffers.get(slot, bytes));
     return OnnxTensor.createTensor(env, stacked.data(), stacked.shape(), spec.datatype().toOnnx());
   }
 

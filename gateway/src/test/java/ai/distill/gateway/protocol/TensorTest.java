@@ -58,6 +58,20 @@ class TensorTest {
     }
 
     @Test
+    void stacks_rows_into_a_caller_buffer_and_refuses_one_too_small() {
+        Tensor a = Tensor.ofFloats("x", new long[] {1, 2}, 1, 2);
+        Tensor b = Tensor.ofFloats("x", new long[] {1, 2}, 3, 4);
+        ByteBuffer staging = ByteBuffer.allocateDirect(64).order(ByteOrder.nativeOrder());
+        Tensor s = Tensor.concatRows("x", List.of(a, b), bytes -> staging.duplicate());
+        assertEquals(Tensor.ofFloats("x", new long[] {2, 2}, 1, 2, 3, 4), s);
+        assertEquals(16, s.data().remaining());
+        assertEquals(3f, staging.getFloat(8)); // written in place, not copied elsewhere
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Tensor.concatRows("x", List.of(a, b), bytes -> ByteBuffer.allocateDirect(8)));
+        assertEquals("target buffer holds 8 bytes, 16 needed", e.getMessage());
+    }
+
+    @Test
     void checks_the_payload_size_and_order() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Tensor.of("x", Datatype.FP32, new long[] {2}, ByteBuffer.allocate(4).order(ByteOrder.nativeOrder())));
