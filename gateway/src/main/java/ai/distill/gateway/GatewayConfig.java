@@ -30,7 +30,7 @@ import java.util.Set;
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
- *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 500, "queue_capacity_rows": 2048},
+ *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000}
  * }</pre>

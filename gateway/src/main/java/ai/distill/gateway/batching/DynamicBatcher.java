@@ -34,8 +34,9 @@ import java.util.function.ToIntFunction;
  *
  * <p>When to dispatch: a request that finds the batcher idle (nothing running, nothing queued)
  * goes at once. Otherwise queued requests wait, while a worker is free, until they fill
- * {@code max_batch_rows} or the oldest has waited {@code max_queue_delay_us} (also after a
- * batch finishes, so that under load batches stay large).
+ * {@code max_batch_rows} or the oldest has waited {@code max_queue_delay_us}; with the default
+ * delay of 0 that is at once, so a free worker takes whatever queued while the workers were busy
+ * (work-conserving).
  */
 public final class DynamicBatcher<I, O> {
 
