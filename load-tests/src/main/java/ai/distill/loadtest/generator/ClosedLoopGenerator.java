@@ -29,6 +29,7 @@ public final class ClosedLoopGenerator {
     if (concurrency < 1 || concurrency > options.maxOutstanding()) {
       throw new IllegalArgumentException("concurrency : " + concurrency + " (expected: 1.." + options.maxOutstanding() + ")");
     }
+    clock.beforeRun();
     long start = clock.nanoTime() + 1_000_000;
     MeasurementWindows windows = new MeasurementWindows(options, start + options.warmup().toNanos(), sender.rowsPerRequest(), clock);
     AtomicBoolean stopped = new AtomicBoolean();

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -112,7 +113,28 @@ public final class GatewayClient implements AutoCloseable {
       public int rowsPerRequest() {
         return bodies.rowsPerRequest();
       }
+
+      @Override
+      public boolean canSchedule() {
+        return true;
+      }
+
+      @Override
+      public void schedule(long nanos, Runnable task) {
+        GatewayClient.this.schedule(nanos, task);
+      }
     };
+  }
+
+  /**
+   * Runs {@code task} on this client's event loop at {@code nanos} ({@link System#nanoTime()}),
+   * inside its context, so that requests it sends go out at once on that thread. Netty's epoll
+   * transport times this with a timerfd (microseconds); NIO rounds to milliseconds.
+   */
+  void schedule(long nanos, Runnable task) {
+    ContextInternal internal = (ContextInternal) context;
+    internal.nettyEventLoop().schedule(() -> internal.emit(v -> task.run()),
+        Math.max(0, nanos - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   /**

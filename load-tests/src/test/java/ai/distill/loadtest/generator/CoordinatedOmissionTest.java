@@ -16,6 +16,8 @@ import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A gateway stalls once for {@link #STALL}: the open-loop (intended-start) histogram must show the
@@ -49,15 +51,23 @@ class CoordinatedOmissionTest {
     vertx.close().toCompletionStage().toCompletableFuture().get();
   }
 
-  @Test
-  void open_loop_latency_from_intended_start_shows_the_stall_for_every_request_it_delayed() {
+  /** The generator sends itself at each time, or hands sends over ahead to a sender that schedules them. */
+  static SimulatedGateway simulated(boolean scheduling) {
+    SimulatedGateway gateway = new SimulatedGateway(CONNECTIONS, SERVICE);
+    return scheduling ? gateway.scheduling() : gateway;
+  }
+
+  @ParameterizedTest(name = "scheduling sender: {0}")
+  @ValueSource(booleans = {false, true})
+  void open_loop_latency_from_intended_start_shows_the_stall_for_every_request_it_delayed(boolean scheduling) {
     // 500 req/s, 2 ms apart; the stall starts 200 ms into the window (1 ms lead + 200 ms warm-up + 200 ms).
-    SimulatedGateway gateway = new SimulatedGateway(CONNECTIONS, SERVICE).stall(Duration.ofMillis(1 + 200 + 200), STALL);
+    SimulatedGateway gateway = simulated(scheduling).stall(Duration.ofMillis(1 + 200 + 200), STALL);
     RunResult run = new OpenLoopGenerator(gateway, oneWindow(Duration.ofSeconds(1)), gateway).run(500);
 
     WindowResult w = run.measured();
     assertEquals(500, w.sent());
     assertEquals(Map.of("200", 500L), w.outcomes());
+    assertEquals(scheduling ? 100 + 500 : 0, gateway.scheduledSends(), "warm-up and window sends handed over ahead");
     long correctedSlow = countAtOrAbove(w.corrected(), HALF_STALL_MICROS);
     long uncorrectedSlow = countAtOrAbove(w.uncorrected(), HALF_STALL_MICROS);
     // The 100 requests intended in the stall's first half (rate × stall/2) each waited >= stall/2 from their
@@ -87,10 +97,11 @@ class CoordinatedOmissionTest {
     assertTrue(w.okRequests() > expectedWithoutStall * 0.5, "requests sent: " + w.okRequests());
   }
 
-  @Test
-  void scheduled_requests_beyond_the_outstanding_bound_count_as_client_saturation_not_a_queue() {
+  @ParameterizedTest(name = "scheduling sender: {0}")
+  @ValueSource(booleans = {false, true})
+  void scheduled_requests_beyond_the_outstanding_bound_count_as_client_saturation_not_a_queue(boolean scheduling) {
     LoadOptions options = oneWindow(Duration.ofMillis(500)).withWarmup(Duration.ZERO).withMaxOutstanding(2);
-    SimulatedGateway gateway = new SimulatedGateway(CONNECTIONS, SERVICE).stall(Duration.ZERO, Duration.ofMillis(1500));
+    SimulatedGateway gateway = simulated(scheduling).stall(Duration.ZERO, Duration.ofMillis(1500));
     RunResult run = new OpenLoopGenerator(gateway, options, gateway).run(200);
 
     WindowResult w = run.measured();

@@ -13,7 +13,8 @@ import java.util.PriorityQueue;
  * (FIFO, like the HTTP client's pool; {@link Outcome#sentNanos()} is when it got one), then the
  * server answers after {@code service}; a request arriving inside a stall is answered at the
  * stall's end plus {@code service} (like a GC pause); beyond {@code maxInFlight} admitted requests
- * it answers {@code rejectStatus} at once. Single-threaded: everything runs on the caller's thread.
+ * it answers {@code rejectStatus} at once. With {@link #scheduling()} it also takes sends handed
+ * over ahead of time, as events. Single-threaded: everything runs on the caller's thread.
  */
 final class SimulatedGateway implements NanoClock, RequestSender {
   private record Event(long at, long seq, Runnable action) {}
@@ -32,6 +33,8 @@ final class SimulatedGateway implements NanoClock, RequestSender {
   private int maxInFlight = Integer.MAX_VALUE;
   private int rejectStatus = 429;
   private int inFlight;
+  private boolean scheduling;
+  private long scheduled;
 
   SimulatedGateway(int connections, Duration service) {
     this.freeConnections = connections;
@@ -50,6 +53,31 @@ final class SimulatedGateway implements NanoClock, RequestSender {
     maxInFlight = n;
     rejectStatus = status;
     return this;
+  }
+
+  /** Accepts {@link #schedule}d sends (they run as events at their time), like the real HTTP client. */
+  SimulatedGateway scheduling() {
+    scheduling = true;
+    return this;
+  }
+
+  /** Sends handed over through {@link #schedule}. */
+  long scheduledSends() {
+    return scheduled;
+  }
+
+  @Override
+  public boolean canSchedule() {
+    return scheduling;
+  }
+
+  @Override
+  public void schedule(long nanos, Runnable task) {
+    if (!scheduling) {
+      throw new UnsupportedOperationException("not scheduling");
+    }
+    scheduled++;
+    at(nanos, task);
   }
 
   @Override
