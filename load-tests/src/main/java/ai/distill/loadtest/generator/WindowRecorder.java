@@ -8,8 +8,8 @@ import org.HdrHistogram.Histogram;
 /**
  * Collects the requests of one measurement window: two latency histograms in microseconds — {@code
  * corrected} from each request's intended start (coordinated-omission free), {@code uncorrected}
- * from the moment it actually went on a connection (what a naive closed-loop client reports) — and
- * outcome counts. Thread-safe: methods are synchronized (called from event-loop threads).
+ * from the moment it actually went on a connection (what a naive closed-loop client reports) — the
+ * client's send delay between the two, and outcome counts. Thread-safe: methods are synchronized (called from event-loop threads).
  */
 public final class WindowRecorder {
   /** Latencies above a minute are clamped (they are timeouts in practice). */
@@ -17,6 +17,7 @@ public final class WindowRecorder {
 
   private final Histogram corrected = new Histogram(MAX_MICROS, 3);
   private final Histogram uncorrected = new Histogram(MAX_MICROS, 3);
+  private final Histogram sendDelay = new Histogram(MAX_MICROS, 3);
   private final Map<String, Long> outcomes = new TreeMap<>();
   private long sent;
   private long clientSaturated;
@@ -41,6 +42,7 @@ public final class WindowRecorder {
       okRequests++;
       corrected.recordValue(micros(outcome.doneNanos() - intendedNanos));
       uncorrected.recordValue(micros(outcome.doneNanos() - outcome.sentNanos()));
+      sendDelay.recordValue(micros(outcome.sentNanos() - intendedNanos));
     }
   }
 
@@ -56,7 +58,7 @@ public final class WindowRecorder {
    */
   public synchronized WindowResult snapshot(int index, double seconds, long okCompletedInWindow, int rowsPerRequest) {
     return new WindowResult(index, seconds, sent, clientSaturated, okRequests, okCompletedInWindow,
-        rowsPerRequest, new TreeMap<>(outcomes), corrected.copy(), uncorrected.copy());
+        rowsPerRequest, new TreeMap<>(outcomes), corrected.copy(), uncorrected.copy(), sendDelay.copy());
   }
 
   private static long micros(long nanos) {

@@ -11,6 +11,9 @@ import org.HdrHistogram.Histogram;
  *
  * @param okCompletedInWindow successful responses completed within the window's wall-clock span
  * @param outcomes counts by HTTP status ("200", "429", ...) or transport error ("connect", "timeout")
+ * @param sendDelay per successful request, how late it went on a connection after its intended
+ *     start: the client's own share of {@code corrected} (its scheduling, GC, connection pool); a
+ *     p99 of more than a fraction of a millisecond means the client could not keep its schedule
  */
 public record WindowResult(
     int index,
@@ -22,7 +25,15 @@ public record WindowResult(
     int rowsPerRequest,
     Map<String, Long> outcomes,
     Histogram corrected,
-    Histogram uncorrected) {
+    Histogram uncorrected,
+    Histogram sendDelay) {
+
+  /** A window without send delays recorded (an empty histogram). */
+  public WindowResult(int index, double seconds, long sent, long clientSaturated, long okRequests, long okCompletedInWindow,
+      int rowsPerRequest, Map<String, Long> outcomes, Histogram corrected, Histogram uncorrected) {
+    this(index, seconds, sent, clientSaturated, okRequests, okCompletedInWindow, rowsPerRequest, outcomes, corrected,
+        uncorrected, new Histogram(WindowRecorder.MAX_MICROS, 3));
+  }
 
   /** Achieved successful requests per second. */
   public double throughput() {
@@ -43,6 +54,10 @@ public record WindowResult(
 
   public LatencySummary uncorrectedLatency() {
     return LatencySummary.of(uncorrected);
+  }
+
+  public LatencySummary sendDelayLatency() {
+    return LatencySummary.of(sendDelay);
   }
 
   /** Requests that ended in a non-2xx status or a transport error. */
@@ -78,6 +93,7 @@ public record WindowResult(
     }
     Histogram corrected = new Histogram(WindowRecorder.MAX_MICROS, 3);
     Histogram uncorrected = new Histogram(WindowRecorder.MAX_MICROS, 3);
+    Histogram sendDelay = new Histogram(WindowRecorder.MAX_MICROS, 3);
     Map<String, Long> outcomes = new TreeMap<>();
     double seconds = 0;
     long sent = 0;
@@ -87,6 +103,7 @@ public record WindowResult(
     for (WindowResult w : windows) {
       corrected.add(w.corrected);
       uncorrected.add(w.uncorrected);
+      sendDelay.add(w.sendDelay);
       w.outcomes.forEach((k, v) -> outcomes.merge(k, v, Long::sum));
       seconds += w.seconds;
       sent += w.sent;
@@ -95,6 +112,6 @@ public record WindowResult(
       okInWindow += w.okCompletedInWindow;
     }
     return new WindowResult(windows.get(windows.size() - 1).index, seconds, sent, saturated, ok,
-        okInWindow, windows.get(0).rowsPerRequest, outcomes, corrected, uncorrected);
+        okInWindow, windows.get(0).rowsPerRequest, outcomes, corrected, uncorrected, sendDelay);
   }
 }

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param mode "open" (load = requests/s offered) or "closed" (load = concurrency)
  * @param latency coordinated-omission corrected latencies of successful requests, in ms
  * @param uncorrectedP99 p99 measured from the actual send (what a naive client reports), in ms
+ * @param sendDelayP99 p99 of how late requests went on a connection after their intended start
+ *     (the client's own delay: scheduling, pauses, waiting for a pooled connection), in ms
  * @param server the gateway's queue/compute split over the run, or null when not scraped
  */
 public record Measurement(
@@ -29,6 +31,7 @@ public record Measurement(
     double rowsPerSecond,
     LatencySummary latency,
     double uncorrectedP99,
+    double sendDelayP99,
     Map<String, Long> outcomes,
     long sent,
     long clientSaturated,
@@ -39,7 +42,7 @@ public record Measurement(
   public static Measurement of(String group, String target, String variant, RunResult run, ServerSplit server) {
     WindowResult w = run.measured();
     return new Measurement(group, target, variant, run.mode(), run.load(), w.rowsPerRequest(), w.seconds(),
-        w.throughput(), w.rowsPerSecond(), w.latency(), w.uncorrectedLatency().p99(), Map.copyOf(w.outcomes()),
+        w.throughput(), w.rowsPerSecond(), w.latency(), w.uncorrectedLatency().p99(), w.sendDelayLatency().p99(), Map.copyOf(w.outcomes()),
         w.sent(), w.clientSaturated(), run.stable(), run.windows().size(), server);
   }
 

@@ -30,6 +30,7 @@ public final class ResultFiles {
           .put("latency_ms", new JsonObject().put("count", l.count()).put("p50", l.p50()).put("p90", l.p90())
               .put("p99", l.p99()).put("p999", l.p999()).put("max", l.max()).put("mean", l.mean()))
           .put("uncorrected_p99_ms", m.uncorrectedP99())
+          .put("send_delay_p99_ms", m.sendDelayP99())
           .put("sent", m.sent()).put("outcomes", outcomes).put("errors", m.errors())
           .put("client_saturated", m.clientSaturated()).put("stable", m.stable()).put("windows", m.windows());
       ServerSplit s = m.server();
@@ -54,13 +55,13 @@ public final class ResultFiles {
   public static String csv(BenchmarkResult result) {
     StringBuilder sb = new StringBuilder(
         "group,target,variant,mode,load,rows_per_request,requests_per_second,rows_per_second,"
-            + "p50_ms,p90_ms,p99_ms,p999_ms,uncorrected_p99_ms,server_queue_ms,server_compute_ms,server_batch_rows,"
+            + "p50_ms,p90_ms,p99_ms,p999_ms,uncorrected_p99_ms,send_delay_p99_ms,server_queue_ms,server_compute_ms,server_batch_rows,"
             + "sent,errors,status_429,status_5xx,client_saturated,stable\n");
     for (Measurement m : result.measurements()) {
       ServerSplit s = m.server();
       sb.append(String.join(",", m.group(), m.target(), m.variant(), m.mode(), f(m.load()),
           Integer.toString(m.rowsPerRequest()), f(m.throughput()), f(m.rowsPerSecond()), f(m.latency().p50()),
-          f(m.latency().p90()), f(m.latency().p99()), f(m.latency().p999()), f(m.uncorrectedP99()),
+          f(m.latency().p90()), f(m.latency().p99()), f(m.latency().p999()), f(m.uncorrectedP99()), f(m.sendDelayP99()),
           s == null ? "" : f(s.queueMs()), s == null ? "" : f(s.computeMs()), s == null ? "" : f(s.batchRows()),
           Long.toString(m.sent()),
           Long.toString(m.errors()), Long.toString(m.count("429")), Long.toString(m.serverErrors()),

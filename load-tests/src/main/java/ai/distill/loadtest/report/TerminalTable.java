@@ -9,7 +9,7 @@ import java.util.Map;
 /** Renders a {@link BenchmarkResult} as fixed-width text for the terminal. Stateless. */
 public final class TerminalTable {
   static final String[] HEADERS = {"group", "target", "variant", "load", "rows/req", "req/s", "rows/s",
-      "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "queue ms", "compute ms", "batch rows", "errors", "stable"};
+      "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "send delay p99 ms", "queue ms", "compute ms", "batch rows", "errors", "stable"};
 
   private TerminalTable() {}
 
@@ -58,7 +58,7 @@ public final class TerminalTable {
     return new String[] {
       m.group(), m.target(), m.variant(), m.loadLabel(), Integer.toString(m.rowsPerRequest()),
       num(m.throughput()), num(m.rowsPerSecond()), num(m.latency().p50()), num(m.latency().p90()),
-      num(m.latency().p99()), num(m.latency().p999()),
+      num(m.latency().p99()), num(m.latency().p999()), "in-process".equals(m.target()) ? "-" : num(m.sendDelayP99()),
       s == null ? "-" : num(s.queueMs()), s == null ? "-" : num(s.computeMs()), s == null ? "-" : num(s.batchRows()),
       m.errorSummary(), m.stable() ? "yes" : "no (" + m.windows() + " windows)"
     };

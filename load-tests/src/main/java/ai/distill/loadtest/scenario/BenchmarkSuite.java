@@ -15,8 +15,10 @@ import java.util.Locale;
 /**
  * The standard benchmark: an unrecorded warm-up, a closed-loop concurrency sweep for maximum
  * throughput, the in-process baseline, an open-loop ramp relative to the closed-loop maximum
- * (0.25× … 4×) to find saturation, a run at half of saturation for latency, a spike at 2× saturation, the variants side by side and a
- * hot swap under load; then the issue's targets as checks. Stateless.
+ * (0.25× … 4×) to find saturation, a run at half of saturation for latency (and, when it may publish
+ * into the store, the same run on a trivial model: the latency floor without the model), a spike at
+ * 2× saturation, the variants side by side and a hot swap under load; then the issue's targets as
+ * checks. Stateless.
  */
 public final class BenchmarkSuite {
   /** Which parts run, and how. */
@@ -29,6 +31,9 @@ public final class BenchmarkSuite {
    */
   public static final double[] RAMP_FRACTIONS = {0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0};
   public static final List<Integer> CONCURRENCIES = List.of(1, 2, 4, 8, 16, 32);
+
+  /** Figure: p99 at half of saturation with a trivial model in place of the real one. */
+  public static final String FLOOR_P99 = "p99 at half of saturation on a trivial model, the floor without the model (ms)";
 
   private BenchmarkSuite() {}
 
@@ -72,6 +77,16 @@ public final class BenchmarkSuite {
     out.add(atHalf);
     RampScenario.progress(atHalf);
 
+    Measurement floor = null;
+    if (plan.hotswap() && plan.store() != null) {
+      // Same rate, same requests, a model that does next to nothing: the p99 of everything but the model.
+      System.err.println("floor: the same load on a trivial model with the same inputs");
+      floor = FloorScenario.run(gateway, plan.store(), half, options, Duration.ofSeconds(30));
+      out.add(floor);
+      RampScenario.progress(floor);
+      out.figure(FLOOR_P99, floor.latency().p99());
+    }
+
     double ratio = baseline.rowsPerSecond() > 0 ? maxRows / baseline.rowsPerSecond() : 0;
     out.figure(BaselineComparison.ROWS_RATIO, ratio);
     double gap = atHalf.latency().p99() - baseline.latency().p99();
@@ -91,8 +106,9 @@ public final class BenchmarkSuite {
     out.check("gateway throughput ≥ 0.8 × in-process ORT rows/s", ratio >= 0.8,
         String.format(Locale.ROOT, "%.0f ÷ %.0f rows/s = %.3f", maxRows, baseline.rowsPerSecond(), ratio));
     out.check("at half of saturation, gateway p99 ≤ in-process batch latency + 2 ms", gap <= 2.0,
-        String.format(Locale.ROOT, "p99 %.3f ms vs in-process batch p99 %.3f ms (gap %.3f ms)", atHalf.latency().p99(),
-            baseline.latency().p99(), gap));
+        String.format(Locale.ROOT, "p99 %.3f ms vs in-process batch p99 %.3f ms (gap %.3f ms; client send delay p99 %.3f ms%s)",
+            atHalf.latency().p99(), baseline.latency().p99(), gap, atHalf.sendDelayP99(),
+            floor == null ? "" : String.format(Locale.ROOT, "; the same load on a trivial model: p99 %.3f ms", floor.latency().p99())));
 
     if (plan.spike()) {
       System.err.println("spike: 2× saturation");

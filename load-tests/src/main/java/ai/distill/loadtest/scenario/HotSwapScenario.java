@@ -102,6 +102,16 @@ public final class HotSwapScenario {
       public int rowsPerRequest() {
         return sender.rowsPerRequest();
       }
+
+      @Override
+      public boolean canSchedule() {
+        return sender.canSchedule();
+      }
+
+      @Override
+      public void schedule(long nanos, Runnable task) {
+        sender.schedule(nanos, task);
+      }
     };
   }
 

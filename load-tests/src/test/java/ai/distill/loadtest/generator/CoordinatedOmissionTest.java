@@ -78,6 +78,19 @@ class CoordinatedOmissionTest {
     assertTrue(w.corrected().getValueAtPercentile(90) >= HALF_STALL_MICROS, "corrected p90 reflects the stall");
     assertTrue(w.uncorrected().getValueAtPercentile(90) < HALF_STALL_MICROS, "uncorrected p90 hides the stall");
     assertTrue(w.corrected().getMaxValue() >= STALL.toMillis() * 1000, "the first stalled request waited the whole stall");
+    // The client's share: requests scheduled in the stall waited for one of the 4 stuck connections.
+    assertEquals(w.okRequests(), w.sendDelay().getTotalCount());
+    assertTrue(w.sendDelay().getMaxValue() >= HALF_STALL_MICROS, "send delay max: " + w.sendDelay().getMaxValue());
+  }
+
+  @ParameterizedTest(name = "scheduling sender: {0}")
+  @ValueSource(booleans = {false, true})
+  void a_client_that_keeps_its_schedule_has_no_send_delay(boolean scheduling) {
+    SimulatedGateway gateway = simulated(scheduling);
+    WindowResult w = new OpenLoopGenerator(gateway, oneWindow(Duration.ofMillis(500)), gateway).run(500).measured();
+    assertEquals(250, w.sendDelay().getTotalCount());
+    assertEquals(0, w.sendDelay().getMaxValue());
+    assertEquals(SERVICE.toNanos() / 1000, w.corrected().getValueAtPercentile(99), 1.0);
   }
 
   @Test

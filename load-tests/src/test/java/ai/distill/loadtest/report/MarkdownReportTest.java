@@ -24,7 +24,7 @@ class MarkdownReportTest {
 
     String text = Files.readString(md);
     assertTrue(text.contains("# Distill benchmark"), text);
-    assertTrue(text.contains("| gateway | ctr | 400 req/s | 64 | 400 | 25600 | 1.200 | 1.800 | 2.500 | 4.000 | 0.300 | 0.800 | 128 | - | yes |"), text);
+    assertTrue(text.contains("| gateway | ctr | 400 req/s | 64 | 400 | 25600 | 1.200 | 1.800 | 2.500 | 4.000 | 0.050 | 0.300 | 0.800 | 128 | - | yes |"), text);
     assertTrue(text.contains("| in-process | ctr | 1 concurrent | 64 | 1000 | 64000 |"), text);
     assertTrue(text.contains("| gateway | ctr-int8 | 16 concurrent | 64 |"), text);
     assertTrue(text.contains("429×5"), text);
@@ -80,7 +80,7 @@ class MarkdownReportTest {
   static Measurement m(String group, String target, String variant, String mode, double load, double rps,
       LatencySummary latency, Map<String, Long> outcomes, ServerSplit split) {
     long sent = outcomes.values().stream().mapToLong(Long::longValue).sum();
-    return new Measurement(group, target, variant, mode, load, 64, 6, rps, rps * 64, latency, latency.p99() / 2,
+    return new Measurement(group, target, variant, mode, load, 64, 6, rps, rps * 64, latency, latency.p99() / 2, 0.05,
         outcomes, sent, 0, true, 3, split);
   }
 
