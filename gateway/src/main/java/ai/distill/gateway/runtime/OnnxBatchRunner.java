@@ -24,10 +24,10 @@ import java.util.Set;
 
 /**
  * Runs a batch of decoded requests through one ORT session: stacks each input along dimension 0
- * into the worker thread's reusable direct staging buffer ({@link StagingBuffers}), runs the session once, and splits every output back into
- * per-request row ranges. Thread-safe (an {@link OrtSession} may run concurrently); every
- * {@link OnnxTensor} and {@link OrtSession.Result} it creates is closed before it returns. The
- * session itself is owned by {@link LoadedModel}.
+ * into the worker thread's reusable direct staging buffer ({@link StagingBuffers}), runs the
+ * session once, and splits every output back into per-request row ranges. Thread-safe (an
+ * {@link OrtSession} may run concurrently); every {@link OnnxTensor} and {@link OrtSession.Result}
+ * it creates is closed before it returns. The session itself is owned by {@link LoadedModel}.
  */
 final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
 
