@@ -48,8 +48,7 @@ public final class FloorScenario {
    * measures it open-loop at {@code rate}.
    */
   public static Measurement run(GatewayTarget target, Path store, double rate, LoadOptions options, Duration loadTimeout) {
-    String name = target.model().contains(":") ? target.model().substring(0, target.model().indexOf(':')) : target.model();
-    String floorName = name + "-floor";
+    String floorName = target.modelName() + "-floor";
     ModelStore.open(store).publish(PublishRequest.fromBytes(floorName, model(target.metadata()), Role.TEACHER));
     GatewayTarget floor = awaitServed(target, floorName, loadTimeout);
     try {

@@ -88,6 +88,12 @@ public final class GatewayTarget implements AutoCloseable {
     return spec.model();
   }
 
+  /** The model's name without a {@code :version}. */
+  public String modelName() {
+    int colon = spec.model().indexOf(':');
+    return colon < 0 ? spec.model() : spec.model().substring(0, colon);
+  }
+
   public ModelMetadata metadata() {
     return metadata;
   }
@@ -113,8 +119,7 @@ public final class GatewayTarget implements AutoCloseable {
     MetricsSnapshot before = scrape();
     RunResult result = run.get();
     MetricsSnapshot after = scrape();
-    String name = spec.model().contains(":") ? spec.model().substring(0, spec.model().indexOf(':')) : spec.model();
-    return Measurement.of(group, "gateway", spec.model(), result, ServerSplit.between(before, after, name));
+    return Measurement.of(group, "gateway", spec.model(), result, ServerSplit.between(before, after, modelName()));
   }
 
   private MetricsSnapshot scrape() {

@@ -36,7 +36,7 @@ public final class HotSwapScenario {
    */
   public static void run(GatewayTarget target, Path store, Path publishFile, double rate, int windows, LoadOptions base,
       BenchmarkResult out) {
-    String name = target.model().contains(":") ? target.model().substring(0, target.model().indexOf(':')) : target.model();
+    String name = target.modelName();
     ModelStore modelStore = ModelStore.open(store);
     ModelVersion current;
     try {
