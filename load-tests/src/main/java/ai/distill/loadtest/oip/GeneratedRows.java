@@ -2,7 +2,7 @@ package ai.distill.loadtest.oip;
 
 import ai.distill.loadtest.LoadTestException;
 import ai.distill.loadtest.oip.ModelMetadata.TensorSpec;
-import ai.distill.optimizer.world.FixtureInputs;
+import ai.distill.optimizer.distill.FixtureInputs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package ai.distill.optimizer.world;
+package ai.distill.optimizer.distill;
 
 import java.util.Random;
 

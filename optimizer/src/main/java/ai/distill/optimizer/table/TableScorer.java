@@ -1,20 +1,17 @@
-package ai.distill.optimizer.eval;
+package ai.distill.optimizer.table;
 
-import ai.distill.store.rows.Row;
-import ai.distill.store.rows.RowTensor;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,23 +22,24 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runs an ONNX model over {@link Row}s in batches with ONNX Runtime and hands back outputs as
- * floats. Owns one {@link OrtSession} (closed by {@link #close()}); every input tensor and
- * result is closed after each batch. Rows that do not fit the model's inputs fail with a
- * {@link RowSignatureException} naming the row and the input. Not thread-safe.
+ * Runs an ONNX model over a {@link RowTable} in batches with ONNX Runtime: stacks each batch's
+ * columns into direct, native-order input tensors and hands back outputs as floats. Every failure
+ * (load, run, a table that does not fit the model) is a {@link ScoringException} whose message
+ * starts with the model's name. Owns one {@link OrtSession} (closed by {@link #close()}); every
+ * input tensor and result is closed after each batch. Not thread-safe.
  *
  * <pre>{@code
- * try (RowsScorer s = RowsScorer.open(modelBytes, RowsScorer.Options.defaults())) {
- *     float[] p = s.score(rows, "prob");
+ * try (TableScorer s = TableScorer.open(modelBytes, "teacher ctr:1", TableScorer.Options.defaults())) {
+ *     float[] p = s.score(table, "prob");
  * }
  * }</pre>
  */
-public final class RowsScorer implements AutoCloseable {
+public final class TableScorer implements AutoCloseable {
 
     /**
      * Session and batching options.
      *
-     * @param intraOpThreads ORT intra-op threads (> 0)
+     * @param intraOpThreads ORT intra-op threads (0: ORT's default)
      * @param optimization graph optimization level
      * @param batchSize rows per {@code run} (> 0)
      * @param optimizedModelPath where ORT writes the optimized graph, or null
@@ -49,8 +47,8 @@ public final class RowsScorer implements AutoCloseable {
     public record Options(int intraOpThreads, OptLevel optimization, int batchSize, Path optimizedModelPath) {
 
         public Options {
-            if (intraOpThreads <= 0) {
-                throw new IllegalArgumentException("intraOpThreads : " + intraOpThreads + " (expected: > 0)");
+            if (intraOpThreads < 0) {
+                throw new IllegalArgumentException("intraOpThreads : " + intraOpThreads + " (expected: >= 0)");
             }
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("batchSize : " + batchSize + " (expected: > 0)");
@@ -88,44 +86,48 @@ public final class RowsScorer implements AutoCloseable {
         void accept(int firstRow, int rowCount, Map<String, float[]> outputs);
     }
 
-    private record Input(String name, OnnxJavaType type, long[] shape) {
+    private record Input(String name, OnnxJavaType type) {
     }
 
     private final OrtEnvironment env;
     private final OrtSession.SessionOptions sessionOptions;
     private final OrtSession session;
     private final Options options;
+    private final String what;
     private final List<Input> inputs = new ArrayList<>();
     private final List<String> outputNames;
 
-    private RowsScorer(byte[] model, Options options) {
+    private TableScorer(byte[] model, String what, Options options) {
         this.env = OrtEnvironment.getEnvironment();
         this.options = options;
+        this.what = what;
         OrtSession.SessionOptions so = new OrtSession.SessionOptions();
         OrtSession s = null;
         try {
-            so.setIntraOpNumThreads(options.intraOpThreads());
+            if (options.intraOpThreads() > 0) {
+                so.setIntraOpNumThreads(options.intraOpThreads());
+            }
             so.setInterOpNumThreads(1);
             so.setOptimizationLevel(options.optimization());
             if (options.optimizedModelPath() != null) {
                 so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
                 // ORT warns that an ALL_OPT graph is hardware-specific; we only read it to count kernels
-                so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+                so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             }
             s = env.createSession(model, so);
             for (Map.Entry<String, NodeInfo> e : s.getInputInfo().entrySet()) {
                 if (!(e.getValue().getInfo() instanceof TensorInfo t)) {
-                    throw new IllegalArgumentException("model input '" + e.getKey() + "' is not a tensor ("
+                    throw new ScoringException(what + " input '" + e.getKey() + "' is not a tensor ("
                             + e.getValue().getInfo() + "); only tensor inputs are supported");
                 }
-                inputs.add(new Input(e.getKey(), t.type, t.getShape()));
+                inputs.add(new Input(e.getKey(), t.type));
             }
             this.outputNames = List.copyOf(s.getOutputInfo().keySet());
         } catch (OrtException | RuntimeException e) {
             closeQuietly(s);
             so.close();
             if (e instanceof OrtException oe) {
-                throw new ScoringException("ONNX Runtime could not load the model: " + oe.getMessage(), oe);
+                throw new ScoringException(what + " cannot be loaded by ONNX Runtime: " + oe.getMessage(), oe);
             }
             throw (RuntimeException) e;
         }
@@ -133,12 +135,22 @@ public final class RowsScorer implements AutoCloseable {
         this.sessionOptions = so;
     }
 
-    public static RowsScorer open(byte[] model, Options options) {
-        return new RowsScorer(model, options);
+    /** Opens a scorer named "the model" in messages. */
+    public static TableScorer open(byte[] model, Options options) {
+        return new TableScorer(model, "the model", options);
     }
 
-    public static RowsScorer open(Path model, Options options) throws IOException {
-        return new RowsScorer(Files.readAllBytes(model), options);
+    /** @param what how messages name the model, e.g. "teacher ctr:1" */
+    public static TableScorer open(byte[] model, String what, Options options) {
+        return new TableScorer(model, what, options);
+    }
+
+    /** Whether rows can carry values of {@code type}. */
+    static boolean canFeed(OnnxJavaType type) {
+        return switch (type) {
+            case FLOAT, DOUBLE, INT64, INT32, INT16, INT8, UINT8, BOOL -> true;
+            default -> false;
+        };
     }
 
     public List<String> outputNames() {
@@ -149,78 +161,64 @@ public final class RowsScorer implements AutoCloseable {
         return inputs.stream().map(Input::name).toList();
     }
 
+    /** One value per row of the model's first output. */
+    public float[] score(RowTable table) {
+        return score(table, outputNames.get(0));
+    }
+
     /** One value per row of {@code output} (which must have exactly one value per row). */
-    public float[] score(Iterable<Row> rows, String output) {
-        if (!outputNames.contains(output)) {
-            throw new IllegalArgumentException("output '" + output + "' is not an output of the model (expected one of "
-                    + outputNames + ")");
-        }
-        FloatList out = new FloatList();
-        forEachBatch(rows, Set.of(output), (first, n, outputs) -> {
+    public float[] score(RowTable table, String output) {
+        checkOutput(output);
+        float[] out = new float[table.rows()];
+        forEachBatch(table, Set.of(output), (first, n, outputs) -> {
             float[] v = outputs.get(output);
             if (v.length != n) {
-                throw new IllegalArgumentException("output '" + output + "' has " + (v.length / Math.max(1, n))
-                        + " values per row (expected: 1); use scoreAll");
+                throw new ScoringException(what + " output '" + output + "' has " + (v.length / Math.max(1, n))
+                        + " values per row (expected: 1; use scoreAll)");
             }
-            out.addAll(v);
+            System.arraycopy(v, 0, out, first, n);
         });
-        return out.toArray();
+        return out;
     }
 
     /** All outputs, per output name then per row. */
-    public Map<String, float[][]> scoreAll(Iterable<Row> rows) {
-        Map<String, List<float[]>> acc = new LinkedHashMap<>();
-        forEachBatch(rows, Set.copyOf(outputNames), (first, n, outputs) -> {
+    public Map<String, float[][]> scoreAll(RowTable table) {
+        Map<String, float[][]> result = new LinkedHashMap<>();
+        for (String name : outputNames) {
+            result.put(name, new float[table.rows()][]);
+        }
+        forEachBatch(table, Set.copyOf(outputNames), (first, n, outputs) -> {
             for (String name : outputNames) {
                 float[] v = outputs.get(name);
                 int per = n == 0 ? 0 : v.length / n;
-                List<float[]> l = acc.computeIfAbsent(name, k -> new ArrayList<>());
                 for (int r = 0; r < n; r++) {
-                    l.add(Arrays.copyOfRange(v, r * per, (r + 1) * per));
+                    result.get(name)[first + r] = Arrays.copyOfRange(v, r * per, (r + 1) * per);
                 }
             }
         });
-        Map<String, float[][]> result = new LinkedHashMap<>();
-        for (String name : outputNames) {
-            result.put(name, acc.getOrDefault(name, List.of()).toArray(float[][]::new));
-        }
         return result;
     }
 
-    /** Streams rows through the model one batch at a time; only the requested outputs are computed. */
-    public void forEachBatch(Iterable<Row> rows, Set<String> outputs, BatchConsumer consumer) {
-        for (String o : outputs) {
-            if (!outputNames.contains(o)) {
-                throw new IllegalArgumentException("output '" + o + "' is not an output of the model (expected one of "
-                        + outputNames + ")");
-            }
-        }
-        List<Row> batch = new ArrayList<>(options.batchSize());
-        int first = 0;
-        for (Row row : rows) {
-            batch.add(row);
-            if (batch.size() == options.batchSize()) {
-                consumer.accept(first, batch.size(), runBatch(batch, outputs));
-                first += batch.size();
-                batch.clear();
-            }
-        }
-        if (!batch.isEmpty()) {
-            consumer.accept(first, batch.size(), runBatch(batch, outputs));
+    /** Streams the table through the model one batch at a time; only the requested outputs are computed. */
+    public void forEachBatch(RowTable table, Set<String> outputs, BatchConsumer consumer) {
+        outputs.forEach(this::checkOutput);
+        for (int first = 0; first < table.rows(); first += options.batchSize()) {
+            int n = Math.min(options.batchSize(), table.rows() - first);
+            consumer.accept(first, n, runBatch(table, first, n, outputs));
         }
     }
 
-    /** Builds the input tensors for a batch of rows; the caller closes them. */
-    public Map<String, OnnxTensor> tensors(List<Row> batch) {
+    /** Stacks rows {@code [from, from + n)} into input tensors; the caller closes them. */
+    public Map<String, OnnxTensor> tensors(RowTable table, int from, int n) {
         Map<String, OnnxTensor> tensors = new HashMap<>();
         try {
             for (Input in : inputs) {
-                tensors.put(in.name(), tensor(in, batch));
+                tensors.put(in.name(), tensor(in, table, from, n));
             }
             return tensors;
         } catch (OrtException e) {
             tensors.values().forEach(OnnxTensor::close);
-            throw new ScoringException("could not create input tensors: " + e.getMessage(), e);
+            throw new ScoringException(what + ": could not create input tensors: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             tensors.values().forEach(OnnxTensor::close);
             throw e;
@@ -231,15 +229,21 @@ public final class RowsScorer implements AutoCloseable {
     public void runOnly(Map<String, OnnxTensor> tensors) {
         try (OrtSession.Result r = session.run(tensors)) {
             if (r.size() == 0) {
-                throw new IllegalStateException("model returned no outputs");
+                throw new ScoringException(what + " returned no outputs");
             }
         } catch (OrtException e) {
-            throw new ScoringException("ONNX Runtime failed to run the model: " + e.getMessage(), e);
+            throw new ScoringException(what + " failed to run: " + e.getMessage(), e);
         }
     }
 
-    private Map<String, float[]> runBatch(List<Row> batch, Set<String> outputs) {
-        Map<String, OnnxTensor> tensors = tensors(batch);
+    private void checkOutput(String output) {
+        if (!outputNames.contains(output)) {
+            throw new ScoringException(what + " has no output '" + output + "' (expected one of " + outputNames + ")");
+        }
+    }
+
+    private Map<String, float[]> runBatch(RowTable table, int from, int n, Set<String> outputs) {
+        Map<String, OnnxTensor> tensors = tensors(table, from, n);
         try (OrtSession.Result result = session.run(tensors, outputs)) {
             Map<String, float[]> out = new HashMap<>();
             for (Map.Entry<String, OnnxValue> e : result) {
@@ -249,52 +253,43 @@ public final class RowsScorer implements AutoCloseable {
             }
             return out;
         } catch (OrtException e) {
-            throw new ScoringException("ONNX Runtime failed on the batch starting at row " + batch.get(0).line()
-                    + ": " + e.getMessage(), e);
+            throw new ScoringException(what + " failed on the batch starting at row " + table.line(from) + ": "
+                    + e.getMessage(), e);
         } finally {
             tensors.values().forEach(OnnxTensor::close);
         }
     }
 
-    private OnnxTensor tensor(Input in, List<Row> batch) throws OrtException {
-        long[] modelShape = in.shape();
-        long[] shape = modelShape.length == 0 ? new long[] {batch.size()} : modelShape.clone();
-        shape[0] = batch.size();
-        long perRow = 1;
-        boolean dynamic = false;
-        for (int i = 1; i < shape.length; i++) {
-            if (shape[i] < 0) {
-                dynamic = true;
-            } else {
-                perRow *= shape[i];
-            }
+    private OnnxTensor tensor(Input in, RowTable table, int from, int n) throws OrtException {
+        int k = table.indexOf(in.name());
+        if (k < 0) {
+            throw new ScoringException(what + " input '" + in.name() + "' is not among the rows' inputs "
+                    + table.columns().stream().map(RowTable.Column::name).toList());
         }
-        if (dynamic) {
-            RowTensor t0 = rowTensor(batch.get(0), in);
-            int[] rs = t0.shape();
-            if (rs.length != shape.length - 1) {
-                throw new RowSignatureException(batch.get(0).line(), in.name(), "has shape " + Arrays.toString(rs)
-                        + " (expected rank " + (shape.length - 1) + " to match " + Arrays.toString(modelShape) + ")");
-            }
-            perRow = 1;
-            for (int i = 1; i < shape.length; i++) {
-                if (shape[i] < 0) {
-                    shape[i] = rs[i - 1];
-                }
-                perRow *= shape[i];
-            }
+        RowTable.Column c = table.columns().get(k);
+        if (!canFeed(in.type())) {
+            throw new ScoringException(what + " input '" + in.name() + "' has type " + in.type()
+                    + ", which rows cannot carry");
         }
-        int width = elementBytes(in);
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(batch.size() * perRow * width))
+        int w = c.width();
+        int[] dims = c.dims();
+        long[] shape = new long[dims.length + 1];
+        shape[0] = n;
+        for (int i = 0; i < dims.length; i++) {
+            shape[i + 1] = dims[i];
+        }
+        Object values = table.values(k);
+        int off = from * w;
+        int count = n * w;
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact((long) count * elementBytes(in.type())))
                 .order(ByteOrder.nativeOrder());
-        for (Row row : batch) {
-            RowTensor t = rowTensor(row, in);
-            double[] v = t.values();
-            if (v.length != perRow) {
-                throw new RowSignatureException(row.line(), in.name(), "has " + v.length + " values (expected: " + perRow
-                        + ", shape " + Arrays.toString(Arrays.copyOfRange(shape, 1, shape.length)) + " per row)");
-            }
-            for (double d : v) {
+        if (in.type() == OnnxJavaType.FLOAT && values instanceof float[] f) {
+            buf.asFloatBuffer().put(f, off, count);
+        } else if (in.type() == OnnxJavaType.INT64 && values instanceof long[] l) {
+            buf.asLongBuffer().put(l, off, count);
+        } else {
+            for (int i = off; i < off + count; i++) {
+                double d = values instanceof float[] f ? f[i] : values instanceof long[] l ? l[i] : ((double[]) values)[i];
                 switch (in.type()) {
                     case FLOAT -> buf.putFloat((float) d);
                     case DOUBLE -> buf.putDouble(d);
@@ -302,13 +297,11 @@ public final class RowsScorer implements AutoCloseable {
                     case INT32 -> buf.putInt((int) d);
                     case INT16 -> buf.putShort((short) d);
                     case INT8, UINT8 -> buf.put((byte) (int) d);
-                    case BOOL -> buf.put((byte) (d != 0 ? 1 : 0));
-                    default -> throw new IllegalArgumentException("input '" + in.name() + "' has type " + in.type()
-                            + ", which rows cannot carry");
+                    default -> buf.put((byte) (d != 0 ? 1 : 0));
                 }
             }
+            buf.rewind();
         }
-        buf.rewind();
         return switch (in.type()) {
             case FLOAT -> OnnxTensor.createTensor(env, buf.asFloatBuffer(), shape);
             case DOUBLE -> OnnxTensor.createTensor(env, buf.asDoubleBuffer(), shape);
@@ -320,21 +313,13 @@ public final class RowsScorer implements AutoCloseable {
         };
     }
 
-    private static int elementBytes(Input in) {
-        return switch (in.type()) {
+    private static int elementBytes(OnnxJavaType type) {
+        return switch (type) {
             case DOUBLE, INT64 -> 8;
             case FLOAT, INT32 -> 4;
             case INT16 -> 2;
             default -> 1;
         };
-    }
-
-    private static RowTensor rowTensor(Row row, Input in) {
-        RowTensor t = row.inputs().get(in.name());
-        if (t == null) {
-            throw new RowSignatureException(row.line(), in.name(), "is missing (the row has " + row.inputs().keySet() + ")");
-        }
-        return t;
     }
 
     static float[] toFloats(OnnxTensor t) {
@@ -363,7 +348,7 @@ public final class RowsScorer implements AutoCloseable {
                 var b = t.getByteBuffer();
                 for (int i = 0; i < n; i++) out[i] = b.get(i);
             }
-            default -> throw new IllegalArgumentException("output type " + info.type + " cannot be read as floats");
+            default -> throw new ScoringException("output type " + info.type + " cannot be read as floats");
         }
         return out;
     }
@@ -381,24 +366,6 @@ public final class RowsScorer implements AutoCloseable {
             } catch (OrtException ignored) {
                 // closing a session only fails if it was already closed
             }
-        }
-    }
-
-    /** A growable float array. */
-    static final class FloatList {
-        private float[] data = new float[1024];
-        private int size;
-
-        void addAll(float[] v) {
-            if (size + v.length > data.length) {
-                data = Arrays.copyOf(data, Math.max(data.length * 2, size + v.length));
-            }
-            System.arraycopy(v, 0, data, size, v.length);
-            size += v.length;
-        }
-
-        float[] toArray() {
-            return Arrays.copyOf(data, size);
         }
     }
 }

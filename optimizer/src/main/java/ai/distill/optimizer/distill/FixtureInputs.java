@@ -1,7 +1,6 @@
-package ai.distill.optimizer.world;
+package ai.distill.optimizer.distill;
 
-import ai.distill.optimizer.distill.InputTable;
-import ai.distill.optimizer.distill.TeacherSignature;
+import ai.distill.optimizer.table.RowTable;
 import java.util.List;
 import java.util.Random;
 
@@ -19,7 +18,7 @@ public final class FixtureInputs {
     }
 
     /** {@code rows} rows for {@code signature}, seeded. */
-    public static InputTable generate(TeacherSignature signature, int rows, long seed) {
+    public static RowTable generate(TeacherSignature signature, int rows, long seed) {
         if (rows < 0) {
             throw new IllegalArgumentException("rows : " + rows + " (expected: >= 0)");
         }
@@ -45,7 +44,7 @@ public final class FixtureInputs {
                 }
             }
         }
-        return InputTable.of(signature, rows, columns, null);
+        return RowTable.of(signature.columns(), rows, columns, null);
     }
 
     /** ln(1 + X), X log-normal(1.0, 1.2). */
