@@ -2,11 +2,11 @@ package ai.distill.gateway.http;
 
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.metrics.GatewayMetrics;
-import ai.distill.gateway.protocol.TensorSpec;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.runtime.UnknownModelException;
+import ai.distill.store.tensor.TensorSpec;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -1,5 +1,7 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -223,7 +225,7 @@ final class BodyReader {
                     }
                     try {
                         in.datatype = Datatype.parse(p.getText());
-                    } catch (BadInputException e) {
+                    } catch (IllegalArgumentException e) {
                         throw new BadInputException(in.label() + ": " + e.getMessage());
                     }
                 }

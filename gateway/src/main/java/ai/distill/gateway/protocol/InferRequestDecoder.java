@@ -1,5 +1,6 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.store.tensor.TensorSpec;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

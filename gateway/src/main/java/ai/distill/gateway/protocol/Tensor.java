@@ -1,5 +1,6 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.store.tensor.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;

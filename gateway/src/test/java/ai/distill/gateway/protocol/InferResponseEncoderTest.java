@@ -1,5 +1,6 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.store.tensor.Datatype;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
