@@ -1,8 +1,8 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.store.ModelStore;
 import io.vertx.core.Future;
 

@@ -1,5 +1,9 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.HalfFloat;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
 import ai.distill.store.tensor.Datatype;
 import ai.distill.store.tensor.TensorSpec;
 import com.fasterxml.jackson.core.JsonParser;

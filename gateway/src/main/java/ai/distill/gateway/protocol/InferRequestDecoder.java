@@ -1,5 +1,7 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
 import ai.distill.store.tensor.TensorSpec;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,5 +1,6 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.Tensor;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.vertx.core.buffer.Buffer;

@@ -1,5 +1,7 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.HalfFloat;
+import ai.distill.gateway.tensor.Tensor;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;

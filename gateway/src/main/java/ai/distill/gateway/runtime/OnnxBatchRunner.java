@@ -1,10 +1,10 @@
 package ai.distill.gateway.runtime;
 
 import ai.distill.gateway.batching.BatchRunner;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.RequestedOutput;
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.gateway.tensor.OrtTypes;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
 import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;

@@ -10,6 +10,7 @@ import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.TestGateways;
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
@@ -254,13 +255,13 @@ class ModelLifecycleTest {
 
           @Override
           public Future<InferTargetResolver.Target> select(
-              ai.distill.gateway.protocol.InferRequest request) {
+              ai.distill.gateway.tensor.InferRequest request) {
             assertEquals("u42", request.parameters().get("user_id"));
             return Future.succeededFuture(new InferTargetResolver.Target("ctr", 1L, "ctr"));
           }
 
           @Override
-          public void completed(ai.distill.gateway.protocol.InferRequest request,
+          public void completed(ai.distill.gateway.tensor.InferRequest request,
               InferTargetResolver.Target target, InferResult result, Throwable failure) {
             seen.add(result);
           }

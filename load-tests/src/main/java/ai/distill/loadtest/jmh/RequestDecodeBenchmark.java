@@ -1,7 +1,7 @@
 package ai.distill.loadtest.jmh;
 
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.protocol.InferRequestDecoder;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.loadtest.oip.GeneratedRows;
 import ai.distill.loadtest.oip.InputRow;
 import ai.distill.loadtest.oip.ModelMetadata;

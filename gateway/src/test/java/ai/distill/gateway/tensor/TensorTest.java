@@ -1,6 +1,5 @@
-package ai.distill.gateway.protocol;
+package ai.distill.gateway.tensor;
 
-import ai.distill.gateway.tensor.OrtTypes;
 import ai.distill.store.tensor.Datatype;
 import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.OnnxJavaType;
@@ -145,12 +144,5 @@ class TensorTest {
         assertFalse(s.accepts(new long[] {13}));
         assertEquals("'dense' FP32 [-1, 13]", s.toString());
         assertEquals(s, new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}));
-    }
-
-    @Test
-    void bad_input_exception_carries_a_4xx_status() {
-        assertEquals(400, new BadInputException("x").status());
-        assertEquals(413, new BadInputException(413, "too big").status());
-        assertThrows(IllegalArgumentException.class, () -> new BadInputException(500, "no"));
     }
 }
