@@ -189,8 +189,10 @@ public final class InferHandler implements Handler<RoutingContext> {
       Target target, long start) {
     String versionLabel = Long.toString(model.version());
     metrics.inFlight(model.name(), versionLabel, 1);
-    models.infer(model, request).onComplete(ar -> {
-      model.release();
+    // The registry holds its own reference while the request runs; ours covered the decoding.
+    Future<List<Tensor>> run = models.infer(model, request);
+    model.release();
+    run.onComplete(ar -> {
       metrics.inFlight(model.name(), versionLabel, -1);
       if (ar.failed()) {
         metrics.request(model.name(), versionLabel,
