@@ -1,5 +1,6 @@
 package ai.distill.gateway.capture;
 
+import ai.distill.gateway.tensor.Tensor;
 import io.vertx.core.json.JsonArray;
 
 /**
@@ -35,7 +36,7 @@ public record CapturedTensor(String name, int rows, int rowElements, double[] fl
     }
 
     /** An owned copy of a protocol tensor (batch dimension first; a scalar counts as one row). */
-    public static CapturedTensor copyOf(ai.distill.gateway.protocol.Tensor t) {
+    public static CapturedTensor copyOf(ai.distill.gateway.tensor.Tensor t) {
         int rows = t.rank() == 0 ? 1 : (int) t.dim(0);
         int n = (int) t.elementCount();
         if (t.datatype().isFloatingPoint()) {

@@ -7,7 +7,7 @@ import ai.distill.gateway.capture.CaptureMetrics;
 import ai.distill.gateway.feedback.FeedbackMetrics;
 import ai.distill.gateway.feedback.FeedbackOutcome;
 import ai.distill.gateway.http.HttpStatusException;
-import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.tensor.InferRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.world.CtrWorld;
 import ai.distill.optimizer.world.DemoModels;
 import ai.distill.store.ModelStore;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
-import ai.distill.gateway.TestGateways;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;

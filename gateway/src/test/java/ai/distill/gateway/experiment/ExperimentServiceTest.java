@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.capture.CaptureWriter;
 import ai.distill.gateway.feedback.FeedbackOutcome;
-import ai.distill.gateway.protocol.Datatype;
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
-package ai.distill.gateway.protocol;
+package ai.distill.gateway.tensor;
 
+import ai.distill.store.tensor.Datatype;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -80,7 +81,7 @@ public final class Tensor {
     }
 
     /** product(shape), or -1 when a dimension is negative or the product overflows {@link #MAX_BYTES}. */
-    static long elementCount(long[] shape) {
+    public static long elementCount(long[] shape) {
         long n = 1;
         for (long d : shape) {
             if (d < 0) return -1;

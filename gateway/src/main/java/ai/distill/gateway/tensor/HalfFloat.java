@@ -1,13 +1,13 @@
-package ai.distill.gateway.protocol;
+package ai.distill.gateway.tensor;
 
 /** IEEE 754 binary16 conversions (Java 17 has no {@code Float.float16ToFloat}). Stateless. */
-final class HalfFloat {
+public final class HalfFloat {
 
     private HalfFloat() {
     }
 
     /** The float value of binary16 bits. */
-    static float toFloat(short bits) {
+    public static float toFloat(short bits) {
         int h = bits & 0xffff;
         int sign = (h & 0x8000) << 16;
         int exp = (h >>> 10) & 0x1f;
@@ -24,7 +24,7 @@ final class HalfFloat {
     }
 
     /** The nearest binary16 (round half to even); overflow gives infinity, NaN stays NaN. */
-    static short fromFloat(float f) {
+    public static short fromFloat(float f) {
         int x = Float.floatToRawIntBits(f);
         int sign = (x >>> 16) & 0x8000;
         int exp = (x >>> 23) & 0xff;

@@ -1,5 +1,6 @@
-package ai.distill.gateway;
+package ai.distill.gateway.testing;
 
+import ai.distill.gateway.GatewayConfig;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelVersion;

@@ -1,5 +1,8 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.vertx.core.buffer.Buffer;
 
@@ -11,8 +14,8 @@ import java.util.Set;
 
 /**
  * Client side: encodes an inference request as OIP v2 JSON, sending the chosen inputs as binary tensor data
- * after the JSON header (Triton's binary tensor data extension). Used by the load generator and by tests.
- * Thread-safe.
+ * after the JSON header (Triton's binary tensor data extension). Test scope: the load generator has its own
+ * ({@code ai.distill.loadtest.oip.RequestBodies}). Thread-safe.
  *
  * <pre>{@code
  * InferResponseEncoder.Encoded e = new InferRequestEncoder().encode(request, Set.of("dense", "sparse"));

@@ -1,4 +1,4 @@
-package ai.distill.gateway.openapi;
+package ai.distill.gateway.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,13 +1,13 @@
-package ai.distill.gateway.protocol;
-
-import ai.onnxruntime.TensorInfo;
+package ai.distill.store.tensor;
 
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
  * One entry of a model's input or output signature: name, datatype and shape, where -1 marks a dynamic
- * dimension (dimension 0 is the batch dimension when it is dynamic). Immutable.
+ * dimension (dimension 0 is the batch dimension when it is dynamic). The one signature record of the project:
+ * the optimizer reads it from a graph, the gateway from a session and serves it as OIP metadata, the load
+ * generator parses it back. Immutable.
  */
 public record TensorSpec(String name, Datatype datatype, long[] shape) {
 
@@ -20,15 +20,6 @@ public record TensorSpec(String name, Datatype datatype, long[] shape) {
                 throw new IllegalArgumentException("shape : " + Arrays.toString(shape) + " (expected: dimensions >= -1)");
             }
         }
-    }
-
-    /** A spec from the {@link TensorInfo} ORT reports for a session input or output (symbolic dims become -1). */
-    public static TensorSpec fromOnnx(String name, TensorInfo info) {
-        long[] shape = info.getShape().clone();
-        for (int i = 0; i < shape.length; i++) {
-            if (shape[i] < 0) shape[i] = -1;
-        }
-        return new TensorSpec(name, Datatype.fromOnnx(info), shape);
     }
 
     @Override
@@ -58,6 +49,18 @@ public record TensorSpec(String name, Datatype datatype, long[] shape) {
             if (shape[i] != -1 && shape[i] != actual[i]) return false;
         }
         return true;
+    }
+
+    /** Elements of one row: the product of the shape without its first (batch) dimension, -1 if any of those is dynamic. */
+    public long elementsPerRow() {
+        long n = 1;
+        for (int i = 1; i < shape.length; i++) {
+            if (shape[i] < 0) {
+                return -1;
+            }
+            n *= shape[i];
+        }
+        return n;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package ai.distill.gateway.protocol;
+package ai.distill.gateway.tensor;
 
 import java.util.List;
 import java.util.Map;

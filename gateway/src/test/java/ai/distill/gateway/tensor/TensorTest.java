@@ -1,5 +1,7 @@
-package ai.distill.gateway.protocol;
+package ai.distill.gateway.tensor;
 
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.TensorInfo;
 import org.junit.jupiter.api.Test;
@@ -114,18 +116,21 @@ class TensorTest {
         for (Datatype dt : Datatype.values()) {
             assertEquals(dt, Datatype.parse(dt.name()));
             if (dt != Datatype.UINT16 && dt != Datatype.UINT32 && dt != Datatype.UINT64) {
-                assertEquals(dt, Datatype.fromOnnx(dt.toOnnx()));
+                assertEquals(dt, OrtTypes.datatype(OrtTypes.javaType(dt)));
             }
         }
-        assertEquals(Datatype.FP32, Datatype.fromOnnx(OnnxJavaType.FLOAT));
-        assertEquals(Datatype.UINT32, Datatype.fromOnnx(TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32));
+        assertEquals(Datatype.FP32, OrtTypes.datatype(OnnxJavaType.FLOAT));
+        assertEquals(Datatype.UINT32, OrtTypes.datatype(TensorInfo.OnnxTensorType.ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT32));
         assertEquals(4, Datatype.FP32.byteSize());
         assertEquals(1, Datatype.BOOL.byteSize());
         assertEquals(-1, Datatype.BYTES.byteSize());
-        assertThrows(UnsupportedOperationException.class, Datatype.UINT64::toOnnx);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datatype.fromOnnx(OnnxJavaType.BFLOAT16));
+        for (Datatype dt : Datatype.values()) {
+            assertEquals(dt, Datatype.fromOnnxElementType(dt.onnxElementType()));
+        }
+        assertThrows(UnsupportedOperationException.class, () -> OrtTypes.javaType(Datatype.UINT64));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OrtTypes.datatype(OnnxJavaType.BFLOAT16));
         assertEquals("ONNX Runtime type BFLOAT16 has no Open Inference Protocol datatype", e.getMessage());
-        BadInputException b = assertThrows(BadInputException.class, () -> Datatype.parse("fp32"));
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> Datatype.parse("fp32"));
         assertEquals("unknown datatype 'fp32' (expected one of BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES)",
                 b.getMessage());
     }
@@ -139,12 +144,5 @@ class TensorTest {
         assertFalse(s.accepts(new long[] {13}));
         assertEquals("'dense' FP32 [-1, 13]", s.toString());
         assertEquals(s, new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}));
-    }
-
-    @Test
-    void bad_input_exception_carries_a_4xx_status() {
-        assertEquals(400, new BadInputException("x").status());
-        assertEquals(413, new BadInputException(413, "too big").status());
-        assertThrows(IllegalArgumentException.class, () -> new BadInputException(500, "no"));
     }
 }
