@@ -1,6 +1,7 @@
 package ai.distill.gateway;
 
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.jobs.JobsConfig;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -32,7 +33,8 @@ import java.util.Set;
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
- *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000}
+ *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
+ *  "jobs": {"runner": "child", "queue_capacity": 8}}
  * }</pre>
  * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows}
  * ({@link BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few
@@ -55,6 +57,7 @@ public final class GatewayConfig {
   private final Duration watchInterval;
   private final Duration drainTimeout;
   private final Duration shutdownGrace;
+  private final JobsConfig jobs;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
@@ -72,6 +75,7 @@ public final class GatewayConfig {
     this.watchInterval = b.watchInterval;
     this.drainTimeout = b.drainTimeout;
     this.shutdownGrace = b.shutdownGrace;
+    this.jobs = b.jobs;
   }
 
   public static Builder builder(Path store) {
@@ -148,11 +152,17 @@ public final class GatewayConfig {
     return shutdownGrace;
   }
 
+  /** How optimizer jobs run (the {@code "jobs"} section; see {@link JobsConfig}). */
+  public JobsConfig jobs() {
+    return jobs;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b = new Builder(store).host(host).port(port).adminToken(adminToken)
         .maxBodyBytes(maxBodyBytes).workers(workers).eventLoops(eventLoops).session(session).batching(batching)
-        .watchInterval(watchInterval).drainTimeout(drainTimeout).shutdownGrace(shutdownGrace);
+        .watchInterval(watchInterval).drainTimeout(drainTimeout).shutdownGrace(shutdownGrace)
+        .jobs(jobs);
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -182,7 +192,7 @@ public final class GatewayConfig {
   public static Builder fromJson(Path store, JsonObject json) {
     checkKeys(json, "", Set.of("host", "port", "admin_token", "max_body_bytes", "workers",
         "event_loops", "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms",
-        "shutdown_grace_ms"));
+        "shutdown_grace_ms", "jobs"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -232,6 +242,9 @@ public final class GatewayConfig {
     if (json.containsKey("shutdown_grace_ms")) {
       b.shutdownGrace(Duration.ofMillis(json.getLong("shutdown_grace_ms")));
     }
+    if (json.containsKey("jobs")) {
+      b.jobs(JobsConfig.fromJson(json.getJsonObject("jobs")));
+    }
     return b;
   }
 
@@ -280,6 +293,7 @@ public final class GatewayConfig {
     private Duration watchInterval = Duration.ofSeconds(1);
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(1);
+    private JobsConfig jobs = JobsConfig.DEFAULT;
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -369,6 +383,11 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    public Builder jobs(JobsConfig jobs) {
+      this.jobs = Objects.requireNonNull(jobs, "jobs");
       return this;
     }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     description = "Inference gateway for compressed CTR models.",
     subcommands = {ServeCommand.class, StoreCommand.class, QuantizeCommand.class,
         DistillCommand.class, EvaluateCommand.class, BenchCommand.class, WorldCommand.class,
-        DemoCommand.class})
+        DemoCommand.class, JobsCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

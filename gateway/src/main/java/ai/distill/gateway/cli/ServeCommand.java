@@ -4,6 +4,8 @@ import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.jobs.CanaryHook;
+import ai.distill.gateway.jobs.JobRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -78,7 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
    * A started gateway with its experiment engine, as {@code serve} and {@code demo} run it. Owns
    * its {@link Vertx}; {@link #close()} shuts all three down gracefully.
    */
-  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments) {
+  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments, JobRoutes jobs) {
 
     static Running start(GatewayConfig cfg) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per request.
@@ -90,17 +92,27 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw e;
       }
+      ExperimentRoutes experiments;
       try {
-        return new Running(vertx, gateway,
-            ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await());
+        experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
       } catch (Exception e) {
         gateway.close().await();
         vertx.close().await();
         throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
       }
+      try {
+        // TODO(lead): a CanaryHook backed by the experiment service instead of NONE.
+        return new Running(vertx, gateway, experiments, JobRoutes.install(gateway, CanaryHook.NONE).await());
+      } catch (Exception e) {
+        experiments.close().await();
+        gateway.close().await();
+        vertx.close().await();
+        throw new IllegalStateException("cannot start jobs: " + e.getMessage(), e);
+      }
     }
 
     void close() throws Exception {
+      jobs.close().await();
       experiments.close().await();
       gateway.close().await();
       vertx.close().await();

@@ -2,7 +2,6 @@ package ai.distill.optimizer.cli;
 
 import ai.distill.optimizer.distill.DistillJob;
 import ai.distill.optimizer.distill.DistillOptions;
-import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.table.ScoringException;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.store.ModelStore;
@@ -103,6 +102,10 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--int8", description = "Also quantize the student to INT8 and publish it as OUT-int8.")
     boolean int8;
 
+    @Option(names = "--progress-json", hidden = true,
+            description = "Progress as one JSON line per event on stderr: {\"stage\", \"fraction\", \"message\"} (for the gateway's jobs).")
+    boolean progressJson;
+
     public DistillCommand() {
     }
 
@@ -126,10 +129,7 @@ public final class DistillCommand implements Callable<Integer> {
             String verifiedTeacher = modelStore.verify(modelStore.resolve(teacher)).id();
             DistillJob.Request request = new DistillJob.Request(verifiedTeacher, data, generate == null ? 0 : generate, eval,
                     maxRows, name, options, int8);
-            DistillJob.Outcome outcome = DistillJob.run(modelStore, request, ProgressListener.lines(line -> {
-                err.println(line);
-                err.flush();
-            }));
+            DistillJob.Outcome outcome = DistillJob.run(modelStore, request, QuantizeCommand.progressTo(err, progressJson));
             PrintWriter out = spec.commandLine().getOut();
             out.println(JSON.writeValueAsString(outcome.summary()));
             out.flush();
