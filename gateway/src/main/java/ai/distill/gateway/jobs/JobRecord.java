@@ -1,7 +1,10 @@
 package ai.distill.gateway.jobs;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What is known about one job, as {@code GET /admin/v1/jobs/{id}} shows it and
@@ -13,6 +16,7 @@ import java.time.Instant;
  * @param sourceVersion the source version the job was pinned to when it was accepted, e.g. {@code ctr:3}
  * @param state where the job is
  * @param stage the optimizer's current step ({@code read}, {@code calibrate}, {@code train}...), or null
+ * @param stages the steps it went through so far, in order
  * @param progress share of the job done, 0..1
  * @param created when it was accepted
  * @param started when it started running, or null
@@ -22,7 +26,7 @@ import java.time.Instant;
  * @param canaryStatus {@code pending}, {@code done} or {@code failed: <why>} once a canary was requested, else null
  */
 public record JobRecord(String id, JobSpec spec, String sourceVersion, State state, String stage,
-    double progress, Instant created, Instant started, Instant finished, Result result, String error,
+    List<String> stages, double progress, Instant created, Instant started, Instant finished, Result result, String error,
     String canaryStatus) {
 
   /** A job's life: queued → running → succeeded | failed | cancelled; interrupted by a restart. */
@@ -61,33 +65,42 @@ public record JobRecord(String id, JobSpec spec, String sourceVersion, State sta
     }
   }
 
+  public JobRecord {
+    stages = List.copyOf(stages);
+  }
+
   /** A new job, queued. */
   static JobRecord queued(String id, JobSpec spec, String sourceVersion, Instant now) {
-    return new JobRecord(id, spec, sourceVersion, State.QUEUED, null, 0, now, null, null, null, null, null);
+    return new JobRecord(id, spec, sourceVersion, State.QUEUED, null, List.of(), 0, now, null, null, null, null, null);
   }
 
   JobRecord running(Instant now) {
-    return new JobRecord(id, spec, sourceVersion, State.RUNNING, "start", 0, created, now, null, null, null,
+    return new JobRecord(id, spec, sourceVersion, State.RUNNING, "start", List.of("start"), 0, created, now, null, null, null,
         null);
   }
 
   JobRecord progressed(String newStage, double fraction) {
-    return new JobRecord(id, spec, sourceVersion, state, newStage, Math.max(progress,
+    List<String> seen = stages;
+    if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(newStage)) {
+      seen = new ArrayList<>(stages);
+      seen.add(newStage);
+    }
+    return new JobRecord(id, spec, sourceVersion, state, newStage, seen, Math.max(progress,
         Math.max(0, Math.min(1, fraction))), created, started, finished, result, error, canaryStatus);
   }
 
   JobRecord succeeded(Result r, Instant now) {
-    return new JobRecord(id, spec, sourceVersion, State.SUCCEEDED, "done", 1, created, started, now, r, null,
+    return new JobRecord(id, spec, sourceVersion, State.SUCCEEDED, "done", stages, 1, created, started, now, r, null,
         spec.canary() == null ? null : "pending");
   }
 
   JobRecord ended(State s, String why, Instant now) {
-    return new JobRecord(id, spec, sourceVersion, s, stage, progress, created, started, now, result, why,
+    return new JobRecord(id, spec, sourceVersion, s, stage, stages, progress, created, started, now, result, why,
         canaryStatus);
   }
 
   JobRecord withCanaryStatus(String status) {
-    return new JobRecord(id, spec, sourceVersion, state, stage, progress, created, started, finished, result,
+    return new JobRecord(id, spec, sourceVersion, state, stage, stages, progress, created, started, finished, result,
         error, status);
   }
 
@@ -95,7 +108,7 @@ public record JobRecord(String id, JobSpec spec, String sourceVersion, State sta
   public JsonObject toJson() {
     JsonObject o = new JsonObject().put("id", id).put("source", spec.source())
         .put("action", spec.action().jsonName()).put("name", spec.name()).put("state", state.jsonName())
-        .put("stage", stage).put("progress", progress).put("created", text(created))
+        .put("stage", stage).put("stages", new JsonArray(new ArrayList<>(stages))).put("progress", progress).put("created", text(created))
         .put("started", text(started)).put("finished", text(finished))
         .put("result", result == null ? null : result.toJson()).put("error", error)
         .put("source_version", sourceVersion).put("rows", spec.rows())
@@ -119,9 +132,20 @@ public record JobRecord(String id, JobSpec spec, String sourceVersion, State sta
           .put("weight", canary.getInteger("weight")));
     }
     return new JobRecord(o.getString("id"), JobSpec.fromJson(spec), o.getString("source_version"),
-        State.parse(o.getString("state")), o.getString("stage"), o.getDouble("progress", 0.0),
+        State.parse(o.getString("state")), o.getString("stage"), strings(o.getJsonArray("stages")),
+        o.getDouble("progress", 0.0),
         instant(o.getString("created")), instant(o.getString("started")), instant(o.getString("finished")),
         Result.fromJson(o.getJsonObject("result")), o.getString("error"), canaryStatus);
+  }
+
+  private static List<String> strings(JsonArray a) {
+    List<String> out = new ArrayList<>();
+    if (a != null) {
+      for (Object o : a) {
+        out.add(String.valueOf(o));
+      }
+    }
+    return out;
   }
 
   private static String text(Instant t) {
