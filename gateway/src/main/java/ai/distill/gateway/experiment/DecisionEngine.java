@@ -1,5 +1,8 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.experiment.stats.BenjaminiHochberg;
+import ai.distill.gateway.experiment.stats.ChiSquare;
+import ai.distill.gateway.experiment.stats.ConfidenceSequence;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -33,7 +36,7 @@ public final class DecisionEngine {
 
     static Evaluation evaluate(ExperimentDefinition def, ArmFigures[] arms) {
         int teacher = def.teacherIndex();
-        NonInferiorityTest test = new NonInferiorityTest(def.alpha(), def.plannedUsers());
+        ConfidenceSequence test = new ConfidenceSequence(def.alpha(), def.plannedUsers());
         long[] observed = new long[arms.length];
         double[] shares = new double[arms.length];
         for (int i = 0; i < arms.length; i++) {
@@ -47,7 +50,7 @@ public final class DecisionEngine {
         String[] reasons = new String[arms.length];
         JsonObject[] numbers = new JsonObject[arms.length];
         List<Integer> students = new ArrayList<>();
-        NonInferiorityTest.Result[] results = new NonInferiorityTest.Result[arms.length];
+        ConfidenceSequence.Result[] results = new ConfidenceSequence.Result[arms.length];
         ArmFigures t = arms[teacher];
         for (int i = 0; i < arms.length; i++) {
             if (i == teacher) {
@@ -70,7 +73,7 @@ public final class DecisionEngine {
         for (int k = 0; k < p.length; k++) {
             p[k] = results[students.get(k)].pValue();
         }
-        boolean[] nonInferior = NonInferiorityTest.benjaminiHochberg(p, def.alpha());
+        boolean[] nonInferior = BenjaminiHochberg.reject(p, def.alpha());
 
         int promote = -1;
         double bestLower = Double.NEGATIVE_INFINITY;
@@ -79,7 +82,7 @@ public final class DecisionEngine {
         for (int k = 0; k < students.size(); k++) {
             int i = students.get(k);
             ArmFigures s = arms[i];
-            NonInferiorityTest.Result r = results[i];
+            ConfidenceSequence.Result r = results[i];
             String guardrailReason = guardrailReason(def, s.window(), t.window());
             Guardrail guardrail = guardrailReason == null ? guardrailPass(def, s.window(), t.window())
                     : Guardrail.FAIL;
@@ -108,7 +111,7 @@ public final class DecisionEngine {
             if (srmAlarm) {
                 decisions[i] = "rollback";
                 reasons[i] = "sample ratio mismatch: p = " + fmt(srmP) + " < " + SRM_ALPHA;
-            } else if (r.verdict() == NonInferiorityTest.Verdict.INFERIOR) {
+            } else if (r.verdict() == ConfidenceSequence.Verdict.INFERIOR) {
                 decisions[i] = "rollback";
                 reasons[i] = "inferior: upper bound of CTR_S - " + def.margin() + " x CTR_T is " + fmt(r.upper()) + " < 0";
             } else if (guardrail == Guardrail.FAIL && sustained) {
@@ -140,7 +143,7 @@ public final class DecisionEngine {
         return new Evaluation(srmP, srmAlarm, decisions, reasons, numbers, promote, rollback, latencyBreach);
     }
 
-    private static String holdReason(ExperimentDefinition def, NonInferiorityTest.Result r, boolean nonInferior,
+    private static String holdReason(ExperimentDefinition def, ConfidenceSequence.Result r, boolean nonInferior,
                                      Guardrail guardrail, ArmFigures s, ArmFigures t) {
         if (!nonInferior) {
             return "collecting: interval [" + fmt(r.lower()) + ", " + fmt(r.upper()) + "] contains 0";

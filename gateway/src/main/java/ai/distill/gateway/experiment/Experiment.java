@@ -1,5 +1,6 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.experiment.stats.ConfidenceSequence;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.DataInputStream;
@@ -373,13 +374,13 @@ public final class Experiment {
             evaluateWithoutApplying();
         }
         JsonArray variants = new JsonArray();
-        NonInferiorityTest test = new NonInferiorityTest(definition.alpha(), definition.plannedUsers());
+        ConfidenceSequence test = new ConfidenceSequence(definition.alpha(), definition.plannedUsers());
         long now = System.nanoTime();
         for (int i = 0; i < arms.length; i++) {
             Arm a = arms[i];
             ExperimentDefinition.Variant v = definition.variants().get(i);
             ServingWindow.Snapshot w = a.window.snapshot(now);
-            NonInferiorityTest.Result ci = test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0,
+            ConfidenceSequence.Result ci = test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0,
                     a.ledger.users());
             Long version = v.version() != null ? v.version() : a.servedVersion;
             ShadowAgreement.Snapshot sh = a.shadow.snapshot();
