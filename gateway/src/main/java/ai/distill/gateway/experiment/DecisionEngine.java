@@ -30,7 +30,7 @@ public final class DecisionEngine {
     enum Guardrail { PASS, FAIL, INSUFFICIENT_DATA }
 
     /** Everything the engine concluded, per arm (index-aligned) and for the experiment. */
-    record Evaluation(double srmPValue, boolean srmAlarm, String[] decisions, String[] reasons,
+    record Evaluation(double srmPValue, boolean srmAlarm, DecisionKind[] decisions, String[] reasons,
                       JsonObject[] numbers, int promote, List<Integer> rollback, boolean[] latencyBreach) {
     }
 
@@ -46,7 +46,7 @@ public final class DecisionEngine {
         double srmP = ChiSquare.goodnessOfFitPValue(observed, shares);
         boolean srmAlarm = srmP < SRM_ALPHA;
 
-        String[] decisions = new String[arms.length];
+        DecisionKind[] decisions = new DecisionKind[arms.length];
         String[] reasons = new String[arms.length];
         JsonObject[] numbers = new JsonObject[arms.length];
         List<Integer> students = new ArrayList<>();
@@ -54,13 +54,13 @@ public final class DecisionEngine {
         ArmFigures t = arms[teacher];
         for (int i = 0; i < arms.length; i++) {
             if (i == teacher) {
-                decisions[i] = "teacher";
+                decisions[i] = DecisionKind.TEACHER;
                 reasons[i] = "the reference arm";
                 numbers[i] = new JsonObject();
                 continue;
             }
             if (arms[i].weight() <= 0) {
-                decisions[i] = "inactive";
+                decisions[i] = DecisionKind.INACTIVE;
                 reasons[i] = "weight 0";
                 numbers[i] = new JsonObject();
                 continue;
@@ -109,20 +109,20 @@ public final class DecisionEngine {
                     .put("latency_breaches", latencyBreach[i] ? s.latencyBreaches() + 1 : 0);
             numbers[i] = n;
             if (srmAlarm) {
-                decisions[i] = "rollback";
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "sample ratio mismatch: p = " + fmt(srmP) + " < " + SRM_ALPHA;
             } else if (r.verdict() == ConfidenceSequence.Verdict.INFERIOR) {
-                decisions[i] = "rollback";
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "inferior: upper bound of CTR_S - " + def.margin() + " x CTR_T is " + fmt(r.upper()) + " < 0";
             } else if (guardrail == Guardrail.FAIL && sustained) {
-                decisions[i] = "rollback";
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "guardrail: " + guardrailReason;
             } else if (guardrail == Guardrail.FAIL) {
-                decisions[i] = "hold";
+                decisions[i] = DecisionKind.HOLD;
                 reasons[i] = "guardrail breach, not yet sustained: " + guardrailReason;
             } else if (nonInferior[k] && guardrail == Guardrail.PASS && s.users() >= def.minExposure()
                     && t.users() >= def.minExposure()) {
-                decisions[i] = "promote";
+                decisions[i] = DecisionKind.PROMOTE;
                 reasons[i] = "non-inferior: lower bound " + fmt(r.lower()) + " > 0 (BH across " + students.size()
                         + " students), guardrails pass, " + s.users() + " and " + t.users() + " users exposed";
                 if (r.lower() > bestLower) {
@@ -130,10 +130,10 @@ public final class DecisionEngine {
                     promote = i;
                 }
             } else {
-                decisions[i] = "hold";
+                decisions[i] = DecisionKind.HOLD;
                 reasons[i] = holdReason(def, r, nonInferior[k], guardrail, s, t);
             }
-            if (decisions[i].equals("rollback")) {
+            if (decisions[i] == DecisionKind.ROLLBACK) {
                 rollback.add(i);
             }
         }

@@ -52,7 +52,7 @@ public final class Experiment {
         long anonymousImpressions;
         long anonymousClicks;
         volatile Long servedVersion;
-        String lastDecision = "hold";
+        DecisionKind lastDecision = DecisionKind.HOLD;
         int latencyBreaches;
 
         Arm(int maxUsers, long windowNanos, long now) {
@@ -201,12 +201,12 @@ public final class Experiment {
             return e;
         }
         for (int i = 0; i < arms.length; i++) {
-            String d = e.decisions()[i];
-            if (d.equals("hold") && !arms[i].lastDecision.equals("hold")) {
-                log(new Decision(System.currentTimeMillis(), "hold", figures[i].model(), e.reasons()[i], true,
+            DecisionKind d = e.decisions()[i];
+            if (d == DecisionKind.HOLD && arms[i].lastDecision != DecisionKind.HOLD) {
+                log(new Decision(System.currentTimeMillis(), DecisionKind.HOLD, figures[i].model(), e.reasons()[i], true,
                         e.numbers()[i]));
             }
-            if (!d.equals("teacher") && !d.equals("inactive")) {
+            if (d != DecisionKind.TEACHER && d != DecisionKind.INACTIVE) {
                 arms[i].lastDecision = d;
             }
         }
@@ -252,7 +252,7 @@ public final class Experiment {
         w[teacherIndex()] = 100;
         reweight(w);
         status = Status.STOPPED;
-        Decision d = new Decision(System.currentTimeMillis(), "stop", definition.teacher(),
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.STOP, definition.teacher(),
                 reason == null ? "stopped by an operator; the teacher serves all traffic" : reason, false,
                 new JsonObject());
         log(d);
@@ -265,8 +265,8 @@ public final class Experiment {
         reweight(w);
         status = Status.PROMOTED;
         promotedVariant = i;
-        arms[i].lastDecision = "promoted";
-        Decision d = new Decision(System.currentTimeMillis(), "promote", definition.variants().get(i).model(), reason,
+        arms[i].lastDecision = DecisionKind.PROMOTED;
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.PROMOTE, definition.variants().get(i).model(), reason,
                 automatic, numbers);
         log(d);
         return d;
@@ -276,8 +276,8 @@ public final class Experiment {
         double[] w = weights.clone();
         w[i] = 0;
         reweight(w);
-        arms[i].lastDecision = "rolled_back";
-        Decision d = new Decision(System.currentTimeMillis(), "rollback", definition.variants().get(i).model(), reason,
+        arms[i].lastDecision = DecisionKind.ROLLED_BACK;
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.ROLLBACK, definition.variants().get(i).model(), reason,
                 automatic, numbers);
         log(d);
         boolean anyStudent = false;
@@ -305,15 +305,15 @@ public final class Experiment {
     }
 
     private void log(Decision d) {
-        LOG.log(d.action().equals("hold") ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action(), d.variant(),
+        LOG.log(d.action() == DecisionKind.HOLD ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action().label(), d.variant(),
                 d.automatic() ? "automatic" : "manual", d.reason(), d.numbers().encode());
         changes.increment();
         history.addLast(d);
         while (history.size() > MAX_HISTORY) {
             history.removeFirst();
         }
-        metrics.decision(name(), d.variant(), d.action());
+        metrics.decision(name(), d.variant(), d.action().label());
     }
 
     private JsonObject numbersOf(int i) {
@@ -430,13 +430,13 @@ public final class Experiment {
 
     private String displayDecision(int i) {
         if (i == teacherIndex()) {
-            return status == Status.PROMOTED ? "replaced" : "teacher";
+            return (status == Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER).label();
         }
-        String d = arms[i].lastDecision;
-        if (status != Status.RUNNING && !d.equals("promoted") && !d.equals("rolled_back")) {
+        DecisionKind d = arms[i].lastDecision;
+        if (status != Status.RUNNING && d != DecisionKind.PROMOTED && d != DecisionKind.ROLLED_BACK) {
             return status.name().toLowerCase();
         }
-        return weights[i] <= 0 && !d.equals("rolled_back") ? "inactive" : d;
+        return (weights[i] <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
     }
 
     private void evaluateWithoutApplying() {
@@ -477,7 +477,7 @@ public final class Experiment {
             arr.add(new JsonObject().put("weight", weights[i]).put("slots", ranges)
                     .put("srm_exposures", a.srmExposures).put("anonymous_requests", a.anonymousRequests)
                     .put("anonymous_impressions", a.anonymousImpressions).put("anonymous_clicks", a.anonymousClicks)
-                    .put("served_version", a.servedVersion).put("last_decision", a.lastDecision)
+                    .put("served_version", a.servedVersion).put("last_decision", a.lastDecision.label())
                     .put("shadow", shadow));
         }
         JsonArray h = new JsonArray();
@@ -521,7 +521,7 @@ public final class Experiment {
             arm.anonymousImpressions = a.getLong("anonymous_impressions", 0L);
             arm.anonymousClicks = a.getLong("anonymous_clicks", 0L);
             arm.servedVersion = a.getLong("served_version");
-            arm.lastDecision = a.getString("last_decision", "hold");
+            arm.lastDecision = DecisionKind.parse(a.getString("last_decision", DecisionKind.HOLD.label()));
             JsonArray s = a.getJsonArray("shadow");
             if (s != null && s.size() == 6) {
                 arm.shadow.restore(s.getDouble(0).longValue(), s.getDouble(1), s.getDouble(2), s.getDouble(3),

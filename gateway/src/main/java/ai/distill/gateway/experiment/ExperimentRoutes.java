@@ -199,7 +199,8 @@ public final class ExperimentRoutes {
             fail(ctx, e);
             return;
         }
-        if (!List.of("promote", "rollback", "stop").contains(action)) {
+        DecisionKind kind = DecisionKind.MANUAL.stream().filter(k -> k.label().equals(action)).findFirst().orElse(null);
+        if (kind == null) {
             fail(ctx, new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
             return;
         }
@@ -216,7 +217,7 @@ public final class ExperimentRoutes {
                 return;
             }
         }
-        if (action.equals("stop") && body.getValue("model") != null) {
+        if (kind == DecisionKind.STOP && body.getValue("model") != null) {
             fail(ctx, new IllegalArgumentException("body: 'model' does not apply to stop (accepted keys: reason)"));
             return;
         }
@@ -227,16 +228,11 @@ public final class ExperimentRoutes {
                     + "{\"model\": \"ctr-int8\", \"reason\": \"looks good\"}"));
             return;
         }
-        Callable<Object> work = switch (action) {
-            case "promote" -> () -> service.promote(name, (String) model, (String) reason);
-            case "rollback" -> () -> service.rollback(name, (String) model, (String) reason);
-            case "stop" -> () -> service.stop(name, (String) reason);
-            default -> null;
+        Callable<Object> work = switch (kind) {
+            case PROMOTE -> () -> service.promote(name, (String) model, (String) reason);
+            case ROLLBACK -> () -> service.rollback(name, (String) model, (String) reason);
+            default -> () -> service.stop(name, (String) reason);
         };
-        if (work == null) {
-            fail(ctx, new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
-            return;
-        }
         blocking(ctx, work).onSuccess(ignored -> send(ctx, 200, service.get(name).toJson()));
     }
 

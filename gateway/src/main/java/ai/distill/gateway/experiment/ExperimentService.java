@@ -427,7 +427,7 @@ public final class ExperimentService implements AutoCloseable {
         List<Decision> history = e.history();
         for (int i = Math.min(saved, history.size()); i < history.size(); i++) {
             Decision d = history.get(i);
-            if (d.action().equals("promote")) {
+            if (d.action() == DecisionKind.PROMOTE) {
                 try {
                     repository.recordPromotion(e, d);
                 } catch (IOException ex) {
