@@ -182,12 +182,12 @@ public final class ExperimentRoutes {
         }
         ExperimentDefinition def;
         try {
-            def = ExperimentDefinition.fromJson(body);
+            def = ExperimentJson.definition(body);
         } catch (RuntimeException e) {
             fail(ctx, e);
             return;
         }
-        blocking(ctx, () -> service.create(def)).onSuccess(e -> send(ctx, 201, e.toJson()));
+        blocking(ctx, () -> service.create(def)).onSuccess(e -> send(ctx, 201, ExperimentJson.view(e)));
     }
 
     private void decide(RoutingContext ctx) {
@@ -233,7 +233,7 @@ public final class ExperimentRoutes {
             case ROLLBACK -> () -> service.rollback(name, (String) model, (String) reason);
             default -> () -> service.stop(name, (String) reason);
         };
-        blocking(ctx, work).onSuccess(ignored -> send(ctx, 200, service.get(name).toJson()));
+        blocking(ctx, work).onSuccess(ignored -> send(ctx, 200, ExperimentJson.view(service.get(name))));
     }
 
     private void captureRate(RoutingContext ctx) {
@@ -278,14 +278,14 @@ public final class ExperimentRoutes {
     private void list(RoutingContext ctx) {
         JsonArray all = new JsonArray();
         for (Experiment e : service.list()) {
-            all.add(e.toJson());
+            all.add(ExperimentJson.view(e));
         }
         send(ctx, 200, new JsonObject().put("experiments", all));
     }
 
     private void show(RoutingContext ctx) {
         try {
-            send(ctx, 200, service.get(ctx.pathParam("experiment")).toJson());
+            send(ctx, 200, ExperimentJson.view(service.get(ctx.pathParam("experiment"))));
         } catch (RuntimeException e) {
             fail(ctx, e);
         }

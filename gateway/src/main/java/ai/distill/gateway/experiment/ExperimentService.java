@@ -34,7 +34,7 @@ import java.util.concurrent.Executor;
  * ExperimentService s = new ExperimentService(new RegistryInvoker(models, store), store, shadowExecutor,
  *     ExperimentService.Options.DEFAULT, ExperimentMetrics.register(registry), CaptureMetrics.register(registry));
  * s.start();
- * s.create(ExperimentDefinition.fromJson(body));
+ * s.create(ExperimentJson.definition(body));
  * s.infer("ctr-ab", request).onSuccess(routed -> ...);
  * }</pre>
  */

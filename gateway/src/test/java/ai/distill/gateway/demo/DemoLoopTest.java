@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.TestGateways;
+import ai.distill.gateway.experiment.ExperimentJson;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.optimizer.world.CtrWorld;
@@ -48,7 +49,7 @@ class DemoLoopTest {
       traffic.stop().await();
 
       assertEquals(0, traffic.failed(), traffic.summary());
-      JsonObject stats = experiments.service().get("demo-ab").toJson();
+      JsonObject stats = ExperimentJson.view(experiments.service().get("demo-ab"));
       JsonArray variants = stats.getJsonArray("variants");
       long impressions = 0;
       long clicks = 0;

@@ -65,7 +65,7 @@ class ExperimentServiceTest {
         invoker.scale.put("ctr-int8", 0.5f);
         invoker.blockedModel = "ctr";
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 1.0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 1.0, 0)));
         String student = userIn(e, 1);
 
         Future<ExperimentService.Routed> response = s.infer("ab", StubInvoker.request("r1", student, 0.4f, 0.8f));
@@ -78,7 +78,7 @@ class ExperimentServiceTest {
         shadowThread.shutdown();
         assertTrue(shadowThread.awaitTermination(10, TimeUnit.SECONDS));
         assertEquals(1, s.shadow().scored());
-        JsonObject shadow = e.toJson().getJsonArray("variants").getJsonObject(1).getJsonObject("shadow");
+        JsonObject shadow = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1).getJsonObject("shadow");
         assertEquals(2, shadow.getLong("rows"));
         assertEquals(0.3, shadow.getDouble("mean_abs_diff"), 1e-6);
         assertEquals(0.5, shadow.getDouble("mean_ratio"), 1e-6);
@@ -91,7 +91,7 @@ class ExperimentServiceTest {
         invoker.blockedModel = "ctr";
         ExperimentService s = new ExperimentService(invoker, null, shadowThread,
                 ExperimentService.Options.DEFAULT.withShadowMaxInFlight(1), null, null, null);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 1.0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 1.0, 0)));
         String student = userIn(e, 1);
         for (int i = 0; i < 5; i++) {
             assertTrue(s.infer("ab", StubInvoker.request("r" + i, student, 0.1f)).succeeded());
@@ -104,7 +104,7 @@ class ExperimentServiceTest {
     void feedback_joins_clicks_to_the_variant_and_rejects_bad_feedback() {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 0, 0)));
         String student = userIn(e, 1);
         ExperimentService.Routed r = s.infer("ab", StubInvoker.request(null, student, 0.1f, 0.2f, 0.3f)).result();
         assertNotNull(r.id(), "a generated response id");
@@ -118,7 +118,7 @@ class ExperimentServiceTest {
         assertInstanceOf(FeedbackOutcome.Duplicate.class, s.feedback(r.id(), new int[] {0, 1, 1}));
         assertInstanceOf(FeedbackOutcome.Unknown.class, s.feedback("nope", new int[] {1}));
 
-        JsonObject v = e.toJson().getJsonArray("variants").getJsonObject(1);
+        JsonObject v = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1);
         assertEquals(1, v.getLong("exposures"));
         assertEquals(3, v.getLong("impressions"));
         assertEquals(2, v.getLong("clicks"), "the duplicate did not count twice");
@@ -128,7 +128,7 @@ class ExperimentServiceTest {
     void restart_resumes_an_experiment_with_its_counts() {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("resume", 0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("resume", 0, 0)));
         String teacherUser = userIn(e, 0);
         assertTrue(s.infer("resume", StubInvoker.request("t", teacherUser, 0.5f, 0.5f)).succeeded());
         for (int u = 0; u < 500; u++) {
@@ -136,12 +136,12 @@ class ExperimentServiceTest {
             s.feedback(r.id(), new int[] {u % 3 == 0 ? 1 : 0, 0});
         }
         e.rollback(null, "operator");
-        JsonObject before = e.toJson();
+        JsonObject before = ExperimentJson.view(e);
         s.close();
 
         ExperimentService again = service(new StubInvoker("ctr", "ctr-int8"));
         Experiment resumed = again.get("resume");
-        JsonObject after = resumed.toJson();
+        JsonObject after = ExperimentJson.view(resumed);
         assertEquals("rolled_back", after.getString("status"));
         for (int i = 0; i < 2; i++) {
             JsonObject b = before.getJsonArray("variants").getJsonObject(i);
@@ -155,7 +155,7 @@ class ExperimentServiceTest {
         // a returning user is not a new exposure
         long exposures = after.getJsonArray("variants").getJsonObject(0).getLong("exposures");
         assertTrue(again.infer("resume", StubInvoker.request("again", teacherUser, 0.5f, 0.5f)).succeeded());
-        assertEquals(exposures, resumed.toJson().getJsonArray("variants").getJsonObject(0).getLong("exposures"));
+        assertEquals(exposures, ExperimentJson.view(resumed).getJsonArray("variants").getJsonObject(0).getLong("exposures"));
         assertTrue(Files.exists(store.resolve("experiments").resolve("resume.json")));
     }
 
@@ -167,30 +167,30 @@ class ExperimentServiceTest {
         ExperimentService s = new ExperimentService(invoker, null, shadowThread, ExperimentService.Options.DEFAULT,
                 null, null, null);
         ExperimentConflictException clash = assertThrows(ExperimentConflictException.class,
-                () -> s.create(ExperimentDefinition.fromJson(body("ctr", 0, 0))));
+                () -> s.create(ExperimentJson.definition(body("ctr", 0, 0))));
         assertTrue(clash.getMessage().startsWith("name: 'ctr' is already a model"), clash.getMessage());
 
         JsonObject missing = body("ab", 0, 0);
         missing.getJsonArray("variants").getJsonObject(1).put("model", "ghost");
         IllegalArgumentException notLoaded = assertThrows(IllegalArgumentException.class,
-                () -> s.create(ExperimentDefinition.fromJson(missing)));
+                () -> s.create(ExperimentJson.definition(missing)));
         assertEquals("variants[1].model: 'ghost' is not loaded (expected: a loaded model; load it first)",
                 notLoaded.getMessage());
 
         JsonObject mismatch = body("ab", 0, 0);
         mismatch.getJsonArray("variants").getJsonObject(1).put("model", "other");
         IllegalArgumentException sig = assertThrows(IllegalArgumentException.class,
-                () -> s.create(ExperimentDefinition.fromJson(mismatch)));
+                () -> s.create(ExperimentJson.definition(mismatch)));
         assertTrue(sig.getMessage().startsWith("variants[1].model: 'other' has signature"), sig.getMessage());
 
         JsonObject zero = body("ab", 0, 0);
         zero.getJsonArray("variants").getJsonObject(0).put("weight", 0);
         zero.getJsonArray("variants").getJsonObject(1).put("weight", 0);
         assertEquals("variants: weights sum to 0.0 (expected: a positive total)",
-                assertThrows(IllegalArgumentException.class, () -> ExperimentDefinition.fromJson(zero)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> ExperimentJson.definition(zero)).getMessage());
 
-        s.create(ExperimentDefinition.fromJson(body("ab", 0, 0)));
-        assertThrows(ExperimentConflictException.class, () -> s.create(ExperimentDefinition.fromJson(body("ab", 0, 0))));
+        s.create(ExperimentJson.definition(body("ab", 0, 0)));
+        assertThrows(ExperimentConflictException.class, () -> s.create(ExperimentJson.definition(body("ab", 0, 0))));
     }
 
     @Test
@@ -201,7 +201,7 @@ class ExperimentServiceTest {
                 ExperimentService.Options.DEFAULT.withCaptureLimits(new CaptureWriter.Limits(100, 1 << 20, 1 << 22)),
                 null, null, null);
         s.start();
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("cap", 1.0, 1.0)));
+        Experiment e = s.create(ExperimentJson.definition(body("cap", 1.0, 1.0)));
         ExperimentService.Routed r = s.infer("cap", StubInvoker.request("r1", userIn(e, 1), 0.4f, 0.8f)).result();
         s.feedback(r.id(), new int[] {1, 0});
         s.close();
@@ -227,7 +227,7 @@ class ExperimentServiceTest {
         ExperimentService s = new ExperimentService(new StubInvoker("ctr", "ctr-int8"), store, shadowThread,
                 ExperimentService.Options.DEFAULT, null, null, null);
         List<String> errors = s.start();
-        assertEquals("running", s.get("from-file").toJson().getString("status"));
+        assertEquals("running", ExperimentJson.view(s.get("from-file")).getString("status"));
         assertEquals(List.of("broken.json: variants[1].model: 'ghost' is not loaded (expected: a loaded model; "
                 + "load it first)"), errors);
         assertTrue(new JsonObject(Files.readString(dir.resolve("from-file.json"))).containsKey("definition"),
