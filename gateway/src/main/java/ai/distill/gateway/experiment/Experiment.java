@@ -325,7 +325,7 @@ public final class Experiment {
                 }
             }
             if (found < 0) {
-                throw new IllegalStateException("experiment '" + name() + "' has no active student");
+                throw new ExperimentConflictException("experiment '" + name() + "' has no active student");
             }
             return found;
         }
@@ -354,7 +354,7 @@ public final class Experiment {
 
     private void requireRunning(String what) {
         if (status != Status.RUNNING) {
-            throw new IllegalStateException("cannot " + what + " experiment '" + name() + "': it is "
+            throw new ExperimentConflictException("cannot " + what + " experiment '" + name() + "': it is "
                     + status.name().toLowerCase());
         }
     }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.capture.CaptureWriter;
 import ai.distill.gateway.feedback.FeedbackOutcome;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.protocol.Datatype;
 import ai.distill.gateway.protocol.TensorSpec;
 import io.vertx.core.Future;
@@ -112,11 +114,11 @@ class ExperimentServiceTest {
         assertEquals("ctr-int8", r.parameters().get("variant"));
 
         FeedbackOutcome.WrongCount w = assertInstanceOf(FeedbackOutcome.WrongCount.class,
-                s.feedback(r.id(), new int[] {1}));
+                s.feedback().feedback(r.id(), new int[] {1}));
         assertEquals(3, w.impression().rows());
-        assertInstanceOf(FeedbackOutcome.Joined.class, s.feedback(r.id(), new int[] {0, 1, 1}));
-        assertInstanceOf(FeedbackOutcome.Duplicate.class, s.feedback(r.id(), new int[] {0, 1, 1}));
-        assertInstanceOf(FeedbackOutcome.Unknown.class, s.feedback("nope", new int[] {1}));
+        assertInstanceOf(FeedbackOutcome.Joined.class, s.feedback().feedback(r.id(), new int[] {0, 1, 1}));
+        assertInstanceOf(FeedbackOutcome.Duplicate.class, s.feedback().feedback(r.id(), new int[] {0, 1, 1}));
+        assertInstanceOf(FeedbackOutcome.Unknown.class, s.feedback().feedback("nope", new int[] {1}));
 
         JsonObject v = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1);
         assertEquals(1, v.getLong("exposures"));
@@ -133,7 +135,7 @@ class ExperimentServiceTest {
         assertTrue(s.infer("resume", StubInvoker.request("t", teacherUser, 0.5f, 0.5f)).succeeded());
         for (int u = 0; u < 500; u++) {
             ExperimentService.Routed r = s.infer("resume", StubInvoker.request("r" + u, "u" + u, 0.5f, 0.5f)).result();
-            s.feedback(r.id(), new int[] {u % 3 == 0 ? 1 : 0, 0});
+            s.feedback().feedback(r.id(), new int[] {u % 3 == 0 ? 1 : 0, 0});
         }
         e.rollback(null, "operator");
         JsonObject before = ExperimentJson.view(e);
@@ -197,14 +199,18 @@ class ExperimentServiceTest {
     void captured_rows_carry_outputs_teacher_outputs_and_labels() throws Exception {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         invoker.scale.put("ctr-int8", 0.5f);
-        ExperimentService s = new ExperimentService(invoker, store, Runnable::run,
-                ExperimentService.Options.DEFAULT.withCaptureLimits(new CaptureWriter.Limits(100, 1 << 20, 1 << 22)),
-                null, null, null);
+        FeedbackService feedback = new FeedbackService(FeedbackService.DEFAULT_MAX_ENTRIES, null);
+        CaptureService capture = new CaptureService(store,
+                CaptureService.Options.DEFAULT.withLimits(new CaptureWriter.Limits(100, 1 << 20, 1 << 22)), null, feedback);
+        capture.start();
+        ExperimentService s = new ExperimentService(invoker, store, Runnable::run, ExperimentService.Options.DEFAULT,
+                null, feedback, capture);
         s.start();
         Experiment e = s.create(ExperimentJson.definition(body("cap", 1.0, 1.0)));
         ExperimentService.Routed r = s.infer("cap", StubInvoker.request("r1", userIn(e, 1), 0.4f, 0.8f)).result();
-        s.feedback(r.id(), new int[] {1, 0});
+        feedback.feedback(r.id(), new int[] {1, 0});
         s.close();
+        capture.close();
         List<String> lines = Files.readAllLines(CaptureWriter.segmentFiles(store.resolve("captures").resolve("cap")).get(0));
         assertEquals(2, lines.size());
         JsonObject row = new JsonObject(lines.get(0));
