@@ -169,7 +169,7 @@ class ExperimentDecisionTest {
         assertEquals("ctr-int8", d.variant());
         assertFalse(d.automatic());
         assertTrue(d.numbers().containsKey("lower"), "manual decisions carry the numbers they were taken on");
-        IllegalStateException ex = assertThrows(ExperimentConflictException.class, () -> e.stop(null));
+        ExperimentConflictException ex = assertThrows(ExperimentConflictException.class, () -> e.stop(null));
         assertEquals("cannot stop experiment 'manual': it is promoted", ex.getMessage());
         assertThrows(UnknownVariantException.class, () -> Experiment.create(definition("m2", false), null)
                 .rollback("nope", null));
