@@ -2,8 +2,12 @@ package ai.distill.gateway.cli;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.capture.CaptureRoutes;
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.feedback.FeedbackRoutes;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.jobs.CanaryHook;
 import ai.distill.gateway.jobs.JobRoutes;
 import io.vertx.core.Vertx;
@@ -77,10 +81,12 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /**
-   * A started gateway with its experiment engine, as {@code serve} and {@code demo} run it. Owns
-   * its {@link Vertx}; {@link #close()} shuts all three down gracefully.
+   * A started gateway with its experiment engine and the feedback and capture that observe it, as
+   * {@code serve} and {@code demo} run it. Owns its {@link Vertx}; {@link #close()} shuts everything
+   * down gracefully.
    */
-  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments, JobRoutes jobs) {
+  record Running(Vertx vertx, Gateway gateway, FeedbackRoutes feedback, CaptureRoutes capture,
+      ExperimentRoutes experiments, JobRoutes jobs) {
 
     static Running start(GatewayConfig cfg) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per request.
@@ -92,19 +98,29 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw e;
       }
+      CaptureRoutes capture = null;
       ExperimentRoutes experiments;
+      FeedbackRoutes feedback;
       try {
-        experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
+        feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+        experiments = ExperimentRoutes.install(gateway,
+            ExperimentService.Options.DEFAULT, feedback.service(), capture.service()).await();
       } catch (Exception e) {
+        if (capture != null) {
+          capture.close().await();
+        }
         gateway.close().await();
         vertx.close().await();
         throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
       }
       try {
-        // TODO(lead): a CanaryHook backed by the experiment service instead of NONE.
-        return new Running(vertx, gateway, experiments, JobRoutes.install(gateway, CanaryHook.NONE).await());
+        // Canaries are not wired to the experiment service yet: CanaryHook.NONE.
+        return new Running(vertx, gateway, feedback, capture, experiments,
+            JobRoutes.install(gateway, CanaryHook.NONE).await());
       } catch (Exception e) {
         experiments.close().await();
+        capture.close().await();
         gateway.close().await();
         vertx.close().await();
         throw new IllegalStateException("cannot start jobs: " + e.getMessage(), e);
@@ -114,6 +130,7 @@ public final class ServeCommand implements Callable<Integer> {
     void close() throws Exception {
       jobs.close().await();
       experiments.close().await();
+      capture.close().await();
       gateway.close().await();
       vertx.close().await();
     }
