@@ -28,23 +28,29 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code jobs list|show ID|cancel ID}: follows the optimizer jobs of a running gateway over its
- * admin API ({@code --url http://host:port}, token from {@code --admin-token},
- * {@code $DISTILL_ADMIN_TOKEN} or {@code <store>/admin.token}), or lists a store's job records
- * offline ({@code jobs list --store DIR} without {@code --url}). Errors print one line on stderr and
- * exit 1.
+ * admin API ({@code --url http://host:port}, token from {@code --admin-token}, {@code
+ * $DISTILL_ADMIN_TOKEN} or {@code <store>/admin.token}), or lists a store's job records offline
+ * ({@code jobs list --store DIR} without {@code --url}). Errors print one line on stderr and exit
+ * 1.
  *
  * <pre>{@code
  * distill jobs list --url http://localhost:8080 --store store
  * distill jobs show 20250611-101530-123-ab12 --url http://localhost:8080
  * }</pre>
  */
-@Command(name = "jobs", mixinStandardHelpOptions = true,
-    description = "List, show and cancel optimizer jobs (of a running gateway, or offline from a store).",
-    subcommands = {JobsCommand.ListJobs.class, JobsCommand.ShowJob.class, JobsCommand.CancelJob.class})
+@Command(
+    name = "jobs",
+    mixinStandardHelpOptions = true,
+    description =
+        "List, show and cancel optimizer jobs (of a running gateway, or offline from a store).",
+    subcommands = {
+      JobsCommand.ListJobs.class,
+      JobsCommand.ShowJob.class,
+      JobsCommand.CancelJob.class
+    })
 public final class JobsCommand implements Runnable {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public void run() {
@@ -53,14 +59,22 @@ public final class JobsCommand implements Runnable {
 
   /** Where the jobs are: a gateway's URL, a store, or both (the store then supplies the token). */
   static final class Target {
-    @Option(names = "--url", paramLabel = "URL", description = "The gateway, e.g. http://localhost:8080.")
+    @Option(
+        names = "--url",
+        paramLabel = "URL",
+        description = "The gateway, e.g. http://localhost:8080.")
     String url;
 
-    @Option(names = "--store", paramLabel = "DIR",
-        description = "Model store: its admin.token (with --url), or its job records (without --url).")
+    @Option(
+        names = "--store",
+        paramLabel = "DIR",
+        description =
+            "Model store: its admin.token (with --url), or its job records (without --url).")
     Path store;
 
-    @Option(names = "--admin-token", paramLabel = "T",
+    @Option(
+        names = "--admin-token",
+        paramLabel = "T",
         description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
     String adminToken;
 
@@ -75,20 +89,31 @@ public final class JobsCommand implements Runnable {
       if (store != null && Files.exists(store.resolve("admin.token"))) {
         return Files.readString(store.resolve("admin.token"), StandardCharsets.UTF_8).trim();
       }
-      throw new IllegalArgumentException("no admin token: give --admin-token, set " + Gateway.ADMIN_TOKEN_ENV
-          + " or give --store DIR holding admin.token");
+      throw new IllegalArgumentException(
+          "no admin token: give --admin-token, set "
+              + Gateway.ADMIN_TOKEN_ENV
+              + " or give --store DIR holding admin.token");
     }
 
     /** Sends a request to the gateway; a non-2xx answer becomes an exception with its error. */
     JsonObject call(String method, String path) throws IOException, InterruptedException {
       String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-      HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-          .header("Authorization", "Bearer " + token())
-          .method(method, method.equals("POST") ? HttpRequest.BodyPublishers.ofString("{}")
-              : HttpRequest.BodyPublishers.noBody())
-          .header("Content-Type", "application/json").build();
-      HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
-          .send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(base + path))
+              .timeout(Duration.ofSeconds(30))
+              .header("Authorization", "Bearer " + token())
+              .method(
+                  method,
+                  method.equals("POST")
+                      ? HttpRequest.BodyPublishers.ofString("{}")
+                      : HttpRequest.BodyPublishers.noBody())
+              .header("Content-Type", "application/json")
+              .build();
+      HttpResponse<String> response =
+          HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(10))
+              .build()
+              .send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       JsonObject body;
       try {
         body = new JsonObject(response.body());
@@ -96,8 +121,14 @@ public final class JobsCommand implements Runnable {
         body = new JsonObject().put("error", response.body());
       }
       if (response.statusCode() / 100 != 2) {
-        throw new IllegalStateException(method + " " + path + ": " + response.statusCode() + " "
-            + body.getString("error", response.body()));
+        throw new IllegalStateException(
+            method
+                + " "
+                + path
+                + ": "
+                + response.statusCode()
+                + " "
+                + body.getString("error", response.body()));
       }
       return body;
     }
@@ -105,11 +136,9 @@ public final class JobsCommand implements Runnable {
 
   /** Runs a subcommand body, turning failures into one line on stderr and exit 1. */
   abstract static class JobsSubcommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Mixin
-    Target target;
+    @Mixin Target target;
 
     abstract void run(PrintWriter out) throws Exception;
 
@@ -142,8 +171,11 @@ public final class JobsCommand implements Runnable {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
-      description = "Jobs, newest first: from the gateway (--url) or the store's records (--store only).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description =
+          "Jobs, newest first: from the gateway (--url) or the store's records (--store only).")
   static final class ListJobs extends JobsSubcommand {
     @Option(names = "--json", description = "Print the jobs as one JSON object.")
     boolean json;
@@ -160,22 +192,44 @@ public final class JobsCommand implements Runnable {
           jobs.add(r.toJson());
         }
       } else {
-        throw new IllegalArgumentException("give --url http://host:port of the gateway, or --store DIR");
+        throw new IllegalArgumentException(
+            "give --url http://host:port of the gateway, or --store DIR");
       }
       if (json) {
         out.println(new JsonObject().put("jobs", jobs).encode());
         return;
       }
-      out.println(String.format(Locale.ROOT, "%-26s %-17s %-11s %-12s %5s  %-16s %-16s %s", "ID", "ACTION",
-          "STATE", "STAGE", "DONE", "SOURCE", "NAME", "RESULT / ERROR"));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "%-26s %-17s %-11s %-12s %5s  %-16s %-16s %s",
+              "ID",
+              "ACTION",
+              "STATE",
+              "STAGE",
+              "DONE",
+              "SOURCE",
+              "NAME",
+              "RESULT / ERROR"));
       for (Object o : jobs) {
         JsonObject j = (JsonObject) o;
         JsonObject result = j.getJsonObject("result");
-        String outcome = result != null ? result.getString("model") + ":" + result.getLong("version")
-            : j.getString("error", "");
-        out.println(String.format(Locale.ROOT, "%-26s %-17s %-11s %-12s %4.0f%%  %-16s %-16s %s",
-            j.getString("id"), j.getString("action"), j.getString("state"), j.getString("stage", "-"),
-            100 * j.getDouble("progress", 0.0), j.getString("source"), j.getString("name"), outcome));
+        String outcome =
+            result != null
+                ? result.getString("model") + ":" + result.getLong("version")
+                : j.getString("error", "");
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "%-26s %-17s %-11s %-12s %4.0f%%  %-16s %-16s %s",
+                j.getString("id"),
+                j.getString("action"),
+                j.getString("state"),
+                j.getString("stage", "-"),
+                100 * j.getDouble("progress", 0.0),
+                j.getString("source"),
+                j.getString("name"),
+                outcome));
       }
     }
   }
@@ -194,14 +248,17 @@ public final class JobsCommand implements Runnable {
             return;
           }
         }
-        throw new IllegalArgumentException("job '" + id + "' is not in " + JobRepository.dirOf(target.store));
+        throw new IllegalArgumentException(
+            "job '" + id + "' is not in " + JobRepository.dirOf(target.store));
       }
       requireUrl();
       out.println(target.call("GET", "/admin/v1/jobs/" + id).encodePrettily());
     }
   }
 
-  @Command(name = "cancel", mixinStandardHelpOptions = true,
+  @Command(
+      name = "cancel",
+      mixinStandardHelpOptions = true,
       description = "Cancel a queued or running job (a running one stops at its next step).")
   static final class CancelJob extends JobsSubcommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The job id.")

@@ -29,5 +29,6 @@ public interface CanaryHook {
    * @param weight the canary's weight, 1..100
    * @return completes when the experiment serves the canary, fails with a reason otherwise
    */
-  Future<Void> canary(String experiment, String teacherModel, String model, long version, int weight);
+  Future<Void> canary(
+      String experiment, String teacherModel, String model, long version, int weight);
 }

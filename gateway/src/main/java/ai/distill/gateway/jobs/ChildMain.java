@@ -42,19 +42,22 @@ public final class ChildMain {
   }
 
   private static void watchParent(InputStream in) {
-    Thread watcher = new Thread(() -> {
-      byte[] buf = new byte[256];
-      try {
-        while (in.read(buf) >= 0) {
-          // the parent never writes; anything it might is ignored
-        }
-      } catch (IOException e) {
-        // a broken pipe means the same as EOF
-      }
-      System.err.println("job: the gateway is gone; stopping");
-      System.err.flush();
-      Runtime.getRuntime().halt(143);
-    }, "distill-parent-watch");
+    Thread watcher =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[256];
+              try {
+                while (in.read(buf) >= 0) {
+                  // the parent never writes; anything it might is ignored
+                }
+              } catch (IOException e) {
+                // a broken pipe means the same as EOF
+              }
+              System.err.println("job: the gateway is gone; stopping");
+              System.err.flush();
+              Runtime.getRuntime().halt(143);
+            },
+            "distill-parent-watch");
     watcher.setDaemon(true);
     watcher.start();
   }

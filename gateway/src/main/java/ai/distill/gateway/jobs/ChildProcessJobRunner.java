@@ -24,19 +24,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs each job in a child JVM: {@code nice -n 10 java -XX:ActiveProcessorCount=1 ... ChildMain
  * <command> <args> --progress-json}, so a job competes for at most one core at a lower priority
- * than serving. The class path goes through the {@code CLASSPATH} environment variable, not
- * {@code -cp}: ONNX Runtime 1.29's native init crashes when the process command line is longer
- * than a few kB. One dedicated thread per child reads its merged stdout/stderr: progress lines
- * (JSON with {@code stage} and {@code fraction}), the final one-line JSON summary, and the last
- * lines of anything else for the error message. The child's stdin stays open while the gateway
- * lives; the child exits on EOF, so it never outlives the gateway. Cancel sends SIGTERM, then
- * SIGKILL after a grace period. Thread-safe.
+ * than serving. The class path goes through the {@code CLASSPATH} environment variable, not {@code
+ * -cp}: ONNX Runtime 1.29's native init crashes when the process command line is longer than a few
+ * kB. One dedicated thread per child reads its merged stdout/stderr: progress lines (JSON with
+ * {@code stage} and {@code fraction}), the final one-line JSON summary, and the last lines of
+ * anything else for the error message. The child's stdin stays open while the gateway lives; the
+ * child exits on EOF, so it never outlives the gateway. Cancel sends SIGTERM, then SIGKILL after a
+ * grace period. Thread-safe.
  */
 final class ChildProcessJobRunner implements JobRunner {
 
   private static final System.Logger LOG = System.getLogger(ChildProcessJobRunner.class.getName());
   static final Duration KILL_GRACE = Duration.ofSeconds(5);
   private static final int TAIL_LINES = 20;
+
   /** The niceness of a child job: below serving, still scheduled. */
   static final int NICENESS = 10;
 
@@ -89,11 +90,12 @@ final class ChildProcessJobRunner implements JobRunner {
       process = pb.start();
     } catch (IOException e) {
       listener.failed("cannot start the job's JVM: " + e.getMessage());
-      return () -> { };
+      return () -> {};
     }
     live.add(process);
     AtomicBoolean cancelled = new AtomicBoolean();
-    Thread reader = new Thread(() -> follow(task, process, listener, cancelled), "distill-job-" + task.id());
+    Thread reader =
+        new Thread(() -> follow(task, process, listener, cancelled), "distill-job-" + task.id());
     reader.setDaemon(true);
     reader.start();
     return () -> {
@@ -109,12 +111,14 @@ final class ChildProcessJobRunner implements JobRunner {
     Deque<String> tail = new ArrayDeque<>();
     JsonObject summary = null;
     String stage = "start";
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-        StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null) {
         JsonObject json = line.startsWith("{") ? parse(line) : null;
-        if (json != null && json.getValue("stage") instanceof String s
+        if (json != null
+            && json.getValue("stage") instanceof String s
             && json.getValue("fraction") instanceof Number f) {
           stage = s;
           listener.progress(s, f.doubleValue());
@@ -133,8 +137,13 @@ final class ChildProcessJobRunner implements JobRunner {
       } else if (cancelled.get()) {
         listener.cancelled(stage);
       } else {
-        LOG.log(System.Logger.Level.WARNING, "job {0} ({1}) exited with status {2}:\n{3}", task.id(),
-            task.command(), exit, String.join("\n", tail));
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "job {0} ({1}) exited with status {2}:\n{3}",
+            task.id(),
+            task.command(),
+            exit,
+            String.join("\n", tail));
         listener.failed(reason(task.command(), exit, tail));
       }
     } catch (IOException e) {
@@ -174,7 +183,10 @@ final class ChildProcessJobRunner implements JobRunner {
       }
     }
     List<String> last = lines.subList(Math.max(0, lines.size() - 3), lines.size());
-    return command + " exited with status " + exit + (last.isEmpty() ? "" : ": " + String.join(" | ", last));
+    return command
+        + " exited with status "
+        + exit
+        + (last.isEmpty() ? "" : ": " + String.join(" | ", last));
   }
 
   private static void stop(Process process) {
@@ -182,11 +194,13 @@ final class ChildProcessJobRunner implements JobRunner {
       return;
     }
     process.destroy();
-    CompletableFuture.delayedExecutor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-      if (process.isAlive()) {
-        process.destroyForcibly();
-      }
-    });
+    CompletableFuture.delayedExecutor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(
+            () -> {
+              if (process.isAlive()) {
+                process.destroyForcibly();
+              }
+            });
   }
 
   @Override

@@ -22,10 +22,22 @@ final class JobArguments {
 
   /** The job's own option: least captured rows a {@code "rows": "capture"} job needs. */
   static final String MIN_ROWS = "min-rows";
+
   static final long DEFAULT_MIN_ROWS = 1_000;
+
   /** Options the job sets itself (from source, name, rows and action). */
-  private static final Set<String> RESERVED = Set.of("store", "model", "teacher", "data", "name", "int8",
-      "generate-fixture-inputs", "progress-json", "help", "version");
+  private static final Set<String> RESERVED =
+      Set.of(
+          "store",
+          "model",
+          "teacher",
+          "data",
+          "name",
+          "int8",
+          "generate-fixture-inputs",
+          "progress-json",
+          "help",
+          "version");
 
   private JobArguments() {}
 
@@ -38,10 +50,15 @@ final class JobArguments {
   static long minRows(JobSpec spec) {
     for (Map.Entry<String, Object> e : spec.options().entrySet()) {
       if (normalize(e.getKey()).equals(MIN_ROWS)) {
-        if (!(e.getValue() instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+        if (!(e.getValue() instanceof Number n)
+            || n.doubleValue() != Math.rint(n.doubleValue())
             || n.longValue() < 1) {
-          throw new IllegalArgumentException("options." + e.getKey() + ": " + e.getValue()
-              + " (expected: an integer >= 1, the least captured rows the job needs)");
+          throw new IllegalArgumentException(
+              "options."
+                  + e.getKey()
+                  + ": "
+                  + e.getValue()
+                  + " (expected: an integer >= 1, the least captured rows the job needs)");
         }
         return n.longValue();
       }
@@ -50,16 +67,25 @@ final class JobArguments {
   }
 
   /**
-   * The task for {@code spec}: the command with {@code --store}, the pinned source, the rows and the
-   * name, then the options as flags.
+   * The task for {@code spec}: the command with {@code --store}, the pinned source, the rows and
+   * the name, then the options as flags.
    *
    * @throws IllegalArgumentException naming the option that the CLI does not accept, and why
    */
-  static JobRunner.Task task(String id, JobSpec spec, Path storeRoot, String sourceVersion, Path rows) {
+  static JobRunner.Task task(
+      String id, JobSpec spec, Path storeRoot, String sourceVersion, Path rows) {
     String command = command(spec.action());
-    List<String> args = new ArrayList<>(List.of("--store", storeRoot.toString(),
-        spec.action() == JobSpec.Action.QUANTIZE ? "--model" : "--teacher", sourceVersion,
-        "--data", rows.toString(), "--name", spec.name()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--store",
+                storeRoot.toString(),
+                spec.action() == JobSpec.Action.QUANTIZE ? "--model" : "--teacher",
+                sourceVersion,
+                "--data",
+                rows.toString(),
+                "--name",
+                spec.name()));
     if (spec.action() == JobSpec.Action.DISTILL_QUANTIZE) {
       args.add("--int8");
     }
@@ -72,13 +98,26 @@ final class JobArguments {
       }
       String where = "options." + e.getKey();
       if (RESERVED.contains(key)) {
-        throw new IllegalArgumentException(where + ": set by the job itself (use the body's source, name, rows "
-            + "and action; accepted options for " + spec.action().jsonName() + ": " + accepted(cmd) + ")");
+        throw new IllegalArgumentException(
+            where
+                + ": set by the job itself (use the body's source, name, rows "
+                + "and action; accepted options for "
+                + spec.action().jsonName()
+                + ": "
+                + accepted(cmd)
+                + ")");
       }
       OptionSpec option = cmd.findOption("--" + key);
       if (option == null || option.hidden()) {
-        throw new IllegalArgumentException(where + ": not an option of " + command + " (accepted: "
-            + accepted(cmd) + ", " + MIN_ROWS.replace('-', '_') + ")");
+        throw new IllegalArgumentException(
+            where
+                + ": not an option of "
+                + command
+                + " (accepted: "
+                + accepted(cmd)
+                + ", "
+                + MIN_ROWS.replace('-', '_')
+                + ")");
       }
       Object value = e.getValue();
       if (key.equals("eval")) {
@@ -94,8 +133,13 @@ final class JobArguments {
           args.add("--no-" + key);
         }
       } else if (value instanceof Boolean) {
-        throw new IllegalArgumentException(where + ": " + value + " (expected: a value, e.g. "
-            + (option.paramLabel() == null ? "a number" : option.paramLabel()) + ")");
+        throw new IllegalArgumentException(
+            where
+                + ": "
+                + value
+                + " (expected: a value, e.g. "
+                + (option.paramLabel() == null ? "a number" : option.paramLabel())
+                + ")");
       } else if (value instanceof List<?> list) {
         List<String> parts = new ArrayList<>();
         for (Object o : list) {
@@ -111,7 +155,8 @@ final class JobArguments {
     try {
       ChildMain.command(command).parseArgs(args.toArray(String[]::new));
     } catch (CommandLine.ParameterException e) {
-      throw new IllegalArgumentException("options: " + command + " refuses them: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "options: " + command + " refuses them: " + e.getMessage());
     }
     return new JobRunner.Task(id, command, args);
   }

@@ -15,12 +15,18 @@ public final class JobMetrics {
   private final Gauge running;
 
   private JobMetrics(PrometheusRegistry registry) {
-    jobs = Counter.builder().name("distill_jobs_total")
-        .help("Optimizer jobs that ended, by action and outcome")
-        .labelNames("action", "outcome").register(registry);
-    running = Gauge.builder().name("distill_job_running")
-        .help("1 while an optimizer job for the source model runs, else 0")
-        .labelNames("source").register(registry);
+    jobs =
+        Counter.builder()
+            .name("distill_jobs_total")
+            .help("Optimizer jobs that ended, by action and outcome")
+            .labelNames("action", "outcome")
+            .register(registry);
+    running =
+        Gauge.builder()
+            .name("distill_job_running")
+            .help("1 while an optimizer job for the source model runs, else 0")
+            .labelNames("source")
+            .register(registry);
   }
 
   public static JobMetrics register(PrometheusRegistry registry) {

@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
 public final class JobRepository {
 
   private static final System.Logger LOG = System.getLogger(JobRepository.class.getName());
+
   /** Job ids: letters, digits and '-' (they become file names). */
   static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,63}");
 
@@ -53,15 +54,20 @@ public final class JobRepository {
   /** Writes the record atomically and durably. */
   public synchronized void save(JobRecord record) {
     if (!ID.matcher(record.id()).matches()) {
-      throw new IllegalArgumentException("job id : " + record.id() + " (expected: " + ID.pattern() + ")");
+      throw new IllegalArgumentException(
+          "job id : " + record.id() + " (expected: " + ID.pattern() + ")");
     }
     Path target = dir.resolve(record.id() + ".json");
     Path tmp = dir.resolve("." + record.id() + ".json.tmp");
     try {
       Files.createDirectories(dir);
       byte[] bytes = (record.toJson().encodePrettily() + "\n").getBytes(StandardCharsets.UTF_8);
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
           ch.write(b);
@@ -71,7 +77,8 @@ public final class JobRepository {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       syncDir();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write job record " + target + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write job record " + target + ": " + e.getMessage(), e);
     }
   }
 
@@ -85,21 +92,30 @@ public final class JobRepository {
       for (Path f : files) {
         try {
           out.add(JobRecord.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8))));
-        } catch (IOException | DecodeException | IllegalArgumentException | NullPointerException
-            | ClassCastException | java.time.format.DateTimeParseException e) {
-          LOG.log(System.Logger.Level.WARNING, "skipping unreadable job record {0}: {1}", f, e.toString());
+        } catch (IOException
+            | DecodeException
+            | IllegalArgumentException
+            | NullPointerException
+            | ClassCastException
+            | java.time.format.DateTimeParseException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "skipping unreadable job record {0}: {1}",
+              f,
+              e.toString());
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list job records in " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot list job records in " + dir + ": " + e.getMessage(), e);
     }
     out.sort(NEWEST_FIRST);
     return out;
   }
 
   /** Newest first: by creation time, then by id. */
-  static final Comparator<JobRecord> NEWEST_FIRST = Comparator.comparing(JobRecord::created)
-      .thenComparing(JobRecord::id).reversed();
+  static final Comparator<JobRecord> NEWEST_FIRST =
+      Comparator.comparing(JobRecord::created).thenComparing(JobRecord::id).reversed();
 
   private void syncDir() {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

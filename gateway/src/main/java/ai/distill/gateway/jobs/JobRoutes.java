@@ -15,11 +15,11 @@ import java.time.Clock;
 import java.util.concurrent.Callable;
 
 /**
- * The jobs HTTP API on the gateway's router, all behind the admin token:
- * {@code POST /admin/v1/optimize} (202 {@code {"job": "<id>"}}), {@code GET /admin/v1/jobs}
- * (newest first), {@code GET /admin/v1/jobs/{id}} and {@code POST /admin/v1/jobs/{id}/cancel}.
- * Errors go through the router's failure handler as {@code {"error": ...}}. Handlers run on event
- * loops; anything that touches the disk runs on a worker ({@code executeBlocking}, unordered).
+ * The jobs HTTP API on the gateway's router, all behind the admin token: {@code POST
+ * /admin/v1/optimize} (202 {@code {"job": "<id>"}}), {@code GET /admin/v1/jobs} (newest first),
+ * {@code GET /admin/v1/jobs/{id}} and {@code POST /admin/v1/jobs/{id}/cancel}. Errors go through
+ * the router's failure handler as {@code {"error": ...}}. Handlers run on event loops; anything
+ * that touches the disk runs on a worker ({@code executeBlocking}, unordered).
  *
  * <pre>{@code
  * JobRoutes jobs = JobRoutes.install(gateway, CanaryHook.NONE).await();   // runner from gateway.config().jobs()
@@ -37,31 +37,50 @@ public final class JobRoutes {
     this.service = service;
   }
 
-  /** Starts the job service for a running gateway (configured by its {@code "jobs"} section) and mounts the routes. */
+  /**
+   * Starts the job service for a running gateway (configured by its {@code "jobs"} section) and
+   * mounts the routes.
+   */
   public static Future<JobRoutes> install(Gateway gateway, CanaryHook canary) {
     JobsConfig config = gateway.config().jobs();
     return install(gateway, config, JobRunner.create(config), canary);
   }
 
   /** As {@link #install(Gateway, CanaryHook)} with an explicit configuration and runner. */
-  static Future<JobRoutes> install(Gateway gateway, JobsConfig config, JobRunner runner, CanaryHook canary) {
-    JobService service = new JobService(gateway.store(), config, runner, canary,
-        JobMetrics.register(gateway.registry()), Clock.systemUTC());
-    return gateway.vertx().executeBlocking(() -> {
-      service.start();
-      return service;
-    }, false).map(s -> {
-      JobRoutes routes = new JobRoutes(gateway.vertx(), s);
-      routes.mount(gateway.router(), gateway.adminAuth());
-      return routes;
-    });
+  static Future<JobRoutes> install(
+      Gateway gateway, JobsConfig config, JobRunner runner, CanaryHook canary) {
+    JobService service =
+        new JobService(
+            gateway.store(),
+            config,
+            runner,
+            canary,
+            JobMetrics.register(gateway.registry()),
+            Clock.systemUTC());
+    return gateway
+        .vertx()
+        .executeBlocking(
+            () -> {
+              service.start();
+              return service;
+            },
+            false)
+        .map(
+            s -> {
+              JobRoutes routes = new JobRoutes(gateway.vertx(), s);
+              routes.mount(gateway.router(), gateway.adminAuth());
+              return routes;
+            });
   }
 
   public JobService service() {
     return service;
   }
 
-  /** Mounts the routes (the router must already parse bodies and map failures, as the gateway's does). */
+  /**
+   * Mounts the routes (the router must already parse bodies and map failures, as the gateway's
+   * does).
+   */
   public void mount(Router router, Handler<RoutingContext> adminAuth) {
     router.post("/admin/v1/optimize").handler(adminAuth).handler(this::optimize);
     router.get("/admin/v1/jobs").handler(adminAuth).handler(this::list);
@@ -71,10 +90,12 @@ public final class JobRoutes {
 
   /** Stops the service: the running job ends interrupted, queued ones too. */
   public Future<Void> close() {
-    return vertx.executeBlocking(() -> {
-      service.close();
-      return null;
-    }, false);
+    return vertx.executeBlocking(
+        () -> {
+          service.close();
+          return null;
+        },
+        false);
   }
 
   private void optimize(RoutingContext ctx) {
@@ -85,10 +106,12 @@ public final class JobRoutes {
       fail(ctx, e);
       return;
     }
-    blocking(ctx, () -> service.submit(spec)).onSuccess(r -> {
-      ctx.response().putHeader(HttpHeaders.LOCATION, "/admin/v1/jobs/" + r.id());
-      send(ctx, 202, new JsonObject().put("job", r.id()));
-    });
+    blocking(ctx, () -> service.submit(spec))
+        .onSuccess(
+            r -> {
+              ctx.response().putHeader(HttpHeaders.LOCATION, "/admin/v1/jobs/" + r.id());
+              send(ctx, 202, new JsonObject().put("job", r.id()));
+            });
   }
 
   private void list(RoutingContext ctx) {
@@ -124,8 +147,11 @@ public final class JobRoutes {
       }
       return body;
     } catch (DecodeException | ClassCastException e) {
-      throw new IllegalArgumentException("body: not a JSON object (" + e.getMessage()
-          + "); send Content-Type: application/json and a body like " + JobSpec.EXAMPLE);
+      throw new IllegalArgumentException(
+          "body: not a JSON object ("
+              + e.getMessage()
+              + "); send Content-Type: application/json and a body like "
+              + JobSpec.EXAMPLE);
     }
   }
 
@@ -143,7 +169,9 @@ public final class JobRoutes {
   }
 
   private static void send(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(body.toBuffer());
   }
 }

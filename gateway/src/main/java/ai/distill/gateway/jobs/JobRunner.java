@@ -5,11 +5,11 @@ import java.util.List;
 
 /**
  * Runs one optimizer job off the serving path and reports back. Two mechanisms fill this role:
- * {@link ChildProcessJobRunner} (a child JVM at low CPU priority, the default) and
- * {@link InProcessJobRunner} (a low-priority daemon thread); {@link #create(JobsConfig)} picks one
- * from the configuration and callers never learn which they have. Both take the same
- * {@link Task} (the CLI command and its arguments) and report through the same {@link Listener}.
- * Implementations are thread-safe; {@link #close()} stops whatever still runs.
+ * {@link ChildProcessJobRunner} (a child JVM at low CPU priority, the default) and {@link
+ * InProcessJobRunner} (a low-priority daemon thread); {@link #create(JobsConfig)} picks one from
+ * the configuration and callers never learn which they have. Both take the same {@link Task} (the
+ * CLI command and its arguments) and report through the same {@link Listener}. Implementations are
+ * thread-safe; {@link #close()} stops whatever still runs.
  *
  * <pre>{@code
  * JobRunner runner = JobRunner.create(JobsConfig.DEFAULT);
@@ -24,7 +24,8 @@ public interface JobRunner extends AutoCloseable {
    *
    * @param id the job id (for thread names and logs)
    * @param command the CLI subcommand, {@code quantize} or {@code distill}
-   * @param arguments its arguments, e.g. {@code --store /s --model ctr:1 --data /s/captures/ctr --name ctr-int8}
+   * @param arguments its arguments, e.g. {@code --store /s --model ctr:1 --data /s/captures/ctr
+   *     --name ctr-int8}
    */
   record Task(String id, String command, List<String> arguments) {
     public Task {
@@ -66,7 +67,9 @@ public interface JobRunner extends AutoCloseable {
   /** The runner the configuration asks for. */
   static JobRunner create(JobsConfig config) {
     return switch (config.runner()) {
-      case CHILD -> new ChildProcessJobRunner(ChildProcessJobRunner.currentClassPath(), config.childJvmOptions());
+      case CHILD ->
+          new ChildProcessJobRunner(
+              ChildProcessJobRunner.currentClassPath(), config.childJvmOptions());
       case IN_PROCESS -> new InProcessJobRunner();
     };
   }

@@ -24,9 +24,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * source: 404; an action the source cannot take, bad options or too few captured rows: 400), then
  * queued (bounded: a full queue is refused, 429); at most one job per source model is queued or
  * running at a time (a second is refused, 409), and queued jobs run one at a time, in order, on the
- * {@link JobRunner}. Every state change is persisted as {@code <store>/jobs/<id>.json}; on
- * {@link #start()}, records left {@code queued} or {@code running} by a previous process become
- * {@code interrupted}. A successful job with a canary calls the {@link CanaryHook}.
+ * {@link JobRunner}. Every state change is persisted as {@code <store>/jobs/<id>.json}; on {@link
+ * #start()}, records left {@code queued} or {@code running} by a previous process become {@code
+ * interrupted}. A successful job with a canary calls the {@link CanaryHook}.
  *
  * <pre>{@code
  * JobService jobs = new JobService(store, JobsConfig.DEFAULT, JobRunner.create(JobsConfig.DEFAULT),
@@ -44,6 +44,7 @@ public final class JobService implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(JobService.class.getName());
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(ZoneOffset.UTC);
+
   /** How long {@link #close()} waits for a running job to stop. */
   static final long CLOSE_WAIT_MILLIS = ChildProcessJobRunner.KILL_GRACE.toMillis() + 2_000;
 
@@ -59,15 +60,22 @@ public final class JobService implements AutoCloseable {
   private final Map<String, JobRecord> records = new HashMap<>();
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private final Map<String, JobRunner.Task> tasks = new HashMap<>();
+
   /** Source model name → the id of its queued or running job. */
   private final Map<String, String> activeBySource = new HashMap<>();
+
   private String runningId;
   private JobRunner.Execution execution;
   private boolean cancelRunning;
   private boolean closed;
 
-  public JobService(ModelStore store, JobsConfig config, JobRunner runner, CanaryHook canary,
-      JobMetrics metrics, Clock clock) {
+  public JobService(
+      ModelStore store,
+      JobsConfig config,
+      JobRunner runner,
+      CanaryHook canary,
+      JobMetrics metrics,
+      Clock clock) {
     this.store = Objects.requireNonNull(store, "store");
     this.config = Objects.requireNonNull(config, "config");
     this.runner = Objects.requireNonNull(runner, "runner");
@@ -77,15 +85,23 @@ public final class JobService implements AutoCloseable {
     this.repository = new JobRepository(JobRepository.dirOf(store.root()));
   }
 
-  /** Loads the persisted records; those a previous process left queued or running become interrupted. */
+  /**
+   * Loads the persisted records; those a previous process left queued or running become
+   * interrupted.
+   */
   public void start() {
     List<JobRecord> loaded = repository.loadAll();
     List<JobRecord> interrupted = new ArrayList<>();
     synchronized (lock) {
       for (JobRecord r : loaded) {
         if (!r.state().isFinal()) {
-          r = r.ended(State.INTERRUPTED, "the gateway stopped while the job was " + r.state().jsonName()
-              + "; nothing of it was published (submit it again to rerun it)", clock.instant());
+          r =
+              r.ended(
+                  State.INTERRUPTED,
+                  "the gateway stopped while the job was "
+                      + r.state().jsonName()
+                      + "; nothing of it was published (submit it again to rerun it)",
+                  clock.instant());
           interrupted.add(r);
         }
         records.put(r.id(), r);
@@ -94,8 +110,12 @@ public final class JobService implements AutoCloseable {
     for (JobRecord r : interrupted) {
       repository.save(r);
       metrics.ended(r.spec().action(), State.INTERRUPTED);
-      LOG.log(System.Logger.Level.WARNING, "job {0} ({1} {2}) was interrupted by a restart", r.id(),
-          r.spec().action().jsonName(), r.spec().source());
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "job {0} ({1} {2}) was interrupted by a restart",
+          r.id(),
+          r.spec().action().jsonName(),
+          r.spec().source());
     }
   }
 
@@ -113,8 +133,10 @@ public final class JobService implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new JobRejectedException(Reason.BAD_REQUEST, "source: " + e.getMessage());
     }
-    String id = ID_TIME.format(clock.instant()) + "-"
-        + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+    String id =
+        ID_TIME.format(clock.instant())
+            + "-"
+            + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
     JobRunner.Task task;
     try {
       ModelStore.checkName(spec.name());
@@ -122,23 +144,44 @@ public final class JobService implements AutoCloseable {
         ModelStore.checkName(spec.name() + "-int8");
       }
       if (spec.name().equals(source.name())) {
-        throw new IllegalArgumentException("name: '" + spec.name() + "' is the source model's own name "
-            + "(expected: a new name for the result, e.g. '" + source.name() + "-int8')");
+        throw new IllegalArgumentException(
+            "name: '"
+                + spec.name()
+                + "' is the source model's own name "
+                + "(expected: a new name for the result, e.g. '"
+                + source.name()
+                + "-int8')");
       }
       if (spec.action() != JobSpec.Action.QUANTIZE && source.role() != Role.TEACHER) {
-        throw new IllegalArgumentException("action: " + spec.action().jsonName() + " needs a teacher, but "
-            + source.id() + " is a " + source.role() + " (its manifest role)"
-            + (source.manifest().parent() == null ? "" : "; distill from its parent "
-                + source.manifest().parent() + " instead") + ", or quantize it");
+        throw new IllegalArgumentException(
+            "action: "
+                + spec.action().jsonName()
+                + " needs a teacher, but "
+                + source.id()
+                + " is a "
+                + source.role()
+                + " (its manifest role)"
+                + (source.manifest().parent() == null
+                    ? ""
+                    : "; distill from its parent " + source.manifest().parent() + " instead")
+                + ", or quantize it");
       }
       java.nio.file.Path rows = spec.rowsPath(store.root());
       if (spec.capturedRows()) {
         long needed = JobArguments.minRows(spec);
         long have = RowCounter.count(rows, needed);
         if (have < needed) {
-          throw new IllegalArgumentException("rows: " + have + " captured rows of '" + spec.rows()
-              + "' exist in " + rows + ", " + needed + " are needed (capture more traffic, e.g. POST "
-              + "/admin/v1/capture, or lower options.min_rows)");
+          throw new IllegalArgumentException(
+              "rows: "
+                  + have
+                  + " captured rows of '"
+                  + spec.rows()
+                  + "' exist in "
+                  + rows
+                  + ", "
+                  + needed
+                  + " are needed (capture more traffic, e.g. POST "
+                  + "/admin/v1/capture, or lower options.min_rows)");
         }
       }
       task = JobArguments.task(id, spec, store.root(), source.id(), rows);
@@ -148,19 +191,33 @@ public final class JobService implements AutoCloseable {
     JobRecord record;
     synchronized (lock) {
       if (closed) {
-        throw new JobRejectedException(Reason.CONFLICT, "the gateway is shutting down; submit the job again "
-            + "once it is back");
+        throw new JobRejectedException(
+            Reason.CONFLICT,
+            "the gateway is shutting down; submit the job again " + "once it is back");
       }
       String active = activeBySource.get(source.name());
       if (active != null) {
         JobRecord other = records.get(active);
-        throw new JobRejectedException(Reason.CONFLICT, "source: a job for '" + source.name() + "' is already "
-            + other.state().jsonName() + ": " + active + " (wait for it, or cancel it with POST /admin/v1/jobs/"
-            + active + "/cancel)");
+        throw new JobRejectedException(
+            Reason.CONFLICT,
+            "source: a job for '"
+                + source.name()
+                + "' is already "
+                + other.state().jsonName()
+                + ": "
+                + active
+                + " (wait for it, or cancel it with POST /admin/v1/jobs/"
+                + active
+                + "/cancel)");
       }
       if (queue.size() >= config.queueCapacity()) {
-        throw new JobRejectedException(Reason.QUEUE_FULL, "the job queue is full (" + queue.size()
-            + " jobs waiting, jobs.queue_capacity " + config.queueCapacity() + "): retry once a job finished");
+        throw new JobRejectedException(
+            Reason.QUEUE_FULL,
+            "the job queue is full ("
+                + queue.size()
+                + " jobs waiting, jobs.queue_capacity "
+                + config.queueCapacity()
+                + "): retry once a job finished");
       }
       record = JobRecord.queued(id, spec, source.id(), clock.instant());
       records.put(id, record);
@@ -169,8 +226,13 @@ public final class JobService implements AutoCloseable {
       activeBySource.put(source.name(), id);
     }
     persist(id);
-    LOG.log(System.Logger.Level.INFO, "job {0} queued: {1} {2} -> {3}", id, spec.action().jsonName(),
-        source.id(), spec.name());
+    LOG.log(
+        System.Logger.Level.INFO,
+        "job {0} queued: {1} {2} -> {3}",
+        id,
+        spec.action().jsonName(),
+        source.id(),
+        spec.name());
     dispatch();
     return get(id);
   }
@@ -194,8 +256,9 @@ public final class JobService implements AutoCloseable {
     synchronized (lock) {
       JobRecord r = records.get(id);
       if (r == null) {
-        throw new JobRejectedException(Reason.NOT_FOUND, "job '" + id + "' is unknown (GET /admin/v1/jobs "
-            + "lists the jobs)");
+        throw new JobRejectedException(
+            Reason.NOT_FOUND,
+            "job '" + id + "' is unknown (GET /admin/v1/jobs " + "lists the jobs)");
       }
       return r;
     }
@@ -213,8 +276,13 @@ public final class JobService implements AutoCloseable {
     synchronized (lock) {
       JobRecord r = get(id);
       if (r.state().isFinal()) {
-        throw new JobRejectedException(Reason.CONFLICT, "job " + id + " already ended: "
-            + r.state().jsonName() + (r.finished() == null ? "" : " at " + r.finished()));
+        throw new JobRejectedException(
+            Reason.CONFLICT,
+            "job "
+                + id
+                + " already ended: "
+                + r.state().jsonName()
+                + (r.finished() == null ? "" : " at " + r.finished()));
       }
       if (r.state() == State.QUEUED) {
         queue.remove(id);
@@ -252,8 +320,14 @@ public final class JobService implements AutoCloseable {
       closed = true;
       dropped = new ArrayList<>(queue);
       for (String id : dropped) {
-        records.put(id, records.get(id).ended(State.INTERRUPTED, "the gateway stopped before the job ran "
-            + "(submit it again to run it)", clock.instant()));
+        records.put(
+            id,
+            records
+                .get(id)
+                .ended(
+                    State.INTERRUPTED,
+                    "the gateway stopped before the job ran " + "(submit it again to run it)",
+                    clock.instant()));
         activeBySource.remove(sourceName(records.get(id)), id);
       }
       queue.clear();
@@ -297,7 +371,8 @@ public final class JobService implements AutoCloseable {
     }
     metrics.running(sourceName(started), true);
     persist(id);
-    LOG.log(System.Logger.Level.INFO, "job {0} started: {1} {2}", id, task.command(), task.arguments());
+    LOG.log(
+        System.Logger.Level.INFO, "job {0} started: {1} {2}", id, task.command(), task.arguments());
     JobRunner.Execution e = runner.start(task, new Listener(id));
     boolean cancelNow;
     synchronized (lock) {
@@ -343,7 +418,11 @@ public final class JobService implements AutoCloseable {
       try {
         result = result(get(id).spec().action(), summary);
       } catch (RuntimeException e) {
-        failed("the job finished but its summary is unreadable (" + e.getMessage() + "): " + summary.encode());
+        failed(
+            "the job finished but its summary is unreadable ("
+                + e.getMessage()
+                + "): "
+                + summary.encode());
         return;
       }
       JobRecord r = finish(rec -> rec.succeeded(result, clock.instant()));
@@ -354,21 +433,38 @@ public final class JobService implements AutoCloseable {
 
     @Override
     public void failed(String error) {
-      finish(rec -> {
-        if (closedNow()) {
-          return rec.ended(State.INTERRUPTED, "the gateway stopped while the job ran: " + error, clock.instant());
-        }
-        return cancelRequested() ? rec.ended(State.CANCELLED, "cancelled (" + error + "); nothing was published",
-            clock.instant()) : rec.ended(State.FAILED, error, clock.instant());
-      });
+      finish(
+          rec -> {
+            if (closedNow()) {
+              return rec.ended(
+                  State.INTERRUPTED,
+                  "the gateway stopped while the job ran: " + error,
+                  clock.instant());
+            }
+            return cancelRequested()
+                ? rec.ended(
+                    State.CANCELLED,
+                    "cancelled (" + error + "); nothing was published",
+                    clock.instant())
+                : rec.ended(State.FAILED, error, clock.instant());
+          });
     }
 
     @Override
     public void cancelled(String stage) {
-      finish(rec -> closedNow() && !cancelRequested()
-          ? rec.ended(State.INTERRUPTED, "the gateway stopped while the job ran (during " + stage
-              + "); nothing was published", clock.instant())
-          : rec.ended(State.CANCELLED, "cancelled during " + stage + "; nothing was published", clock.instant()));
+      finish(
+          rec ->
+              closedNow() && !cancelRequested()
+                  ? rec.ended(
+                      State.INTERRUPTED,
+                      "the gateway stopped while the job ran (during "
+                          + stage
+                          + "); nothing was published",
+                      clock.instant())
+                  : rec.ended(
+                      State.CANCELLED,
+                      "cancelled during " + stage + "; nothing was published",
+                      clock.instant()));
     }
 
     private JobRecord finish(java.util.function.UnaryOperator<JobRecord> change) {
@@ -391,7 +487,11 @@ public final class JobService implements AutoCloseable {
       metrics.running(sourceName(ended), false);
       metrics.ended(ended.spec().action(), ended.state());
       persist(id);
-      LOG.log(System.Logger.Level.INFO, "job {0} {1}{2}", id, ended.state().jsonName(),
+      LOG.log(
+          System.Logger.Level.INFO,
+          "job {0} {1}{2}",
+          id,
+          ended.state().jsonName(),
           ended.error() == null ? "" : ": " + ended.error());
       dispatch();
       return ended;
@@ -414,46 +514,61 @@ public final class JobService implements AutoCloseable {
     JobSpec.Canary c = r.spec().canary();
     io.vertx.core.Future<Void> f;
     try {
-      f = canary.canary(c.experiment(), sourceName(r), r.result().model(), r.result().version(), c.weight());
+      f =
+          canary.canary(
+              c.experiment(), sourceName(r), r.result().model(), r.result().version(), c.weight());
     } catch (RuntimeException e) {
       f = io.vertx.core.Future.failedFuture(e);
     }
     // The future may complete on an event loop: the record is written on a thread of its own.
-    f.onComplete(ar -> {
-      Thread t = new Thread(() -> {
-        String status = ar.succeeded() ? "done" : "failed: " + ar.cause().getMessage();
-        synchronized (lock) {
-          records.put(r.id(), records.get(r.id()).withCanaryStatus(status));
-        }
-        persist(r.id());
-        LOG.log(ar.succeeded() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-            "job {0}: canary of {1}:{2} in {3} at weight {4}: {5}", r.id(), r.result().model(),
-            r.result().version(), c.experiment(), c.weight(), status);
-      }, "distill-job-canary");
-      t.setDaemon(true);
-      t.start();
-    });
+    f.onComplete(
+        ar -> {
+          Thread t =
+              new Thread(
+                  () -> {
+                    String status = ar.succeeded() ? "done" : "failed: " + ar.cause().getMessage();
+                    synchronized (lock) {
+                      records.put(r.id(), records.get(r.id()).withCanaryStatus(status));
+                    }
+                    persist(r.id());
+                    LOG.log(
+                        ar.succeeded() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                        "job {0}: canary of {1}:{2} in {3} at weight {4}: {5}",
+                        r.id(),
+                        r.result().model(),
+                        r.result().version(),
+                        c.experiment(),
+                        c.weight(),
+                        status);
+                  },
+                  "distill-job-canary");
+          t.setDaemon(true);
+          t.start();
+        });
   }
 
   /** The model a summary says the job published (for distill+quantize, the INT8 student). */
   static JobRecord.Result result(JobSpec.Action action, JsonObject summary) {
-    String key = switch (action) {
-      case QUANTIZE -> "published";
-      case DISTILL -> "student";
-      case DISTILL_QUANTIZE -> "int8_student";
-    };
+    String key =
+        switch (action) {
+          case QUANTIZE -> "published";
+          case DISTILL -> "student";
+          case DISTILL_QUANTIZE -> "int8_student";
+        };
     String published = summary.getString(key);
     int colon = published == null ? -1 : published.lastIndexOf(':');
     if (colon < 1) {
       throw new IllegalArgumentException("no \"" + key + "\": \"<model>:<version>\"");
     }
-    return new JobRecord.Result(published.substring(0, colon), Long.parseLong(published.substring(colon + 1)),
-        summary);
+    return new JobRecord.Result(
+        published.substring(0, colon), Long.parseLong(published.substring(colon + 1)), summary);
   }
 
   private static String sourceName(JobRecord r) {
     String v = r.sourceVersion();
-    return v != null && v.lastIndexOf(':') > 0 ? v.substring(0, v.lastIndexOf(':')) : r.spec().sourceModel();
+    return v != null && v.lastIndexOf(':') > 0
+        ? v.substring(0, v.lastIndexOf(':'))
+        : r.spec().sourceModel();
   }
 
   // Reads the newest state inside the repository's lock, so the last write carries the latest.

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code POST /admin/v1/optimize} asks for: make {@code name} from {@code source} by an
- * {@link Action} on {@code rows}, with the CLI's {@code options}, and optionally canary the result.
+ * What {@code POST /admin/v1/optimize} asks for: make {@code name} from {@code source} by an {@link
+ * Action} on {@code rows}, with the CLI's {@code options}, and optionally canary the result.
  * Immutable; {@link #fromJson} checks the shape and says what to change.
  *
  * <pre>{@code
@@ -23,7 +23,8 @@ import java.util.Map;
  *
  * @param source the source model, {@code name[:version]}
  * @param action what to do
- * @param name the model name to publish under ({@code distill+quantize} also publishes {@code name-int8})
+ * @param name the model name to publish under ({@code distill+quantize} also publishes {@code
+ *     name-int8})
  * @param rows {@code capture} (the source's captured traffic, {@code <store>/captures/<source>}),
  *     {@code capture:<stream>} (another capture stream, e.g. an experiment's) or a rows file or
  *     directory relative to the store
@@ -31,19 +32,28 @@ import java.util.Map;
  *     flags); {@code min_rows} is the job's own (least captured rows, default 1,000)
  * @param canary the experiment to canary the result in, or null
  */
-public record JobSpec(String source, Action action, String name, String rows,
-    Map<String, Object> options, Canary canary) {
+public record JobSpec(
+    String source,
+    Action action,
+    String name,
+    String rows,
+    Map<String, Object> options,
+    Canary canary) {
 
   /** The rows value that selects the source's captured traffic. */
   public static final String CAPTURE = "capture";
+
   static final List<String> KEYS = List.of("source", "action", "name", "rows", "options", "canary");
-  static final String EXAMPLE = "{\"source\": \"ctr\", \"action\": \"quantize\", \"name\": \"ctr-int8\", "
-      + "\"rows\": \"capture\", \"options\": {\"method\": \"minmax\"}, \"canary\": {\"experiment\": "
-      + "\"ctr-ab\", \"weight\": 5}}";
+  static final String EXAMPLE =
+      "{\"source\": \"ctr\", \"action\": \"quantize\", \"name\": \"ctr-int8\", "
+          + "\"rows\": \"capture\", \"options\": {\"method\": \"minmax\"}, \"canary\": {\"experiment\": "
+          + "\"ctr-ab\", \"weight\": 5}}";
 
   /** What a job does with its source. */
   public enum Action {
-    QUANTIZE("quantize"), DISTILL("distill"), DISTILL_QUANTIZE("distill+quantize");
+    QUANTIZE("quantize"),
+    DISTILL("distill"),
+    DISTILL_QUANTIZE("distill+quantize");
 
     private final String jsonName;
 
@@ -62,8 +72,8 @@ public record JobSpec(String source, Action action, String name, String rows,
           return a;
         }
       }
-      throw new IllegalArgumentException("action: " + text
-          + " (expected: \"quantize\", \"distill\" or \"distill+quantize\")");
+      throw new IllegalArgumentException(
+          "action: " + text + " (expected: \"quantize\", \"distill\" or \"distill+quantize\")");
     }
   }
 
@@ -76,11 +86,14 @@ public record JobSpec(String source, Action action, String name, String rows,
   public record Canary(String experiment, int weight) {
     public Canary {
       if (experiment == null || experiment.isBlank()) {
-        throw new IllegalArgumentException("canary.experiment: " + experiment
-            + " (expected: the name of an experiment, e.g. \"ctr-ab\")");
+        throw new IllegalArgumentException(
+            "canary.experiment: "
+                + experiment
+                + " (expected: the name of an experiment, e.g. \"ctr-ab\")");
       }
       if (weight < 1 || weight > 100) {
-        throw new IllegalArgumentException("canary.weight: " + weight + " (expected: an integer 1..100)");
+        throw new IllegalArgumentException(
+            "canary.weight: " + weight + " (expected: an integer 1..100)");
       }
     }
 
@@ -106,41 +119,64 @@ public record JobSpec(String source, Action action, String name, String rows,
    */
   public static JobSpec fromJson(JsonObject body) {
     if (body == null) {
-      throw new IllegalArgumentException("body: missing (expected a JSON object like " + EXAMPLE + ")");
+      throw new IllegalArgumentException(
+          "body: missing (expected a JSON object like " + EXAMPLE + ")");
     }
     for (String key : body.fieldNames()) {
       if (!KEYS.contains(key)) {
-        throw new IllegalArgumentException("body: unknown key '" + key + "' (accepted keys: "
-            + String.join(", ", KEYS) + ", e.g. " + EXAMPLE + ")");
+        throw new IllegalArgumentException(
+            "body: unknown key '"
+                + key
+                + "' (accepted keys: "
+                + String.join(", ", KEYS)
+                + ", e.g. "
+                + EXAMPLE
+                + ")");
       }
     }
-    String source = requiredString(body, "source", "the model to start from, e.g. \"ctr\" or \"ctr:3\"");
-    Action action = Action.parse(requiredString(body, "action",
-        "\"quantize\", \"distill\" or \"distill+quantize\""));
-    String name = requiredString(body, "name", "the model name to publish under, e.g. \"ctr-int8\"");
+    String source =
+        requiredString(body, "source", "the model to start from, e.g. \"ctr\" or \"ctr:3\"");
+    Action action =
+        Action.parse(
+            requiredString(body, "action", "\"quantize\", \"distill\" or \"distill+quantize\""));
+    String name =
+        requiredString(body, "name", "the model name to publish under, e.g. \"ctr-int8\"");
     Object rowsValue = body.getValue("rows", CAPTURE);
     if (!(rowsValue instanceof String rows) || rows.isBlank()) {
-      throw new IllegalArgumentException("rows: " + rowsValue + " (expected: \"capture\", "
-          + "\"capture:<stream>\" or a rows file or directory relative to the store, e.g. \"rows/ctr.jsonl\")");
+      throw new IllegalArgumentException(
+          "rows: "
+              + rowsValue
+              + " (expected: \"capture\", "
+              + "\"capture:<stream>\" or a rows file or directory relative to the store, e.g. \"rows/ctr.jsonl\")");
     }
     Object optionsValue = body.getValue("options", new JsonObject());
     if (!(optionsValue instanceof JsonObject optionsJson)) {
-      throw new IllegalArgumentException("options: " + optionsValue
-          + " (expected: an object of CLI option names without dashes, e.g. {\"method\": \"minmax\", "
-          + "\"per-channel\": false})");
+      throw new IllegalArgumentException(
+          "options: "
+              + optionsValue
+              + " (expected: an object of CLI option names without dashes, e.g. {\"method\": \"minmax\", "
+              + "\"per-channel\": false})");
     }
     Map<String, Object> options = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : optionsJson) {
       Object v = e.getValue();
       if (v instanceof JsonArray a) {
         v = a.getList();
-      } else if (v != null && !(v instanceof String || v instanceof Number || v instanceof Boolean)) {
-        throw new IllegalArgumentException("options." + e.getKey() + ": " + v
-            + " (expected: a string, number, boolean or array of numbers)");
+      } else if (v != null
+          && !(v instanceof String || v instanceof Number || v instanceof Boolean)) {
+        throw new IllegalArgumentException(
+            "options."
+                + e.getKey()
+                + ": "
+                + v
+                + " (expected: a string, number, boolean or array of numbers)");
       }
       if (v == null) {
-        throw new IllegalArgumentException("options." + e.getKey() + ": null (expected: a value; leave the "
-            + "option out for its default)");
+        throw new IllegalArgumentException(
+            "options."
+                + e.getKey()
+                + ": null (expected: a value; leave the "
+                + "option out for its default)");
       }
       options.put(e.getKey(), v);
     }
@@ -148,23 +184,26 @@ public record JobSpec(String source, Action action, String name, String rows,
     Object canaryValue = body.getValue("canary");
     if (canaryValue != null) {
       if (!(canaryValue instanceof JsonObject c)) {
-        throw new IllegalArgumentException("canary: " + canaryValue
-            + " (expected: {\"experiment\": \"ctr-ab\", \"weight\": 5})");
+        throw new IllegalArgumentException(
+            "canary: " + canaryValue + " (expected: {\"experiment\": \"ctr-ab\", \"weight\": 5})");
       }
       for (String key : c.fieldNames()) {
         if (!key.equals("experiment") && !key.equals("weight")) {
-          throw new IllegalArgumentException("canary: unknown key '" + key
-              + "' (accepted keys: experiment, weight)");
+          throw new IllegalArgumentException(
+              "canary: unknown key '" + key + "' (accepted keys: experiment, weight)");
         }
       }
       Object experiment = c.getValue("experiment");
       Object weight = c.getValue("weight");
       if (!(experiment instanceof String e)) {
-        throw new IllegalArgumentException("canary.experiment: " + experiment
-            + " (expected: the name of an experiment, e.g. \"ctr-ab\")");
+        throw new IllegalArgumentException(
+            "canary.experiment: "
+                + experiment
+                + " (expected: the name of an experiment, e.g. \"ctr-ab\")");
       }
       if (!(weight instanceof Integer || weight instanceof Long)) {
-        throw new IllegalArgumentException("canary.weight: " + weight + " (expected: an integer 1..100)");
+        throw new IllegalArgumentException(
+            "canary.weight: " + weight + " (expected: an integer 1..100)");
       }
       long w = ((Number) weight).longValue();
       canary = new Canary(e, (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, w)));
@@ -175,8 +214,8 @@ public record JobSpec(String source, Action action, String name, String rows,
   private static String requiredString(JsonObject body, String key, String expected) {
     Object v = body.getValue(key);
     if (!(v instanceof String s) || s.isBlank()) {
-      throw new IllegalArgumentException(key + ": " + (v == null ? "missing" : v) + " (expected: "
-          + expected + ")");
+      throw new IllegalArgumentException(
+          key + ": " + (v == null ? "missing" : v) + " (expected: " + expected + ")");
     }
     return s;
   }
@@ -195,9 +234,14 @@ public record JobSpec(String source, Action action, String name, String rows,
     Path root = storeRoot.toAbsolutePath().normalize();
     if (capturedRows()) {
       String stream = rows.equals(CAPTURE) ? sourceModel() : rows.substring(CAPTURE.length() + 1);
-      if (stream.isEmpty() || stream.contains("/") || stream.contains("\\") || stream.startsWith(".")) {
-        throw new IllegalArgumentException("rows: " + rows
-            + " (expected: \"capture\" or \"capture:<stream>\" naming a directory under <store>/captures)");
+      if (stream.isEmpty()
+          || stream.contains("/")
+          || stream.contains("\\")
+          || stream.startsWith(".")) {
+        throw new IllegalArgumentException(
+            "rows: "
+                + rows
+                + " (expected: \"capture\" or \"capture:<stream>\" naming a directory under <store>/captures)");
       }
       return root.resolve("captures").resolve(stream);
     }
@@ -213,32 +257,53 @@ public record JobSpec(String source, Action action, String name, String rows,
     try {
       given = Path.of(relative);
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException(what + ": " + relative + " is not a path (" + e.getMessage() + ")");
+      throw new IllegalArgumentException(
+          what + ": " + relative + " is not a path (" + e.getMessage() + ")");
     }
     Path resolved = root.resolve(given).normalize();
     if (given.isAbsolute() || !resolved.startsWith(root) || resolved.equals(root)) {
-      throw new IllegalArgumentException(what + ": " + relative + " is outside the store (expected: a "
-          + "path relative to the store, e.g. \"rows/ctr.jsonl\", without '..')");
+      throw new IllegalArgumentException(
+          what
+              + ": "
+              + relative
+              + " is outside the store (expected: a "
+              + "path relative to the store, e.g. \"rows/ctr.jsonl\", without '..')");
     }
     if (!Files.exists(resolved)) {
-      throw new IllegalArgumentException(what + ": " + relative + " does not exist in the store "
-          + "(expected: a rows file or directory relative to " + root + ")");
+      throw new IllegalArgumentException(
+          what
+              + ": "
+              + relative
+              + " does not exist in the store "
+              + "(expected: a rows file or directory relative to "
+              + root
+              + ")");
     }
     try {
       if (!resolved.toRealPath().startsWith(root.toRealPath())) {
-        throw new IllegalArgumentException(what + ": " + relative + " is a link that leaves the store "
-            + "(expected: a path whose files live inside the store)");
+        throw new IllegalArgumentException(
+            what
+                + ": "
+                + relative
+                + " is a link that leaves the store "
+                + "(expected: a path whose files live inside the store)");
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException(what + ": " + relative + " cannot be read: " + e.getMessage());
+      throw new IllegalArgumentException(
+          what + ": " + relative + " cannot be read: " + e.getMessage());
     }
     return resolved;
   }
 
   /** The JSON form (as received, with defaults filled in). */
   public JsonObject toJson() {
-    JsonObject o = new JsonObject().put("source", source).put("action", action.jsonName()).put("name", name)
-        .put("rows", rows).put("options", new JsonObject(new LinkedHashMap<>(options)));
+    JsonObject o =
+        new JsonObject()
+            .put("source", source)
+            .put("action", action.jsonName())
+            .put("name", name)
+            .put("rows", rows)
+            .put("options", new JsonObject(new LinkedHashMap<>(options)));
     if (canary != null) {
       o.put("canary", canary.toJson());
     }

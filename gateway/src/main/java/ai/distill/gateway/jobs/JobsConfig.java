@@ -15,8 +15,8 @@ import java.util.Set;
  * "jobs": {"runner": "child", "queue_capacity": 8, "child_jvm_options": ["-Xmx2g"]}
  * }</pre>
  *
- * @param runner {@code child} (default: a child JVM at low CPU priority) or {@code in-process}
- *     (a low-priority daemon thread in the gateway)
+ * @param runner {@code child} (default: a child JVM at low CPU priority) or {@code in-process} (a
+ *     low-priority daemon thread in the gateway)
  * @param queueCapacity jobs that may wait behind the running one; more are refused (429)
  * @param childJvmOptions extra options for a child job's JVM, e.g. a heap limit
  */
@@ -29,7 +29,8 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
 
   /** The mechanism that runs a job; the service never learns which one it has. */
   public enum Runner {
-    CHILD("child"), IN_PROCESS("in-process");
+    CHILD("child"),
+    IN_PROCESS("in-process");
 
     private final String jsonName;
 
@@ -48,7 +49,8 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
           return r;
         }
       }
-      throw new IllegalArgumentException("jobs.runner : " + text + " (expected: child or in-process)");
+      throw new IllegalArgumentException(
+          "jobs.runner : " + text + " (expected: child or in-process)");
     }
   }
 
@@ -57,7 +59,8 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
       throw new IllegalArgumentException("jobs.runner : null (expected: child or in-process)");
     }
     if (queueCapacity < 1) {
-      throw new IllegalArgumentException("jobs.queue_capacity : " + queueCapacity + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "jobs.queue_capacity : " + queueCapacity + " (expected: >= 1)");
     }
     childJvmOptions = List.copyOf(childJvmOptions);
   }
@@ -77,28 +80,38 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
     }
     for (String key : json.fieldNames()) {
       if (!KEYS.contains(key)) {
-        throw new IllegalArgumentException("unknown key 'jobs." + key + "' (expected one of "
-            + KEYS.stream().sorted().toList() + ")");
+        throw new IllegalArgumentException(
+            "unknown key 'jobs."
+                + key
+                + "' (expected one of "
+                + KEYS.stream().sorted().toList()
+                + ")");
       }
     }
     Object runner = json.getValue("runner", DEFAULT.runner.jsonName);
     Object capacity = json.getValue("queue_capacity", DEFAULT.queueCapacity);
     Object jvm = json.getValue("child_jvm_options", new JsonArray());
     if (!(runner instanceof String r)) {
-      throw new IllegalArgumentException("jobs.runner : " + runner + " (expected: \"child\" or \"in-process\")");
+      throw new IllegalArgumentException(
+          "jobs.runner : " + runner + " (expected: \"child\" or \"in-process\")");
     }
     if (!(capacity instanceof Integer c)) {
-      throw new IllegalArgumentException("jobs.queue_capacity : " + capacity + " (expected: an integer >= 1)");
+      throw new IllegalArgumentException(
+          "jobs.queue_capacity : " + capacity + " (expected: an integer >= 1)");
     }
     if (!(jvm instanceof JsonArray array)) {
-      throw new IllegalArgumentException("jobs.child_jvm_options : " + jvm
-          + " (expected: an array of strings, e.g. [\"-Xmx2g\"])");
+      throw new IllegalArgumentException(
+          "jobs.child_jvm_options : "
+              + jvm
+              + " (expected: an array of strings, e.g. [\"-Xmx2g\"])");
     }
     List<String> options = new ArrayList<>();
     for (Object o : array) {
       if (!(o instanceof String s) || !s.startsWith("-")) {
-        throw new IllegalArgumentException("jobs.child_jvm_options : " + array
-            + " (expected: JVM options as strings, each starting with '-', e.g. [\"-Xmx2g\"])");
+        throw new IllegalArgumentException(
+            "jobs.child_jvm_options : "
+                + array
+                + " (expected: JVM options as strings, each starting with '-', e.g. [\"-Xmx2g\"])");
       }
       options.add(s);
     }
@@ -106,7 +119,9 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("runner", runner.jsonName).put("queue_capacity", queueCapacity)
+    return new JsonObject()
+        .put("runner", runner.jsonName)
+        .put("queue_capacity", queueCapacity)
         .put("child_jvm_options", new JsonArray(new ArrayList<>(childJvmOptions)));
   }
 }

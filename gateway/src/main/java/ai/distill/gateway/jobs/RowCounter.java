@@ -10,20 +10,23 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Counts rows cheaply: newlines in a rows file or in a capture directory's segments
- * ({@code *.jsonl}, {@code *.jsonl.gz}), without parsing JSON, stopping once {@code enough} are
- * seen. A torn last line (no newline) is not counted. Blocking; stateless.
+ * Counts rows cheaply: newlines in a rows file or in a capture directory's segments ({@code
+ * *.jsonl}, {@code *.jsonl.gz}), without parsing JSON, stopping once {@code enough} are seen. A
+ * torn last line (no newline) is not counted. Blocking; stateless.
  */
 final class RowCounter {
 
   private RowCounter() {}
 
-  /** Rows in {@code fileOrDir}, counting no further than {@code enough}; 0 when it does not exist. */
+  /**
+   * Rows in {@code fileOrDir}, counting no further than {@code enough}; 0 when it does not exist.
+   */
   static long count(Path fileOrDir, long enough) {
     if (!Files.exists(fileOrDir)) {
       return 0;
     }
-    List<Path> files = Files.isDirectory(fileOrDir) ? RowsReader.segments(fileOrDir) : List.of(fileOrDir);
+    List<Path> files =
+        Files.isDirectory(fileOrDir) ? RowsReader.segments(fileOrDir) : List.of(fileOrDir);
     long rows = 0;
     byte[] buf = new byte[1 << 16];
     for (Path f : files) {

@@ -19,8 +19,7 @@ import picocli.CommandLine;
 
 class JobsCommandTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final StringWriter out = new StringWriter();
   private final StringWriter err = new StringWriter();
@@ -35,11 +34,20 @@ class JobsCommandTest {
   @Test
   void lists_a_stores_job_records_offline() throws Exception {
     Files.createDirectories(dir.resolve("jobs"));
-    Files.writeString(dir.resolve("jobs/20250101-000000-000-abcd.json"), new JsonObject()
-        .put("id", "20250101-000000-000-abcd").put("source", "ctr").put("action", "quantize")
-        .put("name", "ctr-int8").put("rows", "capture").put("state", "interrupted").put("stage", "calibrate")
-        .put("progress", 0.4).put("created", "2025-01-01T00:00:00Z").put("error", "the gateway stopped")
-        .encode());
+    Files.writeString(
+        dir.resolve("jobs/20250101-000000-000-abcd.json"),
+        new JsonObject()
+            .put("id", "20250101-000000-000-abcd")
+            .put("source", "ctr")
+            .put("action", "quantize")
+            .put("name", "ctr-int8")
+            .put("rows", "capture")
+            .put("state", "interrupted")
+            .put("stage", "calibrate")
+            .put("progress", 0.4)
+            .put("created", "2025-01-01T00:00:00Z")
+            .put("error", "the gateway stopped")
+            .encode());
     assertEquals(0, run("jobs", "list", "--store", dir.toString()), err.toString());
     assertTrue(out.toString().contains("20250101-000000-000-abcd"), out.toString());
     assertTrue(out.toString().contains("interrupted"), out.toString());
@@ -53,7 +61,10 @@ class JobsCommandTest {
     JobRoutes jobs = JobRoutes.install(gateway, CanaryHook.NONE).await();
     try {
       String url = "http://127.0.0.1:" + gateway.port();
-      assertEquals(0, run("jobs", "list", "--url", url, "--admin-token", "test-token", "--json"), err.toString());
+      assertEquals(
+          0,
+          run("jobs", "list", "--url", url, "--admin-token", "test-token", "--json"),
+          err.toString());
       assertEquals("{\"jobs\":[]}", out.toString().trim());
       assertEquals(1, run("jobs", "show", "nope", "--url", url, "--admin-token", "test-token"));
       assertTrue(err.toString().contains("404 job 'nope' is unknown"), err.toString());

@@ -22,9 +22,12 @@ final class JobFixtures {
   /** A store with teacher {@code mlp} (input x FLOAT [-1, 4]) and student {@code mlp-small}. */
   static ModelStore store(Path root) {
     ModelStore store = ModelStore.open(root);
-    store.publish(PublishRequest.fromBytes("mlp", TinyModels.mlp(4, new int[] {8}, 1).toBytes(), Role.TEACHER));
-    store.publish(PublishRequest.fromBytes("mlp-small", TinyModels.mlp(4, new int[] {4}, 2).toBytes(),
-        Role.STUDENT));
+    store.publish(
+        PublishRequest.fromBytes(
+            "mlp", TinyModels.mlp(4, new int[] {8}, 1).toBytes(), Role.TEACHER));
+    store.publish(
+        PublishRequest.fromBytes(
+            "mlp-small", TinyModels.mlp(4, new int[] {4}, 2).toBytes(), Role.STUDENT));
     return store;
   }
 
@@ -44,17 +47,30 @@ final class JobFixtures {
     return file;
   }
 
-  /** A quantize request for {@code mlp} on the store's {@code rows/mlp.jsonl}, gated loosely, no speed check. */
+  /**
+   * A quantize request for {@code mlp} on the store's {@code rows/mlp.jsonl}, gated loosely, no
+   * speed check.
+   */
   static JsonObject quantizeBody(String name) {
-    return new JsonObject().put("source", "mlp").put("action", "quantize").put("name", name)
-        .put("rows", "rows/mlp.jsonl").put("options", new JsonObject().put("method", "minmax")
-            .put("speed-check", false).put("max-auc-drop", 0.05).put("max-mean-shift", 0.2));
+    return new JsonObject()
+        .put("source", "mlp")
+        .put("action", "quantize")
+        .put("name", name)
+        .put("rows", "rows/mlp.jsonl")
+        .put(
+            "options",
+            new JsonObject()
+                .put("method", "minmax")
+                .put("speed-check", false)
+                .put("max-auc-drop", 0.05)
+                .put("max-mean-shift", 0.2));
   }
 
   /** Never finishes a job until cancelled or closed; counts starts. */
   static final class HeldRunner implements JobRunner {
     final AtomicInteger starts = new AtomicInteger();
-    private final java.util.List<Listener> running = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<Listener> running =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public Execution start(Task task, Listener listener) {
@@ -93,35 +109,37 @@ final class JobFixtures {
 
     @Override
     public Execution start(Task task, Listener listener) {
-      return delegate.start(task, new Listener() {
-        @Override
-        public void progress(String stage, double fraction) {
-          listener.progress(stage, fraction);
-          if (paused.getCount() > 0) {
-            paused.countDown();
-            try {
-              release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
+      return delegate.start(
+          task,
+          new Listener() {
+            @Override
+            public void progress(String stage, double fraction) {
+              listener.progress(stage, fraction);
+              if (paused.getCount() > 0) {
+                paused.countDown();
+                try {
+                  release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
             }
-          }
-        }
 
-        @Override
-        public void succeeded(JsonObject summary) {
-          listener.succeeded(summary);
-        }
+            @Override
+            public void succeeded(JsonObject summary) {
+              listener.succeeded(summary);
+            }
 
-        @Override
-        public void failed(String error) {
-          listener.failed(error);
-        }
+            @Override
+            public void failed(String error) {
+              listener.failed(error);
+            }
 
-        @Override
-        public void cancelled(String stage) {
-          listener.cancelled(stage);
-        }
-      });
+            @Override
+            public void cancelled(String stage) {
+              listener.cancelled(stage);
+            }
+          });
     }
 
     @Override

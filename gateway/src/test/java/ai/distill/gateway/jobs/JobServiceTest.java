@@ -22,21 +22,28 @@ import org.junit.jupiter.api.io.TempDir;
 /** Queueing, one job per source, persistence and restart recovery, with a runner the test holds. */
 class JobServiceTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private ModelStore store;
 
   @BeforeEach
   void setUp() throws Exception {
     store = JobFixtures.store(dir);
-    store.publish(PublishRequest.fromBytes("other", TinyModels.mlp(4, new int[] {8}, 5).toBytes(), Role.TEACHER));
+    store.publish(
+        PublishRequest.fromBytes(
+            "other", TinyModels.mlp(4, new int[] {8}, 5).toBytes(), Role.TEACHER));
     JobFixtures.rows(dir.resolve("rows/mlp.jsonl"), 50);
   }
 
   private JobService service(JobRunner runner, int capacity) {
-    JobService s = new JobService(store, JobsConfig.DEFAULT.withQueueCapacity(capacity), runner, CanaryHook.NONE,
-        JobMetrics.register(new PrometheusRegistry()), Clock.systemUTC());
+    JobService s =
+        new JobService(
+            store,
+            JobsConfig.DEFAULT.withQueueCapacity(capacity),
+            runner,
+            CanaryHook.NONE,
+            JobMetrics.register(new PrometheusRegistry()),
+            Clock.systemUTC());
     s.start();
     return s;
   }
@@ -62,8 +69,12 @@ class JobServiceTest {
     assertEquals(State.INTERRUPTED, after.get(running.id()).state());
     assertEquals(State.INTERRUPTED, after.get(queued.id()).state());
     assertEquals("interrupted", onDisk(running.id()).getString("state"));
-    assertTrue(onDisk(running.id()).getString("error").contains("the gateway stopped while the job was running"));
-    assertEquals(List.of(queued.id(), running.id()), after.list().stream().map(JobRecord::id).toList());
+    assertTrue(
+        onDisk(running.id())
+            .getString("error")
+            .contains("the gateway stopped while the job was running"));
+    assertEquals(
+        List.of(queued.id(), running.id()), after.list().stream().map(JobRecord::id).toList());
     // the interrupted job no longer blocks its source
     assertEquals(State.RUNNING, after.submit(spec("mlp", "mlp-int8")).state());
   }
@@ -75,9 +86,12 @@ class JobServiceTest {
     JobRecord first = jobs.submit(spec("mlp", "mlp-int8"));
     JobRecord second = jobs.submit(spec("mlp-small", "small-int8"));
     assertEquals(State.QUEUED, second.state());
-    JobRejectedException full = assertThrows(JobRejectedException.class, () -> jobs.submit(spec("other", "o8")));
+    JobRejectedException full =
+        assertThrows(JobRejectedException.class, () -> jobs.submit(spec("other", "o8")));
     assertEquals(JobRejectedException.Reason.QUEUE_FULL, full.reason());
-    assertTrue(full.getMessage().startsWith("the job queue is full (1 jobs waiting, jobs.queue_capacity 1)"),
+    assertTrue(
+        full.getMessage()
+            .startsWith("the job queue is full (1 jobs waiting, jobs.queue_capacity 1)"),
         full.getMessage());
 
     jobs.cancel(first.id());
@@ -109,8 +123,11 @@ class JobServiceTest {
 
   @Test
   void the_result_names_the_model_to_serve() {
-    JsonObject summary = new JsonObject().put("student", "s:3").put("int8_student", "s-int8:2")
-        .put("published", "q:7");
+    JsonObject summary =
+        new JsonObject()
+            .put("student", "s:3")
+            .put("int8_student", "s-int8:2")
+            .put("published", "q:7");
     assertEquals("s-int8", JobService.result(JobSpec.Action.DISTILL_QUANTIZE, summary).model());
     assertEquals(3, JobService.result(JobSpec.Action.DISTILL, summary).version());
     assertEquals("q", JobService.result(JobSpec.Action.QUANTIZE, summary).model());

@@ -13,8 +13,12 @@ class JobsConfigTest {
 
   @Test
   void the_gateway_config_carries_the_jobs_section() {
-    GatewayConfig config = GatewayConfig.fromJson(Path.of("s"), new JsonObject(
-        "{\"jobs\": {\"runner\": \"in-process\", \"queue_capacity\": 2, \"child_jvm_options\": [\"-Xmx1g\"]}}")).build();
+    GatewayConfig config =
+        GatewayConfig.fromJson(
+                Path.of("s"),
+                new JsonObject(
+                    "{\"jobs\": {\"runner\": \"in-process\", \"queue_capacity\": 2, \"child_jvm_options\": [\"-Xmx1g\"]}}"))
+            .build();
     assertEquals(new JobsConfig(JobsConfig.Runner.IN_PROCESS, 2, List.of("-Xmx1g")), config.jobs());
     assertEquals(JobsConfig.DEFAULT, GatewayConfig.builder(Path.of("s")).build().jobs());
     assertEquals(config.jobs(), config.toBuilder().build().jobs());
@@ -22,12 +26,23 @@ class JobsConfigTest {
 
   @Test
   void refuses_what_it_does_not_know() {
-    assertEquals("jobs.runner : thread (expected: child or in-process)", assertThrows(IllegalArgumentException.class,
-        () -> JobsConfig.fromJson(new JsonObject("{\"runner\": \"thread\"}"))).getMessage());
-    assertEquals("unknown key 'jobs.capacity' (expected one of [child_jvm_options, queue_capacity, runner])",
-        assertThrows(IllegalArgumentException.class,
-            () -> JobsConfig.fromJson(new JsonObject("{\"capacity\": 3}"))).getMessage());
-    assertEquals("jobs.queue_capacity : 0 (expected: >= 1)", assertThrows(IllegalArgumentException.class,
-        () -> JobsConfig.fromJson(new JsonObject("{\"queue_capacity\": 0}"))).getMessage());
+    assertEquals(
+        "jobs.runner : thread (expected: child or in-process)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobsConfig.fromJson(new JsonObject("{\"runner\": \"thread\"}")))
+            .getMessage());
+    assertEquals(
+        "unknown key 'jobs.capacity' (expected one of [child_jvm_options, queue_capacity, runner])",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobsConfig.fromJson(new JsonObject("{\"capacity\": 3}")))
+            .getMessage());
+    assertEquals(
+        "jobs.queue_capacity : 0 (expected: >= 1)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> JobsConfig.fromJson(new JsonObject("{\"queue_capacity\": 0}")))
+            .getMessage());
   }
 }

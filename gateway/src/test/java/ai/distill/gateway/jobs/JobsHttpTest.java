@@ -28,8 +28,7 @@ class JobsHttpTest {
 
   private static final String TOKEN = "test-token";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Vertx vertx;
   private Gateway gateway;
@@ -43,12 +42,15 @@ class JobsHttpTest {
     JobFixtures.rows(dir.resolve("rows/mlp.jsonl"), 400);
     vertx = TestGateways.strictVertx();
     gateway = Gateway.start(vertx, TestGateways.config(dir).build()).await();
-    CanaryHook hook = (experiment, teacher, model, version, weight) -> {
-      canaries.add(experiment + " " + teacher + " " + model + ":" + version + " " + weight);
-      return Future.succeededFuture();
-    };
-    jobs = JobRoutes.install(gateway, JobsConfig.DEFAULT.withRunner(JobsConfig.Runner.IN_PROCESS), runner, hook)
-        .await();
+    CanaryHook hook =
+        (experiment, teacher, model, version, weight) -> {
+          canaries.add(experiment + " " + teacher + " " + model + ":" + version + " " + weight);
+          return Future.succeededFuture();
+        };
+    jobs =
+        JobRoutes.install(
+                gateway, JobsConfig.DEFAULT.withRunner(JobsConfig.Runner.IN_PROCESS), runner, hook)
+            .await();
     client = TestGateways.client(vertx);
   }
 
@@ -63,13 +65,19 @@ class JobsHttpTest {
   }
 
   private HttpResponse<Buffer> post(String path, JsonObject body) {
-    return client.post(gateway.port(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + TOKEN)
-        .sendJsonObject(body).await();
+    return client
+        .post(gateway.port(), "127.0.0.1", path)
+        .putHeader("Authorization", "Bearer " + TOKEN)
+        .sendJsonObject(body)
+        .await();
   }
 
   private HttpResponse<Buffer> get(String path) {
-    return client.get(gateway.port(), "127.0.0.1", path).putHeader("Authorization", "Bearer " + TOKEN)
-        .send().await();
+    return client
+        .get(gateway.port(), "127.0.0.1", path)
+        .putHeader("Authorization", "Bearer " + TOKEN)
+        .send()
+        .await();
   }
 
   private JsonObject awaitState(String id, String state) throws InterruptedException {
@@ -92,8 +100,11 @@ class JobsHttpTest {
   @Test
   void a_quantize_job_publishes_a_new_version_and_reports_its_stages() throws Exception {
     start(new InProcessJobRunner());
-    HttpResponse<Buffer> accepted = post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8")
-        .put("canary", new JsonObject().put("experiment", "mlp-ab").put("weight", 5)));
+    HttpResponse<Buffer> accepted =
+        post(
+            "/admin/v1/optimize",
+            JobFixtures.quantizeBody("mlp-int8")
+                .put("canary", new JsonObject().put("experiment", "mlp-ab").put("weight", 5)));
     assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
     String id = accepted.bodyAsJsonObject().getString("job");
     assertEquals("/admin/v1/jobs/" + id, accepted.getHeader("Location"));
@@ -102,11 +113,15 @@ class JobsHttpTest {
     assertEquals(1.0, job.getDouble("progress"));
     assertEquals("mlp-int8", job.getJsonObject("result").getString("model"));
     assertEquals(1L, job.getJsonObject("result").getLong("version"));
-    assertEquals("mlp-int8:1", job.getJsonObject("result").getJsonObject("report").getString("published"));
-    assertTrue(job.getJsonArray("stages").getList().containsAll(List.of("read", "calibrate", "evaluate")),
+    assertEquals(
+        "mlp-int8:1", job.getJsonObject("result").getJsonObject("report").getString("published"));
+    assertTrue(
+        job.getJsonArray("stages").getList().containsAll(List.of("read", "calibrate", "evaluate")),
         job.encodePrettily());
     assertEquals("mlp:1", job.getString("source_version"));
-    assertTrue(job.getString("started") != null && job.getString("finished") != null, job.encodePrettily());
+    assertTrue(
+        job.getString("started") != null && job.getString("finished") != null,
+        job.encodePrettily());
     assertEquals("mlp:1", store.resolve("mlp-int8").manifest().parent());
 
     awaitCanary(id);
@@ -117,8 +132,11 @@ class JobsHttpTest {
 
     JsonArray listed = get("/admin/v1/jobs").bodyAsJsonObject().getJsonArray("jobs");
     assertEquals(id, listed.getJsonObject(0).getString("id"));
-    String metrics = client.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
-    assertTrue(metrics.contains("distill_jobs_total{action=\"quantize\",outcome=\"succeeded\"} 1.0"), metrics);
+    String metrics =
+        client.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
+    assertTrue(
+        metrics.contains("distill_jobs_total{action=\"quantize\",outcome=\"succeeded\"} 1.0"),
+        metrics);
     assertTrue(metrics.contains("distill_job_running{source=\"mlp\"} 0.0"), metrics);
   }
 
@@ -137,8 +155,10 @@ class JobsHttpTest {
   void cancelling_a_running_job_publishes_nothing() throws Exception {
     JobFixtures.PausingRunner runner = new JobFixtures.PausingRunner(new InProcessJobRunner());
     start(runner);
-    String id = post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8")).bodyAsJsonObject()
-        .getString("job");
+    String id =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8"))
+            .bodyAsJsonObject()
+            .getString("job");
     assertTrue(runner.paused.await(30, TimeUnit.SECONDS), "the job reported progress");
     assertEquals("running", get("/admin/v1/jobs/" + id).bodyAsJsonObject().getString("state"));
 
@@ -158,8 +178,10 @@ class JobsHttpTest {
   void a_second_job_for_the_same_source_is_refused_naming_the_first() throws Exception {
     JobFixtures.HeldRunner runner = new JobFixtures.HeldRunner();
     start(runner);
-    String first = post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8")).bodyAsJsonObject()
-        .getString("job");
+    String first =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8"))
+            .bodyAsJsonObject()
+            .getString("job");
     HttpResponse<Buffer> second = post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-q2"));
     assertEquals(409, second.statusCode());
     assertTrue(error(second).contains("already running: " + first), error(second));
@@ -171,8 +193,11 @@ class JobsHttpTest {
     start(runner);
     List<Future<HttpResponse<Buffer>>> posts = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      posts.add(client.post(gateway.port(), "127.0.0.1", "/admin/v1/optimize")
-          .putHeader("Authorization", "Bearer " + TOKEN).sendJsonObject(JobFixtures.quantizeBody("mlp-q" + i)));
+      posts.add(
+          client
+              .post(gateway.port(), "127.0.0.1", "/admin/v1/optimize")
+              .putHeader("Authorization", "Bearer " + TOKEN)
+              .sendJsonObject(JobFixtures.quantizeBody("mlp-q" + i)));
     }
     List<Integer> statuses = new ArrayList<>();
     for (Future<HttpResponse<Buffer>> f : posts) {
@@ -188,7 +213,8 @@ class JobsHttpTest {
   void too_few_captured_rows_are_refused_with_both_counts() throws Exception {
     start(new JobFixtures.HeldRunner());
     JobFixtures.rows(dir.resolve("captures/mlp/segment-000001.jsonl"), 12);
-    HttpResponse<Buffer> r = post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8").put("rows", "capture"));
+    HttpResponse<Buffer> r =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("mlp-int8").put("rows", "capture"));
     assertEquals(400, r.statusCode());
     assertTrue(error(r).startsWith("rows: 12 captured rows of 'capture' exist in "), error(r));
     assertTrue(error(r).contains("1000 are needed"), error(r));
@@ -201,31 +227,42 @@ class JobsHttpTest {
   @Test
   void requests_are_checked_before_anything_is_queued() throws Exception {
     start(new JobFixtures.HeldRunner());
-    HttpResponse<Buffer> unknown = post("/admin/v1/optimize", JobFixtures.quantizeBody("x").put("source", "nope"));
+    HttpResponse<Buffer> unknown =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("x").put("source", "nope"));
     assertEquals(404, unknown.statusCode());
     assertTrue(error(unknown).contains("model 'nope' not found"), error(unknown));
 
-    HttpResponse<Buffer> student = post("/admin/v1/optimize", JobFixtures.quantizeBody("x")
-        .put("source", "mlp-small").put("action", "distill"));
+    HttpResponse<Buffer> student =
+        post(
+            "/admin/v1/optimize",
+            JobFixtures.quantizeBody("x").put("source", "mlp-small").put("action", "distill"));
     assertEquals(400, student.statusCode());
-    assertTrue(error(student).contains("distill needs a teacher, but mlp-small:1 is a student"), error(student));
+    assertTrue(
+        error(student).contains("distill needs a teacher, but mlp-small:1 is a student"),
+        error(student));
 
-    HttpResponse<Buffer> escape = post("/admin/v1/optimize", JobFixtures.quantizeBody("x")
-        .put("rows", "../../etc/passwd"));
+    HttpResponse<Buffer> escape =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("x").put("rows", "../../etc/passwd"));
     assertEquals(400, escape.statusCode());
     assertTrue(error(escape).contains("is outside the store"), error(escape));
 
-    HttpResponse<Buffer> option = post("/admin/v1/optimize", JobFixtures.quantizeBody("x")
-        .put("options", new JsonObject().put("methd", "minmax")));
+    HttpResponse<Buffer> option =
+        post(
+            "/admin/v1/optimize",
+            JobFixtures.quantizeBody("x").put("options", new JsonObject().put("methd", "minmax")));
     assertEquals(400, option.statusCode());
-    assertTrue(error(option).startsWith("options.methd: not an option of quantize (accepted: "), error(option));
+    assertTrue(
+        error(option).startsWith("options.methd: not an option of quantize (accepted: "),
+        error(option));
 
-    HttpResponse<Buffer> key = post("/admin/v1/optimize", JobFixtures.quantizeBody("x").put("priority", 1));
+    HttpResponse<Buffer> key =
+        post("/admin/v1/optimize", JobFixtures.quantizeBody("x").put("priority", 1));
     assertEquals(400, key.statusCode());
     assertTrue(error(key).startsWith("body: unknown key 'priority'"), error(key));
 
     assertEquals(404, get("/admin/v1/jobs/20990101-000000-000-0000").statusCode());
-    HttpResponse<Buffer> noToken = client.get(gateway.port(), "127.0.0.1", "/admin/v1/jobs").send().await();
+    HttpResponse<Buffer> noToken =
+        client.get(gateway.port(), "127.0.0.1", "/admin/v1/jobs").send().await();
     assertEquals(401, noToken.statusCode());
     assertEquals(0, get("/admin/v1/jobs").bodyAsJsonObject().getJsonArray("jobs").size());
   }
