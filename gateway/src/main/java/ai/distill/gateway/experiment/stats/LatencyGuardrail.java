@@ -13,7 +13,7 @@ import org.HdrHistogram.Histogram;
  * or a student p99 lower bound above the absolute SLO, recommend a rollback, which then stays.
  *
  * <p>Memory is fixed whatever the traffic: one HdrHistogram per arm (2 significant digits, 1 µs to 60 s,
- * about 20 KB each; costs outside are clamped), reset when its window closes. Thread-safe (synchronized;
+ * about 22 KB each; costs outside are clamped), reset when its window closes. Thread-safe (synchronized;
  * recording is one histogram increment). No clock inside: windows are counted, not timed.
  */
 public final class LatencyGuardrail {
