@@ -3,8 +3,6 @@ package ai.distill.gateway;
 import ai.distill.gateway.http.AdminAuth;
 import ai.distill.gateway.http.OipRoutes;
 import ai.distill.gateway.metrics.GatewayMetrics;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.SessionFactory;
 import ai.distill.store.ModelStore;
@@ -247,26 +245,6 @@ public final class Gateway {
 
   public void removeTargetResolver(InferTargetResolver resolver) {
     resolvers.remove(resolver);
-  }
-
-  /**
-   * Runs one request through a model's batcher without HTTP (e.g. shadow scoring). {@code
-   * version} null means the model's default version. The request must match the model's
-   * signature (decode it with that signature).
-   */
-  public Future<InferResult> infer(String model, Long version, InferRequest request) {
-    long start = System.nanoTime();
-    LoadedModel m;
-    try {
-      m = models.acquire(model, version);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return models.infer(m, request).eventually(() -> {
-      m.release();
-      return Future.succeededFuture();
-    }).map(outputs -> new InferResult(request.id(), m.name(), m.version(), null, outputs,
-        System.nanoTime() - start));
   }
 
   /**

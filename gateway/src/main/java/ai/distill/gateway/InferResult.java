@@ -1,6 +1,6 @@
 package ai.distill.gateway;
 
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.Tensor;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package ai.distill.gateway;
 
-import ai.distill.gateway.protocol.InferRequest;
+import ai.distill.gateway.tensor.InferRequest;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;

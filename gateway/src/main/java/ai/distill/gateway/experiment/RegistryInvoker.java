@@ -1,14 +1,14 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.store.ModelStore;
 import io.vertx.core.Future;
 
 /**
- * {@link VariantInvoker} over the gateway's {@link ModelRegistry}: takes a reference on the serving
- * version for the duration of the request and returns it when the batcher completes. Thread-safe.
+ * {@link VariantInvoker} over the gateway's {@link ModelRegistry}, whose {@code infer} holds a reference
+ * on the serving version for the duration of the request. Thread-safe.
  */
 public final class RegistryInvoker implements VariantInvoker {
 
@@ -22,21 +22,7 @@ public final class RegistryInvoker implements VariantInvoker {
 
     @Override
     public Future<Served> infer(String model, Long version, InferRequest request) {
-        LoadedModel m;
-        try {
-            m = registry.acquire(model, version);
-        } catch (RuntimeException e) {
-            return Future.failedFuture(e);
-        }
-        Future<Served> served;
-        try {
-            long v = m.version();
-            served = registry.infer(m, request).map(outputs -> new Served(outputs, v));
-        } catch (RuntimeException e) {
-            m.release();
-            return Future.failedFuture(e);
-        }
-        return served.andThen(ignored -> m.release());
+        return registry.infer(model, version, request).map(s -> new Served(s.outputs(), s.version()));
     }
 
     @Override

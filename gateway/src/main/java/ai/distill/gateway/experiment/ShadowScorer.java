@@ -1,7 +1,7 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;

@@ -1,8 +1,8 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.Tensor;
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.Future;
 import java.util.List;
 

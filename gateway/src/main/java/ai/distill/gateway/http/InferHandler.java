@@ -7,15 +7,15 @@ import ai.distill.gateway.InferTargetResolver.Target;
 import ai.distill.gateway.batching.QueueFullException;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.protocol.InferRequestDecoder;
 import ai.distill.gateway.protocol.InferResponseEncoder;
-import ai.distill.gateway.protocol.Tensor;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.runtime.ModelUnavailableException;
 import ai.distill.gateway.runtime.UnknownModelException;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -189,8 +189,10 @@ public final class InferHandler implements Handler<RoutingContext> {
       Target target, long start) {
     String versionLabel = Long.toString(model.version());
     metrics.inFlight(model.name(), versionLabel, 1);
-    models.infer(model, request).onComplete(ar -> {
-      model.release();
+    // The registry holds its own reference while the request runs; ours covered the decoding.
+    Future<List<Tensor>> run = models.infer(model, request);
+    model.release();
+    run.onComplete(ar -> {
       metrics.inFlight(model.name(), versionLabel, -1);
       if (ar.failed()) {
         metrics.request(model.name(), versionLabel,

@@ -2,11 +2,12 @@ package ai.distill.gateway.http;
 
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.metrics.GatewayMetrics;
-import ai.distill.gateway.protocol.TensorSpec;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.ModelSignature;
+import ai.distill.gateway.runtime.RepositoryIndex;
 import ai.distill.gateway.runtime.UnknownModelException;
+import ai.distill.store.tensor.TensorSpec;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -180,7 +181,7 @@ public final class OipRoutes {
     boolean onlyReady = body.getBoolean("ready", false);
     models.index().onSuccess(entries -> {
       JsonArray array = new JsonArray();
-      for (ModelRegistry.IndexEntry e : entries) {
+      for (RepositoryIndex.Entry e : entries) {
         if (onlyReady && !e.state().equals("READY")) {
           continue;
         }

@@ -1,5 +1,8 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.TensorSpec;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -75,7 +78,7 @@ public final class InferRequestDecoder {
     public InferRequest decode(Buffer body, Integer inferenceHeaderContentLength, List<TensorSpec> modelInputs,
                                List<TensorSpec> modelOutputs) {
         int jsonLength = jsonLength(body, inferenceHeaderContentLength);
-        BodyReader d = new BodyReader(false, body, jsonLength, modelInputs, modelOutputs, directBuffers);
+        BodyReader d = new BodyReader(body, jsonLength, modelInputs, modelOutputs, directBuffers);
         try (JsonParser p = d.parser()) {
             d.parseBody(p);
         } catch (NumberFormatException e) {

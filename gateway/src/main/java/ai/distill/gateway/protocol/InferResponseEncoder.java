@@ -1,5 +1,7 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.vertx.core.buffer.Buffer;
 

@@ -1,7 +1,11 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.HalfFloat;
+import ai.distill.gateway.tensor.Tensor;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
@@ -14,12 +18,16 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The one Jackson factory of the codec (NaN/Infinity accepted, duplicate keys rejected, fast number parsing) and
- * the streaming writers shared by the request and response encoders. Stateless.
+ * the streaming writers shared by the request and response encoders, and the reader of plain JSON values
+ * ({@code parameters}). Stateless.
  */
 final class Json {
 
@@ -146,6 +154,35 @@ final class Json {
     }
 
     /** Appends whatever Jackson flushes to a Vert.x buffer. */
+    /** Reads the object whose START_OBJECT is current into plain Java values. */
+    static Map<String, Object> readObject(JsonParser p) throws IOException {
+        Map<String, Object> map = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            map.put(key, readValue(p, p.nextToken()));
+        }
+        return map;
+    }
+
+    static Object readValue(JsonParser p, JsonToken t) throws IOException {
+        return switch (t) {
+            case START_OBJECT -> readObject(p);
+            case START_ARRAY -> {
+                List<Object> list = new ArrayList<>();
+                JsonToken e;
+                while ((e = p.nextToken()) != JsonToken.END_ARRAY) list.add(readValue(p, e));
+                yield list;
+            }
+            case VALUE_STRING -> p.getText();
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
+            case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+            case VALUE_TRUE -> Boolean.TRUE;
+            case VALUE_FALSE -> Boolean.FALSE;
+            case VALUE_NULL -> null;
+            default -> throw new BadInputException("malformed JSON: unexpected " + t);
+        };
+    }
+
     static final class BufferOutputStream extends OutputStream {
         private final Buffer buffer;
 

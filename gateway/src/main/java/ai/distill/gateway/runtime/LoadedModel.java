@@ -1,8 +1,8 @@
 package ai.distill.gateway.runtime;
 
 import ai.distill.gateway.batching.DynamicBatcher;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
 import ai.distill.store.ModelVersion;
 import ai.onnxruntime.OrtSession;
 import java.util.List;

@@ -1,34 +1,23 @@
 package ai.distill.gateway.runtime;
 
 import ai.distill.gateway.batching.BatchingConfig;
-import ai.distill.gateway.batching.DynamicBatcher;
 import ai.distill.gateway.metrics.GatewayMetrics;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.Tensor;
-import ai.distill.gateway.protocol.TensorSpec;
-import ai.distill.store.IntegrityException;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelVersion;
 import ai.distill.store.StoreEvent;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 
 /**
@@ -38,12 +27,11 @@ import java.util.function.Function;
  * <pre>{@code
  * ModelRegistry models = new ModelRegistry(vertx, store, sessions, metrics, options);
  * models.start().await();                 // loads the latest version of every stored model
- * LoadedModel m = models.acquire("ctr", null);
- * try { m ... models.infer(m, request) ... } finally { m.release(); }
+ * models.infer("ctr", null, request);    // Future<Served>: outputs and the version that ran them
  * }</pre>
  *
- * <p>New versions appearing in the store are loaded, verified (sha256), warmed with a dummy
- * batch and swapped in; the version they replace stops receiving new requests and closes once
+ * <p>New versions appearing in the store are loaded by the {@link ModelLoader} (verified,
+ * opened, warmed with a dummy batch) and swapped in here; the version they replace stops receiving new requests and closes once
  * its in-flight requests are done (reference counted). A version that fails to load leaves the
  * previous one serving and counts {@code distill_model_load_failures_total}. Sessions are
  * created and closed on the {@code distill-load} worker, runs happen on {@code distill-ort}.
@@ -57,20 +45,15 @@ public final class ModelRegistry {
   public record Options(int workers, Function<String, BatchingConfig> batching,
       Duration watchInterval) {}
 
-  /** One row of the repository index. */
-  public record IndexEntry(String name, long version, String state, String reason) {}
-
   private final Vertx vertx;
   private final ModelStore store;
-  private final SessionFactory sessions;
   private final GatewayMetrics metrics;
   private final Options options;
-  private final WorkerExecutor ortWorkers;
+  private final ModelLoader loader;
   private final WorkerExecutor loadWorker;
-  private final ScheduledExecutorService batchTimer;
 
   private final Object lock = new Object();
-  private volatile Map<String, NavigableMap<Long, LoadedModel>> serving = Map.of();
+  private volatile ServingVersions serving = ServingVersions.EMPTY;
   private final Map<String, Future<LoadedModel>> loading = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<LoadedModel, Promise<Void>> closed = new ConcurrentHashMap<>();
@@ -81,16 +64,10 @@ public final class ModelRegistry {
       GatewayMetrics metrics, Options options) {
     this.vertx = vertx;
     this.store = store;
-    this.sessions = sessions;
     this.metrics = metrics;
     this.options = options;
-    this.ortWorkers = vertx.createSharedWorkerExecutor("distill-ort", options.workers());
+    this.loader = new ModelLoader(vertx, store, sessions, metrics, options);
     this.loadWorker = vertx.createSharedWorkerExecutor("distill-load", 1);
-    this.batchTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "distill-batch-timer");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /** The batching configuration of {@code model}. */
@@ -191,7 +168,8 @@ public final class ModelRegistry {
     if (loading.putIfAbsent(key, promise.future()) != null) {
       return loading.get(key);
     }
-    loadWorker.<LoadedModel>executeBlocking(() -> open(name, version, pinned), false)
+    loadWorker.<LoadedModel>executeBlocking(
+            () -> loader.open(name, version, pinned, this::closeWhenUnused), false)
         .map(this::swapIn)
         .onComplete(ar -> {
           loading.remove(key);
@@ -216,90 +194,6 @@ public final class ModelRegistry {
             : name + ":" + serving + " keeps serving");
   }
 
-  // Runs on the load worker.
-  private LoadedModel open(String name, Long version, boolean pinned) {
-    ModelVersion stored = version == null
-        ? store.latest(name).orElseThrow(() -> new UnknownModelException(
-            "model '" + name + "' is not in the store (stored models: " + store.modelNames() + ")"))
-        : store.find(name, version).orElseThrow(() -> new UnknownModelException(
-            "model " + name + ":" + version + " is not in the store (stored versions: "
-                + store.versions(name).stream().map(ModelVersion::version).toList() + ")"));
-    try {
-      store.verify(stored);
-    } catch (IntegrityException e) {
-      throw new ModelLoadException("sha256 mismatch for " + stored.id() + " ("
-          + stored.modelFile() + "): expected "
-          + e.expectedSha256() + ", found " + e.actualSha256() + " (corrupt or modified file)", e);
-    } catch (RuntimeException e) {
-      throw new ModelLoadException("cannot verify " + stored.id() + ": " + e.getMessage(), e);
-    }
-    OrtSession session;
-    try {
-      session = sessions.open(stored.modelFile());
-    } catch (OrtException e) {
-      throw new ModelLoadException("ONNX Runtime cannot open " + stored.id() + " ("
-          + stored.modelFile() + "): " + e.getMessage(), e);
-    }
-    try {
-      ModelSignature signature = ModelSignature.of(session, stored.id());
-      BatchingConfig batching = options.batching().apply(name);
-      boolean batchable = signature.batchable();
-      if (!batchable) {
-        batching = batching.withMaxBatchRows(1);
-      }
-      OnnxBatchRunner runner = new OnnxBatchRunner(stored.id(), sessions.environment(), session,
-          signature);
-      String versionLabel = Long.toString(stored.version());
-      DynamicBatcher<InferRequest, List<Tensor>> batcher = new DynamicBatcher<>(stored.id(),
-          vertx, ortWorkers, options.workers(), batchTimer, batching,
-          batchable ? r -> Math.toIntExact(r.rows()) : r -> 1, runner,
-          metrics.batchObserver(name, versionLabel));
-      warm(stored.id(), runner, signature, batchable ? batching.maxBatchRows() : 1);
-      return new LoadedModel(stored, session, signature, batcher, this::closeWhenUnused, pinned);
-    } catch (RuntimeException | OrtException e) {
-      closeQuietly(session, stored.id());
-      if (e instanceof ModelLoadException mle) {
-        throw mle;
-      }
-      throw new ModelLoadException("cannot prepare " + stored.id() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void closeQuietly(OrtSession session, String id) {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      LOG.log(System.Logger.Level.WARNING, "closing the session of " + id + " failed: " + e);
-    }
-  }
-
-  // Runs a batch of zeros (1 row, then maxRows rows) so the first real request pays no
-  // allocation or kernel-selection cost.
-  private static void warm(String id, OnnxBatchRunner runner, ModelSignature signature,
-      int maxRows) {
-    for (int rows : maxRows > 1 ? new int[] {1, maxRows} : new int[] {1}) {
-      List<Tensor> inputs = new ArrayList<>();
-      for (TensorSpec spec : signature.inputs()) {
-        long[] shape = spec.shape();
-        long elements = 1;
-        for (int d = 0; d < shape.length; d++) {
-          if (shape[d] == -1) {
-            shape[d] = d == 0 ? rows : 1;
-          }
-          elements *= shape[d];
-        }
-        ByteBuffer zeros = Tensor.allocate(elements * spec.datatype().byteSize(), true);
-        inputs.add(Tensor.of(spec.name(), spec.datatype(), shape, zeros));
-      }
-      try {
-        runner.run(List.of(new InferRequest(null, inputs, List.of(), false, Map.of())));
-      } catch (RuntimeException e) {
-        throw new ModelLoadException("warm-up of " + id + " with a batch of " + rows
-            + " zero rows failed: " + e.getMessage(), e);
-      }
-    }
-  }
-
   // Runs on a worker after a successful open: publishes the new version, retires replaced ones.
   private LoadedModel swapIn(LoadedModel model) {
     List<LoadedModel> retired = new ArrayList<>();
@@ -307,32 +201,9 @@ public final class ModelRegistry {
     synchronized (lock) {
       stopping = shutdown;
       if (!stopping) {
-        Map<String, NavigableMap<Long, LoadedModel>> next = new HashMap<>(serving);
-        NavigableMap<Long, LoadedModel> versions =
-            new TreeMap<>(next.getOrDefault(model.name(), Collections.emptyNavigableMap()));
-        boolean superseded = false;
-        if (!model.pinned()) {
-          for (LoadedModel newer : versions.tailMap(model.version(), false).values()) {
-            superseded |= !newer.pinned();
-          }
-        }
-        LoadedModel previous = superseded ? null : versions.put(model.version(), model);
-        if (previous != null) {
-          retired.add(previous);
-        }
-        if (superseded) {
-          // A newer version finished loading first: this one never serves.
-          retired.add(model);
-        } else if (!model.pinned()) {
-          for (LoadedModel older : List.copyOf(versions.headMap(model.version(), false).values())) {
-            if (!older.pinned()) {
-              versions.remove(older.version());
-              retired.add(older);
-            }
-          }
-        }
-        next.put(model.name(), Collections.unmodifiableNavigableMap(versions));
-        serving = Collections.unmodifiableMap(next);
+        ServingVersions.Swap swap = serving.swapIn(model);
+        serving = swap.next();
+        retired.addAll(swap.retired());
         failures.remove(model.id());
       }
     }
@@ -359,21 +230,7 @@ public final class ModelRegistry {
    */
   private void retire(List<LoadedModel> models) {
     synchronized (lock) {
-      Map<String, NavigableMap<Long, LoadedModel>> next = new HashMap<>(serving);
-      for (LoadedModel m : models) {
-        NavigableMap<Long, LoadedModel> versions = next.get(m.name());
-        if (versions == null || versions.get(m.version()) != m) {
-          continue;
-        }
-        NavigableMap<Long, LoadedModel> rest = new TreeMap<>(versions);
-        rest.remove(m.version());
-        if (rest.isEmpty()) {
-          next.remove(m.name());
-        } else {
-          next.put(m.name(), Collections.unmodifiableNavigableMap(rest));
-        }
-      }
-      serving = Collections.unmodifiableMap(next);
+      serving = serving.without(models);
     }
     for (LoadedModel m : models) {
       closed.computeIfAbsent(m, k -> Promise.promise());
@@ -441,7 +298,7 @@ public final class ModelRegistry {
       NavigableMap<Long, LoadedModel> versions = serving.get(name);
       if (versions == null || versions.isEmpty()) {
         throw new UnknownModelException("model '" + name + "' is not loaded (loaded models: "
-            + new TreeMap<>(serving).keySet() + ")");
+            + serving.names() + ")");
       }
       LoadedModel m = version == null ? versions.lastEntry().getValue() : versions.get(version);
       if (m == null) {
@@ -461,10 +318,8 @@ public final class ModelRegistry {
    * the queue delay, so in-flight requests finish while the HTTP server waits for them.
    */
   public void expedite() {
-    for (NavigableMap<Long, LoadedModel> versions : serving.values()) {
-      for (LoadedModel m : versions.values()) {
-        m.batcher().expedite();
-      }
+    for (LoadedModel m : serving.models()) {
+      m.batcher().expedite();
     }
   }
 
@@ -477,9 +332,45 @@ public final class ModelRegistry {
     model.batcher().checkAdmission();
   }
 
-  /** Queues {@code request} on the batcher of {@code model} (acquired by the caller). */
+  /** What {@link #infer(String, Long, InferRequest)} returned, and which version ran it. */
+  public record Served(String model, long version, List<Tensor> outputs) {}
+
+  /**
+   * Queues {@code request} on the batcher of {@code model}, holding a reference of its own until
+   * the outputs are back: the caller's reference (from {@link #acquire}, held while it decoded the
+   * request against this version's signature) may be released as soon as this returns. Never
+   * throws; fails with {@link ModelUnavailableException} when the version already closed.
+   */
   public Future<List<Tensor>> infer(LoadedModel model, InferRequest request) {
-    return model.batcher().submit(request);
+    if (!model.tryAcquire()) {
+      return Future.failedFuture(new ModelUnavailableException("model " + model.id()
+          + " was retired; retry"));
+    }
+    try {
+      return model.batcher().submit(request).andThen(ar -> model.release());
+    } catch (RuntimeException e) {
+      model.release();
+      return Future.failedFuture(e);
+    }
+  }
+
+  /**
+   * Runs {@code request} on the version serving {@code name} ({@code version} null: the highest
+   * loaded), holding a reference until the outputs are back. Never throws; fails with
+   * {@link UnknownModelException} when no such version is loaded.
+   */
+  public Future<Served> infer(String name, Long version, InferRequest request) {
+    LoadedModel m;
+    try {
+      m = acquire(name, version);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    try {
+      return infer(m, request).map(outputs -> new Served(m.name(), m.version(), outputs));
+    } finally {
+      m.release();
+    }
   }
 
   /** The loaded version, or null. */
@@ -496,7 +387,7 @@ public final class ModelRegistry {
 
   /** Loaded model names, sorted. */
   public List<String> loadedNames() {
-    return List.copyOf(new TreeMap<>(serving).keySet());
+    return serving.names();
   }
 
   /** Loaded versions of {@code name}, ascending (empty when none). */
@@ -517,37 +408,20 @@ public final class ModelRegistry {
   }
 
   private List<String> loadedIds() {
-    List<String> ids = new ArrayList<>();
-    for (NavigableMap<Long, LoadedModel> versions : new TreeMap<>(serving).values()) {
-      for (LoadedModel m : versions.values()) {
-        ids.add(m.id());
-      }
-    }
-    return ids;
+    return serving.models().stream().map(LoadedModel::id).toList();
   }
 
   /**
    * Every stored version with its state ({@code READY}, {@code LOADING} or {@code UNAVAILABLE}
    * with a reason); reads the store on a worker thread.
    */
-  public Future<List<IndexEntry>> index() {
-    return vertx.executeBlocking(() -> {
-      List<IndexEntry> entries = new ArrayList<>();
-      for (ModelVersion v : store.allVersions()) {
-        String state;
-        String reason = "";
-        if (find(v.name(), v.version()) != null) {
-          state = "READY";
-        } else if (loading.containsKey(v.id())) {
-          state = "LOADING";
-        } else {
-          state = "UNAVAILABLE";
-          reason = failures.getOrDefault(v.id(), "not loaded");
-        }
-        entries.add(new IndexEntry(v.name(), v.version(), state, reason));
-      }
-      return entries;
-    }, false);
+  public Future<List<RepositoryIndex.Entry>> index() {
+    return vertx.executeBlocking(() -> RepositoryIndex.of(store, this), false);
+  }
+
+  /** True while {@code name:version} is loading. */
+  boolean isLoading(String id) {
+    return loading.containsKey(id);
   }
 
   /**
@@ -562,9 +436,7 @@ public final class ModelRegistry {
       shutdown = true;
       w = watcher;
       watcher = null;
-      for (NavigableMap<Long, LoadedModel> versions : serving.values()) {
-        all.addAll(versions.values());
-      }
+      all.addAll(serving.models());
     }
     if (w != null) {
       try {
@@ -590,10 +462,7 @@ public final class ModelRegistry {
     List<Future<Void>> sessionsClosed = new ArrayList<>(done);
     return Future.join(drains).otherwiseEmpty()
         .transform(ignored -> Future.join(sessionsClosed)).<Void>mapEmpty().otherwiseEmpty()
-        .eventually(() -> {
-          batchTimer.shutdownNow();
-          return Future.join(ortWorkers.close(), loadWorker.close()).<Void>mapEmpty()
-              .otherwiseEmpty();
-        });
+        .eventually(() -> Future.join(loader.close(), loadWorker.close()).<Void>mapEmpty()
+            .otherwiseEmpty());
   }
 }

@@ -1,6 +1,7 @@
 package ai.distill.gateway.runtime;
 
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.gateway.tensor.OrtTypes;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -38,7 +39,7 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
             + "' is " + node.getInfo() + " (expected: a tensor; sequences and maps are not served)");
       }
       try {
-        specs.add(TensorSpec.fromOnnx(node.getName(), info));
+        specs.add(OrtTypes.spec(node.getName(), info));
       } catch (IllegalArgumentException e) {
         throw new ModelLoadException(model + ": " + kind + " '" + node.getName()
             + "' has an unsupported type: " + e.getMessage());

@@ -1,11 +1,11 @@
 package ai.distill.gateway.runtime;
 
 import ai.distill.gateway.batching.BatchRunner;
-import ai.distill.gateway.protocol.Datatype;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.RequestedOutput;
-import ai.distill.gateway.protocol.Tensor;
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.OrtTypes;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -114,7 +114,7 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
       parts.add(r.input(spec.name()));
     }
     Tensor stacked = Tensor.concatRows(spec.name(), parts, bytes -> StagingBuffers.get(slot, bytes));
-    return OnnxTensor.createTensor(env, stacked.data(), stacked.shape(), spec.datatype().toOnnx());
+    return OnnxTensor.createTensor(env, stacked.data(), stacked.shape(), OrtTypes.javaType(spec.datatype()));
   }
 
   private Tensor toTensor(String name, OnnxTensor value) {
@@ -124,7 +124,7 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
       throw new IllegalStateException(model + ": output '" + name + "' of type " + info.type
           + " cannot be returned (expected: a numeric or bool tensor)");
     }
-    return Tensor.of(name, Datatype.fromOnnx(info), info.getShape(),
+    return Tensor.of(name, OrtTypes.datatype(info), info.getShape(),
         data.order(ByteOrder.nativeOrder()));
   }
 

@@ -1,9 +1,9 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.protocol.Datatype;
-import ai.distill.gateway.protocol.InferRequest;
-import ai.distill.gateway.protocol.Tensor;
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.List;

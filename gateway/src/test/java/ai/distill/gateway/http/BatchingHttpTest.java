@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.testing.CtrRequests;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.store.ModelStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,7 +32,7 @@ class BatchingHttpTest {
   @Test
   void concurrent_requests_are_merged_and_results_equal_unbatched_runs() throws Exception {
     ModelStore store = ModelStore.open(dir.resolve("store"));
-    TestGateways.publish(store, "ctr", OipEndpointsTest.CTR);
+    TestGateways.publish(store, "ctr", CtrRequests.CTR);
     Vertx vertx = TestGateways.strictVertx();
     // A 20 ms queue delay so that concurrent requests meet in the queue.
     Gateway gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
@@ -56,7 +57,7 @@ class BatchingHttpTest {
         dense.add(d);
         sparse.add(s);
         responses.add(client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
-            .sendJsonObject(OipEndpointsTest.ctrRequest("b" + i, d, s)));
+            .sendJsonObject(CtrRequests.request("b" + i, d, s)));
       }
       Future.all(responses).await(60, TimeUnit.SECONDS);
       for (int i = 0; i < requests; i++) {
@@ -65,7 +66,7 @@ class BatchingHttpTest {
         JsonObject body = r.bodyAsJsonObject();
         assertEquals("b" + i, body.getString("id"));
         JsonArray data = body.getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
-        float[] expected = OipEndpointsTest.ortCtr(dense.get(i), sparse.get(i));
+        float[] expected = CtrRequests.ort(dense.get(i), sparse.get(i));
         assertEquals(expected.length, data.size());
         for (int row = 0; row < expected.length; row++) {
           // Row results do not depend on batch composition here; allow for kernel-dependent

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;
 import ai.distill.store.Role;

@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
-import ai.distill.gateway.TestGateways;
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.testing.CtrRequests;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
@@ -74,7 +76,7 @@ class ModelLifecycleTest {
   }
 
   static JsonObject row(int i) {
-    return OipEndpointsTest.ctrRequest("r" + i, new float[] {i % 7, 1, -1}, new long[] {i % 10, 3});
+    return CtrRequests.request("r" + i, new float[] {i % 7, 1, -1}, new long[] {i % 10, 3});
   }
 
   /** Requests dispatched to a batch so far (the batcher records each one's queue wait then). */
@@ -227,7 +229,7 @@ class ModelLifecycleTest {
     Future<HttpResponse<Buffer>> running = infer("/v2/models/ctr/infer", row(1));
     awaitCondition("a running batch", () -> metric(DISPATCHED) == 1.0);
     Future<HttpResponse<Buffer>> waiting = infer("/v2/models/ctr/infer",
-        OipEndpointsTest.ctrRequest("w", new float[12], new long[8]));
+        CtrRequests.request("w", new float[12], new long[8]));
     awaitCondition("a queued request",
         () -> metric("distill_queue_depth{model=\"ctr\",version=\"1\"}") == 1.0);
     HttpResponse<Buffer> refused = infer("/v2/models/ctr/infer", row(1)).await();
@@ -254,13 +256,13 @@ class ModelLifecycleTest {
 
           @Override
           public Future<InferTargetResolver.Target> select(
-              ai.distill.gateway.protocol.InferRequest request) {
+              ai.distill.gateway.tensor.InferRequest request) {
             assertEquals("u42", request.parameters().get("user_id"));
             return Future.succeededFuture(new InferTargetResolver.Target("ctr", 1L, "ctr"));
           }
 
           @Override
-          public void completed(ai.distill.gateway.protocol.InferRequest request,
+          public void completed(ai.distill.gateway.tensor.InferRequest request,
               InferTargetResolver.Target target, InferResult result, Throwable failure) {
             seen.add(result);
           }
@@ -325,13 +327,13 @@ class ModelLifecycleTest {
     for (int i = 0; i < sparse.length; i++) {
       sparse[i] = i % 10;
     }
-    JsonObject request = OipEndpointsTest.ctrRequest("big", dense, sparse);
+    JsonObject request = CtrRequests.request("big", dense, sparse);
     assertTrue(request.toBuffer().length() > 512 * 1024);
     HttpResponse<Buffer> r = infer("/v2/models/ctr/infer", request).await();
     assertEquals(200, r.statusCode(), r.bodyAsString());
     JsonObject prob = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
     assertEquals("[" + rows + ",1]", prob.getJsonArray("shape").encode());
-    JsonObject single = infer("/v2/models/ctr/infer", OipEndpointsTest.ctrRequest("one",
+    JsonObject single = infer("/v2/models/ctr/infer", CtrRequests.request("one",
         new float[] {dense[3], dense[4], dense[5]}, new long[] {sparse[2], sparse[3]})).await()
         .bodyAsJsonObject();
     assertEquals(single.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0),
@@ -342,7 +344,7 @@ class ModelLifecycleTest {
   void a_request_with_zero_rows_is_answered_without_a_server_error() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     HttpResponse<Buffer> r = infer("/v2/models/ctr/infer",
-        OipEndpointsTest.ctrRequest("empty", new float[0], new long[0])).await();
+        CtrRequests.request("empty", new float[0], new long[0])).await();
     assertTrue(r.statusCode() == 200 || r.statusCode() == 400, r.statusCode() + " " + r.bodyAsString());
     assertEquals(200, infer("/v2/models/ctr/infer", row(2)).await().statusCode());
   }

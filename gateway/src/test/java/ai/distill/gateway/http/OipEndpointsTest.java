@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
+import ai.distill.gateway.testing.CtrRequests;
+import ai.distill.gateway.testing.OipSchemaAssertions;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -23,7 +22,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OipEndpointsTest {
 
-  static final OnnxModel CTR = TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 7);
+  static final OnnxModel CTR = CtrRequests.CTR;
   static final OnnxModel MULTI = TinyModels.multiTypes(2);
 
   @TempDir
@@ -79,45 +77,6 @@ class OipEndpointsTest {
         .putHeader("Content-Type", "application/json").sendBuffer(body).await();
   }
 
-  static JsonObject ctrRequest(String id, float[] dense, long[] sparse) {
-    int rows = dense.length / 3;
-    JsonArray d = new JsonArray();
-    for (float f : dense) {
-      d.add(f);
-    }
-    JsonArray s = new JsonArray();
-    for (long l : sparse) {
-      s.add(l);
-    }
-    JsonObject req = new JsonObject().put("inputs", new JsonArray()
-        .add(new JsonObject().put("name", "dense").put("datatype", "FP32")
-            .put("shape", new JsonArray().add(rows).add(3)).put("data", d))
-        .add(new JsonObject().put("name", "sparse").put("datatype", "INT64")
-            .put("shape", new JsonArray().add(rows).add(2)).put("data", s)));
-    if (id != null) {
-      req.put("id", id);
-    }
-    return req;
-  }
-
-  static float[] ortCtr(float[] dense, long[] sparse) throws Exception {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    int rows = dense.length / 3;
-    try (OrtSession s = env.createSession(CTR.toBytes());
-        OnnxTensor d = OnnxTensor.createTensor(env, java.nio.FloatBuffer.wrap(dense),
-            new long[] {rows, 3});
-        OnnxTensor sp = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(sparse),
-            new long[] {rows, 2});
-        OrtSession.Result r = s.run(Map.of("dense", d, "sparse", sp))) {
-      float[][] out = (float[][]) r.get(0).getValue();
-      float[] flat = new float[rows];
-      for (int i = 0; i < rows; i++) {
-        flat[i] = out[i][0];
-      }
-      return flat;
-    }
-  }
-
   void assertError(HttpResponse<Buffer> response, int status, String... mentions) {
     assertEquals(status, response.statusCode(), response.bodyAsString());
     assertTrue(response.getHeader("Content-Type").startsWith("application/json"));
@@ -131,9 +90,9 @@ class OipEndpointsTest {
 
   void assertStillServing() throws Exception {
     HttpResponse<Buffer> ok = post("/v2/models/ctr/infer",
-        ctrRequest("after", new float[] {1, 2, 3}, new long[] {1, 2}));
+        CtrRequests.request("after", new float[] {1, 2, 3}, new long[] {1, 2}));
     assertEquals(200, ok.statusCode(), ok.bodyAsString());
-    assertEquals(ortCtr(new float[] {1, 2, 3}, new long[] {1, 2})[0],
+    assertEquals(CtrRequests.ort(new float[] {1, 2, 3}, new long[] {1, 2})[0],
         ok.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data")
             .getFloat(0), 0f);
   }
@@ -185,7 +144,7 @@ class OipEndpointsTest {
   void infer_returns_what_onnx_runtime_computes_and_echoes_the_id() throws Exception {
     float[] dense = {0.5f, -1f, 2f, 1f, 1f, 1f};
     long[] sparse = {3, 9, 0, 4};
-    HttpResponse<Buffer> response = post("/v2/models/ctr/infer", ctrRequest("req-7", dense, sparse));
+    HttpResponse<Buffer> response = post("/v2/models/ctr/infer", CtrRequests.request("req-7", dense, sparse));
     assertEquals(200, response.statusCode(), response.bodyAsString());
     JsonObject body = response.bodyAsJsonObject();
     assertEquals("req-7", body.getString("id"));
@@ -196,7 +155,7 @@ class OipEndpointsTest {
     assertEquals("prob", prob.getString("name"));
     assertEquals("FP32", prob.getString("datatype"));
     assertEquals(new JsonArray().add(2).add(1), prob.getJsonArray("shape"));
-    float[] expected = ortCtr(dense, sparse);
+    float[] expected = CtrRequests.ort(dense, sparse);
     assertEquals(expected[0], prob.getJsonArray("data").getFloat(0), 0f);
     assertEquals(expected[1], prob.getJsonArray("data").getFloat(1), 0f);
     OipSchemaAssertions.assertValidInferResponse(body);
@@ -207,7 +166,7 @@ class OipEndpointsTest {
     float[] dense = {0.5f, -1f, 2f, 1f, 1f, 1f, 0f, 3f, -2f, 0.25f, 0.75f, 1.5f, -0.5f, 2f, 4f};
     long[] sparse = {3, 9, 0, 4, 1, 2, 7, 7, 5, 8};
     // What `curl -d @body.json` sends: a JSON body over the 1 KB form buffer, labelled as a form.
-    String json = ctrRequest("form-1", dense, sparse).encodePrettily() + " ".repeat(4096);
+    String json = CtrRequests.request("form-1", dense, sparse).encodePrettily() + " ".repeat(4096);
     HttpResponse<Buffer> response = client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
         .putHeader("Content-Type", "application/x-www-form-urlencoded")
         .sendBuffer(Buffer.buffer(json)).await();
@@ -215,7 +174,7 @@ class OipEndpointsTest {
     JsonObject body = response.bodyAsJsonObject();
     assertEquals("form-1", body.getString("id"));
     JsonArray data = body.getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
-    float[] expected = ortCtr(dense, sparse);
+    float[] expected = CtrRequests.ort(dense, sparse);
     assertEquals(5, data.size());
     for (int i = 0; i < 5; i++) {
       assertEquals(expected[i], data.getFloat(i), 0f);
@@ -244,13 +203,13 @@ class OipEndpointsTest {
   @Test
   void infer_with_a_pinned_version_and_without_an_id_generates_one() {
     HttpResponse<Buffer> response = post("/v2/models/ctr/versions/1/infer",
-        ctrRequest(null, new float[] {1, 2, 3}, new long[] {1, 1}));
+        CtrRequests.request(null, new float[] {1, 2, 3}, new long[] {1, 1}));
     assertEquals(200, response.statusCode(), response.bodyAsString());
     assertFalse(response.bodyAsJsonObject().getString("id").isBlank());
     assertError(post("/v2/models/ctr/versions/2/infer",
-        ctrRequest(null, new float[] {1, 2, 3}, new long[] {1, 1})), 404, "ctr", "2");
+        CtrRequests.request(null, new float[] {1, 2, 3}, new long[] {1, 1})), 404, "ctr", "2");
     assertError(post("/v2/models/ctr/versions/abc/infer",
-        ctrRequest(null, new float[] {1, 2, 3}, new long[] {1, 1})), 404, "abc");
+        CtrRequests.request(null, new float[] {1, 2, 3}, new long[] {1, 1})), 404, "abc");
   }
 
   @Test
@@ -316,7 +275,7 @@ class OipEndpointsTest {
     assertEquals(8, prob.getJsonObject("parameters").getInteger("binary_data_size"));
     ByteBuffer out = ByteBuffer.wrap(response.body().getBytes(headerLength, headerLength + 8))
         .order(ByteOrder.LITTLE_ENDIAN);
-    float[] expected = ortCtr(dense, sparse);
+    float[] expected = CtrRequests.ort(dense, sparse);
     assertEquals(expected[0], out.getFloat(0), 0f);
     assertEquals(expected[1], out.getFloat(4), 0f);
   }
@@ -333,7 +292,7 @@ class OipEndpointsTest {
 
   @Test
   void metrics_endpoint_exposes_request_counters() {
-    post("/v2/models/ctr/infer", ctrRequest("m", new float[] {1, 2, 3}, new long[] {1, 2}));
+    post("/v2/models/ctr/infer", CtrRequests.request("m", new float[] {1, 2, 3}, new long[] {1, 2}));
     HttpResponse<Buffer> metrics = get("/metrics");
     assertEquals(200, metrics.statusCode());
     String text = metrics.bodyAsString();
@@ -379,7 +338,7 @@ class OipEndpointsTest {
 
   @Test
   void missing_input_is_400_naming_it() throws Exception {
-    JsonObject req = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject req = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     req.getJsonArray("inputs").remove(1);
     assertError(post("/v2/models/ctr/infer", req), 400, "sparse");
     assertStillServing();
@@ -387,7 +346,7 @@ class OipEndpointsTest {
 
   @Test
   void extra_input_is_400_naming_it() throws Exception {
-    JsonObject req = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject req = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     req.getJsonArray("inputs").add(new JsonObject().put("name", "bogus").put("datatype", "FP32")
         .put("shape", new JsonArray().add(1)).put("data", new JsonArray().add(1)));
     assertError(post("/v2/models/ctr/infer", req), 400, "bogus");
@@ -396,7 +355,7 @@ class OipEndpointsTest {
 
   @Test
   void wrong_datatype_is_400_with_expected_and_received() throws Exception {
-    JsonObject req = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject req = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     req.getJsonArray("inputs").getJsonObject(0).put("datatype", "INT64")
         .put("data", new JsonArray().add(1).add(2).add(3));
     assertError(post("/v2/models/ctr/infer", req), 400, "dense", "FP32", "INT64");
@@ -405,10 +364,10 @@ class OipEndpointsTest {
 
   @Test
   void shape_with_wrong_rank_or_fixed_dim_is_400() throws Exception {
-    JsonObject rank = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject rank = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     rank.getJsonArray("inputs").getJsonObject(0).put("shape", new JsonArray().add(3));
     assertError(post("/v2/models/ctr/infer", rank), 400, "dense");
-    JsonObject dim = ctrRequest("x", new float[] {1, 2, 3, 4}, new long[] {1, 2});
+    JsonObject dim = CtrRequests.request("x", new float[] {1, 2, 3, 4}, new long[] {1, 2});
     dim.getJsonArray("inputs").getJsonObject(0).put("shape", new JsonArray().add(1).add(4));
     assertError(post("/v2/models/ctr/infer", dim), 400, "dense", "4");
     assertStillServing();
@@ -416,7 +375,7 @@ class OipEndpointsTest {
 
   @Test
   void element_count_not_matching_the_shape_is_400() throws Exception {
-    JsonObject req = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject req = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     req.getJsonArray("inputs").getJsonObject(0).put("data", new JsonArray().add(1).add(2));
     assertError(post("/v2/models/ctr/infer", req), 400, "dense");
     assertStillServing();
@@ -424,7 +383,7 @@ class OipEndpointsTest {
 
   @Test
   void rows_that_differ_between_inputs_are_400() throws Exception {
-    JsonObject req = ctrRequest("x", new float[] {1, 2, 3, 4, 5, 6}, new long[] {1, 2});
+    JsonObject req = CtrRequests.request("x", new float[] {1, 2, 3, 4, 5, 6}, new long[] {1, 2});
     HttpResponse<Buffer> response = post("/v2/models/ctr/infer", req);
     assertEquals(400, response.statusCode(), response.bodyAsString());
     assertStillServing();
@@ -432,7 +391,7 @@ class OipEndpointsTest {
 
   @Test
   void non_numeric_and_out_of_range_values_are_400() throws Exception {
-    JsonObject text = ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2});
+    JsonObject text = CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2});
     text.getJsonArray("inputs").getJsonObject(0)
         .put("data", new JsonArray().add("a").add("b").add("c"));
     assertError(post("/v2/models/ctr/infer", text), 400, "dense");
@@ -452,7 +411,7 @@ class OipEndpointsTest {
   void ids_outside_an_embedding_table_are_400_not_500_and_do_not_poison_a_batch()
       throws Exception {
     HttpResponse<Buffer> response = post("/v2/models/ctr/infer",
-        ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 5000}));
+        CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 5000}));
     assertError(response, 400, "ctr");
     assertStillServing();
   }
@@ -470,7 +429,7 @@ class OipEndpointsTest {
   @Test
   void unknown_model_is_404() throws Exception {
     assertError(post("/v2/models/nope/infer",
-        ctrRequest("x", new float[] {1, 2, 3}, new long[] {1, 2})), 404, "nope");
+        CtrRequests.request("x", new float[] {1, 2, 3}, new long[] {1, 2})), 404, "nope");
     assertError(get("/v2/no/such/endpoint"), 404);
     assertStillServing();
   }

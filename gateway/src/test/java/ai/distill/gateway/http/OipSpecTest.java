@@ -3,8 +3,9 @@ package ai.distill.gateway.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
-import ai.distill.gateway.openapi.OipSchemaValidator;
+import ai.distill.gateway.testing.CtrRequests;
+import ai.distill.gateway.testing.OipSchemaValidator;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.store.ModelStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,7 +26,7 @@ class OipSpecTest {
   void responses_satisfy_the_open_inference_protocol_schemas() {
     OipSchemaValidator oip = OipSchemaValidator.loadOrSkip();
     ModelStore store = ModelStore.open(dir.resolve("store"));
-    TestGateways.publish(store, "ctr", OipEndpointsTest.CTR);
+    TestGateways.publish(store, "ctr", CtrRequests.CTR);
     Vertx vertx = TestGateways.strictVertx();
     Gateway gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build())
         .await();
@@ -39,7 +40,7 @@ class OipSpecTest {
       HttpResponse<Buffer> missing = client.get(port, "127.0.0.1", "/v2/models/nope").send().await();
       assertEquals(404, missing.statusCode());
       oip.assertValid("metadata_model_error_response", missing.bodyAsString());
-      JsonObject request = OipEndpointsTest.ctrRequest("s1", new float[] {1, 2, 3, 4, 5, 6},
+      JsonObject request = CtrRequests.request("s1", new float[] {1, 2, 3, 4, 5, 6},
           new long[] {1, 2, 3, 4});
       HttpResponse<Buffer> ok = client.post(port, "127.0.0.1", "/v2/models/ctr/infer")
           .sendJsonObject(request).await();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
 import io.vertx.core.Vertx;

@@ -1,9 +1,10 @@
 package ai.distill.gateway.openapi;
 
-import ai.distill.gateway.protocol.Datatype;
 import ai.distill.gateway.protocol.InferResponseEncoder;
-import ai.distill.gateway.protocol.RequestedOutput;
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.gateway.testing.OipSchemaValidator;
+import ai.distill.store.tensor.Datatype;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,9 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.List;

@@ -1,5 +1,10 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -411,5 +416,12 @@ class InferRequestDecoderTest {
         BadInputException e = assertThrows(BadInputException.class, () -> decoder.decode(
                 Buffer.buffer(request("{\"name\": \"text\", \"shape\": [1], \"datatype\": \"BYTES\", \"data\": [\"a\"]}")), null, spec, List.of()));
         assertEquals("input 'text': datatype BYTES is not supported by this server", e.getMessage());
+    }
+
+    @Test
+    void bad_input_exception_carries_a_4xx_status() {
+        assertEquals(400, new BadInputException("x").status());
+        assertEquals(413, new BadInputException(413, "too big").status());
+        assertThrows(IllegalArgumentException.class, () -> new BadInputException(500, "no"));
     }
 }

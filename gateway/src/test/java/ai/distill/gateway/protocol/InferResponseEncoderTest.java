@@ -1,5 +1,8 @@
 package ai.distill.gateway.protocol;
 
+import ai.distill.gateway.tensor.RequestedOutput;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.store.tensor.Datatype;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
-import ai.distill.gateway.TestGateways;
 import ai.distill.gateway.batching.BatchingConfig;
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.protocol.InferRequestDecoder;
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.InferRequest;
+import ai.distill.gateway.tensor.Tensor;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;

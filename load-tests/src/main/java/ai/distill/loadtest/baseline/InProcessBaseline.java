@@ -1,5 +1,6 @@
 package ai.distill.loadtest.baseline;
 
+import ai.distill.gateway.tensor.OrtTypes;
 import ai.distill.loadtest.LoadTestException;
 import ai.distill.loadtest.generator.ClosedLoopGenerator;
 import ai.distill.loadtest.generator.LoadOptions;
@@ -8,8 +9,9 @@ import ai.distill.loadtest.generator.RequestSender;
 import ai.distill.loadtest.generator.RunResult;
 import ai.distill.loadtest.oip.InputRow;
 import ai.distill.loadtest.oip.ModelMetadata;
-import ai.distill.loadtest.oip.ModelMetadata.TensorSpec;
 import ai.distill.loadtest.oip.RequestBodies;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -136,10 +138,10 @@ public final class InProcessBaseline implements AutoCloseable {
           for (int r = 0; r < rowsPerBatch; r++) {
             for (double v : rows.get((cursor + r) % rows.size()).inputs().get(spec.name())) {
               switch (spec.datatype()) {
-                case "FP32" -> buffer.putFloat((float) v);
-                case "FP64" -> buffer.putDouble(v);
-                case "INT64" -> buffer.putLong((long) v);
-                case "INT32" -> buffer.putInt((int) v);
+                case FP32 -> buffer.putFloat((float) v);
+                case FP64 -> buffer.putDouble(v);
+                case INT64 -> buffer.putLong((long) v);
+                case INT32 -> buffer.putInt((int) v);
                 default -> buffer.put((byte) v);
               }
             }
@@ -147,13 +149,13 @@ public final class InProcessBaseline implements AutoCloseable {
           buffer.flip();
           long[] shape = batchShape(spec, rowsPerBatch, per);
           batch.put(spec.name(), switch (spec.datatype()) {
-            case "FP32" -> OnnxTensor.createTensor(env, buffer.asFloatBuffer(), shape);
-            case "FP64" -> OnnxTensor.createTensor(env, buffer.asDoubleBuffer(), shape);
-            case "INT64" -> OnnxTensor.createTensor(env, buffer.asLongBuffer(), shape);
-            case "INT32" -> OnnxTensor.createTensor(env, buffer.asIntBuffer(), shape);
-            case "INT8" -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.INT8);
-            case "UINT8" -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.UINT8);
-            case "BOOL" -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.BOOL);
+            case FP32 -> OnnxTensor.createTensor(env, buffer.asFloatBuffer(), shape);
+            case FP64 -> OnnxTensor.createTensor(env, buffer.asDoubleBuffer(), shape);
+            case INT64 -> OnnxTensor.createTensor(env, buffer.asLongBuffer(), shape);
+            case INT32 -> OnnxTensor.createTensor(env, buffer.asIntBuffer(), shape);
+            case INT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.INT8);
+            case UINT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.UINT8);
+            case BOOL -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.BOOL);
             default -> throw new LoadTestException("input '" + spec.name() + "' has datatype " + spec.datatype()
                 + ", which the in-process baseline does not support");
           });
@@ -168,7 +170,7 @@ public final class InProcessBaseline implements AutoCloseable {
   /** [rows, the model's non-batch dims] when they are static, else [rows, elements per row]. */
   static long[] batchShape(TensorSpec spec, int rows, int perRow) {
     long[] model = spec.shape();
-    if (model.length > 1 && spec.rowElements() >= 0) {
+    if (model.length > 1 && spec.elementsPerRow() >= 0) {
       long[] shape = model.clone();
       shape[0] = rows;
       return shape;
@@ -184,31 +186,24 @@ public final class InProcessBaseline implements AutoCloseable {
     List<TensorSpec> specs = new ArrayList<>();
     for (NodeInfo info : infos.values()) {
       if (info.getInfo() instanceof TensorInfo t) {
-        specs.add(new TensorSpec(info.getName(), datatype(t.type), t.getShape()));
+        specs.add(new TensorSpec(info.getName(), datatype(info.getName(), t), t.getShape()));
       }
     }
     return specs;
   }
 
-  private static String datatype(OnnxJavaType type) {
-    return switch (type) {
-      case FLOAT -> "FP32";
-      case DOUBLE -> "FP64";
-      case INT64 -> "INT64";
-      case INT32 -> "INT32";
-      case INT16 -> "INT16";
-      case INT8 -> "INT8";
-      case UINT8 -> "UINT8";
-      case BOOL -> "BOOL";
-      case FLOAT16 -> "FP16";
-      default -> type.name();
-    };
+  private static Datatype datatype(String input, TensorInfo info) {
+    try {
+      return OrtTypes.datatype(info);
+    } catch (IllegalArgumentException e) {
+      throw new LoadTestException("input '" + input + "': " + e.getMessage() + ", which the in-process baseline does not support");
+    }
   }
 
-  private static int width(String datatype) {
+  private static int width(Datatype datatype) {
     return switch (datatype) {
-      case "FP64", "INT64" -> 8;
-      case "FP32", "INT32" -> 4;
+      case FP64, INT64 -> 8;
+      case FP32, INT32 -> 4;
       default -> 1;
     };
   }

@@ -1,6 +1,6 @@
 package ai.distill.loadtest.jmh;
 
-import ai.distill.gateway.protocol.Tensor;
+import ai.distill.gateway.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

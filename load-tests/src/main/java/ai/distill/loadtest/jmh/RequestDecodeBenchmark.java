@@ -1,13 +1,13 @@
 package ai.distill.loadtest.jmh;
 
-import ai.distill.gateway.protocol.Datatype;
-import ai.distill.gateway.protocol.InferRequest;
 import ai.distill.gateway.protocol.InferRequestDecoder;
-import ai.distill.gateway.protocol.TensorSpec;
+import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.loadtest.oip.GeneratedRows;
 import ai.distill.loadtest.oip.InputRow;
 import ai.distill.loadtest.oip.ModelMetadata;
 import ai.distill.loadtest.oip.RequestBodies;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -65,8 +65,8 @@ public class RequestDecodeBenchmark {
   }
 
   static ModelMetadata ctrSignature() {
-    return new ModelMetadata("ctr", List.of(), List.of(new ModelMetadata.TensorSpec("dense", "FP32", new long[] {-1, 13}),
-        new ModelMetadata.TensorSpec("sparse", "INT64", new long[] {-1, 26})),
-        List.of(new ModelMetadata.TensorSpec("prob", "FP32", new long[] {-1, 1})));
+    return new ModelMetadata("ctr", List.of(), List.of(new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}),
+        new TensorSpec("sparse", Datatype.INT64, new long[] {-1, 26})),
+        List.of(new TensorSpec("prob", Datatype.FP32, new long[] {-1, 1})));
   }
 }

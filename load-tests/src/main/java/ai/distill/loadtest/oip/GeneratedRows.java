@@ -1,8 +1,9 @@
 package ai.distill.loadtest.oip;
 
 import ai.distill.loadtest.LoadTestException;
-import ai.distill.loadtest.oip.ModelMetadata.TensorSpec;
-import ai.distill.optimizer.world.FixtureInputs;
+import ai.distill.optimizer.distill.FixtureInputs;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,15 +27,15 @@ public final class GeneratedRows {
     for (int r = 0; r < rows; r++) {
       Map<String, double[]> inputs = new LinkedHashMap<>();
       for (TensorSpec spec : model.inputs()) {
-        long n = spec.rowElements();
+        long n = spec.elementsPerRow();
         if (n < 0) {
           throw new LoadTestException("input '" + spec.name() + "' of model '" + model.name() + "' has dynamic non-batch dims "
               + java.util.Arrays.toString(spec.shape()) + "; pass --rows with real rows instead of generating them");
         }
         double[] values = new double[(int) n];
-        boolean integer = RequestBodies.isInteger(spec.datatype()) || "BOOL".equals(spec.datatype());
+        boolean integer = spec.datatype().isInteger() || spec.datatype() == Datatype.BOOL;
         for (int i = 0; i < values.length; i++) {
-          values[i] = "BOOL".equals(spec.datatype()) ? random.nextInt(2)
+          values[i] = spec.datatype() == Datatype.BOOL ? random.nextInt(2)
               : integer ? FixtureInputs.sparseValue(random) : FixtureInputs.denseValue(random);
         }
         inputs.put(spec.name(), values);

@@ -1,6 +1,8 @@
 package ai.distill.loadtest.oip;
 
 import ai.distill.loadtest.LoadTestException;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -8,22 +10,6 @@ import java.util.List;
 
 /** A model's OIP v2 metadata ({@code GET /v2/models/{m}}): its name and input signature. */
 public record ModelMetadata(String name, List<String> versions, List<TensorSpec> inputs, List<TensorSpec> outputs) {
-
-  /** One input or output: name, OIP datatype ("FP32", "INT64", ...) and shape, -1 for dynamic dims. */
-  public record TensorSpec(String name, String datatype, long[] shape) {
-
-    /** Elements of one row: the product of the shape without its first (batch) dim, -1 if dynamic. */
-    public long rowElements() {
-      long n = 1;
-      for (int i = 1; i < shape.length; i++) {
-        if (shape[i] < 0) {
-          return -1;
-        }
-        n *= shape[i];
-      }
-      return n;
-    }
-  }
 
   public static ModelMetadata parse(JsonObject json) {
     try {
@@ -60,7 +46,7 @@ public record ModelMetadata(String name, List<String> versions, List<TensorSpec>
       for (int d = 0; d < dims.length; d++) {
         dims[d] = shape.getLong(d);
       }
-      specs.add(new TensorSpec(o.getString("name"), o.getString("datatype"), dims));
+      specs.add(new TensorSpec(o.getString("name"), Datatype.parse(o.getString("datatype")), dims));
     }
     return specs;
   }

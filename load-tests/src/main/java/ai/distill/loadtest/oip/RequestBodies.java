@@ -1,7 +1,8 @@
 package ai.distill.loadtest.oip;
 
 import ai.distill.loadtest.LoadTestException;
-import ai.distill.loadtest.oip.ModelMetadata.TensorSpec;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -86,13 +87,13 @@ public final class RequestBodies {
           throw new LoadTestException("row " + (i + 1) + " lacks input '" + spec.name() + "' of model '" + model.name()
               + "' (model inputs: " + names(model) + ")");
         }
-        long expected = spec.rowElements();
+        long expected = spec.elementsPerRow();
         if (expected >= 0 && values.length != expected) {
           throw new LoadTestException("row " + (i + 1) + " input '" + spec.name() + "' has " + values.length
               + " values but model '" + model.name() + "' expects " + expected + " per row (shape "
               + java.util.Arrays.toString(spec.shape()) + ")");
         }
-        if (isInteger(spec.datatype())) {
+        if (spec.datatype().isInteger()) {
           for (double v : values) {
             if (v != Math.rint(v)) {
               throw new LoadTestException("row " + (i + 1) + " input '" + spec.name() + "' has value " + v
@@ -137,8 +138,8 @@ public final class RequestBodies {
       header(sb, spec, batch.size(), per);
       sb.append(",\"data\":[");
       boolean firstValue = true;
-      boolean integer = isInteger(spec.datatype());
-      boolean bool = "BOOL".equals(spec.datatype());
+      boolean integer = spec.datatype().isInteger();
+      boolean bool = spec.datatype() == Datatype.BOOL;
       for (InputRow row : batch) {
         for (double v : row.inputs().get(spec.name())) {
           if (!firstValue) {
@@ -149,7 +150,7 @@ public final class RequestBodies {
             sb.append(v != 0);
           } else if (integer) {
             sb.append((long) v);
-          } else if ("FP64".equals(spec.datatype())) {
+          } else if (spec.datatype() == Datatype.FP64) {
             sb.append(v);
           } else {
             sb.append((float) v);
@@ -173,11 +174,11 @@ public final class RequestBodies {
       for (InputRow row : batch) {
         for (double v : row.inputs().get(spec.name())) {
           switch (spec.datatype()) {
-            case "FP32" -> bytes.putFloat((float) v);
-            case "FP64" -> bytes.putDouble(v);
-            case "INT64", "UINT64" -> bytes.putLong((long) v);
-            case "INT32", "UINT32" -> bytes.putInt((int) v);
-            case "INT16", "UINT16" -> bytes.putShort((short) v);
+            case FP32 -> bytes.putFloat((float) v);
+            case FP64 -> bytes.putDouble(v);
+            case INT64, UINT64 -> bytes.putLong((long) v);
+            case INT32, UINT32 -> bytes.putInt((int) v);
+            case INT16, UINT16 -> bytes.putShort((short) v);
             default -> bytes.put((byte) v);
           }
         }
@@ -204,7 +205,7 @@ public final class RequestBodies {
   private static void header(StringBuilder sb, TensorSpec spec, int rows, int perRow) {
     sb.append("{\"name\":\"").append(spec.name()).append("\",\"shape\":[").append(rows);
     long[] shape = spec.shape();
-    if (shape.length > 1 && spec.rowElements() >= 0) {
+    if (shape.length > 1 && spec.elementsPerRow() >= 0) {
       for (int d = 1; d < shape.length; d++) {
         sb.append(',').append(shape[d]);
       }
@@ -214,16 +215,12 @@ public final class RequestBodies {
     sb.append("],\"datatype\":\"").append(spec.datatype()).append('"');
   }
 
-  static boolean isInteger(String datatype) {
-    return datatype.startsWith("INT") || datatype.startsWith("UINT");
-  }
-
-  private static int byteWidth(String datatype) {
+  private static int byteWidth(Datatype datatype) {
     return switch (datatype) {
-      case "FP64", "INT64", "UINT64" -> 8;
-      case "FP32", "INT32", "UINT32" -> 4;
-      case "INT16", "UINT16" -> 2;
-      case "INT8", "UINT8", "BOOL" -> 1;
+      case FP64, INT64, UINT64 -> 8;
+      case FP32, INT32, UINT32 -> 4;
+      case INT16, UINT16 -> 2;
+      case INT8, UINT8, BOOL -> 1;
       default -> throw new LoadTestException("datatype " + datatype + " is not supported by the load generator (supported: FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL)");
     };
   }

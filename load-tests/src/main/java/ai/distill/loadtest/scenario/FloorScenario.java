@@ -4,12 +4,13 @@ import ai.distill.loadtest.LoadTestException;
 import ai.distill.loadtest.generator.LoadOptions;
 import ai.distill.loadtest.generator.OpenLoopGenerator;
 import ai.distill.loadtest.oip.ModelMetadata;
-import ai.distill.loadtest.oip.ModelMetadata.TensorSpec;
 import ai.distill.loadtest.report.Measurement;
 import ai.distill.optimizer.onnx.GraphBuilder;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;
 import ai.distill.store.Role;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,21 +79,10 @@ public final class FloorScenario {
     }
   }
 
-  static DataType onnxType(String datatype) {
+  static DataType onnxType(Datatype datatype) {
     return switch (datatype) {
-      case "FP32" -> DataType.FLOAT;
-      case "FP64" -> DataType.DOUBLE;
-      case "FP16" -> DataType.FLOAT16;
-      case "INT8" -> DataType.INT8;
-      case "INT16" -> DataType.INT16;
-      case "INT32" -> DataType.INT32;
-      case "INT64" -> DataType.INT64;
-      case "UINT8" -> DataType.UINT8;
-      case "UINT16" -> DataType.UINT16;
-      case "UINT32" -> DataType.UINT32;
-      case "UINT64" -> DataType.UINT64;
-      case "BOOL" -> DataType.BOOL;
-      default -> throw new LoadTestException("input datatype " + datatype + " has no ONNX type for the floor model");
+      case BYTES -> throw new LoadTestException("input datatype " + datatype + " has no ONNX type for the floor model");
+      default -> DataType.forNumber(datatype.onnxElementType());
     };
   }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.distill.loadtest.LoadTestException;
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
@@ -14,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class RequestBodiesTest {
   static final ModelMetadata MODEL = new ModelMetadata("m", List.of("1"), List.of(
-      new ModelMetadata.TensorSpec("x", "FP32", new long[] {-1, 2}),
-      new ModelMetadata.TensorSpec("ids", "INT64", new long[] {-1, 1})), List.of());
+      new TensorSpec("x", Datatype.FP32, new long[] {-1, 2}),
+      new TensorSpec("ids", Datatype.INT64, new long[] {-1, 1})), List.of());
 
   static InputRow row(double a, double b, long id) {
     return new InputRow(Map.of("x", new double[] {a, b}, "ids", new double[] {id}));

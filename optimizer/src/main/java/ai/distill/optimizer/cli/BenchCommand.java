@@ -1,9 +1,10 @@
 package ai.distill.optimizer.cli;
 
-import ai.distill.optimizer.eval.ScoringException;
 import ai.distill.optimizer.eval.ThroughputBenchmark;
 import ai.distill.optimizer.onnx.OnnxFormatException;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.ScoringException;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelStoreException;
 import ai.distill.store.ModelVersion;
@@ -123,6 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (rows.isEmpty()) {
                 throw new IllegalArgumentException("data : " + data + " has no rows (expected: at least one)");
             }
+            RowTable table = RowTable.fromRows(RowTable.inputsOf(OnnxModel.fromBytes(ref)), rows);
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "reference %s vs candidate %s, %d intra-op thread(s), %d rounds x %.1fs%n", refName,
                     candName, threads, rounds, seconds);
@@ -130,7 +132,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
             List<Map<String, Object>> json = new ArrayList<>();
             for (int b : batches) {
-                ThroughputBenchmark.Result r = ThroughputBenchmark.compare(ref, cand, rows, new int[] {b}, threads,
+                ThroughputBenchmark.Result r = ThroughputBenchmark.compare(ref, cand, table, new int[] {b}, threads,
                         Duration.ofMillis((long) (seconds * 1000)), rounds).get(0);
                 out.printf(Locale.ROOT, "%8d %16.0f %16.0f %7.2fx%n", b, r.referenceRowsPerSecond(),
                         r.candidateRowsPerSecond(), r.ratio());

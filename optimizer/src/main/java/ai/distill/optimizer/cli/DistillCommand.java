@@ -2,6 +2,8 @@ package ai.distill.optimizer.cli;
 
 import ai.distill.optimizer.distill.DistillJob;
 import ai.distill.optimizer.distill.DistillOptions;
+import ai.distill.optimizer.job.ProgressListener;
+import ai.distill.optimizer.table.ScoringException;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelStoreException;
@@ -124,15 +126,16 @@ public final class DistillCommand implements Callable<Integer> {
             String verifiedTeacher = modelStore.verify(modelStore.resolve(teacher)).id();
             DistillJob.Request request = new DistillJob.Request(verifiedTeacher, data, generate == null ? 0 : generate, eval,
                     maxRows, name, options, int8);
-            DistillJob.Outcome outcome = DistillJob.run(modelStore, request, line -> {
+            DistillJob.Outcome outcome = DistillJob.run(modelStore, request, ProgressListener.lines(line -> {
                 err.println(line);
                 err.flush();
-            });
+            }));
             PrintWriter out = spec.commandLine().getOut();
             out.println(JSON.writeValueAsString(outcome.summary()));
             out.flush();
             return 0;
-        } catch (IllegalArgumentException | ModelStoreException | RowsFormatException | UncheckedIOException e) {
+        } catch (IllegalArgumentException | ScoringException | ModelStoreException | RowsFormatException
+                | UncheckedIOException e) {
             err.println("distill: " + e.getMessage());
             err.flush();
             return 1;

@@ -2,10 +2,11 @@ package ai.distill.optimizer.cli;
 
 import ai.distill.optimizer.eval.EvalReport;
 import ai.distill.optimizer.eval.Evaluator;
-import ai.distill.optimizer.eval.RowsScorer;
-import ai.distill.optimizer.eval.ScoringException;
 import ai.distill.optimizer.onnx.OnnxFormatException;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.ScoringException;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelStoreException;
 import ai.distill.store.ModelVersion;
@@ -70,8 +71,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             if (rows.isEmpty()) {
                 throw new IllegalArgumentException("data : " + data + " has no rows (expected: at least one)");
             }
-            byte[] bytes = OnnxModel.load(v.modelFile()).toBytes();
-            EvalReport r = Evaluator.evaluate(bytes, rows, output, RowsScorer.Options.defaults().withThreads(threads));
+            OnnxModel m = OnnxModel.load(v.modelFile());
+            EvalReport r = Evaluator.evaluate(m.toBytes(), RowTable.fromRows(RowTable.inputsOf(m), rows), output,
+                    TableScorer.Options.defaults().withThreads(threads));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("model", v.id());
             json.putAll(r.toMap());

@@ -1,31 +1,22 @@
 package ai.distill.optimizer.cli;
 
-import ai.distill.optimizer.eval.ScoringException;
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxFormatException;
-import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.quant.CalibrationMethod;
 import ai.distill.optimizer.quant.QuantMath.QType;
 import ai.distill.optimizer.quant.QuantizationException;
+import ai.distill.optimizer.quant.QuantizeJob;
 import ai.distill.optimizer.quant.QuantizeOptions;
 import ai.distill.optimizer.quant.QuantizeReport;
-import ai.distill.optimizer.quant.QuantizeResult;
-import ai.distill.optimizer.quant.Quantizer;
+import ai.distill.optimizer.table.ScoringException;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelStoreException;
-import ai.distill.store.ModelVersion;
-import ai.distill.store.PublishRequest;
-import ai.distill.store.Role;
-import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowsFormatException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,10 +25,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code quantize}: static (or dynamic) INT8 quantization of a stored model, calibrated on the
- * first half of the rows and gated on the second half; publishes the result as a student whose
- * parent is the source. Progress and the report table go to stderr, a one-line JSON summary to
- * stdout. Nothing is published on any failure.
+ * {@code quantize}: parses the options of a {@link QuantizeJob} (static or dynamic INT8 quantization
+ * of a stored model, calibrated on the first half of the rows and gated on the second half, published
+ * as a student whose parent is the source) and prints its progress and report table on stderr and a
+ * one-line JSON summary on stdout. Nothing is published on any failure.
  */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Quantize a stored model to INT8 (QDQ) from rows and publish it as a student.")
@@ -134,61 +125,30 @@ public final class QuantizeCommand implements Callable<Integer> {
     }
 
     private int run() throws IOException {
-        ModelStore.checkName(name);
-        ModelStore store = ModelStore.open(storeDir);
-        ModelVersion source = store.verify(store.resolve(model));
         QuantizeOptions options = QuantizeOptions.builder()
                 .method(CalibrationMethod.parse(method)).percentile(percentile).perChannel(perChannel)
                 .symmetricActivations(symmetric).activationType(int8Activations ? QType.INT8 : QType.UINT8)
                 .reduceRange(reduceRange).dynamic(dynamic).maxAucDrop(maxAucDrop).maxMeanShift(maxMeanShift)
                 .maxFallbacks(maxFallbacks).calibrationRows(calibrationRows).heldOutRows(heldOutRows).threads(threads)
-                .speedCheck(speedCheck).force(force)
-                .progress(line -> {
+                .speedCheck(speedCheck).force(force).build();
+        QuantizeJob.Outcome outcome = QuantizeJob.run(ModelStore.open(storeDir),
+                new QuantizeJob.Request(model, data, name, options), ProgressListener.lines(line -> {
                     err().println(line);
                     err().flush();
-                }).build();
-        OnnxModel fp32 = OnnxModel.load(source.modelFile());
-        List<Row> rows = Quantizer.readRows(data, 2 * Math.max(calibrationRows, heldOutRows));
-        Quantizer.Split split = Quantizer.split(rows, options);
-        err().println("quantize: " + source.id() + " with " + split.calibration().size() + " calibration rows and "
-                + split.heldOut().size() + " held-out rows from " + data);
-        QuantizeResult result = Quantizer.quantize(fp32, split.calibration(), split.heldOut(), options);
-        QuantizeReport report = result.report();
+                }));
+        QuantizeReport report = outcome.report();
         err().print(report.toTable());
         if (report.kernels().integerKernels() == 0) {
             err().println("WARNING: ONNX Runtime formed NO integer kernels for this model; it will not be faster than FP32");
         }
         err().flush();
-        Map<String, Object> metrics = new LinkedHashMap<>(report.comparison().candidate().toMap());
-        metrics.put("quantization", report.toMap());
-        ModelVersion published = store.publish(PublishRequest.fromBytes(name, result.model(), Role.STUDENT, source.id(),
-                metrics));
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("published", published.id());
-        summary.put("parent", source.id());
-        summary.put("mode", report.mode());
-        summary.put("method", report.method());
-        summary.put("calibration_rows", report.calibrationRows());
-        summary.put("held_out_rows", report.heldOutRows());
-        summary.put("auc_before", report.comparison().reference().toMap().get("auc"));
-        summary.put("auc_after", report.comparison().candidate().toMap().get("auc"));
-        summary.put("auc_delta", finite(report.comparison().aucDelta()));
-        summary.put("mean_prediction_change", finite(report.comparison().meanPredictionRelativeChange()));
-        summary.put("fell_back", report.fellBack());
-        summary.put("integer_kernels", report.kernels().integerKernels());
-        summary.put("size_ratio", round(report.sizeRatio()));
-        summary.put("speed_ratio", report.speed() == null ? null : round(report.speed().ratio()));
-        out().println(JSON.writeValueAsString(summary));
+        out().println(JSON.writeValueAsString(outcome.summary()));
         out().flush();
         return 0;
     }
 
-    static Double finite(double v) {
-        return Double.isFinite(v) ? v : null;
-    }
-
     static double round(double v) {
-        return Double.parseDouble(String.format(Locale.ROOT, "%.4f", v));
+        return QuantizeJob.round(v);
     }
 
     private PrintWriter out() {

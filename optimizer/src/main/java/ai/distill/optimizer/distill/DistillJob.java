@@ -1,7 +1,8 @@
 package ai.distill.optimizer.distill;
 
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
-import ai.distill.optimizer.world.FixtureInputs;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelVersion;
 import ai.distill.store.PublishRequest;
@@ -18,8 +19,9 @@ import java.util.function.Consumer;
 /**
  * One distillation job against a model store: resolve the teacher, read (or generate) rows, distil,
  * publish the student (role student, parent = teacher, evaluation in the manifest) and, on request,
- * its INT8 version. Everything is checked and trained before anything is published, so a failure
- * leaves the store untouched. Stateless; used by the {@code distill} command and the gateway's jobs.
+ * its INT8 version. Everything is checked and trained before anything is published, so a failure or
+ * a cancellation leaves the store untouched. Stateless; used by the {@code distill} command and the
+ * gateway's jobs. The quantize counterpart is {@link ai.distill.optimizer.quant.QuantizeJob}.
  *
  * <pre>{@code
  * DistillJob.Outcome o = DistillJob.run(ModelStore.open(dir),
@@ -59,8 +61,18 @@ public final class DistillJob {
     private DistillJob() {
     }
 
-    /** Runs the job; throws {@link IllegalArgumentException} (or a store exception) on bad input. */
-    public static Outcome run(ModelStore store, Request request, Consumer<String> progress) {
+    /** Runs the job with progress as plain lines; see {@link #run(ModelStore, Request, ProgressListener)}. */
+    public static Outcome run(ModelStore store, Request request, Consumer<String> lines) {
+        return run(store, request, ProgressListener.lines(lines));
+    }
+
+    /**
+     * Runs the job, reporting stages {@code read}, {@code score}, {@code train}, {@code export},
+     * {@code evaluate}, {@code int8} and {@code publish} to {@code progress} and stopping when it asks;
+     * throws {@link IllegalArgumentException} (or a store exception) on bad input and
+     * {@link ai.distill.optimizer.job.JobCancelledException} when cancelled.
+     */
+    public static Outcome run(ModelStore store, Request request, ProgressListener progress) {
         ModelStore.checkName(request.name());
         if (request.int8()) {
             ModelStore.checkName(request.name() + "-int8");
@@ -77,48 +89,52 @@ public final class DistillJob {
             throw new UncheckedIOException("cannot read teacher " + teacherVersion.id() + ": " + e, e);
         }
         TeacherSignature signature = TeacherSignature.of(teacher.proto());
-        progress.accept("teacher " + teacherVersion.id() + ": " + signature);
+        progress.progress("read", 0, "teacher " + teacherVersion.id() + ": " + signature);
         long t0 = System.nanoTime();
-        InputTable rows;
+        RowTable rows;
         if (request.data() != null) {
             try (RowsReader reader = RowsReader.open(request.data())) {
-                rows = InputTable.fromRows(signature, reader, request.maxRows());
+                rows = RowTable.fromRows(signature.columns(), reader, request.maxRows());
             }
         } else {
             rows = FixtureInputs.generate(signature, request.generatedRows(), request.options().student().seed());
         }
-        InputTable evalRows = null;
+        RowTable evalRows = null;
         if (request.eval() != null) {
             try (RowsReader reader = RowsReader.open(request.eval())) {
-                evalRows = InputTable.fromRows(signature, reader, 0);
+                evalRows = RowTable.fromRows(signature.columns(), reader, 0);
             }
             if (evalRows.labelledRows() == 0) {
                 throw new IllegalArgumentException("evaluation rows " + request.eval() + " have no labels (expected: rows with \"label\": 0|1)");
             }
         }
-        progress.accept(String.format(Locale.ROOT, "%s %d rows (%d labelled)%s in %.1f s",
+        progress.progress("read", 0.05, String.format(Locale.ROOT, "%s %d rows (%d labelled)%s in %.1f s",
                 request.data() != null ? "read" : "generated", rows.rows(), rows.labelledRows(),
                 evalRows == null ? "" : ", " + evalRows.rows() + " evaluation rows", (System.nanoTime() - t0) / 1e9));
 
-        DistillResult result = Distiller.distill(teacher, teacherVersion.id(), rows, evalRows, request.options(), progress);
+        progress.checkCancelled("read");
+        DistillResult result = Distiller.distill(teacher, teacherVersion.id(), rows, evalRows, request.options(),
+                progress.within(0.05, request.int8() ? 0.85 : 0.97));
         Map<String, Object> metrics = new LinkedHashMap<>(result.metrics());
         ModelVersion int8Version = null;
         byte[] int8Bytes = null;
         Map<String, Object> int8Metrics = null;
         if (request.int8()) {
-            Int8Chain.Int8Student q = Int8Chain.quantize(result.model(), rows, evalRows, request.options(), progress);
+            Int8Chain.Int8Student q = Int8Chain.quantize(result.model(), rows, evalRows, request.options(),
+                    progress.within(0.85, 0.97));
             int8Bytes = q.model();
             int8Metrics = q.metrics();
         }
+        progress.checkCancelled("publish");
         ModelVersion published = store.publish(PublishRequest.fromBytes(request.name(), result.model(), Role.STUDENT,
                 teacherVersion.id(), metrics));
-        progress.accept("published " + published.id());
+        progress.progress("publish", int8Bytes == null ? 1 : 0.98, "published " + published.id());
         if (int8Bytes != null) {
             Map<String, Object> manifestMetrics = new LinkedHashMap<>(int8Metrics);
             manifestMetrics.put("teacher", teacherVersion.id());
             int8Version = store.publish(PublishRequest.fromBytes(request.name() + "-int8", int8Bytes, Role.STUDENT,
                     published.id(), manifestMetrics));
-            progress.accept("published " + int8Version.id());
+            progress.progress("publish", 1, "published " + int8Version.id());
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("student", published.id());

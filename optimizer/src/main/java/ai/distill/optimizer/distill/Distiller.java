@@ -1,7 +1,10 @@
 package ai.distill.optimizer.distill;
 
 import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.train.DataSplit;
 import ai.distill.optimizer.train.EpochReport;
 import ai.distill.optimizer.train.StudentConfig;
@@ -9,11 +12,11 @@ import ai.distill.optimizer.train.StudentNet;
 import ai.distill.optimizer.train.TrainResult;
 import ai.distill.optimizer.train.Trainer;
 import ai.distill.optimizer.train.TrainingSet;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Distils a student from a teacher ONNX model on input rows (labels optional): scores the rows with
@@ -24,8 +27,9 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * TeacherSignature sig = TeacherSignature.of(teacher.proto());
- * InputTable rows = InputTable.fromRows(sig, RowsReader.open(path), 0);
- * DistillResult r = Distiller.distill(teacher, "ctr:1", rows, null, DistillOptions.defaults(), System.err::println);
+ * RowTable rows = RowTable.fromRows(sig.columns(), RowsReader.open(path), 0);
+ * DistillResult r = Distiller.distill(teacher, "ctr:1", rows, null, DistillOptions.defaults(),
+ *         ProgressListener.lines(System.err::println));
  * }</pre>
  */
 public final class Distiller {
@@ -39,14 +43,15 @@ public final class Distiller {
     /**
      * @param teacher the teacher model
      * @param teacherId the teacher's store id (for messages), e.g. "ctr:1"
-     * @param rows training rows for the teacher's signature (labels optional)
+     * @param rows training rows with the teacher signature's {@link TeacherSignature#columns()} (labels optional)
      * @param evalRows labelled rows to evaluate on, or null to evaluate on the held-out rows
      * @param options settings
-     * @param progress receives one human-readable line per step and epoch
+     * @param progress stages {@code score}, {@code train} (one line per epoch), {@code export}, {@code evaluate}
+     *     as fractions of this call; asked about cancellation between steps and epochs
      */
-    public static DistillResult distill(OnnxModel teacher, String teacherId, InputTable rows, InputTable evalRows,
-            DistillOptions options, Consumer<String> progress) {
-        TeacherSignature signature = rows.signature();
+    public static DistillResult distill(OnnxModel teacher, String teacherId, RowTable rows, RowTable evalRows,
+            DistillOptions options, ProgressListener progress) {
+        TeacherSignature signature = TeacherSignature.of(teacher.proto());
         if (rows.rows() < options.minRows()) {
             throw new IllegalArgumentException("too few rows: " + rows.rows() + " (expected: at least "
                     + options.minRows() + "; a student's embedding tables need many rows — captured traffic without labels is fine)");
@@ -55,57 +60,61 @@ public final class Distiller {
         long t0 = System.nanoTime();
         float[] teacherProb;
         float[] evalTeacher = null;
-        try (TableScorer scorer = new TableScorer(teacher.toBytes(), options.teacherThreads(), "teacher " + teacherId)) {
-            teacherProb = scorer.probabilities(rows, options.scoreBatch());
+        progress.checkCancelled("score");
+        try (TableScorer scorer = TableScorer.open(teacher.toBytes(), "teacher " + teacherId, scoring(options,
+                options.teacherThreads()))) {
+            teacherProb = probabilities(scorer, rows, "teacher " + teacherId);
             if (evalRows != null) {
-                evalTeacher = scorer.probabilities(evalRows, options.scoreBatch());
+                evalTeacher = probabilities(scorer, evalRows, "teacher " + teacherId);
             }
         }
         double scoreSeconds = (System.nanoTime() - t0) / 1e9;
-        progress.accept(String.format(Locale.ROOT, "teacher %s scored %d rows in %.1f s (%.0f rows/s)", teacherId,
+        progress.progress("score", 0.1, String.format(Locale.ROOT, "teacher %s scored %d rows in %.1f s (%.0f rows/s)", teacherId,
                 rows.rows() + (evalRows == null ? 0 : evalRows.rows()), scoreSeconds,
                 (rows.rows() + (evalRows == null ? 0 : evalRows.rows())) / Math.max(scoreSeconds, 1e-9)));
 
         int heldOutRows = (int) Math.max(1, Math.min(options.maxHeldOutRows(), Math.round(rows.rows() * options.heldOutFraction())));
         DataSplit split = DataSplit.random(rows.rows(), heldOutRows, config.seed());
-        InputTable trainTable = rows.select(split.train());
-        InputTable heldTable = rows.select(split.heldOut());
+        RowTable trainTable = rows.select(split.train());
+        RowTable heldTable = rows.select(split.heldOut());
         float[] trainTeacher = pick(teacherProb, split.train());
         float[] heldTeacher = pick(teacherProb, split.heldOut());
         byte[] trainLabels = trainTable.labelledRows() > 0 ? trainTable.labels() : null;
         byte[] heldLabels = heldTable.labelledRows() > 0 ? heldTable.labels() : null;
         DistillationLoss trainLoss = new DistillationLoss(trainTeacher, trainLabels, options.temperature(), options.alpha());
         DistillationLoss heldLoss = new DistillationLoss(heldTeacher, heldLabels, options.temperature(), options.alpha());
-        TrainingSet train = trainTable.toTrainingSet();
-        TrainingSet held = heldTable.toTrainingSet();
-        int[] heldY = labelsOf(heldTable);
-        float[] heldTeacherLabelled = labelledOnly(heldTeacher, heldTable);
-        progress.accept(String.format(Locale.ROOT, "training student %s on %d rows (%d labelled), %d held out; T=%s λ=%s%s",
+        TrainingSet train = signature.trainingSet(trainTable);
+        TrainingSet held = signature.trainingSet(heldTable);
+        int[] heldY = heldTable.labelValues();
+        float[] heldTeacherLabelled = heldTable.labelledOnly(heldTeacher);
+        progress.progress("train", 0.1, String.format(Locale.ROOT, "training student %s on %d rows (%d labelled), %d held out; T=%s λ=%s%s",
                 describe(config), train.rows(), trainTable.labelledRows(), held.rows(), options.temperature(),
                 options.alpha(), config.fakeQuant() ? ", fake-quant int8" : ""));
 
-        TrainingSet evalSet = evalRows != null ? evalRows.toTrainingSet() : null;
-        int[] evalY = evalRows != null ? labelsOf(evalRows) : null;
-        float[] evalTeacherLabelled = evalRows != null ? labelledOnly(evalTeacher, evalRows) : null;
+        TrainingSet evalSet = evalRows != null ? signature.trainingSet(evalRows) : null;
+        int[] evalY = evalRows != null ? evalRows.labelValues() : null;
+        float[] evalTeacherLabelled = evalRows != null ? evalRows.labelledOnly(evalTeacher) : null;
         TrainResult trained = new Trainer(config).train(train, trainLoss, held, heldLoss, report -> {
             String line = epochLine(report, heldY, heldTable, heldTeacher, heldTeacherLabelled);
             if (evalSet != null && evalY.length > 0) {
-                float[] p = labelledOnly(report.student().probabilities(evalSet), evalRows);
+                float[] p = evalRows.labelledOnly(report.student().probabilities(evalSet));
                 line += String.format(Locale.ROOT, "; eval AUC %.4f (teacher %.4f)", BinaryMetrics.auc(p, evalY),
                         BinaryMetrics.auc(evalTeacherLabelled, evalY));
             }
-            progress.accept(line);
+            progress.progress("train", 0.1 + 0.7 * Math.min(1.0, (double) report.epoch() / config.epochs()), line);
+            progress.checkCancelled("train");
         });
         StudentNet student = trained.student();
 
         String doc = "Distilled from " + teacherId + " by distill: " + describe(config) + ", T=" + options.temperature()
                 + ", alpha=" + options.alpha();
+        progress.checkCancelled("export");
         byte[] bytes = StudentExporter.export(student, signature, doc);
-        InputTable checkRows = heldTable.select(firstRows(Math.min(heldTable.rows(), 2048)));
+        RowTable checkRows = heldTable.select(firstRows(Math.min(heldTable.rows(), 2048)));
         double exportDiff;
-        try (TableScorer ort = new TableScorer(bytes, 1, "exported student")) {
-            float[] viaOrt = ort.score(checkRows, options.scoreBatch());
-            float[] viaTrainer = student.probabilities(checkRows.toTrainingSet());
+        try (TableScorer ort = TableScorer.open(bytes, "exported student", scoring(options, 1))) {
+            float[] viaOrt = ort.score(checkRows);
+            float[] viaTrainer = student.probabilities(signature.trainingSet(checkRows));
             exportDiff = maxAbsDiff(viaOrt, viaTrainer);
         }
         if (!(exportDiff <= EXPORT_TOLERANCE)) {
@@ -113,11 +122,12 @@ public final class Distiller {
                     + " (expected: <= " + EXPORT_TOLERANCE + "); this is a bug in the exporter");
         }
 
-        InputTable evalTable = evalRows != null ? evalRows : heldTable;
+        RowTable evalTable = evalRows != null ? evalRows : heldTable;
         float[] evalTeacherProb = evalRows != null ? evalTeacher : heldTeacher;
         float[] evalStudent;
-        try (TableScorer ort = new TableScorer(bytes, options.teacherThreads(), "exported student")) {
-            evalStudent = ort.score(evalTable, options.scoreBatch());
+        progress.checkCancelled("evaluate");
+        try (TableScorer ort = TableScorer.open(bytes, "exported student", scoring(options, options.teacherThreads()))) {
+            evalStudent = ort.score(evalTable);
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("method", "distill");
@@ -154,10 +164,10 @@ public final class Distiller {
     }
 
     /** Adds AUC/logloss/mean prediction of student and teacher and their agreement on {@code table}. */
-    static void evaluation(Map<String, Object> m, InputTable table, float[] student, float[] teacher, String source) {
-        int[] y = labelsOf(table);
-        float[] s = labelledOnly(student, table);
-        float[] t = labelledOnly(teacher, table);
+    static void evaluation(Map<String, Object> m, RowTable table, float[] student, float[] teacher, String source) {
+        int[] y = table.labelValues();
+        float[] s = table.labelledOnly(student);
+        float[] t = table.labelledOnly(teacher);
         m.put("eval_source", source);
         m.put("eval_rows", table.rows());
         m.put("eval_labelled_rows", y.length);
@@ -171,13 +181,13 @@ public final class Distiller {
         put(m, "agreement_spearman", BinaryMetrics.spearman(student, teacher));
     }
 
-    private static String epochLine(EpochReport r, int[] heldY, InputTable heldTable, float[] heldTeacher,
+    private static String epochLine(EpochReport r, int[] heldY, RowTable heldTable, float[] heldTeacher,
             float[] heldTeacherLabelled) {
         float[] p = sigmoid(r.heldOutLogits());
         String quality;
         if (heldY.length > 0 && p.length > 0) {
             quality = String.format(Locale.ROOT, "held-out AUC %.4f (teacher %.4f)",
-                    BinaryMetrics.auc(labelledOnly(p, heldTable), heldY), BinaryMetrics.auc(heldTeacherLabelled, heldY));
+                    BinaryMetrics.auc(heldTable.labelledOnly(p), heldY), BinaryMetrics.auc(heldTeacherLabelled, heldY));
         } else if (p.length > 0) {
             quality = String.format(Locale.ROOT, "held-out agreement %.4f", BinaryMetrics.spearman(p, heldTeacher));
         } else {
@@ -201,28 +211,20 @@ public final class Distiller {
         return p;
     }
 
-    static int[] labelsOf(InputTable t) {
-        byte[] l = t.labels();
-        int[] y = new int[t.labelledRows()];
-        int k = 0;
-        for (byte b : l) {
-            if (b >= 0) {
-                y[k++] = b;
-            }
-        }
-        return y;
+    private static TableScorer.Options scoring(DistillOptions options, int threads) {
+        return new TableScorer.Options(threads, OptLevel.ALL_OPT, options.scoreBatch(), null);
     }
 
-    static float[] labelledOnly(float[] values, InputTable t) {
-        byte[] l = t.labels();
-        float[] out = new float[t.labelledRows()];
-        int k = 0;
-        for (int i = 0; i < l.length; i++) {
-            if (l[i] >= 0) {
-                out[k++] = values[i];
+    /** The model's output per row, each checked to be a probability in [0, 1]. */
+    static float[] probabilities(TableScorer scorer, RowTable rows, String what) {
+        float[] p = scorer.score(rows);
+        for (int i = 0; i < p.length; i++) {
+            if (!(p[i] >= 0f && p[i] <= 1f)) {
+                throw new UnsupportedTeacherException(what + " output " + p[i] + " on row " + (i + 1)
+                        + " is not a probability in [0, 1]; distillation needs a sigmoid (probability) output");
             }
         }
-        return out;
+        return p;
     }
 
     private static float[] pick(float[] a, int[] rows) {

@@ -1,15 +1,14 @@
 package ai.distill.optimizer.distill;
 
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.quant.QuantizationException;
 import ai.distill.optimizer.quant.QuantizeOptions;
 import ai.distill.optimizer.quant.QuantizeResult;
 import ai.distill.optimizer.quant.Quantizer;
-import ai.distill.store.rows.Row;
+import ai.distill.optimizer.table.RowTable;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * The distill → quantize chain: static INT8 (QDQ) quantization of a distilled student with the
@@ -36,14 +35,14 @@ public final class Int8Chain {
      * A failed gate or speed check is an {@link IllegalArgumentException} saying so; a failed speed
      * check is measured once more first (small models on a shared machine are noisy).
      */
-    public static Int8Student quantize(byte[] student, InputTable calibration, InputTable evalRows, DistillOptions options,
-            Consumer<String> progress) {
-        QuantizeOptions q = QuantizeOptions.builder().progress(line -> progress.accept("int8: " + line)).build();
+    public static Int8Student quantize(byte[] student, RowTable calibration, RowTable evalRows, DistillOptions options,
+            ProgressListener progress) {
+        QuantizeOptions q = QuantizeOptions.builder().progress(progress.prefixed("int8: ")).build();
         int calRows = Math.min(q.calibrationRows(), calibration.rows() / 2);
-        List<Row> cal = calibration.toRows(0, calRows);
-        List<Row> held = evalRows != null
-                ? evalRows.toRows(0, Math.min(q.heldOutRows(), evalRows.rows()))
-                : calibration.toRows(calRows, Math.min(q.heldOutRows(), calibration.rows() - calRows));
+        RowTable cal = calibration.slice(0, calRows);
+        RowTable held = evalRows != null
+                ? evalRows.slice(0, Math.min(q.heldOutRows(), evalRows.rows()))
+                : calibration.slice(calRows, Math.min(q.heldOutRows(), calibration.rows() - calRows));
         QuantizeResult r;
         try {
             try {
@@ -53,7 +52,7 @@ public final class Int8Chain {
                     throw e;
                 }
                 // a small student's speed check is noisy on a shared machine: measure once more before refusing
-                progress.accept("int8: " + e.getMessage() + "; measuring once more");
+                progress.progress("int8", 0.5, "int8: " + e.getMessage() + "; measuring once more");
                 r = Quantizer.quantize(OnnxModel.fromBytes(student), cal, held, q);
             }
         } catch (QuantizationException e) {
@@ -70,7 +69,7 @@ public final class Int8Chain {
         Distiller.put(m, "auc_delta_vs_fp32_student", cmp.aucDelta());
         Distiller.put(m, "size_bytes", r.model().length);
         m.put("quantization", r.report().toMap());
-        progress.accept(String.format(java.util.Locale.ROOT, "int8 student: AUC %.4f (FP32 student %.4f), %d bytes%s",
+        progress.progress("int8", 1, String.format(java.util.Locale.ROOT, "int8 student: AUC %.4f (FP32 student %.4f), %d bytes%s",
                 cmp.candidate().auc(), cmp.reference().auc(), r.model().length,
                 r.report().speed() == null ? "" : String.format(java.util.Locale.ROOT, ", %.2fx FP32 rows/s at batch %d",
                         r.report().speed().ratio(), r.report().speed().batch())));

@@ -1,6 +1,9 @@
 package ai.distill.optimizer.distill;
 
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.train.TrainingSet;
 import ai.onnx.proto.OnnxMl;
+import ai.onnxruntime.OnnxJavaType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -166,6 +169,52 @@ public final class TeacherSignature {
             }
         }
         return null;
+    }
+
+    /** The teacher's inputs as table columns (FLOAT or INT64, fixed dims), in input order. */
+    public List<RowTable.Column> columns() {
+        List<RowTable.Column> out = new ArrayList<>();
+        for (Input in : inputs) {
+            out.add(new RowTable.Column(in.name(), in.kind() == Kind.DENSE ? OnnxJavaType.FLOAT : OnnxJavaType.INT64,
+                    in.dims()));
+        }
+        return out;
+    }
+
+    /**
+     * The student's view of a table with this signature's {@link #columns()}: INT64 inputs' values as
+     * categorical columns, FLOAT inputs' as dense features, each in input order.
+     */
+    public TrainingSet trainingSet(RowTable table) {
+        int rows = table.rows();
+        int columns = categoricalColumns();
+        int dense = denseWidth();
+        long[] ids = new long[rows * columns];
+        float[] d = new float[rows * dense];
+        int idOff = 0;
+        int denseOff = 0;
+        for (Input in : inputs) {
+            int k = table.indexOf(in.name());
+            if (k < 0 || !table.columns().get(k).equals(columns().get(inputs.indexOf(in)))) {
+                throw new IllegalArgumentException("table column for '" + in.name() + "' : "
+                        + (k < 0 ? "missing" : table.columns().get(k)) + " (expected: " + columns().get(inputs.indexOf(in)) + ")");
+            }
+            Object values = table.values(k);
+            int w = in.width();
+            for (int r = 0; r < rows; r++) {
+                if (in.kind() == Kind.CATEGORICAL) {
+                    System.arraycopy(values, r * w, ids, r * columns + idOff, w);
+                } else {
+                    System.arraycopy(values, r * w, d, r * dense + denseOff, w);
+                }
+            }
+            if (in.kind() == Kind.CATEGORICAL) {
+                idOff += w;
+            } else {
+                denseOff += w;
+            }
+        }
+        return new TrainingSet(rows, columns, ids, dense, d);
     }
 
     /** Categorical columns over all INT64 inputs, in input order. */

@@ -1,6 +1,7 @@
 package ai.distill.optimizer.eval;
 
-import ai.distill.store.rows.Row;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.TableScorer;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.time.Duration;
@@ -34,32 +35,32 @@ public final class ThroughputBenchmark {
      * @param rows rows to build the batches from (repeated if fewer than the batch)
      * @param perRound time per model per round; rounds alternate reference and candidate
      */
-    public static List<Result> compare(byte[] reference, byte[] candidate, List<Row> rows, int[] batches, int threads,
+    public static List<Result> compare(byte[] reference, byte[] candidate, RowTable rows, int[] batches, int threads,
             Duration perRound, int rounds) {
-        if (rows.isEmpty()) {
+        if (rows.rows() == 0) {
             throw new IllegalArgumentException("rows : empty (expected: at least one row to benchmark with)");
         }
-        RowsScorer.Options o = new RowsScorer.Options(threads, OptLevel.ALL_OPT, 256, null);
+        TableScorer.Options o = new TableScorer.Options(threads, OptLevel.ALL_OPT, 256, null);
         List<Result> results = new ArrayList<>();
-        try (RowsScorer a = RowsScorer.open(reference, o); RowsScorer b = RowsScorer.open(candidate, o)) {
+        try (TableScorer a = TableScorer.open(reference, o); TableScorer b = TableScorer.open(candidate, o)) {
             for (int batch : batches) {
-                List<Row> batchRows = new ArrayList<>(batch);
+                int[] repeated = new int[batch];
                 for (int i = 0; i < batch; i++) {
-                    batchRows.add(rows.get(i % rows.size()));
+                    repeated[i] = i % rows.rows();
                 }
-                Map<String, OnnxTensor> tensors = a.tensors(batchRows);
+                Map<String, OnnxTensor> tensors = a.tensors(rows.select(repeated), 0, batch);
                 try {
                     long[] runs = new long[2];
                     long[] nanos = new long[2];
-                    RowsScorer[] both = {a, b};
-                    for (RowsScorer s : both) {
+                    TableScorer[] both = {a, b};
+                    for (TableScorer s : both) {
                         for (int i = 0; i < 5; i++) {
                             s.runOnly(tensors);
                         }
                     }
                     for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < 2; k++) {
-                            RowsScorer s = both[(r + k) % 2];
+                            TableScorer s = both[(r + k) % 2];
                             int idx = (r + k) % 2;
                             long start = System.nanoTime();
                             long end = start + perRound.toNanos();

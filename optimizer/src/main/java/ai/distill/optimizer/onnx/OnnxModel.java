@@ -1,5 +1,7 @@
 package ai.distill.optimizer.onnx;
 
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -33,7 +35,7 @@ import java.util.stream.Collectors;
  *
  * <pre>{@code
  * OnnxModel m = OnnxModel.load(Path.of("model.onnx"));
- * m.inputs();                       // [dense FLOAT [-1, 13], sparse INT64 [-1, 26]]
+ * m.inputs();                       // ['dense' FP32 [-1, 13], 'sparse' INT64 [-1, 26]]
  * OnnxModel copy = m.rewrite(b -> b.setDocString("copy"));
  * copy.save(Path.of("copy.onnx"));
  * }</pre>
@@ -249,13 +251,12 @@ public final class OnnxModel {
 
     static TensorSpec spec(ValueInfoProto v) {
         TypeProto.Tensor t = v.getType().getTensorType();
-        DataType type = DataType.forNumber(t.getElemType());
         long[] shape = new long[t.getShape().getDimCount()];
         for (int i = 0; i < shape.length; i++) {
             TensorShapeProto.Dimension d = t.getShape().getDim(i);
             shape[i] = d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1;
         }
-        return new TensorSpec(v.getName(), type == null ? DataType.UNDEFINED : type, shape);
+        return new TensorSpec(v.getName(), Datatype.fromOnnxElementType(t.getElemType()), shape);
     }
 
     @Override

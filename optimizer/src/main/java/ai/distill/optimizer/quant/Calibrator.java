@@ -1,17 +1,16 @@
 package ai.distill.optimizer.quant;
 
-import ai.distill.optimizer.eval.RowsScorer;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.TableScorer;
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
-import ai.distill.store.rows.Row;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Collects activation statistics: copies the model, exposes the chosen tensors as extra graph
@@ -40,10 +39,11 @@ public final class Calibrator {
     /**
      * Runs {@code rows} and returns a histogram per tensor.
      *
-     * @param progress receives "calibrating: N/M rows" after each batch (may be a no-op)
+     * @param progress receives "calibrating: N/M rows" (stage {@code calibrate}) after each batch, and is asked
+     *     about cancellation before each
      */
-    public static Map<String, TensorHistogram> collect(OnnxModel model, Collection<String> tensors, List<Row> rows,
-            int bins, int threads, Consumer<String> progress) {
+    public static Map<String, TensorHistogram> collect(OnnxModel model, Collection<String> tensors, RowTable rows,
+            int bins, int threads, ProgressListener progress) {
         OnnxModel augmented = augment(model, tensors);
         Map<String, TensorHistogram> stats = new LinkedHashMap<>();
         for (String t : tensors) {
@@ -53,13 +53,15 @@ public final class Calibrator {
         for (String t : tensors) {
             outputToTensor.put(t + SUFFIX, t);
         }
-        RowsScorer.Options options = new RowsScorer.Options(threads, OptLevel.NO_OPT, 128, null);
-        try (RowsScorer scorer = RowsScorer.open(augmented.toBytes(), options)) {
+        TableScorer.Options options = new TableScorer.Options(threads, OptLevel.NO_OPT, 128, null);
+        try (TableScorer scorer = TableScorer.open(augmented.toBytes(), options)) {
             scorer.forEachBatch(rows, outputToTensor.keySet(), (first, n, outputs) -> {
                 for (Map.Entry<String, float[]> e : outputs.entrySet()) {
                     stats.get(outputToTensor.get(e.getKey())).add(e.getValue());
                 }
-                progress.accept("calibrating: " + (first + n) + "/" + rows.size() + " rows");
+                progress.progress("calibrate", (double) (first + n) / rows.rows(),
+                        "calibrating: " + (first + n) + "/" + rows.rows() + " rows");
+                progress.checkCancelled("calibrate");
             });
         }
         return stats;

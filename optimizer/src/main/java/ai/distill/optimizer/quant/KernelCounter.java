@@ -1,6 +1,6 @@
 package ai.distill.optimizer.quant;
 
-import ai.distill.optimizer.eval.RowsScorer;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.io.IOException;
@@ -38,9 +38,9 @@ public final class KernelCounter {
         Path file = null;
         try {
             file = Files.createTempFile("distill-optimized-", ".onnx");
-            RowsScorer.Options o = new RowsScorer.Options(threads, OptLevel.ALL_OPT, 1, file);
+            TableScorer.Options o = new TableScorer.Options(threads, OptLevel.ALL_OPT, 1, file);
             // the optimized graph is written while the session loads
-            RowsScorer.open(model, o).close();
+            TableScorer.open(model, o).close();
             OnnxModel optimized = OnnxModel.load(file);
             Map<String, Integer> ops = new TreeMap<>(optimized.opCounts());
             int integer = 0;

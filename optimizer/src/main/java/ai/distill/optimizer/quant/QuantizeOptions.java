@@ -1,5 +1,6 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.quant.QuantMath.QType;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -29,13 +30,13 @@ import java.util.function.Consumer;
  * @param speedCheck benchmark FP32 vs INT8 at batch 256 and refuse a slower result (default true)
  * @param force keep a result that fails the speed check (default false)
  * @param excludedLayers layers the caller wants kept in FP32
- * @param progress receives progress lines (default: ignore)
+ * @param progress receives progress (stage, fraction, line) and is asked about cancellation (default: ignore)
  */
 public record QuantizeOptions(CalibrationMethod method, double percentile, QType activationType,
         boolean symmetricActivations, boolean perChannel, boolean reduceRange, boolean dynamic, int histogramBins,
         int calibrationRows, int heldOutRows, int sensitivityRows, double maxAucDrop, double maxMeanShift,
         int maxFallbacks, int threads, boolean speedCheck, boolean force, Set<String> excludedLayers,
-        Consumer<String> progress) {
+        ProgressListener progress) {
 
     public QuantizeOptions {
         if (method == null) {
@@ -65,7 +66,7 @@ public record QuantizeOptions(CalibrationMethod method, double percentile, QType
             throw new IllegalArgumentException("maxFallbacks : " + maxFallbacks + " (expected: >= 0)");
         }
         excludedLayers = excludedLayers == null ? Set.of() : Set.copyOf(excludedLayers);
-        progress = progress == null ? s -> { } : progress;
+        progress = progress == null ? ProgressListener.NONE : progress;
     }
 
     private static void positive(String name, int v) {
@@ -126,7 +127,7 @@ public record QuantizeOptions(CalibrationMethod method, double percentile, QType
         private boolean speedCheck = true;
         private boolean force;
         private Set<String> excludedLayers = Set.of();
-        private Consumer<String> progress;
+        private ProgressListener progress;
 
         private Builder() {
         }
@@ -149,7 +150,9 @@ public record QuantizeOptions(CalibrationMethod method, double percentile, QType
         public Builder speedCheck(boolean v) { this.speedCheck = v; return this; }
         public Builder force(boolean v) { this.force = v; return this; }
         public Builder excludedLayers(Set<String> v) { this.excludedLayers = v; return this; }
-        public Builder progress(Consumer<String> v) { this.progress = v; return this; }
+        public Builder progress(ProgressListener v) { this.progress = v; return this; }
+        /** Progress as plain lines (stages and fractions dropped). */
+        public Builder progress(Consumer<String> lines) { this.progress = ProgressListener.lines(lines); return this; }
 
         public QuantizeOptions build() {
             return new QuantizeOptions(method, percentile, activationType, symmetricActivations, perChannel, reduceRange,

@@ -1,8 +1,9 @@
 package ai.distill.optimizer.world;
 
-import ai.distill.optimizer.distill.InputTable;
 import ai.distill.optimizer.distill.TeacherSignature;
+import ai.distill.optimizer.distill.ZipfSampler;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.store.rows.RowsWriter;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import java.nio.file.Path;
@@ -210,7 +211,7 @@ public final class CtrWorld {
      * {@code rows} labelled rows as a table for {@link #signature()}; when {@code truth} is non-null it
      * receives each row's true click probability.
      */
-    public InputTable table(int rows, long rowSeed, double[] truth) {
+    public RowTable table(int rows, long rowSeed, double[] truth) {
         Random random = new Random(rowSeed);
         float[] dense = new float[rows * DENSE];
         long[] sparse = new long[rows * FIELDS];
@@ -224,7 +225,7 @@ public final class CtrWorld {
                 truth[i] = s.clickProbability();
             }
         }
-        return InputTable.of(signature(), rows, new Object[] {dense, sparse}, labels);
+        return RowTable.of(signature().columns(), rows, new Object[] {dense, sparse}, labels);
     }
 
     /** The demo signature: {@code dense} FLOAT [N, 13], {@code sparse} INT64 [N, 26] → {@code prob} FLOAT [N, 1]. */

@@ -3,9 +3,10 @@ package ai.distill.optimizer.world;
 import ai.distill.optimizer.distill.DistillOptions;
 import ai.distill.optimizer.distill.DistillResult;
 import ai.distill.optimizer.distill.Distiller;
-import ai.distill.optimizer.distill.InputTable;
 import ai.distill.optimizer.distill.Int8Chain;
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelVersion;
@@ -106,10 +107,10 @@ public final class DemoModels {
                 Role.TEACHER, null, trained.metrics()));
         progress.accept("published " + teacher.id());
 
-        InputTable rows = world.table(options.studentRows(), options.worldSeed() + 3, null);
-        InputTable eval = world.table(options.evalRows(), options.worldSeed() + 2, null);
+        RowTable rows = world.table(options.studentRows(), options.worldSeed() + 3, null);
+        RowTable eval = world.table(options.evalRows(), options.worldSeed() + 2, null);
         DistillResult distilled = Distiller.distill(OnnxModel.fromBytes(trained.model()), teacher.id(), rows, eval,
-                options.student(), progress);
+                options.student(), ProgressListener.lines(progress));
         Map<String, Object> metrics = new LinkedHashMap<>(distilled.metrics());
         ModelVersion student = store.publish(PublishRequest.fromBytes(options.studentName(), distilled.model(),
                 Role.STUDENT, teacher.id(), metrics));
@@ -117,7 +118,8 @@ public final class DemoModels {
         ModelVersion int8Student = null;
         if (options.int8()) {
             try {
-                Int8Chain.Int8Student int8 = Int8Chain.quantize(distilled.model(), rows, eval, options.student(), progress);
+                Int8Chain.Int8Student int8 = Int8Chain.quantize(distilled.model(), rows, eval, options.student(),
+                        ProgressListener.lines(progress));
                 Map<String, Object> m = new LinkedHashMap<>(int8.metrics());
                 m.put("teacher", teacher.id());
                 int8Student = store.publish(PublishRequest.fromBytes(options.studentName() + "-int8", int8.model(),

@@ -1,9 +1,9 @@
 package ai.distill.optimizer.world;
 
 import ai.distill.optimizer.distill.DistillationLoss;
-import ai.distill.optimizer.distill.InputTable;
 import ai.distill.optimizer.distill.StudentExporter;
 import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.optimizer.train.DataSplit;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.optimizer.train.TrainResult;
@@ -45,24 +45,24 @@ public final class DemoTeacher {
     /** Trains on {@code rows} fresh labelled rows of {@code world}, evaluates on {@code evalRows} more. */
     public static Trained train(CtrWorld world, int rows, int evalRows, StudentConfig config, Consumer<String> progress) {
         long t0 = System.nanoTime();
-        InputTable all = world.table(rows, world.seed() + 1, null);
+        RowTable all = world.table(rows, world.seed() + 1, null);
         double[] truth = new double[evalRows];
-        InputTable eval = world.table(evalRows, world.seed() + 2, truth);
+        RowTable eval = world.table(evalRows, world.seed() + 2, truth);
         progress.accept(String.format(Locale.ROOT, "world %d: %d training and %d evaluation rows in %.1f s",
                 world.seed(), rows, evalRows, (System.nanoTime() - t0) / 1e9));
         DataSplit split = DataSplit.random(rows, Math.max(1, Math.min(20_000, rows / 20)), config.seed());
-        InputTable train = all.select(split.train());
-        InputTable held = all.select(split.heldOut());
+        RowTable train = all.select(split.train());
+        RowTable held = all.select(split.heldOut());
         Trainer trainer = new Trainer(config);
         int[] heldY = toInts(held.labels());
-        TrainResult result = trainer.train(train.toTrainingSet(), DistillationLoss.labelsOnly(train.labels()),
-                held.toTrainingSet(), DistillationLoss.labelsOnly(held.labels()), e -> progress.accept(String.format(Locale.ROOT,
+        TrainResult result = trainer.train(CtrWorld.signature().trainingSet(train), DistillationLoss.labelsOnly(train.labels()),
+                CtrWorld.signature().trainingSet(held), DistillationLoss.labelsOnly(held.labels()), e -> progress.accept(String.format(Locale.ROOT,
                         "teacher epoch %d: loss %.5f, held-out loss %.5f, held-out AUC %.4f, %.0f rows/s (%.1f s, %.1f CPU s)",
                         e.epoch(), e.trainLoss(), e.heldOutLoss(), BinaryMetrics.auc(e.heldOutLogits(), heldY),
                         e.rowsPerSecond(), e.seconds(), e.cpuSeconds())));
         byte[] model = StudentExporter.export(result.student(), CtrWorld.signature(),
                 "Demo CTR teacher trained by distill on CtrWorld(" + world.seed() + ")");
-        float[] p = result.student().probabilities(eval.toTrainingSet());
+        float[] p = result.student().probabilities(CtrWorld.signature().trainingSet(eval));
         int[] y = toInts(eval.labels());
         float[] t = new float[truth.length];
         for (int i = 0; i < t.length; i++) {

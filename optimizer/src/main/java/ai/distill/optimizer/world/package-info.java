@@ -5,7 +5,6 @@
  * 26 Zipf categorical fields, hidden click probability with field interactions) that draws rows,
  * clicks and ground truth; {@link ai.distill.optimizer.world.DemoTeacher} trains the demo teacher
  * on it; {@link ai.distill.optimizer.world.DemoModels} publishes teacher, distilled student and
- * INT8 student; {@link ai.distill.optimizer.world.FixtureInputs} generates inputs from the
- * ctr-mlp-torch fixture's documented distribution.
+ * INT8 student. Depends on {@code distill} (never the other way round).
  */
 package ai.distill.optimizer.world;

@@ -128,7 +128,7 @@ class DistillCommandTest {
         Files.writeString(file, "{\"inputs\": {\"dense\": [1,2,3,4], \"sparse\": [1,2,3,4,5,6]}}\n"
                 + "{\"inputs\": {\"dense\": [1,2,3], \"sparse\": [1,2,3,4,5,6]}}\n");
         assertEquals(1, run(args(file)));
-        assertEquals("distill: row 2 (line 2): input 'dense' has 3 values, shape [3] (expected: 4 values, shape [4])",
+        assertEquals("distill: row 2: input 'dense' has 3 values, shape [3] (expected: 4 values, shape [4])",
                 lastError());
         assertTrue(store.latest("s").isEmpty(), "nothing published");
     }
@@ -150,12 +150,12 @@ class DistillCommandTest {
         Path file = dir.resolve("ids.jsonl");
         Files.writeString(file, "{\"inputs\": {\"dense\": [1,2,3,4], \"sparse\": [1,2.5,3,4,5,6]}}\n");
         assertEquals(1, run(args(file)));
-        assertTrue(err.toString().contains("row 1 (line 1): input 'sparse' value 1 is 2.5 (expected: an integer id"),
+        assertTrue(err.toString().contains("row 1: input 'sparse' value 1 is 2.5 (expected: an integer id"),
                 err.toString());
         Path missing = dir.resolve("missing.jsonl");
         Files.writeString(missing, "{\"inputs\": {\"dense\": [1,2,3,4]}}\n");
         assertEquals(1, run(args(missing)));
-        assertTrue(err.toString().contains("row 1 (line 1) has no input 'sparse'"), err.toString());
+        assertTrue(err.toString().contains("row 1: input 'sparse' is missing"), err.toString());
     }
 
     @Test

@@ -111,7 +111,7 @@ class QuantizeCommandTest {
         Run r = run(new QuantizeCommand(), "--store", dir.resolve("store").toString(), "--model", "mlp", "--data",
                 rows.toString(), "--method", "minmax", "--name", "mlp-int8");
         assertEquals(1, r.exit());
-        assertTrue(r.err().contains("row 1: input 'x' has 3 values (expected: 4"), r.err());
+        assertTrue(r.err().contains("row 1: input 'x' has 3 values, shape [3] (expected: 4 values"), r.err());
         assertEquals(List.of("mlp"), store.modelNames());
     }
 

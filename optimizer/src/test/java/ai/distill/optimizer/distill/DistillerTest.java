@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.GraphBuilder;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
+import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.optimizer.train.StudentNet;
 import ai.distill.optimizer.train.TrainingSet;
@@ -23,7 +26,7 @@ class DistillerTest {
     static final OnnxModel TEACHER = TinyModels.ctrModel(4, 6, 20, 4, new int[] {16}, 7);
 
     /** Random inputs for a dense+sparse signature; labels drawn from {@code probs} when given. */
-    static InputTable table(TeacherSignature sig, int rows, long seed) {
+    static RowTable table(TeacherSignature sig, int rows, long seed) {
         Random r = new Random(seed);
         Object[] cols = new Object[sig.inputs().size()];
         for (int k = 0; k < cols.length; k++) {
@@ -42,25 +45,25 @@ class DistillerTest {
                 cols[k] = l;
             }
         }
-        return InputTable.of(sig, rows, cols, null);
+        return RowTable.of(sig.columns(), rows, cols, null);
     }
 
-    static InputTable withLabels(InputTable t, float[] probs, long seed) {
+    static RowTable withLabels(RowTable t, float[] probs, long seed) {
         Random r = new Random(seed);
         byte[] y = new byte[t.rows()];
         for (int i = 0; i < y.length; i++) {
             y[i] = (byte) (r.nextDouble() < probs[i] ? 1 : 0);
         }
-        Object[] cols = new Object[t.signature().inputs().size()];
+        Object[] cols = new Object[t.columns().size()];
         for (int k = 0; k < cols.length; k++) {
-            cols[k] = t.column(k);
+            cols[k] = t.values(k);
         }
-        return InputTable.of(t.signature(), t.rows(), cols, y);
+        return RowTable.of(t.columns(), t.rows(), cols, y);
     }
 
-    static float[] teacherProbs(InputTable t) {
-        try (TableScorer s = new TableScorer(TEACHER.toBytes(), 1, "teacher")) {
-            return s.probabilities(t, 512);
+    static float[] teacherProbs(RowTable t) {
+        try (TableScorer s = TableScorer.open(TEACHER.toBytes(), "teacher", TableScorer.Options.defaults())) {
+            return Distiller.probabilities(s, t, "teacher");
         }
     }
 
@@ -73,18 +76,18 @@ class DistillerTest {
     @Test
     void exported_student_matches_the_trainer_in_onnx_runtime_within_1e_5() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
-        InputTable rows = table(sig, 3000, 1);
-        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), line -> { });
-        InputTable fresh = table(sig, 1000, 99);
+        RowTable rows = table(sig, 3000, 1);
+        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), ProgressListener.NONE);
+        RowTable fresh = table(sig, 1000, 99);
         // ids outside the training vocabulary are hashed the same way in both
-        long[] ids = (long[]) fresh.column(1);
+        long[] ids = (long[]) fresh.values(1);
         ids[0] = 1_000_003L;
         ids[1] = -5;
         float[] viaOrt;
-        try (TableScorer s = new TableScorer(r.model(), 1, "student")) {
-            viaOrt = s.score(fresh, 256);
+        try (TableScorer s = TableScorer.open(r.model(), "student", TableScorer.Options.defaults())) {
+            viaOrt = s.score(fresh);
         }
-        float[] viaTrainer = r.student().probabilities(fresh.toTrainingSet());
+        float[] viaTrainer = r.student().probabilities(sig.trainingSet(fresh));
         assertTrue(Distiller.maxAbsDiff(viaOrt, viaTrainer) <= 1e-5, "max diff " + Distiller.maxAbsDiff(viaOrt, viaTrainer));
         OnnxModel student = OnnxModel.fromBytes(r.model());
         assertEquals(TEACHER.inputs(), student.inputs());
@@ -107,15 +110,15 @@ class DistillerTest {
         TeacherSignature sig = TeacherSignature.of(teacher.proto());
         assertEquals(6, sig.categoricalColumns());
         assertEquals(1, sig.outputRank());
-        InputTable rows = table(sig, 500, 3);
-        TrainingSet ts = rows.toTrainingSet();
+        RowTable rows = table(sig, 500, 3);
+        TrainingSet ts = sig.trainingSet(rows);
         float[][] st = ts.denseStandardization();
         StudentNet net = StudentNet.initialize(ts.vocabulary(1000), st[0], st[1],
                 StudentConfig.defaults().withHidden(8).withEmbeddingDim(3), 0.3, new Random(1));
         byte[] bytes = StudentExporter.export(net, sig, "test");
         float[] viaOrt;
-        try (TableScorer s = new TableScorer(bytes, 1, "student")) {
-            viaOrt = s.score(rows, 128);
+        try (TableScorer s = TableScorer.open(bytes, "student", TableScorer.Options.defaults().withBatchSize(128))) {
+            viaOrt = s.score(rows);
         }
         assertTrue(Distiller.maxAbsDiff(viaOrt, net.probabilities(ts)) <= 1e-5);
         assertEquals(teacher.inputs(), OnnxModel.fromBytes(bytes).inputs());
@@ -125,13 +128,13 @@ class DistillerTest {
     @Test
     void student_on_the_teachers_soft_targets_beats_a_student_on_the_same_rows_labels() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
-        InputTable train = table(sig, 3000, 11);
-        InputTable labelled = withLabels(train, teacherProbs(train), 12);
-        InputTable eval = table(sig, 10000, 13);
-        InputTable evalLabelled = withLabels(eval, teacherProbs(eval), 14);
+        RowTable train = table(sig, 3000, 11);
+        RowTable labelled = withLabels(train, teacherProbs(train), 12);
+        RowTable eval = table(sig, 10000, 13);
+        RowTable evalLabelled = withLabels(eval, teacherProbs(eval), 14);
         DistillOptions options = fast(6);
-        DistillResult soft = Distiller.distill(TEACHER, "t:1", train, evalLabelled, options, line -> { });
-        DistillResult hard = Distiller.distill(TEACHER, "t:1", labelled, evalLabelled, options.withAlpha(0.0), line -> { });
+        DistillResult soft = Distiller.distill(TEACHER, "t:1", train, evalLabelled, options, ProgressListener.NONE);
+        DistillResult hard = Distiller.distill(TEACHER, "t:1", labelled, evalLabelled, options.withAlpha(0.0), ProgressListener.NONE);
         assertTrue(soft.metric("auc") > hard.metric("auc") + 0.005,
                 "soft-target AUC " + soft.metric("auc") + " vs labels-only " + hard.metric("auc"));
         assertTrue(soft.metric("agreement_spearman") > hard.metric("agreement_spearman"),
@@ -141,18 +144,18 @@ class DistillerTest {
     @Test
     void same_seed_gives_the_same_student_bytes() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
-        InputTable rows = table(sig, 1500, 5);
-        byte[] a = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), line -> { }).model();
-        byte[] b = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), line -> { }).model();
+        RowTable rows = table(sig, 1500, 5);
+        byte[] a = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), ProgressListener.NONE).model();
+        byte[] b = Distiller.distill(TEACHER, "t:1", rows, null, fast(1), ProgressListener.NONE).model();
         assertArrayEquals(a, b);
     }
 
     @Test
     void progress_reports_every_epoch_with_loss_and_throughput() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
-        InputTable rows = withLabels(table(sig, 1500, 5), teacherProbs(table(sig, 1500, 5)), 6);
+        RowTable rows = withLabels(table(sig, 1500, 5), teacherProbs(table(sig, 1500, 5)), 6);
         List<String> lines = new ArrayList<>();
-        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), lines::add);
+        DistillResult r = Distiller.distill(TEACHER, "t:1", rows, null, fast(2), ProgressListener.lines(lines::add));
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("epoch 1: loss ") && l.contains("held-out AUC")
                 && l.contains("rows/s")), lines.toString());
         assertEquals(2, r.training().epochs().size());
@@ -166,7 +169,7 @@ class DistillerTest {
         OnnxModel teacher = TinyModels.mlp(5, new int[] {8}, 3);
         TeacherSignature sig = TeacherSignature.of(teacher.proto());
         assertEquals(0, sig.categoricalColumns());
-        DistillResult r = Distiller.distill(teacher, "mlp:1", table(sig, 2000, 4), null, fast(3), line -> { });
+        DistillResult r = Distiller.distill(teacher, "mlp:1", table(sig, 2000, 4), null, fast(3), ProgressListener.NONE);
         assertTrue(r.metric("export_max_abs_diff") <= 1e-5);
         assertTrue(r.metric("agreement_spearman") > 0.9, "agreement " + r.metric("agreement_spearman"));
         assertEquals(teacher.inputs(), OnnxModel.fromBytes(r.model()).inputs());
@@ -187,11 +190,11 @@ class DistillerTest {
         OnnxModel logits = GraphBuilder.create("logit").input("x", DataType.FLOAT, -1, 1)
                 .op("Identity", "x", "z").output("z", DataType.FLOAT, -1, 1).build();
         TeacherSignature sig = TeacherSignature.of(logits.proto());
-        InputTable rows = InputTable.of(sig, 3, new Object[] {new float[] {0.5f, 3f, 0.1f}}, null);
-        try (TableScorer s = new TableScorer(logits.toBytes(), 1, "teacher z:1")) {
+        RowTable rows = RowTable.of(sig.columns(), 3, new Object[] {new float[] {0.5f, 3f, 0.1f}}, null);
+        try (TableScorer s = TableScorer.open(logits.toBytes(), "teacher z:1", TableScorer.Options.defaults())) {
             assertEquals("teacher z:1 output 3.0 on row 2 is not a probability in [0, 1]; distillation needs a sigmoid"
                     + " (probability) output", assertThrows(UnsupportedTeacherException.class,
-                            () -> s.probabilities(rows, 10)).getMessage());
+                            () -> Distiller.probabilities(s, rows, "teacher z:1")).getMessage());
         }
     }
 
@@ -199,7 +202,7 @@ class DistillerTest {
     void too_few_rows_are_rejected_with_the_minimum() {
         TeacherSignature sig = TeacherSignature.of(TEACHER.proto());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Distiller.distill(TEACHER, "t:1",
-                table(sig, 50, 1), null, fast(1), line -> { }));
+                table(sig, 50, 1), null, fast(1), ProgressListener.NONE));
         assertTrue(e.getMessage().startsWith("too few rows: 50 (expected: at least 100"), e.getMessage());
     }
 }

@@ -3,9 +3,10 @@ package ai.distill.optimizer.distill;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.optimizer.train.StudentConfig;
-import ai.distill.optimizer.world.FixtureInputs;
 import ai.distill.store.rows.RowsReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,16 +44,16 @@ class FixtureConformanceTest {
         Path dir = fixture();
         OnnxModel teacher = OnnxModel.load(dir.resolve("model.onnx"));
         TeacherSignature sig = TeacherSignature.of(teacher.proto());
-        InputTable generated = FixtureInputs.generate(sig, 20_000, 1);
+        RowTable generated = FixtureInputs.generate(sig, 20_000, 1);
         assertEquals(0, generated.labelledRows());
-        InputTable labelled;
+        RowTable labelled;
         try (RowsReader r = RowsReader.open(dir.resolve("rows.jsonl"))) {
-            labelled = InputTable.fromRows(sig, r, 0);
+            labelled = RowTable.fromRows(sig.columns(), r, 0);
         }
         assertEquals(20_000, labelled.labelledRows());
         DistillOptions options = DistillOptions.defaults().withStudent(StudentConfig.defaults()
                 .withEmbeddingDim(8).withHidden(64, 32).withEpochs(1));
-        DistillResult r = Distiller.distill(teacher, "fixture", generated, labelled, options, line -> { });
+        DistillResult r = Distiller.distill(teacher, "fixture", generated, labelled, options, ProgressListener.NONE);
         assertEquals(0.7725, r.metric("teacher_auc"), 0.001);
         assertTrue(r.metric("auc") > r.metric("teacher_auc") - 0.02,
                 "student AUC " + r.metric("auc") + " vs teacher " + r.metric("teacher_auc"));

@@ -1,5 +1,7 @@
 package ai.distill.optimizer.eval;
 
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowTensor;
 import java.util.ArrayList;
@@ -16,6 +18,11 @@ public final class TestRows {
 
     public static RowTensor tensor(double... values) {
         return new RowTensor(new int[] {values.length}, values);
+    }
+
+    /** {@code rows} as a table of {@code model}'s inputs. */
+    public static RowTable table(OnnxModel model, List<Row> rows) {
+        return RowTable.fromRows(RowTable.inputsOf(model), rows);
     }
 
     public static Row row(long line, Integer label, Map<String, RowTensor> inputs) {

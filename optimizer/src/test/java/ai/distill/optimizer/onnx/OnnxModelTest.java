@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.store.tensor.Datatype;
+import ai.distill.store.tensor.TensorSpec;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -36,7 +38,7 @@ class OnnxModelTest {
                 assertTrue(row[0] > 0 && row[0] < 1, "probability " + row[0]);
             }
         }
-        assertEquals(List.of(new TensorSpec("x", DataType.FLOAT, new long[] {-1, 4})), m.inputs());
+        assertEquals(List.of(new TensorSpec("x", Datatype.FP32, new long[] {-1, 4})), m.inputs());
         assertEquals(17, m.opsetVersion());
     }
 
@@ -55,10 +57,25 @@ class OnnxModelTest {
     }
 
     @Test
+    void datatypes_carry_the_onnx_element_type_numbers() {
+        for (Datatype dt : Datatype.values()) {
+            String onnxName = switch (dt) {
+                case FP16 -> "FLOAT16";
+                case FP32 -> "FLOAT";
+                case FP64 -> "DOUBLE";
+                case BYTES -> "STRING";
+                default -> dt.name();
+            };
+            assertEquals(DataType.valueOf(onnxName).getNumber(), dt.onnxElementType(), dt.name());
+        }
+        assertThrows(IllegalArgumentException.class, () -> Datatype.fromOnnxElementType(DataType.BFLOAT16.getNumber()));
+    }
+
+    @Test
     void ctr_model_runs_in_ort() throws Exception {
         OnnxModel m = TinyModels.ctrModel(3, 2, 10, 4, new int[] {8}, 2);
         assertEquals(2, m.inputs().size());
-        assertEquals(DataType.INT64, m.inputs().get(1).type());
+        assertEquals(Datatype.INT64, m.inputs().get(1).datatype());
         try (OrtSession s = ENV.createSession(m.toBytes());
              OnnxTensor d = OnnxTensor.createTensor(ENV, new float[][] {{1, 2, 3}});
              OnnxTensor sp = OnnxTensor.createTensor(ENV, new long[][] {{0, 9}});

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.optimizer.eval.Evaluator;
-import ai.distill.optimizer.eval.RowsScorer;
+import ai.distill.optimizer.eval.TestRows;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.store.rows.Row;
 import java.nio.file.Files;
@@ -40,8 +41,8 @@ class FixtureConformanceTest {
     @Test
     void ort_reproduces_the_pytorch_outputs() throws Exception {
         List<Row> some = rows.subList(0, 500);
-        float[] p = Evaluator.predict(OnnxModel.load(fixture.resolve("model.onnx")).toBytes(), some, "prob",
-                RowsScorer.Options.defaults());
+        OnnxModel model = OnnxModel.load(fixture.resolve("model.onnx"));
+        float[] p = Evaluator.predict(model.toBytes(), TestRows.table(model, some), "prob", TableScorer.Options.defaults());
         for (int i = 0; i < p.length; i++) {
             assertEquals(some.get(i).extra().get("teacher").asDouble(), p[i], 1e-4, "row " + some.get(i).line());
         }

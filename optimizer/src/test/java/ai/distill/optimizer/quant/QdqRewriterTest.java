@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.optimizer.eval.Evaluator;
 import ai.distill.optimizer.eval.ModelComparison;
-import ai.distill.optimizer.eval.RowsScorer;
+import ai.distill.optimizer.job.ProgressListener;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.eval.TestRows;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TensorProtos;
@@ -42,7 +43,7 @@ class QdqRewriterTest {
         Set<String> acts = new LinkedHashSet<>();
         targets.stream().filter(t -> t.activation() != null).forEach(t -> acts.add(t.activation()));
         Map<String, Range> ranges = new LinkedHashMap<>();
-        Calibrator.collect(m, acts, rows, 2048, 1, s -> { })
+        Calibrator.collect(m, acts, TestRows.table(m, rows), 2048, 1, ProgressListener.NONE)
                 .forEach((k, h) -> ranges.put(k, CalibrationMethod.MINMAX.range(h, 99.999)));
         return ranges;
     }
@@ -65,8 +66,8 @@ class QdqRewriterTest {
         List<QuantTarget> targets = QuantTarget.find(m);
         OnnxModel q = QdqRewriter.rewrite(m, targets, calibrate(m, targets, rows.subList(0, 600)),
                 QuantizeOptions.defaults(), Set.of());
-        ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), rows.subList(600, 1200), "prob",
-                RowsScorer.Options.defaults());
+        ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), TestRows.table(m, rows.subList(600, 1200)), "prob",
+                TableScorer.Options.defaults());
         assertTrue(c.maxAbsDiff() < 0.03, "max |diff| " + c.maxAbsDiff());
         assertTrue(c.meanAbsDiff() < 0.005, "mean |diff| " + c.meanAbsDiff());
         assertTrue(c.spearman() > 0.99, "spearman " + c.spearman());
@@ -132,10 +133,10 @@ class QdqRewriterTest {
         assertEquals(0, k.ops().getOrDefault("QuantizeLinear", 0), k.ops().toString());
         List<Row> rows = List.of(TestRows.row(1, null, Map.of("ids", TestRows.tensor(3), "x",
                 new ai.distill.store.rows.RowTensor(new int[] {1, 4}, new double[] {1, 2, 3, 4}))));
-        try (RowsScorer fp = RowsScorer.open(m.toBytes(), RowsScorer.Options.defaults());
-             RowsScorer s = RowsScorer.open(q.toBytes(), RowsScorer.Options.defaults())) {
-            float[][] before = fp.scoreAll(rows).get("c");
-            float[] after = s.scoreAll(rows).get("c")[0];
+        try (TableScorer fp = TableScorer.open(m.toBytes(), TableScorer.Options.defaults());
+             TableScorer s = TableScorer.open(q.toBytes(), TableScorer.Options.defaults())) {
+            float[][] before = fp.scoreAll(TestRows.table(m, rows)).get("c");
+            float[] after = s.scoreAll(TestRows.table(m, rows)).get("c")[0];
             for (int i = 0; i < after.length; i++) {
                 assertEquals(before[0][i], after[i], 0.01f);
             }
@@ -166,7 +167,8 @@ class QdqRewriterTest {
                     QuantizeOptions.builder().perChannel(perChannel).build(), Set.of());
             KernelCounter.Kernels k = KernelCounter.count(q.toBytes(), 1);
             assertTrue(k.integerKernels() >= 2, "perChannel=" + perChannel + ": " + k.ops());
-            ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), rows, "y", RowsScorer.Options.defaults());
+            ModelComparison c = Evaluator.compare(m.toBytes(), q.toBytes(), TestRows.table(m, rows), "y",
+                    TableScorer.Options.defaults());
             assertTrue(c.meanAbsDiff() < 0.05 * 4, "mean |diff| " + c.meanAbsDiff());
         }
     }
@@ -187,7 +189,8 @@ class QdqRewriterTest {
         OnnxModel m = ctr();
         OnnxModel d = DynamicRewriter.rewrite(m, QuantTarget.find(m), QuantizeOptions.defaults(), Set.of());
         List<Row> rows = TestRows.ctr(DENSE, SPARSE, VOCAB, 300, 4);
-        ModelComparison c = Evaluator.compare(m.toBytes(), d.toBytes(), rows, "prob", RowsScorer.Options.defaults());
+        ModelComparison c = Evaluator.compare(m.toBytes(), d.toBytes(), TestRows.table(m, rows), "prob",
+                TableScorer.Options.defaults());
         assertTrue(c.maxAbsDiff() < 0.03, "max |diff| " + c.maxAbsDiff());
         KernelCounter.Kernels k = KernelCounter.count(d.toBytes(), 1);
         assertEquals(3, k.integerKernels(), k.ops().toString());

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.distill.optimizer.eval.RowSignatureException;
 import ai.distill.optimizer.eval.TestRows;
 import ai.distill.optimizer.onnx.GraphBuilder;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
+import ai.distill.optimizer.table.RowSignatureException;
 import ai.distill.store.rows.Row;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import java.util.ArrayList;

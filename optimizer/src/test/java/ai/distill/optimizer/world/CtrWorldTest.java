@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.distill.optimizer.distill.InputTable;
 import ai.distill.optimizer.distill.TeacherSignature;
 import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.table.RowTable;
 import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowsReader;
 import java.nio.file.Path;
@@ -33,11 +33,11 @@ class CtrWorldTest {
     void world_has_a_realistic_click_rate_zipf_ids_and_learnable_signal() {
         CtrWorld w = CtrWorld.demo();
         double[] truth = new double[20_000];
-        InputTable t = w.table(20_000, 3, truth);
+        RowTable t = w.table(20_000, 3, truth);
         float[] p = new float[truth.length];
         int[] y = new int[truth.length];
         int zeros = 0;
-        long[] sparse = (long[]) t.column(1);
+        long[] sparse = (long[]) t.values(1);
         for (int i = 0; i < truth.length; i++) {
             p[i] = (float) truth[i];
             y[i] = t.labels()[i];
@@ -50,7 +50,7 @@ class CtrWorldTest {
         double bayes = BinaryMetrics.auc(p, y);
         assertTrue(bayes > 0.8 && bayes < 0.95, "Bayes AUC " + bayes);
         assertTrue(zeros > 20_000 / 20, "id 0 is the most common id: " + zeros);
-        float[] dense = (float[]) t.column(0);
+        float[] dense = (float[]) t.values(0);
         for (float v : dense) {
             assertTrue(v >= 0 && Float.isFinite(v));
         }
@@ -67,32 +67,7 @@ class CtrWorldTest {
         assertTrue(rows.stream().allMatch(r -> r.label() == 0 || r.label() == 1));
         TeacherSignature sig = CtrWorld.signature();
         try (RowsReader r = RowsReader.open(file)) {
-            assertEquals(50, InputTable.fromRows(sig, r, 0).labelledRows());
+            assertEquals(50, RowTable.fromRows(sig.columns(), r, 0).labelledRows());
         }
-    }
-
-    @Test
-    void fixture_inputs_follow_the_documented_distribution() {
-        TeacherSignature sig = CtrWorld.signature();
-        InputTable t = FixtureInputs.generate(sig, 20_000, 4);
-        long[] ids = (long[]) t.column(1);
-        int zero = 0;
-        for (long id : ids) {
-            assertTrue(id >= 0 && id <= 999, "id " + id);
-            if (id == 0) {
-                zero++;
-            }
-        }
-        // Zipf(1.3): P(Z = 1) = 1 / ζ(1.3) ≈ 0.255; Z = 2 gives id 7 with P ≈ 0.104
-        assertEquals(0.255, zero / (double) ids.length, 0.01);
-        long sevens = java.util.Arrays.stream(ids).filter(id -> id == 7).count();
-        assertEquals(0.104, sevens / (double) ids.length, 0.01);
-        float[] dense = (float[]) t.column(0);
-        double mean = 0;
-        for (float v : dense) {
-            mean += v;
-        }
-        mean /= dense.length;
-        assertTrue(mean > 1.3 && mean < 1.8, "mean ln(1 + X) " + mean);
     }
 }
