@@ -6,18 +6,19 @@ import java.util.Map;
 
 /**
  * A distilled student: its ONNX bytes (the teacher's signature), the trained network, how training
- * went, and the evaluation against the teacher as manifest metrics (flat, JSON-friendly; NaN
- * values are left out).
+ * went, and the evaluation against the teacher as manifest metrics (flat, JSON-friendly; NaN values
+ * are left out).
  */
-public record DistillResult(byte[] model, StudentNet student, TrainResult training, Map<String, Object> metrics) {
+public record DistillResult(
+    byte[] model, StudentNet student, TrainResult training, Map<String, Object> metrics) {
 
-    public DistillResult {
-        metrics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metrics));
-    }
+  public DistillResult {
+    metrics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metrics));
+  }
 
-    /** A metric as a double (NaN when absent). */
-    public double metric(String key) {
-        Object v = metrics.get(key);
-        return v instanceof Number n ? n.doubleValue() : Double.NaN;
-    }
+  /** A metric as a double (NaN when absent). */
+  public double metric(String key) {
+    Object v = metrics.get(key);
+    return v instanceof Number n ? n.doubleValue() : Double.NaN;
+  }
 }
