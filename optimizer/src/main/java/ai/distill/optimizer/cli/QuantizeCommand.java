@@ -85,6 +85,18 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "Accuracy gate: allowed relative change of the mean prediction (default: ${DEFAULT-VALUE}).")
     double maxMeanShift;
 
+    @Option(names = "--max-soft-auc-gap", paramLabel = "X", defaultValue = "0.002",
+            description = "Label-free gate (too few labels): allowed soft AUC gap vs the FP32 scores (default: ${DEFAULT-VALUE}).")
+    double maxSoftAucGap;
+
+    @Option(names = "--max-mean-abs-diff", paramLabel = "X", defaultValue = "0.01",
+            description = "Label-free gate: allowed mean |INT8 - FP32| score (default: ${DEFAULT-VALUE}).")
+    double maxMeanAbsDiff;
+
+    @Option(names = "--min-rank-agreement", paramLabel = "X", defaultValue = "0.98",
+            description = "Label-free gate: least Spearman agreement with FP32 (default: ${DEFAULT-VALUE}).")
+    double minRankAgreement;
+
     @Option(names = "--max-fallbacks", paramLabel = "N", defaultValue = "8",
             description = "Most layers reverted to FP32 to meet the gate (default: ${DEFAULT-VALUE}).")
     int maxFallbacks;
@@ -129,6 +141,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 .method(CalibrationMethod.parse(method)).percentile(percentile).perChannel(perChannel)
                 .symmetricActivations(symmetric).activationType(int8Activations ? QType.INT8 : QType.UINT8)
                 .reduceRange(reduceRange).dynamic(dynamic).maxAucDrop(maxAucDrop).maxMeanShift(maxMeanShift)
+                .maxSoftAucGap(maxSoftAucGap).maxMeanAbsDiff(maxMeanAbsDiff).minRankAgreement(minRankAgreement)
                 .maxFallbacks(maxFallbacks).calibrationRows(calibrationRows).heldOutRows(heldOutRows).threads(threads)
                 .speedCheck(speedCheck).force(force).build();
         QuantizeJob.Outcome outcome = QuantizeJob.run(ModelStore.open(storeDir),

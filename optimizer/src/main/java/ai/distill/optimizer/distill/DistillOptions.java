@@ -13,9 +13,11 @@ import ai.distill.optimizer.train.StudentConfig;
  * @param minRows fewer rows than this is an error (a student's embedding tables need many rows)
  * @param teacherThreads ORT intra-op threads for teacher scoring (0: ORT default)
  * @param scoreBatch rows per ORT run when scoring
+ * @param gate the bounds the student must meet against the teacher before anything is published (default
+ *     {@link DistillGate.Bounds#DEFAULTS}; null means those)
  */
 public record DistillOptions(StudentConfig student, double temperature, double alpha, double heldOutFraction,
-        int maxHeldOutRows, int minRows, int teacherThreads, int scoreBatch) {
+        int maxHeldOutRows, int minRows, int teacherThreads, int scoreBatch, DistillGate.Bounds gate) {
 
     public DistillOptions {
         if (!(temperature > 0) || temperature > 100) {
@@ -37,34 +39,39 @@ public record DistillOptions(StudentConfig student, double temperature, double a
             throw new IllegalArgumentException("teacherThreads : " + teacherThreads + ", scoreBatch : " + scoreBatch
                     + " (expected: >= 0 and >= 1)");
         }
+        gate = gate == null ? DistillGate.Bounds.DEFAULTS : gate;
     }
 
     /** T = 1, λ = 0.5, 5% held out (≤ 20,000 rows), at least 1,000 rows, 2 teacher threads, batches of 1,024. */
     public static DistillOptions defaults() {
-        return new DistillOptions(StudentConfig.defaults(), 1.0, 0.5, 0.05, 20_000, 1_000, 2, 1024);
+        return new DistillOptions(StudentConfig.defaults(), 1.0, 0.5, 0.05, 20_000, 1_000, 2, 1024, DistillGate.Bounds.DEFAULTS);
     }
 
     public DistillOptions withStudent(StudentConfig v) {
-        return new DistillOptions(v, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        return new DistillOptions(v, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch, gate);
     }
 
     public DistillOptions withTemperature(double v) {
-        return new DistillOptions(student, v, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        return new DistillOptions(student, v, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch, gate);
     }
 
     public DistillOptions withAlpha(double v) {
-        return new DistillOptions(student, temperature, v, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        return new DistillOptions(student, temperature, v, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch, gate);
     }
 
     public DistillOptions withHeldOutFraction(double v) {
-        return new DistillOptions(student, temperature, alpha, v, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        return new DistillOptions(student, temperature, alpha, v, maxHeldOutRows, minRows, teacherThreads, scoreBatch, gate);
     }
 
     public DistillOptions withMinRows(int v) {
-        return new DistillOptions(student, temperature, alpha, heldOutFraction, maxHeldOutRows, v, teacherThreads, scoreBatch);
+        return new DistillOptions(student, temperature, alpha, heldOutFraction, maxHeldOutRows, v, teacherThreads, scoreBatch, gate);
     }
 
     public DistillOptions withTeacherThreads(int v) {
-        return new DistillOptions(student, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, v, scoreBatch);
+        return new DistillOptions(student, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, v, scoreBatch, gate);
+    }
+
+    public DistillOptions withGate(DistillGate.Bounds v) {
+        return new DistillOptions(student, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch, v);
     }
 }

@@ -1,6 +1,11 @@
 package ai.distill.optimizer.distill;
 
+import ai.distill.optimizer.drift.ReferenceSketch;
+import ai.distill.optimizer.eval.Evaluator;
+import ai.distill.optimizer.eval.GateVerdict;
+import ai.distill.optimizer.eval.LabelFreeComparison;
 import ai.distill.optimizer.job.ProgressListener;
+import ai.distill.optimizer.table.TableScorer;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.quant.QuantizationException;
 import ai.distill.optimizer.quant.QuantizeOptions;
@@ -29,14 +34,28 @@ public final class Int8Chain {
     private Int8Chain() {
     }
 
-    /**
-     * Quantizes {@code student}: calibration on up to 2,000 of {@code calibration}'s rows, the accuracy
-     * gate on {@code evalRows} (or, when null, on up to 10,000 other rows of {@code calibration}).
-     * A failed gate or speed check is an {@link IllegalArgumentException} saying so; a failed speed
-     * check is measured once more first (small models on a shared machine are noisy).
-     */
+    /** {@link #quantize(byte[], byte[], RowTable, RowTable, DistillOptions, ProgressListener)} without a teacher. */
     public static Int8Student quantize(byte[] student, RowTable calibration, RowTable evalRows, DistillOptions options,
             ProgressListener progress) {
+        return quantize(student, null, calibration, evalRows, options, progress);
+    }
+
+    /**
+     * Quantizes {@code student}: calibration on up to 2,000 of {@code calibration}'s rows, the accuracy
+     * gate on {@code evalRows} (or, when null, on up to 10,000 other rows of {@code calibration}). The
+     * quantizer's gate compares the INT8 student with the FP32 student: labelled when those rows carry enough
+     * labels, else label-free with the quantizer's bounds. Without enough labels the INT8 student is also held,
+     * label-free, to {@code options.gate()} against {@code teacher}'s scores on the same rows (when a teacher is
+     * given). A failed gate or speed check is an {@link IllegalArgumentException} saying so (a
+     * {@link DistillGateException} for the teacher gate); a failed speed check is measured once more first (small
+     * models on a shared machine are noisy). The metrics hold {@code gate} (INT8 vs FP32 student),
+     * {@code teacher_gate} (INT8 vs teacher, when it ran) and the calibration rows'
+     * {@link ReferenceSketch} under {@link ReferenceSketch#METRICS_KEY}.
+     *
+     * @param teacher the teacher's ONNX bytes, or null to skip the teacher gate
+     */
+    public static Int8Student quantize(byte[] student, byte[] teacher, RowTable calibration, RowTable evalRows,
+            DistillOptions options, ProgressListener progress) {
         QuantizeOptions q = QuantizeOptions.builder().progress(progress.prefixed("int8: ")).build();
         int calRows = Math.min(q.calibrationRows(), calibration.rows() / 2);
         RowTable cal = calibration.slice(0, calRows);
@@ -59,6 +78,17 @@ public final class Int8Chain {
             throw new IllegalArgumentException("INT8 quantization of the student failed (" + e.reason() + "): "
                     + e.getMessage() + "; nothing was published (run without --int8 to keep the FP32 student)", e);
         }
+        GateVerdict teacherGate = null;
+        if (teacher != null && !GateVerdict.labelsSuffice(held)) {
+            TableScorer.Options scoring = TableScorer.Options.defaults().withThreads(Math.max(1, options.teacherThreads()));
+            float[] t;
+            try (TableScorer scorer = TableScorer.open(teacher, "teacher", scoring)) {
+                t = Distiller.probabilities(scorer, held, "teacher");
+            }
+            float[] p = Evaluator.predict(r.model(), held, null, scoring);
+            teacherGate = DistillGate.check("the INT8 student",
+                    GateVerdict.labelFree(LabelFreeComparison.of(t, p), options.gate().labelFree()));
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("method", "distill+int8");
         var cmp = r.report().comparison();
@@ -68,9 +98,23 @@ public final class Int8Chain {
         Distiller.put(m, "fp32_student_auc", cmp.reference().auc());
         Distiller.put(m, "auc_delta_vs_fp32_student", cmp.aucDelta());
         Distiller.put(m, "size_bytes", r.model().length);
+        m.put("gate", r.report().gateMap());
+        if (teacherGate != null) {
+            m.put("teacher_gate", teacherGate.toMap());
+        }
         m.put("quantization", r.report().toMap());
-        progress.progress("int8", 1, String.format(java.util.Locale.ROOT, "int8 student: AUC %.4f (FP32 student %.4f), %d bytes%s",
-                cmp.candidate().auc(), cmp.reference().auc(), r.model().length,
+        if (r.sketch() != null) {
+            m.put(ReferenceSketch.METRICS_KEY, r.sketch().toMap());
+        }
+        String quality = Double.isNaN(cmp.candidate().auc())
+                ? "label-free vs FP32 student " + r.report().gate().numbers().get("soft_auc_gap") + " soft AUC gap, "
+                        + r.report().gate().numbers().get("spearman") + " spearman"
+                        + (teacherGate == null ? "" : "; vs teacher " + teacherGate.numbers().get("soft_auc_gap")
+                                + " soft AUC gap, " + teacherGate.numbers().get("spearman") + " spearman")
+                : String.format(java.util.Locale.ROOT, "AUC %.4f (FP32 student %.4f)", cmp.candidate().auc(),
+                        cmp.reference().auc());
+        progress.progress("int8", 1, String.format(java.util.Locale.ROOT, "int8 student: %s, %d bytes%s",
+                quality, r.model().length,
                 r.report().speed() == null ? "" : String.format(java.util.Locale.ROOT, ", %.2fx FP32 rows/s at batch %d",
                         r.report().speed().ratio(), r.report().speed().batch())));
         return new Int8Student(r.model(), m);
