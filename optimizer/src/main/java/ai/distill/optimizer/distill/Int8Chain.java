@@ -107,10 +107,8 @@ public final class Int8Chain {
             m.put(ReferenceSketch.METRICS_KEY, r.sketch().toMap());
         }
         String quality = Double.isNaN(cmp.candidate().auc())
-                ? "label-free vs FP32 student " + r.report().gate().numbers().get("soft_auc_gap") + " soft AUC gap, "
-                        + r.report().gate().numbers().get("spearman") + " spearman"
-                        + (teacherGate == null ? "" : "; vs teacher " + teacherGate.numbers().get("soft_auc_gap")
-                                + " soft AUC gap, " + teacherGate.numbers().get("spearman") + " spearman")
+                ? "label-free vs FP32 student: " + labelFreeLine(r.report().gate())
+                        + (teacherGate == null ? "" : "; vs teacher: " + labelFreeLine(teacherGate))
                 : String.format(java.util.Locale.ROOT, "AUC %.4f (FP32 student %.4f)", cmp.candidate().auc(),
                         cmp.reference().auc());
         progress.progress("int8", 1, String.format(java.util.Locale.ROOT, "int8 student: %s, %d bytes%s",
@@ -118,5 +116,16 @@ public final class Int8Chain {
                 r.report().speed() == null ? "" : String.format(java.util.Locale.ROOT, ", %.2fx FP32 rows/s at batch %d",
                         r.report().speed().ratio(), r.report().speed().batch())));
         return new Int8Student(r.model(), m);
+    }
+
+    private static String labelFreeLine(GateVerdict v) {
+        Map<String, Object> n = v.numbers();
+        return String.format(java.util.Locale.ROOT, "soft AUC gap %.5f, mean|diff| %.5f, spearman %.4f, mean ratio %.4f",
+                num(n.get("soft_auc_gap")), num(n.get("mean_abs_diff")), num(n.get("spearman")),
+                num(n.get("mean_prediction_ratio")));
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number x ? x.doubleValue() : Double.NaN;
     }
 }
