@@ -1,12 +1,16 @@
 package ai.distill.gateway.capture;
 
-import io.vertx.core.json.JsonObject;
+import ai.distill.store.rows.RowsWriter;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * One captured request: written as one JSON line per row in the rows format
- * ({@code {"inputs": {...}, "label": 0|1}}) plus {@code ts, model, variant, version, id, row, outputs,
- * teacher_outputs}. Immutable; {@link #withLabels} and {@link #withTeacherOutputs} return copies.
+ * One captured request: written through the store's {@link RowsWriter} as one JSON line per row in the
+ * rows format ({@code {"inputs": {...}, "label": 0|1}}) plus {@code ts, model, variant, version, outputs,
+ * teacher_outputs, id, row}. Immutable; {@link #withLabels} and {@link #withTeacherOutputs} return copies.
  *
  * @param stream         the capture directory under {@code <store>/captures/}: the experiment or model name
  * @param labels         one 0/1 per row once feedback arrived, else null
@@ -52,35 +56,37 @@ public record CaptureRecord(String stream, long timestampMillis, String model, S
         return new CaptureRecord(stream, timestampMillis, model, variant, version, id, inputs, outputs, teacher, labels);
     }
 
-    /** The JSON line of row {@code r} (without the newline). */
-    String line(int r) {
-        JsonObject in = new JsonObject();
+    /**
+     * Writes row {@code r} through the store's rows writer: {@code inputs} and {@code label}, then
+     * {@code ts, model, variant, version, outputs, teacher_outputs, id, row}.
+     *
+     * @throws IllegalArgumentException when an input of the row is not finite (no reader accepts it)
+     */
+    void writeRow(RowsWriter w, int r) {
+        Map<String, Object> in = new LinkedHashMap<>();
         for (CapturedTensor t : inputs) {
-            in.put(t.name(), t.row(r));
+            in.put(t.name(), t.rowValues(r));
         }
-        JsonObject o = new JsonObject().put("inputs", in);
-        if (labels != null) {
-            o.put("label", labels[r] > 0 ? 1 : 0);
-        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("ts", timestampMillis).put("model", model).put("variant", variant);
         if (version != null) {
             o.put("version", String.valueOf(version));
         }
-        JsonObject out = new JsonObject();
-        for (CapturedTensor t : outputs) {
-            out.put(t.name(), t.row(r));
-        }
-        o.put("outputs", out);
+        o.set("outputs", rowsOf(outputs, r));
         if (teacherOutputs != null) {
-            JsonObject teacher = new JsonObject();
-            for (CapturedTensor t : teacherOutputs) {
-                teacher.put(t.name(), t.row(r));
-            }
-            o.put("teacher_outputs", teacher);
+            o.set("teacher_outputs", rowsOf(teacherOutputs, r));
         }
         if (id != null) {
             o.put("id", id).put("row", r);
         }
-        return o.encode();
+        w.write(in, labels == null ? null : labels[r] > 0 ? 1 : 0, o);
+    }
+
+    private static ObjectNode rowsOf(List<CapturedTensor> tensors, int r) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        for (CapturedTensor t : tensors) {
+            o.set(t.name(), t.rowNode(r));
+        }
+        return o;
     }
 }

@@ -1,8 +1,9 @@
 package ai.distill.gateway.capture;
 
+import ai.distill.store.rows.RowsWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Writes capture records as JSON lines to rotated, size-bounded segments
+ * Writes capture records as JSON lines, encoded by the store's {@link RowsWriter}, to rotated, size-bounded segments
  * {@code <captures>/<stream>/segment-<seq>.jsonl} from one writer thread fed by a bounded queue.
  * {@link #offer} never blocks and never throws: a full queue or a failing disk drops the record and
  * counts it. Each run starts a new segment (never appends after a possibly torn line); once a stream's
@@ -55,6 +56,9 @@ public final class CaptureWriter implements AutoCloseable {
     private final Runnable onIdle;
     private final BlockingQueue<Object> queue;
     private final Map<String, Segment> segments = new HashMap<>();
+    /** The store's one writer of the rows format encodes each record's lines here (writer thread only). */
+    private final ByteArrayOutputStream encoded = new ByteArrayOutputStream(1 << 16);
+    private final RowsWriter encoder = RowsWriter.to(encoded);
     private final LongAdder writtenRows = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final Thread thread;
@@ -88,7 +92,7 @@ public final class CaptureWriter implements AutoCloseable {
         return writtenRows.sum();
     }
 
-    /** Records dropped so far (full queue, failing disk, closed writer). */
+    /** Records dropped so far (full queue, failing disk, closed writer), and single rows with a non-finite input. */
     public long dropped() {
         return dropped.sum();
     }
@@ -155,11 +159,21 @@ public final class CaptureWriter implements AutoCloseable {
     }
 
     private void write(CaptureRecord r) {
-        StringBuilder lines = new StringBuilder();
+        int rows = 0;
         for (int row = 0; row < r.rows(); row++) {
-            lines.append(r.line(row)).append('\n');
+            try {
+                r.writeRow(encoder, row);
+                rows++;
+            } catch (IllegalArgumentException e) {
+                drop(r.stream(), "non_finite"); // a non-finite input: no reader would accept the line
+            }
         }
-        byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
+        encoder.flush();
+        byte[] bytes = encoded.toByteArray();
+        encoded.reset();
+        if (rows == 0) {
+            return;
+        }
         try {
             Segment s = segments.get(r.stream());
             if (s == null) {
@@ -167,8 +181,8 @@ public final class CaptureWriter implements AutoCloseable {
                 segments.put(r.stream(), s);
             }
             s.write(bytes);
-            writtenRows.add(r.rows());
-            metrics.written(r.stream(), r.rows());
+            writtenRows.add(rows);
+            metrics.written(r.stream(), rows);
         } catch (IOException | RuntimeException e) {
             Segment s = segments.remove(r.stream());
             if (s != null) {

@@ -1,7 +1,10 @@
 package ai.distill.gateway.capture;
 
 import ai.distill.gateway.tensor.Tensor;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.vertx.core.json.JsonArray;
+import java.util.Arrays;
 
 /**
  * An owned copy of a batched tensor taken for capture (so pooled request buffers may be reused), stored
@@ -53,16 +56,24 @@ public record CapturedTensor(String name, int rows, int rowElements, double[] fl
         return new CapturedTensor(t.name(), rows, rows == 0 ? 0 : n / rows, null, l);
     }
 
-    /** Row {@code r} as a flat JSON list (the rows format accepts flat row tensors). */
-    JsonArray row(int r) {
-        JsonArray a = new JsonArray();
+    /** Row {@code r}'s values as a flat {@code double[]} or {@code long[]} (the rows format accepts flat rows). */
+    Object rowValues(int r) {
+        int from = r * rowElements;
+        return floats != null ? Arrays.copyOfRange(floats, from, from + rowElements)
+                : Arrays.copyOfRange(ints, from, from + rowElements);
+    }
+
+    /** Row {@code r} as a flat JSON list, a non-finite value as null (for outputs, which no model reads back). */
+    ArrayNode rowNode(int r) {
+        ArrayNode a = JsonNodeFactory.instance.arrayNode(rowElements);
         int from = r * rowElements;
         for (int i = from; i < from + rowElements; i++) {
-            if (floats != null) {
-                double v = floats[i];
-                a.add(Double.isFinite(v) ? (Object) v : null);
-            } else {
+            if (floats == null) {
                 a.add(ints[i]);
+            } else if (Double.isFinite(floats[i])) {
+                a.add(floats[i]);
+            } else {
+                a.addNull();
             }
         }
         return a;

@@ -1,5 +1,7 @@
 /**
- * Traffic capture: a sampled share of requests written as rows (the rows format of DESIGN.md plus
+ * Traffic capture, an observer of served requests ({@link ai.distill.gateway.capture.CaptureService},
+ * {@link ai.distill.gateway.capture.CaptureRoutes}): a sampled share of requests written through the store's
+ * {@code RowsWriter} as rows (the rows format of DESIGN.md plus
  * {@code ts, model, variant, version, outputs, teacher_outputs, id, row}) to rotated, size-bounded segments
  * {@code <store>/captures/<experiment-or-model>/segment-<seq>.jsonl}.
  *

@@ -2,8 +2,12 @@ package ai.distill.gateway.cli;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.capture.CaptureRoutes;
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.feedback.FeedbackRoutes;
+import ai.distill.gateway.feedback.FeedbackService;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -75,10 +79,12 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /**
-   * A started gateway with its experiment engine, as {@code serve} and {@code demo} run it. Owns
-   * its {@link Vertx}; {@link #close()} shuts all three down gracefully.
+   * A started gateway with its experiment engine and the feedback and capture that observe it, as
+   * {@code serve} and {@code demo} run it. Owns its {@link Vertx}; {@link #close()} shuts everything
+   * down gracefully.
    */
-  record Running(Vertx vertx, Gateway gateway, ExperimentRoutes experiments) {
+  record Running(Vertx vertx, Gateway gateway, FeedbackRoutes feedback, CaptureRoutes capture,
+      ExperimentRoutes experiments) {
 
     static Running start(GatewayConfig cfg) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per request.
@@ -90,10 +96,16 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw e;
       }
+      CaptureRoutes capture = null;
       try {
-        return new Running(vertx, gateway,
-            ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await());
+        FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+        return new Running(vertx, gateway, feedback, capture, ExperimentRoutes.install(gateway,
+            ExperimentService.Options.DEFAULT, feedback.service(), capture.service()).await());
       } catch (Exception e) {
+        if (capture != null) {
+          capture.close().await();
+        }
         gateway.close().await();
         vertx.close().await();
         throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
@@ -102,6 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     void close() throws Exception {
       experiments.close().await();
+      capture.close().await();
       gateway.close().await();
       vertx.close().await();
     }

@@ -1,6 +1,7 @@
 package ai.distill.gateway.demo;
 
 import ai.distill.gateway.experiment.ExperimentDefinition;
+import ai.distill.gateway.experiment.ExperimentJson;
 import ai.distill.optimizer.world.DemoModels;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +27,7 @@ public final class DemoExperiment {
     for (String student : students) {
       variants.add(new JsonObject().put("model", student).put("weight", 50.0 / students.size()));
     }
-    return ExperimentDefinition.fromJson(new JsonObject().put("name", name)
+    return ExperimentJson.definition(new JsonObject().put("name", name)
         .put("teacher", models.teacher().name()).put("variants", variants).put("margin", 0.99)
         .put("shadow_rate", 0.1).put("auto", true));
   }

@@ -1,5 +1,8 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.experiment.stats.BenjaminiHochberg;
+import ai.distill.gateway.experiment.stats.ChiSquare;
+import ai.distill.gateway.experiment.stats.ConfidenceSequence;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -27,13 +30,13 @@ public final class DecisionEngine {
     enum Guardrail { PASS, FAIL, INSUFFICIENT_DATA }
 
     /** Everything the engine concluded, per arm (index-aligned) and for the experiment. */
-    record Evaluation(double srmPValue, boolean srmAlarm, String[] decisions, String[] reasons,
+    record Evaluation(double srmPValue, boolean srmAlarm, DecisionKind[] decisions, String[] reasons,
                       JsonObject[] numbers, int promote, List<Integer> rollback, boolean[] latencyBreach) {
     }
 
     static Evaluation evaluate(ExperimentDefinition def, ArmFigures[] arms) {
         int teacher = def.teacherIndex();
-        NonInferiorityTest test = new NonInferiorityTest(def.alpha(), def.plannedUsers());
+        ConfidenceSequence test = new ConfidenceSequence(def.alpha(), def.plannedUsers());
         long[] observed = new long[arms.length];
         double[] shares = new double[arms.length];
         for (int i = 0; i < arms.length; i++) {
@@ -43,21 +46,21 @@ public final class DecisionEngine {
         double srmP = ChiSquare.goodnessOfFitPValue(observed, shares);
         boolean srmAlarm = srmP < SRM_ALPHA;
 
-        String[] decisions = new String[arms.length];
+        DecisionKind[] decisions = new DecisionKind[arms.length];
         String[] reasons = new String[arms.length];
         JsonObject[] numbers = new JsonObject[arms.length];
         List<Integer> students = new ArrayList<>();
-        NonInferiorityTest.Result[] results = new NonInferiorityTest.Result[arms.length];
+        ConfidenceSequence.Result[] results = new ConfidenceSequence.Result[arms.length];
         ArmFigures t = arms[teacher];
         for (int i = 0; i < arms.length; i++) {
             if (i == teacher) {
-                decisions[i] = "teacher";
+                decisions[i] = DecisionKind.TEACHER;
                 reasons[i] = "the reference arm";
                 numbers[i] = new JsonObject();
                 continue;
             }
             if (arms[i].weight() <= 0) {
-                decisions[i] = "inactive";
+                decisions[i] = DecisionKind.INACTIVE;
                 reasons[i] = "weight 0";
                 numbers[i] = new JsonObject();
                 continue;
@@ -70,7 +73,7 @@ public final class DecisionEngine {
         for (int k = 0; k < p.length; k++) {
             p[k] = results[students.get(k)].pValue();
         }
-        boolean[] nonInferior = NonInferiorityTest.benjaminiHochberg(p, def.alpha());
+        boolean[] nonInferior = BenjaminiHochberg.reject(p, def.alpha());
 
         int promote = -1;
         double bestLower = Double.NEGATIVE_INFINITY;
@@ -79,7 +82,7 @@ public final class DecisionEngine {
         for (int k = 0; k < students.size(); k++) {
             int i = students.get(k);
             ArmFigures s = arms[i];
-            NonInferiorityTest.Result r = results[i];
+            ConfidenceSequence.Result r = results[i];
             String guardrailReason = guardrailReason(def, s.window(), t.window());
             Guardrail guardrail = guardrailReason == null ? guardrailPass(def, s.window(), t.window())
                     : Guardrail.FAIL;
@@ -106,20 +109,20 @@ public final class DecisionEngine {
                     .put("latency_breaches", latencyBreach[i] ? s.latencyBreaches() + 1 : 0);
             numbers[i] = n;
             if (srmAlarm) {
-                decisions[i] = "rollback";
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "sample ratio mismatch: p = " + fmt(srmP) + " < " + SRM_ALPHA;
-            } else if (r.verdict() == NonInferiorityTest.Verdict.INFERIOR) {
-                decisions[i] = "rollback";
+            } else if (r.verdict() == ConfidenceSequence.Verdict.INFERIOR) {
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "inferior: upper bound of CTR_S - " + def.margin() + " x CTR_T is " + fmt(r.upper()) + " < 0";
             } else if (guardrail == Guardrail.FAIL && sustained) {
-                decisions[i] = "rollback";
+                decisions[i] = DecisionKind.ROLLBACK;
                 reasons[i] = "guardrail: " + guardrailReason;
             } else if (guardrail == Guardrail.FAIL) {
-                decisions[i] = "hold";
+                decisions[i] = DecisionKind.HOLD;
                 reasons[i] = "guardrail breach, not yet sustained: " + guardrailReason;
             } else if (nonInferior[k] && guardrail == Guardrail.PASS && s.users() >= def.minExposure()
                     && t.users() >= def.minExposure()) {
-                decisions[i] = "promote";
+                decisions[i] = DecisionKind.PROMOTE;
                 reasons[i] = "non-inferior: lower bound " + fmt(r.lower()) + " > 0 (BH across " + students.size()
                         + " students), guardrails pass, " + s.users() + " and " + t.users() + " users exposed";
                 if (r.lower() > bestLower) {
@@ -127,10 +130,10 @@ public final class DecisionEngine {
                     promote = i;
                 }
             } else {
-                decisions[i] = "hold";
+                decisions[i] = DecisionKind.HOLD;
                 reasons[i] = holdReason(def, r, nonInferior[k], guardrail, s, t);
             }
-            if (decisions[i].equals("rollback")) {
+            if (decisions[i] == DecisionKind.ROLLBACK) {
                 rollback.add(i);
             }
         }
@@ -140,7 +143,7 @@ public final class DecisionEngine {
         return new Evaluation(srmP, srmAlarm, decisions, reasons, numbers, promote, rollback, latencyBreach);
     }
 
-    private static String holdReason(ExperimentDefinition def, NonInferiorityTest.Result r, boolean nonInferior,
+    private static String holdReason(ExperimentDefinition def, ConfidenceSequence.Result r, boolean nonInferior,
                                      Guardrail guardrail, ArmFigures s, ArmFigures t) {
         if (!nonInferior) {
             return "collecting: interval [" + fmt(r.lower()) + ", " + fmt(r.upper()) + "] contains 0";

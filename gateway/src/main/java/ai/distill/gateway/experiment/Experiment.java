@@ -1,10 +1,7 @@
 package ai.distill.gateway.experiment;
 
-import io.vertx.core.json.JsonArray;
+import ai.distill.gateway.experiment.stats.ConfidenceSequence;
 import io.vertx.core.json.JsonObject;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -15,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * One live experiment: its sticky assignment, per-variant counts, serving windows, shadow agreement,
  * current weights, status and decision history. Thread-safe: counters are updated under the
  * experiment's monitor in O(1); {@link #evaluate} runs the {@link DecisionEngine} and, when decisions
- * are automatic and the experiment runs, applies them.
+ * are automatic and the experiment runs, applies them. Counting only: {@link ExperimentJson} renders and
+ * restores it, {@link ExperimentRepository} persists it.
  */
 public final class Experiment {
 
@@ -42,7 +40,8 @@ public final class Experiment {
     private long promotedVariant = -1;
     private final java.util.concurrent.atomic.LongAdder changes = new java.util.concurrent.atomic.LongAdder();
 
-    private static final class Arm {
+    /** One variant's counters; guarded by the experiment's monitor except where volatile or self-synchronized. */
+    static final class Arm {
         final UserLedger ledger;
         final ServingWindow window;
         final ShadowAgreement shadow = new ShadowAgreement();
@@ -51,7 +50,7 @@ public final class Experiment {
         long anonymousImpressions;
         long anonymousClicks;
         volatile Long servedVersion;
-        String lastDecision = "hold";
+        DecisionKind lastDecision = DecisionKind.HOLD;
         int latencyBreaches;
 
         Arm(int maxUsers, long windowNanos, long now) {
@@ -182,14 +181,7 @@ public final class Experiment {
         if (status != Status.RUNNING && last != null) {
             return last; // an ended experiment keeps the figures of its final decision
         }
-        long now = System.nanoTime();
-        DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
-        for (int i = 0; i < arms.length; i++) {
-            Arm a = arms[i];
-            figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
-                    a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
-        }
+        DecisionEngine.ArmFigures[] figures = figures(System.nanoTime());
         DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
         last = e;
         for (int i = 0; i < arms.length; i++) {
@@ -200,12 +192,12 @@ public final class Experiment {
             return e;
         }
         for (int i = 0; i < arms.length; i++) {
-            String d = e.decisions()[i];
-            if (d.equals("hold") && !arms[i].lastDecision.equals("hold")) {
-                log(new Decision(System.currentTimeMillis(), "hold", figures[i].model(), e.reasons()[i], true,
+            DecisionKind d = e.decisions()[i];
+            if (d == DecisionKind.HOLD && arms[i].lastDecision != DecisionKind.HOLD) {
+                log(new Decision(System.currentTimeMillis(), DecisionKind.HOLD, figures[i].model(), e.reasons()[i], true,
                         e.numbers()[i]));
             }
-            if (!d.equals("teacher") && !d.equals("inactive")) {
+            if (d != DecisionKind.TEACHER && d != DecisionKind.INACTIVE) {
                 arms[i].lastDecision = d;
             }
         }
@@ -251,7 +243,7 @@ public final class Experiment {
         w[teacherIndex()] = 100;
         reweight(w);
         status = Status.STOPPED;
-        Decision d = new Decision(System.currentTimeMillis(), "stop", definition.teacher(),
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.STOP, definition.teacher(),
                 reason == null ? "stopped by an operator; the teacher serves all traffic" : reason, false,
                 new JsonObject());
         log(d);
@@ -264,8 +256,8 @@ public final class Experiment {
         reweight(w);
         status = Status.PROMOTED;
         promotedVariant = i;
-        arms[i].lastDecision = "promoted";
-        Decision d = new Decision(System.currentTimeMillis(), "promote", definition.variants().get(i).model(), reason,
+        arms[i].lastDecision = DecisionKind.PROMOTED;
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.PROMOTE, definition.variants().get(i).model(), reason,
                 automatic, numbers);
         log(d);
         return d;
@@ -275,8 +267,8 @@ public final class Experiment {
         double[] w = weights.clone();
         w[i] = 0;
         reweight(w);
-        arms[i].lastDecision = "rolled_back";
-        Decision d = new Decision(System.currentTimeMillis(), "rollback", definition.variants().get(i).model(), reason,
+        arms[i].lastDecision = DecisionKind.ROLLED_BACK;
+        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.ROLLBACK, definition.variants().get(i).model(), reason,
                 automatic, numbers);
         log(d);
         boolean anyStudent = false;
@@ -304,15 +296,15 @@ public final class Experiment {
     }
 
     private void log(Decision d) {
-        LOG.log(d.action().equals("hold") ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action(), d.variant(),
+        LOG.log(d.action() == DecisionKind.HOLD ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action().label(), d.variant(),
                 d.automatic() ? "automatic" : "manual", d.reason(), d.numbers().encode());
         changes.increment();
         history.addLast(d);
         while (history.size() > MAX_HISTORY) {
             history.removeFirst();
         }
-        metrics.decision(name(), d.variant(), d.action());
+        metrics.decision(name(), d.variant(), d.action().label());
     }
 
     private JsonObject numbersOf(int i) {
@@ -333,7 +325,7 @@ public final class Experiment {
                 }
             }
             if (found < 0) {
-                throw new IllegalStateException("experiment '" + name() + "' has no active student");
+                throw new ExperimentConflictException("experiment '" + name() + "' has no active student");
             }
             return found;
         }
@@ -362,84 +354,14 @@ public final class Experiment {
 
     private void requireRunning(String what) {
         if (status != Status.RUNNING) {
-            throw new IllegalStateException("cannot " + what + " experiment '" + name() + "': it is "
+            throw new ExperimentConflictException("cannot " + what + " experiment '" + name() + "': it is "
                     + status.name().toLowerCase());
         }
     }
 
-    /** The API view: definition, live statistics per variant, SRM and history. */
-    public synchronized JsonObject toJson() {
-        if (last == null) {
-            evaluateWithoutApplying();
-        }
-        JsonArray variants = new JsonArray();
-        NonInferiorityTest test = new NonInferiorityTest(definition.alpha(), definition.plannedUsers());
-        long now = System.nanoTime();
-        for (int i = 0; i < arms.length; i++) {
-            Arm a = arms[i];
-            ExperimentDefinition.Variant v = definition.variants().get(i);
-            ServingWindow.Snapshot w = a.window.snapshot(now);
-            NonInferiorityTest.Result ci = test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0,
-                    a.ledger.users());
-            Long version = v.version() != null ? v.version() : a.servedVersion;
-            ShadowAgreement.Snapshot sh = a.shadow.snapshot();
-            variants.add(new JsonObject()
-                    .put("model", v.model())
-                    .put("version", version == null ? null : String.valueOf(version))
-                    .put("role", i == teacherIndex() ? "teacher" : "student")
-                    .put("weight", weights[i])
-                    .put("slots", assigner.slots(i))
-                    .put("exposures", a.ledger.users())
-                    .put("impressions", a.ledger.impressions())
-                    .put("clicks", a.ledger.clicks())
-                    .put("ctr", a.ledger.ratio())
-                    .put("ctr_ci", DecisionEngine.array(ci.lower(), ci.upper()))
-                    .put("p50_seconds", DecisionEngine.finite(w.p50Seconds()))
-                    .put("p99_seconds", DecisionEngine.finite(w.p99Seconds()))
-                    .put("error_rate", w.errorRate())
-                    .put("window_requests", w.requests())
-                    .put("anonymous", new JsonObject().put("requests", a.anonymousRequests)
-                            .put("impressions", a.anonymousImpressions).put("clicks", a.anonymousClicks))
-                    .put("untracked_users", a.ledger.untracked())
-                    .put("shadow", new JsonObject().put("rows", sh.rows())
-                            .put("mean_abs_diff", DecisionEngine.finite(sh.meanAbsDiff()))
-                            .put("rank_agreement", DecisionEngine.finite(sh.rankAgreement()))
-                            .put("mean_ratio", DecisionEngine.finite(sh.meanRatio())))
-                    .put("decision", displayDecision(i))
-                    .put("reason", last.reasons()[i])
-                    .put("numbers", last.numbers()[i]));
-        }
-        JsonArray h = new JsonArray();
-        history.forEach(d -> h.add(d.toJson()));
-        long[] observed = new long[arms.length];
-        for (int i = 0; i < arms.length; i++) {
-            observed[i] = arms[i].srmExposures;
-        }
-        return new JsonObject()
-                .put("name", name())
-                .put("status", status.name().toLowerCase())
-                .put("teacher", definition.teacher())
-                .put("created", createdMillis)
-                .put("variants", variants)
-                .put("srm", new JsonObject().put("p_value", last.srmPValue()).put("alarm", last.srmAlarm())
-                        .put("threshold", DecisionEngine.SRM_ALPHA).put("observed", new JsonArray(toList(observed))))
-                .put("definition", definition.toJson())
-                .put("history", h);
-    }
+    // ---- read by ExperimentJson and ExperimentRepository (under this experiment's monitor) ------------
 
-    private String displayDecision(int i) {
-        if (i == teacherIndex()) {
-            return status == Status.PROMOTED ? "replaced" : "teacher";
-        }
-        String d = arms[i].lastDecision;
-        if (status != Status.RUNNING && !d.equals("promoted") && !d.equals("rolled_back")) {
-            return status.name().toLowerCase();
-        }
-        return weights[i] <= 0 && !d.equals("rolled_back") ? "inactive" : d;
-    }
-
-    private void evaluateWithoutApplying() {
-        long now = System.nanoTime();
+    private DecisionEngine.ArmFigures[] figures(long now) {
         DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
         for (int i = 0; i < arms.length; i++) {
             Arm a = arms[i];
@@ -447,98 +369,44 @@ public final class Experiment {
                     a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
                     a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
         }
-        last = DecisionEngine.evaluate(definition, figures);
+        return figures;
     }
 
-    private static List<Object> toList(long[] values) {
-        List<Object> l = new ArrayList<>();
-        for (long v : values) {
-            l.add(v);
+    /** The last evaluation, evaluating (without applying anything) when there was none yet. */
+    synchronized DecisionEngine.Evaluation lastEvaluation() {
+        if (last == null) {
+            last = DecisionEngine.evaluate(definition, figures(System.nanoTime()));
         }
-        return l;
+        return last;
     }
 
-    // ---- persistence -------------------------------------------------------------------------------
-
-    /** Everything but the per-user ledgers, as JSON. */
-    synchronized JsonObject stateJson() {
-        JsonArray arr = new JsonArray();
-        for (int i = 0; i < arms.length; i++) {
-            Arm a = arms[i];
-            JsonArray ranges = new JsonArray();
-            for (int[] r : assigner.ranges(i)) {
-                ranges.add(new JsonArray().add(r[0]).add(r[1]));
-            }
-            JsonArray shadow = new JsonArray();
-            for (double d : a.shadow.sums()) {
-                shadow.add(d);
-            }
-            arr.add(new JsonObject().put("weight", weights[i]).put("slots", ranges)
-                    .put("srm_exposures", a.srmExposures).put("anonymous_requests", a.anonymousRequests)
-                    .put("anonymous_impressions", a.anonymousImpressions).put("anonymous_clicks", a.anonymousClicks)
-                    .put("served_version", a.servedVersion).put("last_decision", a.lastDecision)
-                    .put("shadow", shadow));
-        }
-        JsonArray h = new JsonArray();
-        history.forEach(d -> h.add(d.toJson()));
-        return new JsonObject().put("format", 1).put("definition", definition.toJson())
-                .put("status", status.name()).put("created", createdMillis).put("arms", arr).put("history", h);
+    Arm[] arms() {
+        return arms;
     }
 
-    synchronized void writeLedgers(DataOutputStream out) throws IOException {
-        out.writeInt(arms.length);
-        for (Arm a : arms) {
-            a.ledger.writeTo(out);
-        }
+    StickyAssigner assigner() {
+        return assigner;
     }
 
-    /** Rebuilds an experiment from {@link #stateJson} and, when present, its ledgers. */
-    static Experiment restore(JsonObject state, DataInputStream ledgers, ExperimentMetrics metrics, int maxUsers)
-            throws IOException {
-        ExperimentDefinition def = ExperimentDefinition.fromJson(state.getJsonObject("definition"));
-        JsonArray arr = state.getJsonArray("arms");
-        List<List<int[]>> ranges = new ArrayList<>();
-        double[] w = new double[arr.size()];
-        for (int i = 0; i < arr.size(); i++) {
-            JsonObject a = arr.getJsonObject(i);
-            w[i] = a.getDouble("weight");
-            List<int[]> rs = new ArrayList<>();
-            for (Object r : a.getJsonArray("slots")) {
-                JsonArray pair = (JsonArray) r;
-                rs.add(new int[] {pair.getInteger(0), pair.getInteger(1)});
-            }
-            ranges.add(rs);
+    long createdMillis() {
+        return createdMillis;
+    }
+
+    /** Restores the status and history read back from disk, before the experiment serves. */
+    synchronized void restore(Status restoredStatus, List<Decision> restoredHistory) {
+        status = restoredStatus;
+        history.addAll(restoredHistory);
+    }
+
+    /** The decision shown for a variant in the API view. */
+    synchronized String displayDecision(int i) {
+        if (i == teacherIndex()) {
+            return (status == Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER).label();
         }
-        Experiment e = new Experiment(def, StickyAssigner.restore(def.name(), def.salt(), ranges), w,
-                state.getLong("created", System.currentTimeMillis()), metrics, maxUsers);
-        e.status = Status.valueOf(state.getString("status", "RUNNING"));
-        for (int i = 0; i < arr.size(); i++) {
-            JsonObject a = arr.getJsonObject(i);
-            Arm arm = e.arms[i];
-            arm.srmExposures = a.getLong("srm_exposures", 0L);
-            arm.anonymousRequests = a.getLong("anonymous_requests", 0L);
-            arm.anonymousImpressions = a.getLong("anonymous_impressions", 0L);
-            arm.anonymousClicks = a.getLong("anonymous_clicks", 0L);
-            arm.servedVersion = a.getLong("served_version");
-            arm.lastDecision = a.getString("last_decision", "hold");
-            JsonArray s = a.getJsonArray("shadow");
-            if (s != null && s.size() == 6) {
-                arm.shadow.restore(s.getDouble(0).longValue(), s.getDouble(1), s.getDouble(2), s.getDouble(3),
-                        s.getDouble(4).longValue(), s.getDouble(5).longValue());
-            }
+        DecisionKind d = arms[i].lastDecision;
+        if (status != Status.RUNNING && d != DecisionKind.PROMOTED && d != DecisionKind.ROLLED_BACK) {
+            return status.name().toLowerCase();
         }
-        for (Object d : state.getJsonArray("history", new JsonArray())) {
-            e.history.addLast(Decision.fromJson((JsonObject) d));
-        }
-        if (ledgers != null) {
-            int n = ledgers.readInt();
-            if (n != e.arms.length) {
-                throw new IOException("ledger file has " + n + " arms (expected: " + e.arms.length + ")");
-            }
-            for (Arm arm : e.arms) {
-                arm.ledger.readFrom(ledgers);
-            }
-        }
-        return e;
+        return (weights[i] <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
     }
 }

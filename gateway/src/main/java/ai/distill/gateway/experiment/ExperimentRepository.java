@@ -22,7 +22,8 @@ import java.util.List;
  * Experiments on disk under {@code <store>/experiments/}: {@code <name>.json} (definition, weights, slot
  * ranges, counters, history) and {@code <name>.users} (per-user counts), each written to a temporary
  * file, synced and atomically renamed; promotions are also appended to {@code promotions.jsonl}.
- * Methods may block: call them from a worker thread. Thread-safe per experiment name.
+ * The JSON is {@link ExperimentJson}'s. Methods may block: call them from a worker thread. Thread-safe per
+ * experiment name.
  */
 public final class ExperimentRepository {
 
@@ -39,12 +40,12 @@ public final class ExperimentRepository {
     /** Writes an experiment's state and ledgers atomically (ledgers first, so state never refers ahead). */
     public void save(Experiment e) throws IOException {
         Files.createDirectories(dir);
-        JsonObject state = e.stateJson();
+        JsonObject state = ExperimentJson.state(e);
         Path users = dir.resolve(e.name() + ".users");
         Path usersTmp = dir.resolve(e.name() + ".users.tmp");
         try (OutputStream raw = Files.newOutputStream(usersTmp);
              DataOutputStream out = new DataOutputStream(new BufferedOutputStream(raw, 1 << 16))) {
-            e.writeLedgers(out);
+            writeLedgers(e, out);
         }
         sync(usersTmp);
         move(usersTmp, users);
@@ -59,7 +60,7 @@ public final class ExperimentRepository {
     public void recordPromotion(Experiment e, Decision d) throws IOException {
         Files.createDirectories(dir);
         JsonObject line = new JsonObject().put("experiment", e.name()).put("teacher", e.definition().teacher())
-                .put("promoted", d.variant()).put("decision", d.toJson());
+                .put("promoted", d.variant()).put("decision", ExperimentJson.toJson(d));
         Files.write(dir.resolve("promotions.jsonl"), (line.encode() + "\n").getBytes(StandardCharsets.UTF_8),
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
     }
@@ -89,7 +90,7 @@ public final class ExperimentRepository {
                     if (json.containsKey("definition")) {
                         out.add(load(name, json, metrics, maxUsers));
                     } else {
-                        ExperimentDefinition d = ExperimentDefinition.fromJson(json);
+                        ExperimentDefinition d = ExperimentJson.definition(json);
                         if (!d.name().equals(name)) {
                             throw new IllegalArgumentException("name: '" + d.name() + "' (expected: '" + name
                                     + "', the file's name)");
@@ -107,12 +108,32 @@ public final class ExperimentRepository {
     }
 
     private Experiment load(String name, JsonObject state, ExperimentMetrics metrics, int maxUsers) throws IOException {
+        Experiment e = ExperimentJson.restore(state, metrics, maxUsers);
         Path users = dir.resolve(name + ".users");
-        if (!Files.exists(users)) {
-            return Experiment.restore(state, null, metrics, maxUsers);
+        if (Files.exists(users)) {
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(users), 1 << 16))) {
+                readLedgers(e, in);
+            }
         }
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(users), 1 << 16))) {
-            return Experiment.restore(state, in, metrics, maxUsers);
+        return e;
+    }
+
+    private static void writeLedgers(Experiment e, DataOutputStream out) throws IOException {
+        synchronized (e) {
+            out.writeInt(e.arms().length);
+            for (Experiment.Arm a : e.arms()) {
+                a.ledger.writeTo(out);
+            }
+        }
+    }
+
+    private static void readLedgers(Experiment e, DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n != e.arms().length) {
+            throw new IOException("ledger file has " + n + " arms (expected: " + e.arms().length + ")");
+        }
+        for (Experiment.Arm arm : e.arms()) {
+            arm.ledger.readFrom(in);
         }
     }
 

@@ -3,17 +3,15 @@ package ai.distill.gateway.experiment;
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
-import ai.distill.gateway.capture.CaptureMetrics;
-import ai.distill.gateway.feedback.FeedbackMetrics;
-import ai.distill.gateway.feedback.FeedbackOutcome;
+import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.http.HttpStatusException;
+import ai.distill.gateway.http.JsonBodies;
 import ai.distill.gateway.tensor.InferRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -30,14 +28,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (every 30 s, and on close) the experiments.
  *
  * <pre>{@code
- * ExperimentRoutes experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
+ * FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+ * CaptureRoutes capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+ * ExperimentRoutes experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT,
+ *     feedback.service(), capture.service()).await();
  * ...
- * experiments.close().await();   // before gateway.close()
+ * experiments.close().await();   // then capture.close(), then gateway.close()
  * }</pre>
  *
  * <p>Routes: {@code POST /admin/v1/experiments}, {@code POST /admin/v1/experiments/{e}/promote|rollback|stop}
- * (admin token), {@code GET /v1/experiments}, {@code GET /v1/experiments/{e}}, {@code POST /v1/feedback}.
- * Handlers run on event loops; anything touching the disk runs on a worker.
+ * (admin token), {@code GET /v1/experiments}, {@code GET /v1/experiments/{e}}. Failures go to the router's
+ * failure handler, which maps them to statuses. Handlers run on event loops; anything touching the disk
+ * runs on a worker.
  */
 public final class ExperimentRoutes {
 
@@ -56,11 +58,6 @@ public final class ExperimentRoutes {
         public Optional<Route> resolve(String name, RoutingContext context) {
             return ExperimentRoutes.this.resolve(name, context);
         }
-
-        @Override
-        public void servedModel(InferRequest request, InferResult result) {
-            service.observeModel(result.model(), result.version(), result.id(), request, result.outputs());
-        }
     };
 
     ExperimentRoutes(Vertx vertx, ExperimentService service) {
@@ -72,12 +69,12 @@ public final class ExperimentRoutes {
      * Builds the engine for a running gateway: restores persisted experiments, mounts the routes, registers
      * the infer hook and starts the timers.
      */
-    public static Future<ExperimentRoutes> install(Gateway gateway, ExperimentService.Options options) {
+    public static Future<ExperimentRoutes> install(Gateway gateway, ExperimentService.Options options,
+                                                   FeedbackService feedback, CaptureService capture) {
         Vertx vertx = gateway.vertx();
         ExperimentService service = new ExperimentService(new RegistryInvoker(gateway.models(), gateway.store()),
                 gateway.store().root(), command -> vertx.runOnContext(v -> command.run()), options,
-                ExperimentMetrics.register(gateway.registry()), CaptureMetrics.register(gateway.registry()),
-                FeedbackMetrics.register(gateway.registry()));
+                ExperimentMetrics.register(gateway.registry()), feedback, capture);
         return vertx.executeBlocking(() -> {
             service.start();
             return service;
@@ -105,9 +102,6 @@ public final class ExperimentRoutes {
         router.post("/admin/v1/experiments/:experiment/:action").handler(adminAuth).handler(this::decide);
         router.get("/v1/experiments").handler(this::list);
         router.get("/v1/experiments/:experiment").handler(this::show);
-        router.post("/v1/feedback").handler(this::feedback);
-        router.post("/admin/v1/capture").handler(adminAuth).handler(this::captureRate);
-        router.get("/v1/capture").handler(ctx -> send(ctx, 200, captureJson()));
     }
 
     void startTimers() {
@@ -125,7 +119,7 @@ public final class ExperimentRoutes {
         }, false));
     }
 
-    /** Stops the timers, persists every experiment and flushes the capture. */
+    /** Stops the timers and persists every experiment. */
     public Future<Void> close() {
         vertx.cancelTimer(evaluateTimer);
         vertx.cancelTimer(snapshotTimer);
@@ -176,18 +170,18 @@ public final class ExperimentRoutes {
     // ---- handlers --------------------------------------------------------------------------------
 
     private void create(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
+        JsonObject body = JsonBodies.read(ctx);
         if (body == null) {
             return;
         }
         ExperimentDefinition def;
         try {
-            def = ExperimentDefinition.fromJson(body);
+            def = ExperimentJson.definition(body);
         } catch (RuntimeException e) {
-            fail(ctx, e);
+            ctx.fail(e);
             return;
         }
-        blocking(ctx, () -> service.create(def)).onSuccess(e -> send(ctx, 201, e.toJson()));
+        blocking(ctx, () -> service.create(def)).onSuccess(e -> JsonBodies.send(ctx, 201, ExperimentJson.view(e)));
     }
 
     private void decide(RoutingContext ctx) {
@@ -196,205 +190,70 @@ public final class ExperimentRoutes {
         try {
             service.get(name); // 404 for an unknown experiment, before any complaint about the body
         } catch (RuntimeException e) {
-            fail(ctx, e);
+            ctx.fail(e);
             return;
         }
-        if (!List.of("promote", "rollback", "stop").contains(action)) {
-            fail(ctx, new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
+        DecisionKind kind = DecisionKind.MANUAL.stream().filter(k -> k.label().equals(action)).findFirst().orElse(null);
+        if (kind == null) {
+            ctx.fail(new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
             return;
         }
         // No body at all (length -1), an empty one (-d '') and blank ones all mean "no model, no reason".
-        JsonObject body = isBlank(ctx) ? new JsonObject() : jsonBody(ctx);
+        JsonObject body = isBlank(ctx) ? new JsonObject() : JsonBodies.read(ctx);
         if (body == null) {
             return;
         }
         for (String key : body.fieldNames()) {
             if (!DECISION_KEYS.contains(key)) {
-                fail(ctx, new IllegalArgumentException("body: unknown key '" + key + "' (accepted keys: "
+                ctx.fail(new IllegalArgumentException("body: unknown key '" + key + "' (accepted keys: "
                         + String.join(", ", DECISION_KEYS) + ", e.g. {\"model\": \"ctr-int8\", \"reason\": "
                         + "\"looks good\"}; 'model' names a student of the experiment)"));
                 return;
             }
         }
-        if (action.equals("stop") && body.getValue("model") != null) {
-            fail(ctx, new IllegalArgumentException("body: 'model' does not apply to stop (accepted keys: reason)"));
+        if (kind == DecisionKind.STOP && body.getValue("model") != null) {
+            ctx.fail(new IllegalArgumentException("body: 'model' does not apply to stop (accepted keys: reason)"));
             return;
         }
         Object model = body.getValue("model");
         Object reason = body.getValue("reason");
         if ((model != null && !(model instanceof String)) || (reason != null && !(reason instanceof String))) {
-            fail(ctx, new IllegalArgumentException("body: 'model' and 'reason' must be strings, e.g. "
+            ctx.fail(new IllegalArgumentException("body: 'model' and 'reason' must be strings, e.g. "
                     + "{\"model\": \"ctr-int8\", \"reason\": \"looks good\"}"));
             return;
         }
-        Callable<Object> work = switch (action) {
-            case "promote" -> () -> service.promote(name, (String) model, (String) reason);
-            case "rollback" -> () -> service.rollback(name, (String) model, (String) reason);
-            case "stop" -> () -> service.stop(name, (String) reason);
-            default -> null;
+        Callable<Object> work = switch (kind) {
+            case PROMOTE -> () -> service.promote(name, (String) model, (String) reason);
+            case ROLLBACK -> () -> service.rollback(name, (String) model, (String) reason);
+            default -> () -> service.stop(name, (String) reason);
         };
-        if (work == null) {
-            fail(ctx, new HttpStatusException(404, "no such action '" + action + "' (expected: promote, rollback or stop)"));
-            return;
-        }
-        blocking(ctx, work).onSuccess(ignored -> send(ctx, 200, service.get(name).toJson()));
-    }
-
-    private void captureRate(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
-        if (body == null) {
-            return;
-        }
-        Object model = body.getValue("model");
-        Object rate = body.getValue("rate");
-        if (!(model instanceof String m) || m.isEmpty() || !(rate instanceof Number r)) {
-            fail(ctx, new IllegalArgumentException("body: expected {\"model\": \"<model name>\", \"rate\": <share 0..1>}, "
-                    + "received " + body.encode()));
-            return;
-        }
-        if (service.isExperiment(m)) {
-            fail(ctx, new IllegalArgumentException("model: '" + m + "' is an experiment, whose traffic is captured "
-                    + "at its definition's capture_rate (expected: a plain model name; to capture an experiment, "
-                    + "create it with \"capture_rate\": <share 0..1>)"));
-            return;
-        }
-        try {
-            service.captureRate(m, r.doubleValue());
-        } catch (IllegalArgumentException e) {
-            fail(ctx, e);
-            return;
-        }
-        send(ctx, 200, captureJson());
-    }
-
-    private JsonObject captureJson() {
-        JsonObject rates = new JsonObject();
-        service.captureRates().forEach(rates::put);
-        JsonObject o = new JsonObject().put("models", rates);
-        if (service.capture() != null) {
-            o.put("written_rows", service.capture().writer().writtenRows())
-                    .put("dropped", service.capture().writer().dropped())
-                    .put("pending_labels", service.capture().pending());
-        }
-        return o;
+        blocking(ctx, work).onSuccess(ignored -> JsonBodies.send(ctx, 200, ExperimentJson.view(service.get(name))));
     }
 
     private void list(RoutingContext ctx) {
         JsonArray all = new JsonArray();
         for (Experiment e : service.list()) {
-            all.add(e.toJson());
+            all.add(ExperimentJson.view(e));
         }
-        send(ctx, 200, new JsonObject().put("experiments", all));
+        JsonBodies.send(ctx, 200, new JsonObject().put("experiments", all));
     }
 
     private void show(RoutingContext ctx) {
         try {
-            send(ctx, 200, service.get(ctx.pathParam("experiment")).toJson());
+            JsonBodies.send(ctx, 200, ExperimentJson.view(service.get(ctx.pathParam("experiment"))));
         } catch (RuntimeException e) {
-            fail(ctx, e);
+            ctx.fail(e);
         }
-    }
-
-    private void feedback(RoutingContext ctx) {
-        JsonObject body = jsonBody(ctx);
-        if (body == null) {
-            return;
-        }
-        Object id = body.getValue("id");
-        Object rawClicks = body.getValue("clicks");
-        if (!(id instanceof String sid) || sid.isEmpty()) {
-            fail(ctx, new IllegalArgumentException("id: " + (id == null ? "missing" : id)
-                    + " (expected: the 'id' of an inference response, as a string)"));
-            return;
-        }
-        if (!(rawClicks instanceof JsonArray array)) {
-            fail(ctx, new IllegalArgumentException("clicks: " + (rawClicks == null ? "missing" : rawClicks)
-                    + " (expected: an array with one 0 or 1 per row of the response, e.g. [0, 1, 0])"));
-            return;
-        }
-        int[] clicks = new int[array.size()];
-        for (int i = 0; i < clicks.length; i++) {
-            Object c = array.getValue(i);
-            if (c instanceof Boolean b) {
-                clicks[i] = b ? 1 : 0;
-            } else if (c instanceof Number n && (n.doubleValue() == 0 || n.doubleValue() == 1)) {
-                clicks[i] = n.intValue();
-            } else {
-                fail(ctx, new IllegalArgumentException("clicks[" + i + "]: " + c + " (expected: 0 or 1)"));
-                return;
-            }
-        }
-        FeedbackOutcome o = service.feedback(sid, clicks);
-        if (o instanceof FeedbackOutcome.Joined j) {
-            send(ctx, 200, summary("joined", sid, j.impression(), clicks));
-        } else if (o instanceof FeedbackOutcome.Duplicate d) {
-            send(ctx, 200, summary("duplicate", sid, d.impression(), clicks));
-        } else if (o instanceof FeedbackOutcome.Unknown) {
-            fail(ctx, new HttpStatusException(404, "id: response '" + sid
-                    + "' is unknown (expected: the id of a response served within its attribution window)"));
-        } else if (o instanceof FeedbackOutcome.Expired x) {
-            fail(ctx, new HttpStatusException(410, "id: response '" + sid + "' is past its attribution window by "
-                    + (x.lateByMillis() / 1000.0) + " s (expected: feedback within the window; raise "
-                    + "attribution_window_seconds to accept later clicks)"));
-        } else if (o instanceof FeedbackOutcome.Ambiguous a) {
-            fail(ctx, new HttpStatusException(409, "id: '" + sid + "' is the id of " + a.servings()
-                    + " different live responses (clients reused a request id), so the clicks cannot be "
-                    + "attributed (expected: a unique 'id' per inference request, or none and the gateway "
-                    + "generates one)"));
-        } else if (o instanceof FeedbackOutcome.WrongCount w) {
-            fail(ctx, new IllegalArgumentException("clicks: expected " + w.impression().rows()
-                    + " values (one per row of response '" + sid + "'), received " + w.received()));
-        }
-    }
-
-    private static JsonObject summary(String status, String id, ai.distill.gateway.feedback.Impression i, int[] clicks) {
-        int sum = 0;
-        for (int c : clicks) {
-            sum += c;
-        }
-        return new JsonObject().put("status", status).put("id", id).put("experiment", i.experiment())
-                .put("variant", i.model()).put("rows", i.rows()).put("clicks", sum);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
 
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
-        return vertx.executeBlocking(work, false).onFailure(e -> fail(ctx, e));
+        return vertx.executeBlocking(work, false).onFailure(e -> ctx.fail(e));
     }
 
     private static boolean isBlank(RoutingContext ctx) {
         Buffer body = ctx.body().buffer();
         return body == null || body.length() == 0 || body.toString(StandardCharsets.UTF_8).isBlank();
-    }
-
-    private static JsonObject jsonBody(RoutingContext ctx) {
-        try {
-            JsonObject body = ctx.body().asJsonObject();
-            if (body == null) {
-                throw new DecodeException("empty body");
-            }
-            return body;
-        } catch (DecodeException | ClassCastException e) {
-            fail(ctx, new IllegalArgumentException("body: not a JSON object (" + e.getMessage()
-                    + "); send Content-Type: application/json and a JSON object"));
-            return null;
-        }
-    }
-
-    static void fail(RoutingContext ctx, Throwable e) {
-        Throwable mapped = e;
-        if (e instanceof UnknownVariantException) {
-            mapped = new HttpStatusException(404, e.getMessage());
-        } else if (e instanceof ExperimentConflictException || e instanceof IllegalStateException) {
-            mapped = new HttpStatusException(409, e.getMessage());
-        } else if (e instanceof IllegalArgumentException) {
-            mapped = new HttpStatusException(400, e.getMessage());
-        }
-        ctx.fail(mapped);
-    }
-
-    private static void send(RoutingContext ctx, int status, JsonObject body) {
-        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(body.toBuffer());
     }
 }

@@ -1,13 +1,7 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.capture.CaptureMetrics;
-import ai.distill.gateway.capture.CaptureRecord;
-import ai.distill.gateway.capture.CaptureWriter;
-import ai.distill.gateway.capture.CapturedTensor;
-import ai.distill.gateway.capture.TrafficCapture;
-import ai.distill.gateway.feedback.FeedbackOutcome;
-import ai.distill.gateway.feedback.FeedbackMetrics;
-import ai.distill.gateway.feedback.FeedbackStore;
+import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.feedback.Impression;
 import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.gateway.tensor.Tensor;
@@ -25,16 +19,17 @@ import java.util.concurrent.Executor;
 
 /**
  * The experiment engine behind the HTTP routes: creates and restores experiments, routes requests
- * through them (sticky assignment, then the variant's model), remembers impressions for click feedback,
- * captures sampled traffic, shadow-scores student traffic and runs the decision engine. Vert.x-agnostic;
+ * through them (sticky assignment, then the variant's model), shadow-scores student traffic and runs the
+ * decision engine. The requests it serves are observed by {@link FeedbackService} (impressions; joined
+ * clicks come back to the experiment's counts) and {@link CaptureService} (sampled rows). Vert.x-agnostic;
  * {@link ExperimentRoutes} wires it to a router and timers. Thread-safe; {@link #evaluateAll},
  * {@link #snapshot} and {@link #close} touch the disk and belong on a worker thread.
  *
  * <pre>{@code
  * ExperimentService s = new ExperimentService(new RegistryInvoker(models, store), store, shadowExecutor,
- *     ExperimentService.Options.DEFAULT, ExperimentMetrics.register(registry), CaptureMetrics.register(registry));
+ *     ExperimentService.Options.DEFAULT, ExperimentMetrics.register(registry), feedback, capture);
  * s.start();
- * s.create(ExperimentDefinition.fromJson(body));
+ * s.create(ExperimentJson.definition(body));
  * s.infer("ctr-ab", request).onSuccess(routed -> ...);
  * }</pre>
  */
@@ -42,35 +37,12 @@ public final class ExperimentService implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ExperimentService.class.getName());
 
-    /**
-     * Bounds and defaults.
-     *
-     * @param modelCaptureRates capture share of plain (non-experiment) model traffic, per model name
-     * @param modelAttributionWindowSeconds how long plain model responses accept feedback (label capture)
-     */
-    public record Options(int maxUsersPerVariant, int maxFeedbackEntries, int maxPendingCaptures,
-                          CaptureWriter.Limits captureLimits, int shadowMaxInFlight,
-                          Map<String, Double> modelCaptureRates, long modelAttributionWindowSeconds) {
-        public static final Options DEFAULT = new Options(Experiment.DEFAULT_MAX_USERS, 1_000_000, 100_000,
-                CaptureWriter.Limits.DEFAULT, 64, Map.of(), 600);
-
-        public Options {
-            modelCaptureRates = Map.copyOf(modelCaptureRates);
-        }
-
-        public Options withModelCaptureRates(Map<String, Double> rates) {
-            return new Options(maxUsersPerVariant, maxFeedbackEntries, maxPendingCaptures, captureLimits,
-                    shadowMaxInFlight, rates, modelAttributionWindowSeconds);
-        }
-
-        public Options withCaptureLimits(CaptureWriter.Limits limits) {
-            return new Options(maxUsersPerVariant, maxFeedbackEntries, maxPendingCaptures, limits,
-                    shadowMaxInFlight, modelCaptureRates, modelAttributionWindowSeconds);
-        }
+    /** Bounds. */
+    public record Options(int maxUsersPerVariant, int shadowMaxInFlight) {
+        public static final Options DEFAULT = new Options(Experiment.DEFAULT_MAX_USERS, 64);
 
         public Options withShadowMaxInFlight(int n) {
-            return new Options(maxUsersPerVariant, maxFeedbackEntries, maxPendingCaptures, captureLimits, n,
-                    modelCaptureRates, modelAttributionWindowSeconds);
+            return new Options(maxUsersPerVariant, n);
         }
     }
 
@@ -91,51 +63,34 @@ public final class ExperimentService implements AutoCloseable {
     private final ExperimentRepository repository;
     private final Options options;
     private final ExperimentMetrics metrics;
-    private final FeedbackMetrics feedbackMetrics;
-    private final FeedbackStore feedback;
-    private final TrafficCapture capture;
+    private final FeedbackService feedback;
+    private final CaptureService capture;
     private final ShadowScorer shadow;
     private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
     private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
-    private final Map<String, Double> modelCaptureRates = new ConcurrentHashMap<>();
     private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
     /**
-     * @param storeRoot the store's root (experiments and captures live under it), or null to keep
-     *                  nothing on disk (no persistence, no capture)
+     * @param storeRoot the store's root (experiments live under it), or null to keep nothing on disk
+     * @param feedback  remembers the impressions served; null for a private one
+     * @param capture   captures sampled traffic; null to capture nothing
      */
     public ExperimentService(VariantInvoker invoker, Path storeRoot, Executor shadowDispatch, Options options,
-                             ExperimentMetrics metrics, CaptureMetrics captureMetrics, FeedbackMetrics feedbackMetrics) {
+                             ExperimentMetrics metrics, FeedbackService feedback, CaptureService capture) {
         this.invoker = invoker;
         this.options = options;
         this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
-        this.feedbackMetrics = feedbackMetrics == null ? FeedbackMetrics.NOOP : feedbackMetrics;
         this.repository = storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
-        this.capture = storeRoot == null ? null : new TrafficCapture(storeRoot.resolve("captures"),
-                options.captureLimits(), options.maxPendingCaptures(), captureMetrics, System::currentTimeMillis);
-        this.feedback = new FeedbackStore(options.maxFeedbackEntries(), System::currentTimeMillis);
+        this.feedback = feedback != null ? feedback : new FeedbackService(FeedbackService.DEFAULT_MAX_ENTRIES, null);
+        this.capture = capture;
         this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight(), this.metrics);
-        this.modelCaptureRates.putAll(options.modelCaptureRates());
-    }
-
-    /** Sets the capture share of a model's plain traffic (0 stops capturing it). */
-    public void captureRate(String model, double rate) {
-        if (!(rate >= 0 && rate <= 1)) {
-            throw new IllegalArgumentException("rate: " + rate + " (expected: 0 <= rate <= 1)");
-        }
-        if (rate == 0) {
-            modelCaptureRates.remove(model);
-        } else {
-            modelCaptureRates.put(model, rate);
+        this.feedback.addJoinListener(this::joined);
+        if (capture != null) {
+            capture.experimentNames(this::isExperiment);
         }
     }
 
-    /** Capture shares of plain model traffic, by model. */
-    public Map<String, Double> captureRates() {
-        return Map.copyOf(modelCaptureRates);
-    }
-
-    /** Restores persisted experiments and starts the capture writer. Blocking. */
+    /** Restores persisted experiments. Blocking. */
     public List<String> start() {
         List<String> errors = new ArrayList<>();
         if (repository != null) {
@@ -156,9 +111,6 @@ public final class ExperimentService implements AutoCloseable {
             }
         }
         errors.forEach(err -> LOG.log(System.Logger.Level.WARNING, "experiment not resumed: {0}", err));
-        if (capture != null) {
-            capture.start();
-        }
         return errors;
     }
 
@@ -166,13 +118,9 @@ public final class ExperimentService implements AutoCloseable {
         return shadow;
     }
 
-    public FeedbackStore feedbackStore() {
+    /** Where the impressions of the requests served through experiments go. */
+    public FeedbackService feedback() {
         return feedback;
-    }
-
-    /** The capture pipeline, or null without a store. */
-    public TrafficCapture capture() {
-        return capture;
     }
 
     public boolean isExperiment(String name) {
@@ -253,14 +201,14 @@ public final class ExperimentService implements AutoCloseable {
      */
     public Selection select(String name, InferRequest request) {
         Experiment e = get(name);
-        String user = userId(request.parameters());
+        String user = FeedbackService.userId(request.parameters());
         return new Selection(e, e.assign(user), user);
     }
 
     /**
      * Records the outcome of a selected request: latency and errors for the guardrails, impressions for the
-     * statistics, the impression for click feedback; then, off the response path, capture and shadow
-     * scoring. Non-blocking; never throws.
+     * statistics, the impression for click feedback; then, off the response path, capture (at the
+     * experiment's capture rate) and shadow scoring. Non-blocking; never throws.
      *
      * @return the routing summary on success, null on failure
      */
@@ -276,12 +224,11 @@ public final class ExperimentService implements AutoCloseable {
         e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
         try {
             long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
-            remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
-            boolean captured = capture != null && TrafficCapture.sample(e.definition().captureRate())
-                    && capture.capture(new CaptureRecord(e.name(), System.currentTimeMillis(), a.model(), a.model(),
-                    version, id, copies(request.inputs()), copies(outputs), null, null), deadline);
+            feedback.remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+            boolean captured = capture != null && capture.capture(e.name(), a.model(), version, id, request, outputs,
+                    e.definition().captureRate(), deadline);
             shadow.maybeScore(e, a.variant(), request, outputs,
-                    captured ? teacher -> capture.teacherOutputs(id, copies(teacher)) : null);
+                    captured ? teacher -> capture.teacherOutputs(id, teacher) : null);
         } catch (RuntimeException ex) {
             LOG.log(System.Logger.Level.WARNING, "experiment bookkeeping failed for " + e.name(), ex);
         }
@@ -309,57 +256,19 @@ public final class ExperimentService implements AutoCloseable {
         });
     }
 
-    /**
-     * Off the response path of a plain model request: captures it at the model's configured rate and, when
-     * captured, remembers it so click feedback labels the rows. Never throws.
-     */
-    public void observeModel(String model, long version, String id, InferRequest request, List<Tensor> outputs) {
-        Double rate = modelCaptureRates.get(model);
-        if (capture == null || rate == null || id == null || !TrafficCapture.sample(rate)) {
+    /** Feedback joined one of this service's impressions: the clicks count for its variant. */
+    private void joined(Impression i, int[] clicks) {
+        if (i.experiment() == null) {
             return;
         }
-        try {
-            long deadline = System.currentTimeMillis() + options.modelAttributionWindowSeconds() * 1000;
-            int rows = (int) request.rows();
-            remember(new Impression(id, null, -1, model, userId(request.parameters()), rows, deadline));
-            capture.capture(new CaptureRecord(model, System.currentTimeMillis(), model, model, version, id,
-                    copies(request.inputs()), copies(outputs), null, null), deadline);
-        } catch (RuntimeException ex) {
-            LOG.log(System.Logger.Level.DEBUG, "capture skipped: {0}", ex.toString());
-        }
-    }
-
-    private void remember(Impression impression) {
-        if (feedback.remember(impression)) {
-            feedbackMetrics.idCollision();
-            LOG.log(System.Logger.Level.WARNING, "response id ''{0}'' ({1}) was already the id of another live "
-                    + "response: feedback for it will be refused as ambiguous (clients must send unique ids, "
-                    + "or none)", impression.id(), impression.experiment() != null ? impression.experiment()
-                    : impression.model());
-        }
-    }
-
-    /** Joins click feedback; the outcome says which HTTP status to answer. */
-    public FeedbackOutcome feedback(String id, int[] clicks) {
-        FeedbackOutcome o = feedback.join(id, clicks);
-        if (o instanceof FeedbackOutcome.Joined j) {
-            Impression i = j.impression();
+        Experiment e = experiments.get(i.experiment());
+        if (e != null) {
             int sum = 0;
             for (int c : clicks) {
                 sum += c;
             }
-            if (i.experiment() != null) {
-                Experiment e = experiments.get(i.experiment());
-                if (e != null) {
-                    e.recordClicks(i.variant(), i.userId(), sum);
-                }
-            }
-            if (capture != null) {
-                capture.label(id, clicks);
-            }
+            e.recordClicks(i.variant(), i.userId(), sum);
         }
-        feedbackMetrics.outcome(o.label());
-        return o;
     }
 
     /** Runs every experiment's decision engine; persists those whose history changed. Blocking. */
@@ -410,13 +319,10 @@ public final class ExperimentService implements AutoCloseable {
         }
     }
 
-    /** Persists everything and flushes the capture (pending rows are written unlabelled). Blocking. */
+    /** Persists everything. Blocking. */
     @Override
     public void close() {
         snapshot();
-        if (capture != null) {
-            capture.close();
-        }
     }
 
     private void recordPromotions(Experiment e) {
@@ -427,7 +333,7 @@ public final class ExperimentService implements AutoCloseable {
         List<Decision> history = e.history();
         for (int i = Math.min(saved, history.size()); i < history.size(); i++) {
             Decision d = history.get(i);
-            if (d.action().equals("promote")) {
+            if (d.action() == DecisionKind.PROMOTE) {
                 try {
                     repository.recordPromotion(e, d);
                 } catch (IOException ex) {
@@ -454,23 +360,5 @@ public final class ExperimentService implements AutoCloseable {
 
     private static int historySize(Experiment e) {
         return e.history().size();
-    }
-
-    /** {@code parameters.user_id} as a string (numbers accepted), or null. */
-    static String userId(Map<String, Object> parameters) {
-        Object u = parameters.get("user_id");
-        if (u == null) {
-            return null;
-        }
-        String s = String.valueOf(u);
-        return s.isEmpty() ? null : s;
-    }
-
-    private static List<CapturedTensor> copies(List<Tensor> tensors) {
-        List<CapturedTensor> out = new ArrayList<>(tensors.size());
-        for (Tensor t : tensors) {
-            out.add(CapturedTensor.copyOf(t));
-        }
-        return out;
     }
 }

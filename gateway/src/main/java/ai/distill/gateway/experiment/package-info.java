@@ -3,23 +3,30 @@
  *
  * <p>A tour, in the order a request meets it:
  * <ul>
- *   <li>{@link ai.distill.gateway.experiment.ExperimentRoutes} mounts the HTTP API on the gateway's router and
- *       registers the infer hook, so {@code POST /v2/models/{experiment}/infer} reaches
+ *   <li>{@link ai.distill.gateway.experiment.ExperimentRoutes} mounts the experiment API on the gateway's router
+ *       and registers the infer hook, so {@code POST /v2/models/{experiment}/infer} reaches
  *       {@link ai.distill.gateway.experiment.ExperimentService#select} (sticky assignment by
  *       {@link ai.distill.gateway.experiment.StickyAssigner}) and, after the response is written,
- *       {@link ai.distill.gateway.experiment.ExperimentService#completed} (counts, feedback memory, capture,
- *       shadow scoring by {@link ai.distill.gateway.experiment.ShadowScorer}).</li>
- *   <li>{@link ai.distill.gateway.experiment.Experiment} holds the live state: per-variant user ledgers
+ *       {@link ai.distill.gateway.experiment.ExperimentService#completed} (counts, shadow scoring by
+ *       {@link ai.distill.gateway.experiment.ShadowScorer}). The served request is observed by
+ *       {@code feedback.FeedbackService} (its impression; joined clicks come back to the counts) and
+ *       {@code capture.CaptureService} (sampled at the definition's {@code capture_rate}).</li>
+ *   <li>{@link ai.distill.gateway.experiment.Experiment} holds the live counts: per-variant user ledgers
  *       (delta-method sums), serving windows (HdrHistogram p50/p99, error rate), shadow agreement, weights,
  *       status and history.</li>
- *   <li>{@link ai.distill.gateway.experiment.DecisionEngine} (every second) turns the figures into decisions:
- *       SRM by {@link ai.distill.gateway.experiment.ChiSquare}, non-inferiority on the always-valid confidence
- *       sequence of {@link ai.distill.gateway.experiment.NonInferiorityTest} with Benjamini–Hochberg across
+ *   <li>{@link ai.distill.gateway.experiment.DecisionEngine} (every second) turns the figures into
+ *       {@link ai.distill.gateway.experiment.DecisionKind}s: SRM by {@code stats.ChiSquare}, non-inferiority on
+ *       the always-valid {@code stats.ConfidenceSequence} with {@code stats.BenjaminiHochberg} across
  *       students, guardrails; promote / roll back / hold.</li>
- *   <li>{@link ai.distill.gateway.experiment.ExperimentRepository} persists each experiment under
- *       {@code <store>/experiments/} (atomic writes, every 30 s when changed, on every decision and on close)
- *       so a restart resumes it with its counts. A file {@code <store>/experiments/<name>.json} holding a bare
- *       definition (the admin API's body) creates that experiment at start: experiments as configuration.</li>
+ *   <li>{@link ai.distill.gateway.experiment.ExperimentJson} is the one JSON (de)serialiser (definitions,
+ *       decisions, the API view, the persisted state); {@link ai.distill.gateway.experiment.ExperimentRepository}
+ *       persists each experiment under {@code <store>/experiments/} (atomic writes, every 30 s when changed, on
+ *       every decision and on close) so a restart resumes it with its counts. A file
+ *       {@code <store>/experiments/<name>.json} holding a bare definition (the admin API's body) creates that
+ *       experiment at start: experiments as configuration.</li>
+ *   <li>Failures are typed ({@link ai.distill.gateway.experiment.UnknownVariantException} 404,
+ *       {@link ai.distill.gateway.experiment.ExperimentConflictException} 409) and mapped to statuses by the
+ *       router's one {@code http.FailureHandler}.</li>
  * </ul>
  *
  * <p>With the gateway running ({@code distill serve --store DIR --admin-token T}):

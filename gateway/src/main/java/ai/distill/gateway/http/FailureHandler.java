@@ -2,6 +2,11 @@ package ai.distill.gateway.http;
 
 import ai.distill.gateway.batching.BatcherClosedException;
 import ai.distill.gateway.batching.QueueFullException;
+import ai.distill.gateway.experiment.ExperimentConflictException;
+import ai.distill.gateway.experiment.UnknownVariantException;
+import ai.distill.gateway.feedback.AmbiguousResponseException;
+import ai.distill.gateway.feedback.FeedbackExpiredException;
+import ai.distill.gateway.feedback.UnknownResponseException;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.protocol.BadInputException;
 import ai.distill.gateway.runtime.ModelLoadException;
@@ -17,7 +22,8 @@ import io.vertx.ext.web.handler.HttpException;
 
 /**
  * The router's one failure handler: maps exception types to HTTP statuses and answers
- * {@code {"error": "..."}}. Only unexpected exceptions (bugs) become 500, and are logged.
+ * {@code {"error": "..."}}. Only unexpected exceptions (bugs, broken invariants such as a plain
+ * {@link IllegalStateException}) become 500, and are logged.
  * Stateless and thread-safe.
  */
 public final class FailureHandler implements Handler<RoutingContext> {
@@ -38,8 +44,15 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return e.status();
     } else if (failure instanceof HttpException e) {
       return e.getStatusCode();
-    } else if (failure instanceof UnknownModelException) {
+    } else if (failure instanceof UnknownModelException
+        || failure instanceof UnknownVariantException
+        || failure instanceof UnknownResponseException) {
       return 404;
+    } else if (failure instanceof ExperimentConflictException
+        || failure instanceof AmbiguousResponseException) {
+      return 409;
+    } else if (failure instanceof FeedbackExpiredException) {
+      return 410;
     } else if (failure instanceof QueueFullException) {
       return 429;
     } else if (failure instanceof BatcherClosedException

@@ -185,4 +185,23 @@ class TrafficCaptureTest {
         assertEquals(100, readRows(dir.resolve("e")).size());
         assertEquals(0, capture.pendingBytes());
     }
+
+    @Test
+    void a_row_with_a_non_finite_input_is_dropped_and_the_others_stay_readable() throws Exception {
+        CaptureWriter writer = new CaptureWriter(dir, CaptureWriter.Limits.DEFAULT, null, null);
+        writer.start();
+        float[] dense = {1, Float.NaN, 2, 3};
+        writer.offer(new CaptureRecord("m", 1234, "ctr", "ctr", 1L, "r", List.of(CapturedTensor.ofFloats("dense", 2, dense)),
+                List.of(CapturedTensor.ofFloats("prob", 2, new float[] {0.5f, Float.NaN})), null, null));
+        writer.close();
+        assertEquals(1, writer.writtenRows());
+        assertEquals(1, writer.dropped());
+        try (ai.distill.store.rows.RowsReader rows = ai.distill.store.rows.RowsReader.open(dir.resolve("m"))) {
+            ai.distill.store.rows.Row row = rows.next();
+            assertEquals(2, row.input("dense").toFloats().length);
+            assertEquals(1, row.extra().get("row").asInt());
+            assertTrue(row.extra().get("outputs").get("prob").get(0).isNull(), "a non-finite output is written as null");
+            assertFalse(rows.hasNext());
+        }
+    }
 }

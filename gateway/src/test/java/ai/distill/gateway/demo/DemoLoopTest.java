@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
+import ai.distill.gateway.capture.CaptureRoutes;
+import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.experiment.ExperimentJson;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.feedback.FeedbackRoutes;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.world.CtrWorld;
 import ai.distill.optimizer.world.DemoModels;
@@ -35,8 +40,11 @@ class DemoLoopTest {
         DemoModels.Options.small().withInt8(false), line -> {});
     Vertx vertx = TestGateways.strictVertx();
     Gateway gateway = Gateway.start(vertx, TestGateways.config(dir).build()).await();
-    ExperimentRoutes experiments =
-        ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
+    FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+    CaptureRoutes capture =
+        CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+    ExperimentRoutes experiments = ExperimentRoutes.install(gateway,
+        ExperimentService.Options.DEFAULT, feedback.service(), capture.service()).await();
     try {
       experiments.service().create(DemoExperiment.definition("demo-ab", models));
       TrafficSimulator traffic = new TrafficSimulator(vertx,
@@ -48,7 +56,7 @@ class DemoLoopTest {
       traffic.stop().await();
 
       assertEquals(0, traffic.failed(), traffic.summary());
-      JsonObject stats = experiments.service().get("demo-ab").toJson();
+      JsonObject stats = ExperimentJson.view(experiments.service().get("demo-ab"));
       JsonArray variants = stats.getJsonArray("variants");
       long impressions = 0;
       long clicks = 0;
@@ -62,6 +70,7 @@ class DemoLoopTest {
       assertEquals(models.student().name(), variants.getJsonObject(1).getString("model"));
     } finally {
       experiments.close().await();
+      capture.close().await();
       gateway.close().await();
       vertx.close().await();
     }

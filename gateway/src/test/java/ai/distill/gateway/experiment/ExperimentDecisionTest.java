@@ -16,7 +16,7 @@ class ExperimentDecisionTest {
     private static final long MS = 1_000_000L;
 
     static ExperimentDefinition definition(String name, boolean auto) {
-        return ExperimentDefinition.fromJson(new JsonObject()
+        return ExperimentJson.definition(new JsonObject()
                 .put("name", name).put("teacher", "ctr")
                 .put("variants", new JsonArray()
                         .add(new JsonObject().put("model", "ctr").put("weight", 50))
@@ -61,7 +61,7 @@ class ExperimentDecisionTest {
     void a_student_at_097_of_the_teacher_is_rolled_back() {
         Experiment e = Experiment.create(definition("down", true), null);
         assertEquals(Experiment.Status.ROLLED_BACK, run(e, 1, 200_000, 5_000, 20, 0.97));
-        JsonObject json = e.toJson();
+        JsonObject json = ExperimentJson.view(e);
         JsonObject last = json.getJsonArray("history").getJsonObject(json.getJsonArray("history").size() - 1);
         assertEquals("rollback", last.getString("action"));
         assertEquals("ctr-int8", last.getString("variant"));
@@ -75,7 +75,7 @@ class ExperimentDecisionTest {
     void a_student_equal_to_the_teacher_is_promoted() {
         Experiment e = Experiment.create(definition("same", true), null);
         assertEquals(Experiment.Status.PROMOTED, run(e, 2, 400_000, 5_000, 20, 1.0));
-        JsonObject json = e.toJson();
+        JsonObject json = ExperimentJson.view(e);
         assertEquals("promoted", json.getString("status"));
         JsonObject last = json.getJsonArray("history").getJsonObject(json.getJsonArray("history").size() - 1);
         assertEquals("promote", last.getString("action"));
@@ -85,7 +85,7 @@ class ExperimentDecisionTest {
         assertEquals(0.0, e.weight(0));
         assertEquals(1, e.assign("anyone").variant());
         e.evaluate();
-        JsonObject student = e.toJson().getJsonArray("variants").getJsonObject(1);
+        JsonObject student = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1);
         assertEquals("promoted", student.getString("decision"));
         assertTrue(student.getString("reason").startsWith("non-inferior"), "the final decision's figures stay");
     }
@@ -95,7 +95,7 @@ class ExperimentDecisionTest {
         Experiment e = Experiment.create(definition("tie", true), null);
         run(e, 3, 2_000, 500, 20, 1.0);
         assertEquals(Experiment.Status.RUNNING, e.status());
-        JsonObject student = e.toJson().getJsonArray("variants").getJsonObject(1);
+        JsonObject student = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1);
         assertEquals("hold", student.getString("decision"));
         JsonObject n = student.getJsonObject("numbers");
         assertTrue(n.getDouble("lower") < 0 && n.getDouble("upper") > 0, n.encode());
@@ -128,7 +128,7 @@ class ExperimentDecisionTest {
             e.recordServed(a, user, 5, MS, true, 1L);
         }
         e.evaluate();
-        JsonObject json = e.toJson();
+        JsonObject json = ExperimentJson.view(e);
         assertTrue(json.getJsonObject("srm").getBoolean("alarm"));
         assertEquals("rolled_back", json.getString("status"));
         assertTrue(json.getJsonArray("history").getJsonObject(0).getString("reason").startsWith("sample ratio mismatch"));
@@ -141,11 +141,11 @@ class ExperimentDecisionTest {
         e.evaluate();
         e.evaluate();
         assertEquals(Experiment.Status.RUNNING, e.status(), "a p99 breach must last 3 evaluations");
-        assertTrue(e.toJson().getJsonArray("variants").getJsonObject(1).getString("reason")
+        assertTrue(ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1).getString("reason")
                 .startsWith("guardrail breach, not yet sustained: p99"));
         e.evaluate();
         assertEquals(Experiment.Status.ROLLED_BACK, e.status());
-        String reason = e.toJson().getJsonArray("history").getJsonObject(0).getString("reason");
+        String reason = ExperimentJson.view(e).getJsonArray("history").getJsonObject(0).getString("reason");
         assertTrue(reason.startsWith("guardrail: p99"), reason);
     }
 
@@ -154,7 +154,7 @@ class ExperimentDecisionTest {
         Experiment e = Experiment.create(definition("errors", true), null);
         simulate(e, new SplittableRandom(7), 0, 2_000, 5, BASE_CTR, BASE_CTR, MS, 0.05);
         e.evaluate();
-        String reason = e.toJson().getJsonArray("history").getJsonObject(0).getString("reason");
+        String reason = ExperimentJson.view(e).getJsonArray("history").getJsonObject(0).getString("reason");
         assertTrue(reason.startsWith("guardrail: error rate"), reason);
     }
 
@@ -164,12 +164,12 @@ class ExperimentDecisionTest {
         simulate(e, new SplittableRandom(8), 0, 30_000, 20, BASE_CTR, BASE_CTR * 0.9, MS, 0);
         e.evaluate();
         assertEquals(Experiment.Status.RUNNING, e.status(), "auto off: no automatic decision");
-        assertEquals("rollback", e.toJson().getJsonArray("variants").getJsonObject(1).getString("decision"));
+        assertEquals("rollback", ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1).getString("decision"));
         Decision d = e.promote(null, null);
         assertEquals("ctr-int8", d.variant());
         assertFalse(d.automatic());
         assertTrue(d.numbers().containsKey("lower"), "manual decisions carry the numbers they were taken on");
-        IllegalStateException ex = assertThrows(IllegalStateException.class, () -> e.stop(null));
+        ExperimentConflictException ex = assertThrows(ExperimentConflictException.class, () -> e.stop(null));
         assertEquals("cannot stop experiment 'manual': it is promoted", ex.getMessage());
         assertThrows(UnknownVariantException.class, () -> Experiment.create(definition("m2", false), null)
                 .rollback("nope", null));
@@ -183,7 +183,7 @@ class ExperimentDecisionTest {
             assertTrue(a.anonymous());
             e.recordServed(a, null, 2, MS, true, 1L);
         }
-        JsonArray variants = e.toJson().getJsonArray("variants");
+        JsonArray variants = ExperimentJson.view(e).getJsonArray("variants");
         long anonymous = 0;
         for (int i = 0; i < 2; i++) {
             assertEquals(0, variants.getJsonObject(i).getLong("exposures"));

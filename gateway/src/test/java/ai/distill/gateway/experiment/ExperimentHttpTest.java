@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
+import ai.distill.gateway.capture.CaptureRoutes;
+import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.feedback.FeedbackRoutes;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
@@ -34,6 +38,7 @@ class ExperimentHttpTest {
 
     private Gateway gateway;
     private ExperimentRoutes experiments;
+    private CaptureRoutes capture;
     private WebClient client;
 
     private Vertx vertx;
@@ -48,13 +53,17 @@ class ExperimentHttpTest {
                 Role.STUDENT));
         store.publish(PublishRequest.fromBytes("plain", TinyModels.mlp(4, hidden, 3).toBytes(), Role.STUDENT));
         gateway = Gateway.start(vertx, GatewayConfig.builder(dir).port(0).adminToken(TOKEN).build()).await();
-        experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT).await();
+        FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+        experiments = ExperimentRoutes.install(gateway, ExperimentService.Options.DEFAULT, feedback.service(),
+                capture.service()).await();
         client = WebClient.create(vertx);
     }
 
     @AfterEach
     void stop() {
         experiments.close().await();
+        capture.close().await();
         gateway.close().await();
         vertx.close().await();
         assertEquals(List.of(), TestGateways.drainBlockedWarnings(), "nothing blocked an event loop");
@@ -227,6 +236,7 @@ class ExperimentHttpTest {
         assertEquals(200, joined.statusCode(), joined.bodyAsString());
 
         experiments.close().await();
+        capture.close().await();
         Path stream = dir.resolve("captures").resolve("ctr");
         List<String> lines = java.nio.file.Files.readAllLines(
                 ai.distill.gateway.capture.CaptureWriter.segmentFiles(stream).get(0));

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.capture.CaptureWriter;
 import ai.distill.gateway.feedback.FeedbackOutcome;
+import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.store.tensor.Datatype;
 import ai.distill.store.tensor.TensorSpec;
 import io.vertx.core.Future;
@@ -65,7 +67,7 @@ class ExperimentServiceTest {
         invoker.scale.put("ctr-int8", 0.5f);
         invoker.blockedModel = "ctr";
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 1.0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 1.0, 0)));
         String student = userIn(e, 1);
 
         Future<ExperimentService.Routed> response = s.infer("ab", StubInvoker.request("r1", student, 0.4f, 0.8f));
@@ -78,7 +80,7 @@ class ExperimentServiceTest {
         shadowThread.shutdown();
         assertTrue(shadowThread.awaitTermination(10, TimeUnit.SECONDS));
         assertEquals(1, s.shadow().scored());
-        JsonObject shadow = e.toJson().getJsonArray("variants").getJsonObject(1).getJsonObject("shadow");
+        JsonObject shadow = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1).getJsonObject("shadow");
         assertEquals(2, shadow.getLong("rows"));
         assertEquals(0.3, shadow.getDouble("mean_abs_diff"), 1e-6);
         assertEquals(0.5, shadow.getDouble("mean_ratio"), 1e-6);
@@ -91,7 +93,7 @@ class ExperimentServiceTest {
         invoker.blockedModel = "ctr";
         ExperimentService s = new ExperimentService(invoker, null, shadowThread,
                 ExperimentService.Options.DEFAULT.withShadowMaxInFlight(1), null, null, null);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 1.0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 1.0, 0)));
         String student = userIn(e, 1);
         for (int i = 0; i < 5; i++) {
             assertTrue(s.infer("ab", StubInvoker.request("r" + i, student, 0.1f)).succeeded());
@@ -104,7 +106,7 @@ class ExperimentServiceTest {
     void feedback_joins_clicks_to_the_variant_and_rejects_bad_feedback() {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("ab", 0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("ab", 0, 0)));
         String student = userIn(e, 1);
         ExperimentService.Routed r = s.infer("ab", StubInvoker.request(null, student, 0.1f, 0.2f, 0.3f)).result();
         assertNotNull(r.id(), "a generated response id");
@@ -112,13 +114,13 @@ class ExperimentServiceTest {
         assertEquals("ctr-int8", r.parameters().get("variant"));
 
         FeedbackOutcome.WrongCount w = assertInstanceOf(FeedbackOutcome.WrongCount.class,
-                s.feedback(r.id(), new int[] {1}));
+                s.feedback().feedback(r.id(), new int[] {1}));
         assertEquals(3, w.impression().rows());
-        assertInstanceOf(FeedbackOutcome.Joined.class, s.feedback(r.id(), new int[] {0, 1, 1}));
-        assertInstanceOf(FeedbackOutcome.Duplicate.class, s.feedback(r.id(), new int[] {0, 1, 1}));
-        assertInstanceOf(FeedbackOutcome.Unknown.class, s.feedback("nope", new int[] {1}));
+        assertInstanceOf(FeedbackOutcome.Joined.class, s.feedback().feedback(r.id(), new int[] {0, 1, 1}));
+        assertInstanceOf(FeedbackOutcome.Duplicate.class, s.feedback().feedback(r.id(), new int[] {0, 1, 1}));
+        assertInstanceOf(FeedbackOutcome.Unknown.class, s.feedback().feedback("nope", new int[] {1}));
 
-        JsonObject v = e.toJson().getJsonArray("variants").getJsonObject(1);
+        JsonObject v = ExperimentJson.view(e).getJsonArray("variants").getJsonObject(1);
         assertEquals(1, v.getLong("exposures"));
         assertEquals(3, v.getLong("impressions"));
         assertEquals(2, v.getLong("clicks"), "the duplicate did not count twice");
@@ -128,20 +130,20 @@ class ExperimentServiceTest {
     void restart_resumes_an_experiment_with_its_counts() {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         ExperimentService s = service(invoker);
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("resume", 0, 0)));
+        Experiment e = s.create(ExperimentJson.definition(body("resume", 0, 0)));
         String teacherUser = userIn(e, 0);
         assertTrue(s.infer("resume", StubInvoker.request("t", teacherUser, 0.5f, 0.5f)).succeeded());
         for (int u = 0; u < 500; u++) {
             ExperimentService.Routed r = s.infer("resume", StubInvoker.request("r" + u, "u" + u, 0.5f, 0.5f)).result();
-            s.feedback(r.id(), new int[] {u % 3 == 0 ? 1 : 0, 0});
+            s.feedback().feedback(r.id(), new int[] {u % 3 == 0 ? 1 : 0, 0});
         }
         e.rollback(null, "operator");
-        JsonObject before = e.toJson();
+        JsonObject before = ExperimentJson.view(e);
         s.close();
 
         ExperimentService again = service(new StubInvoker("ctr", "ctr-int8"));
         Experiment resumed = again.get("resume");
-        JsonObject after = resumed.toJson();
+        JsonObject after = ExperimentJson.view(resumed);
         assertEquals("rolled_back", after.getString("status"));
         for (int i = 0; i < 2; i++) {
             JsonObject b = before.getJsonArray("variants").getJsonObject(i);
@@ -155,7 +157,7 @@ class ExperimentServiceTest {
         // a returning user is not a new exposure
         long exposures = after.getJsonArray("variants").getJsonObject(0).getLong("exposures");
         assertTrue(again.infer("resume", StubInvoker.request("again", teacherUser, 0.5f, 0.5f)).succeeded());
-        assertEquals(exposures, resumed.toJson().getJsonArray("variants").getJsonObject(0).getLong("exposures"));
+        assertEquals(exposures, ExperimentJson.view(resumed).getJsonArray("variants").getJsonObject(0).getLong("exposures"));
         assertTrue(Files.exists(store.resolve("experiments").resolve("resume.json")));
     }
 
@@ -167,44 +169,48 @@ class ExperimentServiceTest {
         ExperimentService s = new ExperimentService(invoker, null, shadowThread, ExperimentService.Options.DEFAULT,
                 null, null, null);
         ExperimentConflictException clash = assertThrows(ExperimentConflictException.class,
-                () -> s.create(ExperimentDefinition.fromJson(body("ctr", 0, 0))));
+                () -> s.create(ExperimentJson.definition(body("ctr", 0, 0))));
         assertTrue(clash.getMessage().startsWith("name: 'ctr' is already a model"), clash.getMessage());
 
         JsonObject missing = body("ab", 0, 0);
         missing.getJsonArray("variants").getJsonObject(1).put("model", "ghost");
         IllegalArgumentException notLoaded = assertThrows(IllegalArgumentException.class,
-                () -> s.create(ExperimentDefinition.fromJson(missing)));
+                () -> s.create(ExperimentJson.definition(missing)));
         assertEquals("variants[1].model: 'ghost' is not loaded (expected: a loaded model; load it first)",
                 notLoaded.getMessage());
 
         JsonObject mismatch = body("ab", 0, 0);
         mismatch.getJsonArray("variants").getJsonObject(1).put("model", "other");
         IllegalArgumentException sig = assertThrows(IllegalArgumentException.class,
-                () -> s.create(ExperimentDefinition.fromJson(mismatch)));
+                () -> s.create(ExperimentJson.definition(mismatch)));
         assertTrue(sig.getMessage().startsWith("variants[1].model: 'other' has signature"), sig.getMessage());
 
         JsonObject zero = body("ab", 0, 0);
         zero.getJsonArray("variants").getJsonObject(0).put("weight", 0);
         zero.getJsonArray("variants").getJsonObject(1).put("weight", 0);
         assertEquals("variants: weights sum to 0.0 (expected: a positive total)",
-                assertThrows(IllegalArgumentException.class, () -> ExperimentDefinition.fromJson(zero)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> ExperimentJson.definition(zero)).getMessage());
 
-        s.create(ExperimentDefinition.fromJson(body("ab", 0, 0)));
-        assertThrows(ExperimentConflictException.class, () -> s.create(ExperimentDefinition.fromJson(body("ab", 0, 0))));
+        s.create(ExperimentJson.definition(body("ab", 0, 0)));
+        assertThrows(ExperimentConflictException.class, () -> s.create(ExperimentJson.definition(body("ab", 0, 0))));
     }
 
     @Test
     void captured_rows_carry_outputs_teacher_outputs_and_labels() throws Exception {
         StubInvoker invoker = new StubInvoker("ctr", "ctr-int8");
         invoker.scale.put("ctr-int8", 0.5f);
-        ExperimentService s = new ExperimentService(invoker, store, Runnable::run,
-                ExperimentService.Options.DEFAULT.withCaptureLimits(new CaptureWriter.Limits(100, 1 << 20, 1 << 22)),
-                null, null, null);
+        FeedbackService feedback = new FeedbackService(FeedbackService.DEFAULT_MAX_ENTRIES, null);
+        CaptureService capture = new CaptureService(store,
+                CaptureService.Options.DEFAULT.withLimits(new CaptureWriter.Limits(100, 1 << 20, 1 << 22)), null, feedback);
+        capture.start();
+        ExperimentService s = new ExperimentService(invoker, store, Runnable::run, ExperimentService.Options.DEFAULT,
+                null, feedback, capture);
         s.start();
-        Experiment e = s.create(ExperimentDefinition.fromJson(body("cap", 1.0, 1.0)));
+        Experiment e = s.create(ExperimentJson.definition(body("cap", 1.0, 1.0)));
         ExperimentService.Routed r = s.infer("cap", StubInvoker.request("r1", userIn(e, 1), 0.4f, 0.8f)).result();
-        s.feedback(r.id(), new int[] {1, 0});
+        feedback.feedback(r.id(), new int[] {1, 0});
         s.close();
+        capture.close();
         List<String> lines = Files.readAllLines(CaptureWriter.segmentFiles(store.resolve("captures").resolve("cap")).get(0));
         assertEquals(2, lines.size());
         JsonObject row = new JsonObject(lines.get(0));
@@ -227,7 +233,7 @@ class ExperimentServiceTest {
         ExperimentService s = new ExperimentService(new StubInvoker("ctr", "ctr-int8"), store, shadowThread,
                 ExperimentService.Options.DEFAULT, null, null, null);
         List<String> errors = s.start();
-        assertEquals("running", s.get("from-file").toJson().getString("status"));
+        assertEquals("running", ExperimentJson.view(s.get("from-file")).getString("status"));
         assertEquals(List.of("broken.json: variants[1].model: 'ghost' is not loaded (expected: a loaded model; "
                 + "load it first)"), errors);
         assertTrue(new JsonObject(Files.readString(dir.resolve("from-file.json"))).containsKey("definition"),

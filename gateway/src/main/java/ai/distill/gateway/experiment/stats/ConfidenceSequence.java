@@ -1,8 +1,8 @@
-package ai.distill.gateway.experiment;
+package ai.distill.gateway.experiment.stats;
 
 /**
- * Non-inferiority of a student's CTR against the teacher's on an always-valid (asymptotic)
- * confidence sequence, so the result may be read after every event without inflating errors.
+ * An always-valid (asymptotic) confidence sequence for the non-inferiority of a student's CTR against
+ * the teacher's, so the result may be read after every event without inflating errors.
  *
  * <p>D̂ = ĉ_S − m·ĉ_T, n = exposed users of both arms, σ̂² = n·(V̂_S + m²·V̂_T), and the interval is
  * D̂ ± σ̂·sqrt(2(nρ²+1)/(n²ρ²) · ln(sqrt(nρ²+1)/α)) with ρ² = (−2 ln α + ln(−2 ln α + 1)) / n*
@@ -11,11 +11,11 @@ package ai.distill.gateway.experiment;
  * @param alpha        the error rate, e.g. 0.05
  * @param plannedUsers n*, the number of users the sequence is tuned to be tightest at
  */
-public record NonInferiorityTest(double alpha, long plannedUsers) {
+public record ConfidenceSequence(double alpha, long plannedUsers) {
 
-    public static final NonInferiorityTest DEFAULT = new NonInferiorityTest(0.05, 10_000);
+    public static final ConfidenceSequence DEFAULT = new ConfidenceSequence(0.05, 10_000);
 
-    public NonInferiorityTest {
+    public ConfidenceSequence {
         if (!(alpha > 0 && alpha < 1)) {
             throw new IllegalArgumentException("alpha : " + alpha + " (expected: 0 < alpha < 1)");
         }
@@ -76,29 +76,5 @@ public record NonInferiorityTest(double alpha, long plannedUsers) {
         }
         Verdict verdict = lower > 0 ? Verdict.NON_INFERIOR : upper < 0 ? Verdict.INFERIOR : Verdict.INCONCLUSIVE;
         return new Result(d, sigma, lower, upper, users, p, verdict);
-    }
-
-    /**
-     * Benjamini–Hochberg at level q: which hypotheses are rejected (here: which students are declared
-     * non-inferior) given their p-values.
-     */
-    public static boolean[] benjaminiHochberg(double[] pValues, double q) {
-        int k = pValues.length;
-        Integer[] order = new Integer[k];
-        for (int i = 0; i < k; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(pValues[a], pValues[b]));
-        int cutoff = -1;
-        for (int rank = 0; rank < k; rank++) {
-            if (pValues[order[rank]] <= (rank + 1) * q / k) {
-                cutoff = rank;
-            }
-        }
-        boolean[] reject = new boolean[k];
-        for (int rank = 0; rank <= cutoff; rank++) {
-            reject[order[rank]] = true;
-        }
-        return reject;
     }
 }

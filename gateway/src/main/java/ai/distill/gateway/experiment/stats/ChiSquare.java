@@ -1,4 +1,4 @@
-package ai.distill.gateway.experiment;
+package ai.distill.gateway.experiment.stats;
 
 /**
  * Chi-square goodness of fit for sample-ratio mismatch, with the survival function computed from
