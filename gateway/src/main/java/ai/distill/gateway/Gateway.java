@@ -33,8 +33,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running gateway: one HTTP port serving the Open Inference Protocol v2 for every model in
- * the store, with dynamic batching, hot swap and Prometheus metrics.
+ * The running gateway: one HTTP port serving the Open Inference Protocol v2 for every model in the
+ * store, with dynamic batching, hot swap and Prometheus metrics.
  *
  * <pre>{@code
  * Gateway gateway = Gateway.start(vertx, GatewayConfig.builder(Path.of("store")).port(0).build())
@@ -45,8 +45,8 @@ import java.util.concurrent.TimeUnit;
  * gateway.close().await();                                // graceful
  * }</pre>
  *
- * <p>Thread-safe. Owns the model registry (and so every ORT session), its worker executors and
- * the HTTP server; {@link #close()} releases them all, but not the {@link Vertx} instance.
+ * <p>Thread-safe. Owns the model registry (and so every ORT session), its worker executors and the
+ * HTTP server; {@link #close()} releases them all, but not the {@link Vertx} instance.
  */
 public final class Gateway {
 
@@ -84,32 +84,49 @@ public final class Gateway {
     this.registry = new PrometheusRegistry();
     this.metrics = GatewayMetrics.register(registry, true);
     this.sessions = new SessionFactory(config.session());
-    this.models = new ModelRegistry(vertx, store, sessions, metrics, new ModelRegistry.Options(
-        config.workers(), config::batching, config.watchInterval()));
+    this.models =
+        new ModelRegistry(
+            vertx,
+            store,
+            sessions,
+            metrics,
+            new ModelRegistry.Options(config.workers(), config::batching, config.watchInterval()));
     this.router = Router.router(vertx);
     // While shutting down, answers tell keep-alive clients to reconnect (to another instance)
     // instead of sending more requests on a connection that is about to close.
-    router.route().handler(ctx -> {
-      if (draining) {
-        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-      }
-      ctx.next();
-    });
-    OipRoutes.mount(router, models, metrics, resolvers, () -> ready, adminAuth,
-        config.maxBodyBytes());
+    router
+        .route()
+        .handler(
+            ctx -> {
+              if (draining) {
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+              }
+              ctx.next();
+            });
+    OipRoutes.mount(
+        router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes());
   }
 
   /**
-   * Opens the store, loads the latest version of every model, starts watching the store and
-   * listens on {@code config.host():config.port()}. The future fails when the store cannot be
-   * opened or the port cannot be bound; a model that fails to load does not fail the start.
+   * Opens the store, loads the latest version of every model, starts watching the store and listens
+   * on {@code config.host():config.port()}. The future fails when the store cannot be opened or the
+   * port cannot be bound; a model that fails to load does not fail the start.
    */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config) {
-    return vertx.<Gateway>executeBlocking(() -> {
-      ModelStore store = ModelStore.open(config.store());
-      return new Gateway(vertx, config, store, resolveAdminToken(config));
-    }, false).compose(g -> g.models.start().compose(v -> g.listen()).map(g)
-        .recover(e -> g.close().transform(ignored -> Future.failedFuture(e))));
+    return vertx
+        .<Gateway>executeBlocking(
+            () -> {
+              ModelStore store = ModelStore.open(config.store());
+              return new Gateway(vertx, config, store, resolveAdminToken(config));
+            },
+            false)
+        .compose(
+            g ->
+                g.models
+                    .start()
+                    .compose(v -> g.listen())
+                    .map(g)
+                    .recover(e -> g.close().transform(ignored -> Future.failedFuture(e))));
   }
 
   // One HTTP server per event loop (config event_loops), all sharing one port. For an ephemeral
@@ -118,29 +135,50 @@ public final class Gateway {
   private Future<Void> listen() {
     int loops = config.eventLoops();
     int port = config.port() != 0 ? config.port() : -1 - (EPHEMERAL.getAndIncrement() % 10_000);
-    return deployServers(port, loops).map(v -> {
-      ready = true;
-      ShutdownSignals.register(this);
-      LOG.log(System.Logger.Level.INFO, "gateway listening on {0}:{1} ({2} event loops, {3} transport) serving {4}",
-          config.host(), Integer.toString(port()), loops, vertx.isNativeTransportEnabled() ? "native" : "NIO",
-          models.loadedNames());
-      return null;
-    });
+    return deployServers(port, loops)
+        .map(
+            v -> {
+              ready = true;
+              ShutdownSignals.register(this);
+              LOG.log(
+                  System.Logger.Level.INFO,
+                  "gateway listening on {0}:{1} ({2} event loops, {3} transport) serving {4}",
+                  config.host(),
+                  Integer.toString(port()),
+                  loops,
+                  vertx.isNativeTransportEnabled() ? "native" : "NIO",
+                  models.loadedNames());
+              return null;
+            });
   }
 
   private Future<Void> deployServers(int port, int instances) {
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(port)
-        .setCompressionSupported(false).setTcpNoDelay(true).setMaxInitialLineLength(8192);
-    return vertx.deployVerticle(() -> new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        return vertx.createHttpServer(options).requestHandler(router).listen()
-            .onSuccess(servers::add);
-      }
-    }, new DeploymentOptions().setInstances(instances)).map(id -> {
-      deployments.add(id);
-      return null;
-    });
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(port)
+            .setCompressionSupported(false)
+            .setTcpNoDelay(true)
+            .setMaxInitialLineLength(8192);
+    return vertx
+        .deployVerticle(
+            () ->
+                new VerticleBase() {
+                  @Override
+                  public Future<?> start() {
+                    return vertx
+                        .createHttpServer(options)
+                        .requestHandler(router)
+                        .listen()
+                        .onSuccess(servers::add);
+                  }
+                },
+            new DeploymentOptions().setInstances(instances))
+        .map(
+            id -> {
+              deployments.add(id);
+              return null;
+            });
   }
 
   // --admin-token, else DISTILL_ADMIN_TOKEN, else <store>/admin.token (created, mode 600).
@@ -167,19 +205,30 @@ public final class Gateway {
       Path tmp = config.store().resolve("admin.token.tmp");
       Files.deleteIfExists(tmp);
       try {
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            tmp,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } catch (UnsupportedOperationException | FileAlreadyExistsException e) {
         Files.createFile(tmp);
       }
       Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       LOG.log(System.Logger.Level.INFO, "admin token written to {0} (mode 600)", file);
       return token;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the admin token file " + file
-          + ": " + e.getMessage() + " (or pass --admin-token / " + ADMIN_TOKEN_ENV + ")", e);
+      throw new UncheckedIOException(
+          "cannot create the admin token file "
+              + file
+              + ": "
+              + e.getMessage()
+              + " (or pass --admin-token / "
+              + ADMIN_TOKEN_ENV
+              + ")",
+          e);
     }
   }
 
@@ -238,7 +287,9 @@ public final class Gateway {
     return ready;
   }
 
-  /** Routes infer requests for names that are not loaded models; see {@link InferTargetResolver}. */
+  /**
+   * Routes infer requests for names that are not loaded models; see {@link InferTargetResolver}.
+   */
   public void addTargetResolver(InferTargetResolver resolver) {
     resolvers.add(resolver);
   }
@@ -248,12 +299,12 @@ public final class Gateway {
   }
 
   /**
-   * Graceful shutdown, in this order: readiness and new infer requests answer 503 while the
-   * server keeps listening for {@code shutdown_grace} (load balancers see the instance leave);
-   * then the server stops accepting connections and waits (up to {@code drain_timeout}) until
-   * every in-flight response is written; then every batcher drains (queued requests still
-   * run), every running batch returns from ORT, and only then the sessions and the ORT executor
-   * close. Idempotent.
+   * Graceful shutdown, in this order: readiness and new infer requests answer 503 while the server
+   * keeps listening for {@code shutdown_grace} (load balancers see the instance leave); then the
+   * server stops accepting connections and waits (up to {@code drain_timeout}) until every
+   * in-flight response is written; then every batcher drains (queued requests still run), every
+   * running batch returns from ORT, and only then the sessions and the ORT executor close.
+   * Idempotent.
    */
   public synchronized Future<Void> close() {
     if (closing != null) {
@@ -270,26 +321,35 @@ public final class Gateway {
     } else {
       graceOver.complete();
     }
-    Future<Void> serverDown = graceOver.future().compose(g -> {
-      List<Future<Void>> shutdowns = new ArrayList<>();
-      for (HttpServer s : servers) {
-        shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
-      }
-      return Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty();
-    }).eventually(() -> {
-      List<Future<Void>> undeploys = new ArrayList<>();
-      for (String id : deployments) {
-        undeploys.add(vertx.undeploy(id).otherwiseEmpty());
-      }
-      return Future.join(undeploys);
-    });
+    Future<Void> serverDown =
+        graceOver
+            .future()
+            .compose(
+                g -> {
+                  List<Future<Void>> shutdowns = new ArrayList<>();
+                  for (HttpServer s : servers) {
+                    shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
+                  }
+                  return Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty();
+                })
+            .eventually(
+                () -> {
+                  List<Future<Void>> undeploys = new ArrayList<>();
+                  for (String id : deployments) {
+                    undeploys.add(vertx.undeploy(id).otherwiseEmpty());
+                  }
+                  return Future.join(undeploys);
+                });
     Promise<Void> done = Promise.promise();
-    serverDown.eventually(models::close).onComplete(ar -> {
-      sessions.close();
-      ShutdownSignals.unregister(this);
-      LOG.log(System.Logger.Level.INFO, "gateway stopped");
-      done.complete();
-    });
+    serverDown
+        .eventually(models::close)
+        .onComplete(
+            ar -> {
+              sessions.close();
+              ShutdownSignals.unregister(this);
+              LOG.log(System.Logger.Level.INFO, "gateway stopped");
+              done.complete();
+            });
     closing = done.future();
     return closing;
   }

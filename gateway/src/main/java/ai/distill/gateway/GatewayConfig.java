@@ -27,6 +27,7 @@ import java.util.Set;
  * }</pre>
  *
  * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected):
+ *
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
@@ -34,11 +35,11 @@ import java.util.Set;
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000}
  * }</pre>
- * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows}
- * ({@link BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few
- * batches of work only adds latency under overload, it serves nothing more.
- * When {@code workers} is not given it is {@code max(1, cores / intra_op_threads)}, so that
- * workers × intra-op threads ≤ cores.
+ *
+ * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
+ * BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few batches of work
+ * only adds latency under overload, it serves nothing more. When {@code workers} is not given it is
+ * {@code max(1, cores / intra_op_threads)}, so that workers × intra-op threads ≤ cores.
  */
 public final class GatewayConfig {
 
@@ -63,10 +64,12 @@ public final class GatewayConfig {
     this.adminToken = b.adminToken;
     this.maxBodyBytes = b.maxBodyBytes;
     this.session = b.session;
-    this.workers = b.workers > 0 ? b.workers
-        : Math.max(1, Runtime.getRuntime().availableProcessors() / b.session.intraOpThreads());
-    this.eventLoops = b.eventLoops > 0 ? b.eventLoops
-        : Math.max(1, Runtime.getRuntime().availableProcessors());
+    this.workers =
+        b.workers > 0
+            ? b.workers
+            : Math.max(1, Runtime.getRuntime().availableProcessors() / b.session.intraOpThreads());
+    this.eventLoops =
+        b.eventLoops > 0 ? b.eventLoops : Math.max(1, Runtime.getRuntime().availableProcessors());
     this.batching = b.batching;
     this.modelBatching = Map.copyOf(b.modelBatching);
     this.watchInterval = b.watchInterval;
@@ -141,8 +144,8 @@ public final class GatewayConfig {
   }
 
   /**
-   * How long a shutting-down gateway keeps listening with readiness 503 (new infer requests
-   * 503 too) before it stops accepting connections, so that load balancers see it leave.
+   * How long a shutting-down gateway keeps listening with readiness 503 (new infer requests 503
+   * too) before it stops accepting connections, so that load balancers see it leave.
    */
   public Duration shutdownGrace() {
     return shutdownGrace;
@@ -150,9 +153,19 @@ public final class GatewayConfig {
 
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
-    Builder b = new Builder(store).host(host).port(port).adminToken(adminToken)
-        .maxBodyBytes(maxBodyBytes).workers(workers).eventLoops(eventLoops).session(session).batching(batching)
-        .watchInterval(watchInterval).drainTimeout(drainTimeout).shutdownGrace(shutdownGrace);
+    Builder b =
+        new Builder(store)
+            .host(host)
+            .port(port)
+            .adminToken(adminToken)
+            .maxBodyBytes(maxBodyBytes)
+            .workers(workers)
+            .eventLoops(eventLoops)
+            .session(session)
+            .batching(batching)
+            .watchInterval(watchInterval)
+            .drainTimeout(drainTimeout)
+            .shutdownGrace(shutdownGrace);
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -169,7 +182,8 @@ public final class GatewayConfig {
     try {
       json = new JsonObject(text);
     } catch (DecodeException e) {
-      throw new IllegalArgumentException("config " + file + " is not valid JSON: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "config " + file + " is not valid JSON: " + e.getMessage());
     }
     try {
       return fromJson(store, json).build();
@@ -180,9 +194,22 @@ public final class GatewayConfig {
 
   /** A builder initialised from the JSON form (see the class javadoc). */
   public static Builder fromJson(Path store, JsonObject json) {
-    checkKeys(json, "", Set.of("host", "port", "admin_token", "max_body_bytes", "workers",
-        "event_loops", "session", "batching", "models", "watch_interval_ms", "drain_timeout_ms",
-        "shutdown_grace_ms"));
+    checkKeys(
+        json,
+        "",
+        Set.of(
+            "host",
+            "port",
+            "admin_token",
+            "max_body_bytes",
+            "workers",
+            "event_loops",
+            "session",
+            "batching",
+            "models",
+            "watch_interval_ms",
+            "drain_timeout_ms",
+            "shutdown_grace_ms"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -205,8 +232,10 @@ public final class GatewayConfig {
     if (json.containsKey("session")) {
       JsonObject s = json.getJsonObject("session");
       checkKeys(s, "session.", Set.of("intra_op_threads", "optimization_level"));
-      b.session(new SessionConfig(s.getInteger("intra_op_threads", 1),
-          SessionConfig.parseLevel(s.getString("optimization_level", "all"))));
+      b.session(
+          new SessionConfig(
+              s.getInteger("intra_op_threads", 1),
+              SessionConfig.parseLevel(s.getString("optimization_level", "all"))));
     }
     if (json.containsKey("batching")) {
       b.batching(batching(json.getJsonObject("batching"), BatchingConfig.DEFAULT, "batching."));
@@ -218,8 +247,8 @@ public final class GatewayConfig {
         String prefix = "models." + model + ".";
         checkKeys(m, prefix, Set.of("batching"));
         if (m.containsKey("batching")) {
-          b.modelBatching(model, batching(m.getJsonObject("batching"), b.batching,
-              prefix + "batching."));
+          b.modelBatching(
+              model, batching(m.getJsonObject("batching"), b.batching, prefix + "batching."));
         }
       }
     }
@@ -241,28 +270,51 @@ public final class GatewayConfig {
     // A new max_batch_rows scales a default capacity with it; an explicit one is inherited.
     boolean baseDefault =
         base.queueCapacityRows() == BatchingConfig.defaultQueueCapacity(base.maxBatchRows());
-    int capacity = json.containsKey("queue_capacity_rows") ? json.getInteger("queue_capacity_rows")
-        : baseDefault ? BatchingConfig.defaultQueueCapacity(maxBatchRows)
-        : base.queueCapacityRows();
-    return new BatchingConfig(maxBatchRows,
-        json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()), capacity);
+    int capacity =
+        json.containsKey("queue_capacity_rows")
+            ? json.getInteger("queue_capacity_rows")
+            : baseDefault
+                ? BatchingConfig.defaultQueueCapacity(maxBatchRows)
+                : base.queueCapacityRows();
+    return new BatchingConfig(
+        maxBatchRows, json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()), capacity);
   }
 
   private static void checkKeys(JsonObject json, String prefix, Set<String> known) {
     for (String key : json.fieldNames()) {
       if (!known.contains(key)) {
-        throw new IllegalArgumentException("unknown key '" + prefix + key + "' (expected one of "
-            + known.stream().sorted().toList() + ")");
+        throw new IllegalArgumentException(
+            "unknown key '"
+                + prefix
+                + key
+                + "' (expected one of "
+                + known.stream().sorted().toList()
+                + ")");
       }
     }
   }
 
   @Override
   public String toString() {
-    return "GatewayConfig{store=" + store + ", host=" + host + ", port=" + port
-        + ", maxBodyBytes=" + maxBodyBytes + ", workers=" + workers + ", eventLoops=" + eventLoops
-        + ", session=" + session
-        + ", batching=" + batching + ", modelBatching=" + modelBatching + "}";
+    return "GatewayConfig{store="
+        + store
+        + ", host="
+        + host
+        + ", port="
+        + port
+        + ", maxBodyBytes="
+        + maxBodyBytes
+        + ", workers="
+        + workers
+        + ", eventLoops="
+        + eventLoops
+        + ", session="
+        + session
+        + ", batching="
+        + batching
+        + ", modelBatching="
+        + modelBatching
+        + "}";
   }
 
   /** Builds a {@link GatewayConfig}; setters validate and fail fast. */
@@ -343,8 +395,8 @@ public final class GatewayConfig {
     }
 
     public Builder modelBatching(String model, BatchingConfig batching) {
-      modelBatching.put(Objects.requireNonNull(model, "model"),
-          Objects.requireNonNull(batching, "batching"));
+      modelBatching.put(
+          Objects.requireNonNull(model, "model"), Objects.requireNonNull(batching, "batching"));
       return this;
     }
 

@@ -6,9 +6,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 
 /**
- * Routes {@code POST /v2/models/{name}/infer} when {@code name} is not a loaded model, for
- * example to an experiment's variants. Register with {@link Gateway#addTargetResolver}; the
- * gateway asks resolvers in registration order and uses the first route returned.
+ * Routes {@code POST /v2/models/{name}/infer} when {@code name} is not a loaded model, for example
+ * to an experiment's variants. Register with {@link Gateway#addTargetResolver}; the gateway asks
+ * resolvers in registration order and uses the first route returned.
  *
  * <pre>{@code
  * gateway.addTargetResolver((name, ctx) -> experiments.find(name).map(e -> new Route() {
@@ -31,9 +31,8 @@ public interface InferTargetResolver {
   Optional<Route> resolve(String name, RoutingContext context);
 
   /**
-   * Observes a request served directly by a model (not through a route), e.g. to capture
-   * traffic. Called just before the response is written, on the event loop; must not block or
-   * throw.
+   * Observes a request served directly by a model (not through a route), e.g. to capture traffic.
+   * Called just before the response is written, on the event loop; must not block or throw.
    */
   default void servedModel(InferRequest request, InferResult result) {}
 
@@ -54,16 +53,16 @@ public interface InferTargetResolver {
 
     /**
      * Observes the outcome: {@code result} on success (then {@code failure} is null), otherwise
-     * {@code failure}. On success it is called just before the response is written, so that
-     * what it records is visible to follow-up requests (click feedback); must not block or throw.
+     * {@code failure}. On success it is called just before the response is written, so that what it
+     * records is visible to follow-up requests (click feedback); must not block or throw.
      */
-    default void completed(InferRequest request, Target target, InferResult result,
-        Throwable failure) {}
+    default void completed(
+        InferRequest request, Target target, InferResult result, Throwable failure) {}
   }
 
   /**
-   * A model to serve a request: {@code version} null means the model's default version;
-   * {@code variant}, when not null, is returned as {@code parameters.variant}.
+   * A model to serve a request: {@code version} null means the model's default version; {@code
+   * variant}, when not null, is returned as {@code parameters.variant}.
    */
   record Target(String model, Long version, String variant) {}
 }

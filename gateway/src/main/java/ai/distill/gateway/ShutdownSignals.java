@@ -10,16 +10,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import sun.misc.Signal;
 
 /**
- * Closes every running {@link Gateway} gracefully on SIGTERM/SIGINT <em>before</em> the JVM
- * starts exiting, then exits with {@code 128 + signal}.
+ * Closes every running {@link Gateway} gracefully on SIGTERM/SIGINT <em>before</em> the JVM starts
+ * exiting, then exits with {@code 128 + signal}.
  *
  * <p>Why not a shutdown hook: ONNX Runtime registers its own JVM shutdown hook that frees the
- * native environment, and shutdown hooks run concurrently, so a batch still inside
- * {@code OrtSession.run} would crash the JVM (SIGSEGV in libonnxruntime). Draining first means
- * no batch runs by the time the hooks (ORT's and the CLI's) run. A second signal exits at once.
+ * native environment, and shutdown hooks run concurrently, so a batch still inside {@code
+ * OrtSession.run} would crash the JVM (SIGSEGV in libonnxruntime). Draining first means no batch
+ * runs by the time the hooks (ORT's and the CLI's) run. A second signal exits at once.
  *
- * <p>Installed once per JVM by the first {@link Gateway#start}; set the system property
- * {@code distill.signals=false} to keep the JVM's default handling (e.g. when embedding).
+ * <p>Installed once per JVM by the first {@link Gateway#start}; set the system property {@code
+ * distill.signals=false} to keep the JVM's default handling (e.g. when embedding).
  */
 final class ShutdownSignals {
 
@@ -57,24 +57,33 @@ final class ShutdownSignals {
       System.exit(status);
       return;
     }
-    Thread closer = new Thread(() -> {
-      System.err.println("distill: SIG" + signal.getName()
-          + ": draining in-flight requests before exit");
-      List<Future<Void>> closes = new ArrayList<>();
-      long waitMillis = 0;
-      for (Gateway g : List.copyOf(LIVE)) {
-        closes.add(g.close());
-        waitMillis = Math.max(waitMillis, g.config().shutdownGrace().toMillis()
-            + 2 * g.config().drainTimeout().toMillis() + 10_000);
-      }
-      try {
-        Future.join(closes).toCompletionStage().toCompletableFuture()
-            .get(waitMillis, TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        System.err.println("distill: graceful shutdown incomplete: " + e);
-      }
-      System.exit(status);
-    }, "distill-signal");
+    Thread closer =
+        new Thread(
+            () -> {
+              System.err.println(
+                  "distill: SIG" + signal.getName() + ": draining in-flight requests before exit");
+              List<Future<Void>> closes = new ArrayList<>();
+              long waitMillis = 0;
+              for (Gateway g : List.copyOf(LIVE)) {
+                closes.add(g.close());
+                waitMillis =
+                    Math.max(
+                        waitMillis,
+                        g.config().shutdownGrace().toMillis()
+                            + 2 * g.config().drainTimeout().toMillis()
+                            + 10_000);
+              }
+              try {
+                Future.join(closes)
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(waitMillis, TimeUnit.MILLISECONDS);
+              } catch (Exception e) {
+                System.err.println("distill: graceful shutdown incomplete: " + e);
+              }
+              System.exit(status);
+            },
+            "distill-signal");
     closer.start();
   }
 }

@@ -15,13 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GatewayConfigTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void reads_every_key_of_the_json_form() throws Exception {
     Path file = dir.resolve("gateway.json");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         {"host": "127.0.0.1", "port": 9000, "admin_token": "s3cret", "max_body_bytes": 1024,
          "workers": 3, "session": {"intra_op_threads": 2, "optimization_level": "extended"},
          "batching": {"max_batch_rows": 32, "max_queue_delay_us": 250, "queue_capacity_rows": 512},
@@ -46,7 +47,9 @@ class GatewayConfigTest {
   @Test
   void queue_capacity_defaults_to_eight_batches_and_shutdown_grace_is_read() throws Exception {
     Path file = dir.resolve("scaled.json");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         {"batching": {"max_batch_rows": 64},
          "models": {"ctr": {"batching": {"max_batch_rows": 16}},
                     "big": {"batching": {"max_batch_rows": 16, "queue_capacity_rows": 100}}},
@@ -79,8 +82,10 @@ class GatewayConfigTest {
   @Test
   void default_workers_times_intra_op_threads_fit_the_cores() {
     int cores = Runtime.getRuntime().availableProcessors();
-    GatewayConfig c = GatewayConfig.builder(dir).session(
-        new ai.distill.gateway.runtime.SessionConfig(2, OptLevel.ALL_OPT)).build();
+    GatewayConfig c =
+        GatewayConfig.builder(dir)
+            .session(new ai.distill.gateway.runtime.SessionConfig(2, OptLevel.ALL_OPT))
+            .build();
     assertTrue(c.workers() >= 1);
     assertTrue(c.workers() * 2 <= Math.max(2, cores), c.workers() + " workers");
   }
@@ -90,15 +95,21 @@ class GatewayConfigTest {
     Assumptionless.skipIfEnvTokenSet();
     Vertx vertx = Vertx.vertx();
     try {
-      Gateway gateway = Gateway.start(vertx, GatewayConfig.builder(dir.resolve("store"))
-          .host("127.0.0.1").port(0).build()).await();
+      Gateway gateway =
+          Gateway.start(
+                  vertx,
+                  GatewayConfig.builder(dir.resolve("store")).host("127.0.0.1").port(0).build())
+              .await();
       Path token = dir.resolve("store/admin.token");
       assertEquals(gateway.adminToken(), Files.readString(token).trim());
-      assertEquals("rw-------",
-          PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
+      assertEquals(
+          "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
       gateway.close().await();
-      Gateway again = Gateway.start(vertx, GatewayConfig.builder(dir.resolve("store"))
-          .host("127.0.0.1").port(0).build()).await();
+      Gateway again =
+          Gateway.start(
+                  vertx,
+                  GatewayConfig.builder(dir.resolve("store")).host("127.0.0.1").port(0).build())
+              .await();
       assertEquals(gateway.adminToken(), again.adminToken());
       again.close().await();
     } finally {
@@ -108,7 +119,8 @@ class GatewayConfigTest {
 
   static final class Assumptionless {
     static void skipIfEnvTokenSet() {
-      org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv(Gateway.ADMIN_TOKEN_ENV) == null,
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          System.getenv(Gateway.ADMIN_TOKEN_ENV) == null,
           Gateway.ADMIN_TOKEN_ENV + " is set: the token file is not used");
     }
   }

@@ -40,6 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * CLASSPATH=gateway/target/test-classes:gateway/target/classes:optimizer/target/classes:$(cat /tmp/gw-cp.txt) \
  *   java -Xmx2g ai.distill.gateway.GatewayThroughputBench ../shared 10 16
  * </pre>
+ *
  * Use {@code CLASSPATH}, not {@code -cp}: ORT 1.29 crashes on a long process command line.
  * Arguments: shared dir (holding fixtures/ctr-mlp-torch), seconds per phase, requests in flight.
  */
@@ -72,21 +73,33 @@ public final class GatewayThroughputBench {
         }
       }
     }
-    System.out.printf("model %s, %d-row requests, %d cores, %d s per phase, %d requests in flight%n",
+    System.out.printf(
+        "model %s, %d-row requests, %d cores, %d s per phase, %d requests in flight%n",
         fixture.resolve("model.onnx"), ROWS, cores, seconds, inFlight);
 
     System.out.flush();
-    double ort = Boolean.getBoolean("bench.skipOrt") ? Double.NaN
-        : inProcessOrt(fixture.resolve("model.onnx"), dense, sparse, cores, seconds);
-    System.out.printf("in-process ORT          %,12.0f rows/s  (%d threads, 1 intra-op thread each)%n",
+    double ort =
+        Boolean.getBoolean("bench.skipOrt")
+            ? Double.NaN
+            : inProcessOrt(fixture.resolve("model.onnx"), dense, sparse, cores, seconds);
+    System.out.printf(
+        "in-process ORT          %,12.0f rows/s  (%d threads, 1 intra-op thread each)%n",
         ort, cores);
 
     Path store = Files.createTempDirectory("distill-bench");
-    ModelStore.open(store).publish(
-        PublishRequest.fromFile("ctr", fixture.resolve("model.onnx"), Role.TEACHER));
+    ModelStore.open(store)
+        .publish(PublishRequest.fromFile("ctr", fixture.resolve("model.onnx"), Role.TEACHER));
     Vertx vertx = Vertx.vertx();
-    Gateway gateway = Gateway.start(vertx, GatewayConfig.builder(store).host("127.0.0.1").port(0)
-        .adminToken("bench").batching(BatchingConfig.DEFAULT).build()).await();
+    Gateway gateway =
+        Gateway.start(
+                vertx,
+                GatewayConfig.builder(store)
+                    .host("127.0.0.1")
+                    .port(0)
+                    .adminToken("bench")
+                    .batching(BatchingConfig.DEFAULT)
+                    .build())
+            .await();
     try {
       List<Buffer> json = new ArrayList<>();
       List<Buffer> binary = new ArrayList<>();
@@ -100,10 +113,12 @@ public final class GatewayThroughputBench {
       // Two rounds: the first also warms up the JIT (decoder, encoder, HTTP stack).
       for (int round = 1; round <= 2; round++) {
         double gwJson = overHttp(vertx, gateway.port(), json, null, seconds, inFlight);
-        System.out.printf("round %d gateway JSON    %,12.0f rows/s  = %.2f x in-process ORT%n",
+        System.out.printf(
+            "round %d gateway JSON    %,12.0f rows/s  = %.2f x in-process ORT%n",
             round, gwJson, gwJson / ort);
         double gwBinary = overHttp(vertx, gateway.port(), binary, headers, seconds, inFlight);
-        System.out.printf("round %d gateway binary  %,12.0f rows/s  = %.2f x in-process ORT%n",
+        System.out.printf(
+            "round %d gateway binary  %,12.0f rows/s  = %.2f x in-process ORT%n",
             round, gwBinary, gwBinary / ort);
       }
     } finally {
@@ -112,8 +127,8 @@ public final class GatewayThroughputBench {
     }
   }
 
-  static double inProcessOrt(Path model, float[][] dense, long[][] sparse, int threads,
-      int seconds) throws Exception {
+  static double inProcessOrt(Path model, float[][] dense, long[][] sparse, int threads, int seconds)
+      throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(1);
@@ -126,34 +141,41 @@ public final class GatewayThroughputBench {
         CountDownLatch done = new CountDownLatch(threads);
         for (int t = 0; t < threads; t++) {
           int offset = t;
-          Thread thread = new Thread(() -> {
-            int i = offset;
-            try {
-              while (running.get()) {
-                int r = i++ % dense.length;
-                ByteBuffer d = ByteBuffer.allocateDirect(dense[r].length * 4)
-                    .order(ByteOrder.nativeOrder());
-                d.asFloatBuffer().put(dense[r]);
-                ByteBuffer s = ByteBuffer.allocateDirect(sparse[r].length * 8)
-                    .order(ByteOrder.nativeOrder());
-                s.asLongBuffer().put(sparse[r]);
-                try (OnnxTensor dt = OnnxTensor.createTensor(env, d.asFloatBuffer(),
-                        new long[] {ROWS, 13});
-                    OnnxTensor st = OnnxTensor.createTensor(env, s.asLongBuffer(),
-                        new long[] {ROWS, 26});
-                    OrtSession.Result res = session.run(Map.of("dense", dt, "sparse", st))) {
-                  ((OnnxTensor) res.get(0)).getFloatBuffer();
-                }
-                if (!warm.get()) {
-                  rows.addAndGet(ROWS);
-                }
-              }
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            } finally {
-              done.countDown();
-            }
-          });
+          Thread thread =
+              new Thread(
+                  () -> {
+                    int i = offset;
+                    try {
+                      while (running.get()) {
+                        int r = i++ % dense.length;
+                        ByteBuffer d =
+                            ByteBuffer.allocateDirect(dense[r].length * 4)
+                                .order(ByteOrder.nativeOrder());
+                        d.asFloatBuffer().put(dense[r]);
+                        ByteBuffer s =
+                            ByteBuffer.allocateDirect(sparse[r].length * 8)
+                                .order(ByteOrder.nativeOrder());
+                        s.asLongBuffer().put(sparse[r]);
+                        try (OnnxTensor dt =
+                                OnnxTensor.createTensor(
+                                    env, d.asFloatBuffer(), new long[] {ROWS, 13});
+                            OnnxTensor st =
+                                OnnxTensor.createTensor(
+                                    env, s.asLongBuffer(), new long[] {ROWS, 26});
+                            OrtSession.Result res =
+                                session.run(Map.of("dense", dt, "sparse", st))) {
+                          ((OnnxTensor) res.get(0)).getFloatBuffer();
+                        }
+                        if (!warm.get()) {
+                          rows.addAndGet(ROWS);
+                        }
+                      }
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    } finally {
+                      done.countDown();
+                    }
+                  });
           thread.start();
         }
         Thread.sleep(2000);
@@ -169,8 +191,14 @@ public final class GatewayThroughputBench {
     }
   }
 
-  static double overHttp(Vertx vertx, int port, List<Buffer> bodies, List<Integer> headerLengths,
-      int seconds, int inFlight) throws Exception {
+  static double overHttp(
+      Vertx vertx,
+      int port,
+      List<Buffer> bodies,
+      List<Integer> headerLengths,
+      int seconds,
+      int inFlight)
+      throws Exception {
     var client = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(inFlight));
     AtomicBoolean warm = new AtomicBoolean(true);
     AtomicBoolean running = new AtomicBoolean(true);
@@ -195,34 +223,50 @@ public final class GatewayThroughputBench {
     return counted / elapsed;
   }
 
-  private static void send(io.vertx.core.http.HttpClient client, int port, List<Buffer> bodies,
-      List<Integer> headerLengths, int i, AtomicBoolean running, AtomicBoolean warm,
-      AtomicLong rows, AtomicLong failures, CountDownLatch done) {
+  private static void send(
+      io.vertx.core.http.HttpClient client,
+      int port,
+      List<Buffer> bodies,
+      List<Integer> headerLengths,
+      int i,
+      AtomicBoolean running,
+      AtomicBoolean warm,
+      AtomicLong rows,
+      AtomicLong failures,
+      CountDownLatch done) {
     if (!running.get()) {
       done.countDown();
       return;
     }
     int r = i % bodies.size();
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setPort(port)
-        .setHost("127.0.0.1").setURI("/v2/models/ctr/infer");
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setPort(port)
+            .setHost("127.0.0.1")
+            .setURI("/v2/models/ctr/infer");
     if (headerLengths != null) {
-      options.putHeader("Inference-Header-Content-Length", headerLengths.get(r).toString())
+      options
+          .putHeader("Inference-Header-Content-Length", headerLengths.get(r).toString())
           .putHeader("Content-Type", "application/octet-stream");
     } else {
       options.putHeader("Content-Type", "application/json");
     }
-    client.request(options).compose(req -> req.send(bodies.get(r)))
+    client
+        .request(options)
+        .compose(req -> req.send(bodies.get(r)))
         .compose(resp -> resp.body().map(b -> resp.statusCode()))
-        .onComplete(ar -> {
-          if (ar.succeeded() && ar.result() == 200) {
-            if (!warm.get()) {
-              rows.addAndGet(ROWS);
-            }
-          } else {
-            failures.incrementAndGet();
-          }
-          send(client, port, bodies, headerLengths, i + 1, running, warm, rows, failures, done);
-        });
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result() == 200) {
+                if (!warm.get()) {
+                  rows.addAndGet(ROWS);
+                }
+              } else {
+                failures.incrementAndGet();
+              }
+              send(client, port, bodies, headerLengths, i + 1, running, warm, rows, failures, done);
+            });
   }
 
   static Buffer jsonRequest(float[] dense, long[] sparse) {
@@ -234,27 +278,50 @@ public final class GatewayThroughputBench {
     for (long l : sparse) {
       s.add(l);
     }
-    return new JsonObject().put("inputs", new JsonArray()
-        .add(new JsonObject().put("name", "dense").put("datatype", "FP32")
-            .put("shape", new JsonArray().add(ROWS).add(13)).put("data", d))
-        .add(new JsonObject().put("name", "sparse").put("datatype", "INT64")
-            .put("shape", new JsonArray().add(ROWS).add(26)).put("data", s))).toBuffer();
+    return new JsonObject()
+        .put(
+            "inputs",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("name", "dense")
+                        .put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(ROWS).add(13))
+                        .put("data", d))
+                .add(
+                    new JsonObject()
+                        .put("name", "sparse")
+                        .put("datatype", "INT64")
+                        .put("shape", new JsonArray().add(ROWS).add(26))
+                        .put("data", s)))
+        .toBuffer();
   }
 
   static Buffer binaryHeader() {
-    return new JsonObject().put("inputs", new JsonArray()
-        .add(new JsonObject().put("name", "dense").put("datatype", "FP32")
-            .put("shape", new JsonArray().add(ROWS).add(13))
-            .put("parameters", new JsonObject().put("binary_data_size", ROWS * 13 * 4)))
-        .add(new JsonObject().put("name", "sparse").put("datatype", "INT64")
-            .put("shape", new JsonArray().add(ROWS).add(26))
-            .put("parameters", new JsonObject().put("binary_data_size", ROWS * 26 * 8))))
-        .put("parameters", new JsonObject().put("binary_data_output", true)).toBuffer();
+    return new JsonObject()
+        .put(
+            "inputs",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("name", "dense")
+                        .put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(ROWS).add(13))
+                        .put("parameters", new JsonObject().put("binary_data_size", ROWS * 13 * 4)))
+                .add(
+                    new JsonObject()
+                        .put("name", "sparse")
+                        .put("datatype", "INT64")
+                        .put("shape", new JsonArray().add(ROWS).add(26))
+                        .put(
+                            "parameters", new JsonObject().put("binary_data_size", ROWS * 26 * 8))))
+        .put("parameters", new JsonObject().put("binary_data_output", true))
+        .toBuffer();
   }
 
   static Buffer binaryRequest(Buffer header, float[] dense, long[] sparse) {
-    ByteBuffer b = ByteBuffer.allocate(dense.length * 4 + sparse.length * 8)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(dense.length * 4 + sparse.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     FloatBuffer f = b.asFloatBuffer();
     f.put(dense);
     b.position(dense.length * 4);

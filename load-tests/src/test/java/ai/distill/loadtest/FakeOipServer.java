@@ -35,8 +35,14 @@ public final class FakeOipServer implements AutoCloseable {
   }
 
   public FakeOipServer start() throws Exception {
-    server = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1")
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(this::handle)
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     return this;
   }
 
@@ -48,7 +54,10 @@ public final class FakeOipServer implements AutoCloseable {
     return server.actualPort();
   }
 
-  /** Every request arriving within [now + startIn, now + startIn + length) is answered at the stall's end. */
+  /**
+   * Every request arriving within [now + startIn, now + startIn + length) is answered at the
+   * stall's end.
+   */
   public void scheduleStall(Duration startIn, Duration length) {
     long from = System.nanoTime() + startIn.toNanos();
     stallUntil = from + length.toNanos();
@@ -72,13 +81,26 @@ public final class FakeOipServer implements AutoCloseable {
     String path = req.path();
     if (path.equals("/metrics")) {
       long n = inferRequests.get();
-      String text = "# TYPE distill_request_duration_seconds histogram\n"
-          + "distill_request_duration_seconds_sum{model=\"ctr\",version=\"1\"} " + requestMicros.get() / 1e6 + "\n"
-          + "distill_request_duration_seconds_count{model=\"ctr\",version=\"1\"} " + n + "\n"
-          + "distill_queue_wait_seconds_sum{model=\"ctr\",version=\"1\"} " + n * 0.0005 + "\n"
-          + "distill_queue_wait_seconds_count{model=\"ctr\",version=\"1\"} " + n + "\n"
-          + "distill_compute_seconds_sum{model=\"ctr\",version=\"1\"} " + n * 0.001 + "\n"
-          + "distill_compute_seconds_count{model=\"ctr\",version=\"1\"} " + n + "\n";
+      String text =
+          "# TYPE distill_request_duration_seconds histogram\n"
+              + "distill_request_duration_seconds_sum{model=\"ctr\",version=\"1\"} "
+              + requestMicros.get() / 1e6
+              + "\n"
+              + "distill_request_duration_seconds_count{model=\"ctr\",version=\"1\"} "
+              + n
+              + "\n"
+              + "distill_queue_wait_seconds_sum{model=\"ctr\",version=\"1\"} "
+              + n * 0.0005
+              + "\n"
+              + "distill_queue_wait_seconds_count{model=\"ctr\",version=\"1\"} "
+              + n
+              + "\n"
+              + "distill_compute_seconds_sum{model=\"ctr\",version=\"1\"} "
+              + n * 0.001
+              + "\n"
+              + "distill_compute_seconds_count{model=\"ctr\",version=\"1\"} "
+              + n
+              + "\n";
       req.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(text);
       return;
     }
@@ -89,53 +111,101 @@ public final class FakeOipServer implements AutoCloseable {
     String[] parts = path.substring("/v2/models/".length()).split("/");
     String model = parts[0];
     if (!models.contains(model)) {
-      req.response().setStatusCode(404).end(new JsonObject().put("error", "unknown model '" + model + "'").encode());
+      req.response()
+          .setStatusCode(404)
+          .end(new JsonObject().put("error", "unknown model '" + model + "'").encode());
       return;
     }
     if (!path.endsWith("/infer")) {
-      JsonObject meta = new JsonObject().put("name", model).put("versions", new JsonArray().add(version)).put("platform", "onnxruntime")
-          .put("inputs", new JsonArray()
-              .add(new JsonObject().put("name", "dense").put("datatype", "FP32").put("shape", new JsonArray().add(-1).add(13)))
-              .add(new JsonObject().put("name", "sparse").put("datatype", "INT64").put("shape", new JsonArray().add(-1).add(26))))
-          .put("outputs", new JsonArray()
-              .add(new JsonObject().put("name", "prob").put("datatype", "FP32").put("shape", new JsonArray().add(-1).add(1))));
+      JsonObject meta =
+          new JsonObject()
+              .put("name", model)
+              .put("versions", new JsonArray().add(version))
+              .put("platform", "onnxruntime")
+              .put(
+                  "inputs",
+                  new JsonArray()
+                      .add(
+                          new JsonObject()
+                              .put("name", "dense")
+                              .put("datatype", "FP32")
+                              .put("shape", new JsonArray().add(-1).add(13)))
+                      .add(
+                          new JsonObject()
+                              .put("name", "sparse")
+                              .put("datatype", "INT64")
+                              .put("shape", new JsonArray().add(-1).add(26))))
+              .put(
+                  "outputs",
+                  new JsonArray()
+                      .add(
+                          new JsonObject()
+                              .put("name", "prob")
+                              .put("datatype", "FP32")
+                              .put("shape", new JsonArray().add(-1).add(1))));
       req.response().putHeader("Content-Type", "application/json").end(meta.encode());
       return;
     }
     long arrived = System.nanoTime();
-    req.body().onSuccess(body -> {
-      if (inFlight.incrementAndGet() > maxInFlight) {
-        inFlight.decrementAndGet();
-        req.response().setStatusCode(429).putHeader("Retry-After", "1").end("{\"error\":\"queue full\"}");
-        return;
-      }
-      int rows = 1;
-      try {
-        rows = body.toJsonObject().getJsonArray("inputs").getJsonObject(0).getJsonArray("shape").getInteger(0);
-      } catch (RuntimeException e) {
-        // binary body: answer with one row
-      }
-      JsonArray data = new JsonArray();
-      for (int i = 0; i < rows; i++) {
-        data.add(0.5);
-      }
-      String answer = new JsonObject().put("model_name", model).put("model_version", version).put("id", "x")
-          .put("outputs", new JsonArray().add(new JsonObject().put("name", "prob").put("datatype", "FP32")
-              .put("shape", new JsonArray().add(rows).add(1)).put("data", data)))
-          .put("parameters", new JsonObject().put("variant", model).put("model_version", version)).encode();
-      long holdNanos = arrived >= stallFrom && arrived < stallUntil ? stallUntil - System.nanoTime() : 0;
-      Runnable respond = () -> {
-        inFlight.decrementAndGet();
-        inferRequests.incrementAndGet();
-        requestMicros.addAndGet((System.nanoTime() - arrived) / 1000);
-        req.response().putHeader("Content-Type", "application/json").end(answer);
-      };
-      if (holdNanos > 1_000_000) {
-        vertx.setTimer(holdNanos / 1_000_000, id -> respond.run());
-      } else {
-        respond.run();
-      }
-    });
+    req.body()
+        .onSuccess(
+            body -> {
+              if (inFlight.incrementAndGet() > maxInFlight) {
+                inFlight.decrementAndGet();
+                req.response()
+                    .setStatusCode(429)
+                    .putHeader("Retry-After", "1")
+                    .end("{\"error\":\"queue full\"}");
+                return;
+              }
+              int rows = 1;
+              try {
+                rows =
+                    body.toJsonObject()
+                        .getJsonArray("inputs")
+                        .getJsonObject(0)
+                        .getJsonArray("shape")
+                        .getInteger(0);
+              } catch (RuntimeException e) {
+                // binary body: answer with one row
+              }
+              JsonArray data = new JsonArray();
+              for (int i = 0; i < rows; i++) {
+                data.add(0.5);
+              }
+              String answer =
+                  new JsonObject()
+                      .put("model_name", model)
+                      .put("model_version", version)
+                      .put("id", "x")
+                      .put(
+                          "outputs",
+                          new JsonArray()
+                              .add(
+                                  new JsonObject()
+                                      .put("name", "prob")
+                                      .put("datatype", "FP32")
+                                      .put("shape", new JsonArray().add(rows).add(1))
+                                      .put("data", data)))
+                      .put(
+                          "parameters",
+                          new JsonObject().put("variant", model).put("model_version", version))
+                      .encode();
+              long holdNanos =
+                  arrived >= stallFrom && arrived < stallUntil ? stallUntil - System.nanoTime() : 0;
+              Runnable respond =
+                  () -> {
+                    inFlight.decrementAndGet();
+                    inferRequests.incrementAndGet();
+                    requestMicros.addAndGet((System.nanoTime() - arrived) / 1000);
+                    req.response().putHeader("Content-Type", "application/json").end(answer);
+                  };
+              if (holdNanos > 1_000_000) {
+                vertx.setTimer(holdNanos / 1_000_000, id -> respond.run());
+              } else {
+                respond.run();
+              }
+            });
   }
 
   @Override

@@ -13,8 +13,8 @@ import java.util.List;
 public interface BatchRunner<I, O> {
 
   /**
-   * Runs {@code batch} and returns one result per request, in the same order. Throwing fails
-   * every request of the batch with that exception.
+   * Runs {@code batch} and returns one result per request, in the same order. Throwing fails every
+   * request of the batch with that exception.
    */
   List<O> run(List<I> batch) throws Exception;
 }

@@ -4,6 +4,8 @@ package ai.distill.gateway.batching;
 public final class BatcherClosedException extends RuntimeException {
 
   public BatcherClosedException(String model) {
-    super(model + " is shutting down and accepts no new requests; retry on another version or instance");
+    super(
+        model
+            + " is shutting down and accepts no new requests; retry on another version or instance");
   }
 }

@@ -16,9 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.ToIntFunction;
 
 /**
- * Merges queued requests of one model version into batches of at most {@code max_batch_rows}
- * rows and runs them with a {@link BatchRunner} on a worker executor
- * ({@code executeBlocking(..., false)}), never on an event loop.
+ * Merges queued requests of one model version into batches of at most {@code max_batch_rows} rows
+ * and runs them with a {@link BatchRunner} on a worker executor ({@code executeBlocking(...,
+ * false)}), never on an event loop.
  *
  * <pre>{@code
  * DynamicBatcher<Req, Out> batcher = new DynamicBatcher<>("ctr:1", vertx, workers, 2, timer,
@@ -26,16 +26,16 @@ import java.util.function.ToIntFunction;
  * Future<Out> out = batcher.submit(request); // fails with QueueFullException when full
  * }</pre>
  *
- * <p>Thread-safe: {@link #submit} may be called from any thread; state changes are guarded by
- * one lock held only for queue bookkeeping. The queue is bounded in rows; a full queue fails
- * the request at once with {@link QueueFullException}. Each request's future completes on the
- * Vert.x context that submitted it. At most {@code maxConcurrentBatches} batches of this
- * batcher run at once; while they run, new requests queue up and form larger batches.
+ * <p>Thread-safe: {@link #submit} may be called from any thread; state changes are guarded by one
+ * lock held only for queue bookkeeping. The queue is bounded in rows; a full queue fails the
+ * request at once with {@link QueueFullException}. Each request's future completes on the Vert.x
+ * context that submitted it. At most {@code maxConcurrentBatches} batches of this batcher run at
+ * once; while they run, new requests queue up and form larger batches.
  *
- * <p>When to dispatch: a request that finds the batcher idle (nothing running, nothing queued)
- * goes at once. Otherwise queued requests wait, while a worker is free, until they fill
- * {@code max_batch_rows} or the oldest has waited {@code max_queue_delay_us}; with the default
- * delay of 0 that is at once, so a free worker takes whatever queued while the workers were busy
+ * <p>When to dispatch: a request that finds the batcher idle (nothing running, nothing queued) goes
+ * at once. Otherwise queued requests wait, while a worker is free, until they fill {@code
+ * max_batch_rows} or the oldest has waited {@code max_queue_delay_us}; with the default delay of 0
+ * that is at once, so a free worker takes whatever queued while the workers were busy
  * (work-conserving).
  */
 public final class DynamicBatcher<I, O> {
@@ -60,9 +60,16 @@ public final class DynamicBatcher<I, O> {
   private boolean expedited;
   private final Promise<Void> drained = Promise.promise();
 
-  public DynamicBatcher(String name, Vertx vertx, WorkerExecutor workers, int maxConcurrentBatches,
-      ScheduledExecutorService timer, BatchingConfig config, ToIntFunction<I> rowCounter,
-      BatchRunner<I, O> runner, BatchObserver observer) {
+  public DynamicBatcher(
+      String name,
+      Vertx vertx,
+      WorkerExecutor workers,
+      int maxConcurrentBatches,
+      ScheduledExecutorService timer,
+      BatchingConfig config,
+      ToIntFunction<I> rowCounter,
+      BatchRunner<I, O> runner,
+      BatchObserver observer) {
     if (maxConcurrentBatches < 1) {
       throw new IllegalArgumentException(
           "maxConcurrentBatches : " + maxConcurrentBatches + " (expected: >= 1)");
@@ -85,9 +92,9 @@ public final class DynamicBatcher<I, O> {
   }
 
   /**
-   * Queues {@code request}; the future completes with its result, or fails with
-   * {@link QueueFullException} (no room), {@link BatcherClosedException} (draining) or whatever
-   * the runner threw for its batch.
+   * Queues {@code request}; the future completes with its result, or fails with {@link
+   * QueueFullException} (no room), {@link BatcherClosedException} (draining) or whatever the runner
+   * threw for its batch.
    */
   public Future<O> submit(I request) {
     int rows = rowCounter.applyAsInt(request);
@@ -102,8 +109,8 @@ public final class DynamicBatcher<I, O> {
       // A request larger than the whole queue is still accepted when the queue is empty,
       // so that it can never be refused forever.
       if (queuedRows > 0 && queuedRows + rows > config.queueCapacityRows()) {
-        return Future.failedFuture(new QueueFullException(name, queuedRows,
-            config.queueCapacityRows(), 1));
+        return Future.failedFuture(
+            new QueueFullException(name, queuedRows, config.queueCapacityRows(), 1));
       }
       boolean idle = runningBatches == 0 && queue.isEmpty();
       queue.addLast(pending);
@@ -120,8 +127,8 @@ public final class DynamicBatcher<I, O> {
   /**
    * Admission check before a request is decoded: fails with {@link QueueFullException} when the
    * queue could not take even a one-row request now (so that a refused request costs no decode
-   * work), with {@link BatcherClosedException} when draining. A pass does not reserve room:
-   * {@link #submit} checks again.
+   * work), with {@link BatcherClosedException} when draining. A pass does not reserve room: {@link
+   * #submit} checks again.
    */
   public void checkAdmission() {
     lock.lock();
@@ -159,8 +166,8 @@ public final class DynamicBatcher<I, O> {
 
   /**
    * Dispatches what is queued now and every later request without waiting for the queue delay
-   * (still accepting requests): used when shutting down, so that in-flight requests are not
-   * held back by the delay while the server waits for them. Idempotent.
+   * (still accepting requests): used when shutting down, so that in-flight requests are not held
+   * back by the delay while the server waits for them. Idempotent.
    */
   public void expedite() {
     List<List<Pending<I, O>>> ready;
@@ -205,9 +212,12 @@ public final class DynamicBatcher<I, O> {
       // A request that finds the batcher idle goes at once: waiting for the delay would only
       // add latency, and requests arriving while it runs queue up and merge. Under load (a
       // batch finishes with requests queued) the queue waits to fill, so batches stay large.
-      boolean due = closed || expedited || idleSubmit
-          || queuedRows >= config.maxBatchRows()
-          || now - oldest.enqueuedNanos >= maxDelayNanos;
+      boolean due =
+          closed
+              || expedited
+              || idleSubmit
+              || queuedRows >= config.maxBatchRows()
+              || now - oldest.enqueuedNanos >= maxDelayNanos;
       if (!due) {
         armTimer(oldest.enqueuedNanos + maxDelayNanos - now);
         break;
@@ -262,7 +272,8 @@ public final class DynamicBatcher<I, O> {
         rows += p.rows;
       }
       int batchRows = rows;
-      workers.<List<Object>>executeBlocking(() -> runIsolated(requests, batchRows), false)
+      workers
+          .<List<Object>>executeBlocking(() -> runIsolated(requests, batchRows), false)
           .onComplete(ar -> finish(batch, ar.succeeded() ? ar.result() : null, ar.cause()));
     }
   }
@@ -294,8 +305,12 @@ public final class DynamicBatcher<I, O> {
 
   private static <O> List<O> checked(List<O> outputs, int expected) {
     if (outputs == null || outputs.size() != expected) {
-      throw new IllegalStateException("batch runner returned "
-          + (outputs == null ? "null" : outputs.size()) + " results for " + expected + " requests");
+      throw new IllegalStateException(
+          "batch runner returned "
+              + (outputs == null ? "null" : outputs.size())
+              + " results for "
+              + expected
+              + " requests");
     }
     return outputs;
   }

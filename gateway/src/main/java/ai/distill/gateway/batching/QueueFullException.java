@@ -5,9 +5,18 @@ public final class QueueFullException extends RuntimeException {
 
   private final long retryAfterSeconds;
 
-  public QueueFullException(String model, int queuedRows, int capacityRows, long retryAfterSeconds) {
-    super("queue of " + model + " is full (" + queuedRows + " rows queued, capacity "
-        + capacityRows + " rows): retry after " + retryAfterSeconds + " s or lower the request rate");
+  public QueueFullException(
+      String model, int queuedRows, int capacityRows, long retryAfterSeconds) {
+    super(
+        "queue of "
+            + model
+            + " is full ("
+            + queuedRows
+            + " rows queued, capacity "
+            + capacityRows
+            + " rows): retry after "
+            + retryAfterSeconds
+            + " s or lower the request rate");
     this.retryAfterSeconds = retryAfterSeconds;
   }
 

@@ -18,11 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Writes capture records as JSON lines, encoded by the store's {@link RowsWriter}, to rotated, size-bounded segments
- * {@code <captures>/<stream>/segment-<seq>.jsonl} from one writer thread fed by a bounded queue.
- * {@link #offer} never blocks and never throws: a full queue or a failing disk drops the record and
- * counts it. Each run starts a new segment (never appends after a possibly torn line); once a stream's
- * segments exceed {@code maxStreamBytes} the oldest are deleted. Thread-safe.
+ * Writes capture records as JSON lines, encoded by the store's {@link RowsWriter}, to rotated,
+ * size-bounded segments {@code <captures>/<stream>/segment-<seq>.jsonl} from one writer thread fed
+ * by a bounded queue. {@link #offer} never blocks and never throws: a full queue or a failing disk
+ * drops the record and counts it. Each run starts a new segment (never appends after a possibly
+ * torn line); once a stream's segments exceed {@code maxStreamBytes} the oldest are deleted.
+ * Thread-safe.
  *
  * <pre>{@code
  * CaptureWriter w = new CaptureWriter(store.capturesDir(), CaptureWriter.Limits.DEFAULT, metrics, null);
@@ -33,264 +34,285 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class CaptureWriter implements AutoCloseable {
 
-    /** Queue and disk bounds. */
-    public record Limits(int queueCapacity, long maxSegmentBytes, long maxStreamBytes) {
-        public static final Limits DEFAULT = new Limits(10_000, 64L << 20, 1L << 30);
+  /** Queue and disk bounds. */
+  public record Limits(int queueCapacity, long maxSegmentBytes, long maxStreamBytes) {
+    public static final Limits DEFAULT = new Limits(10_000, 64L << 20, 1L << 30);
 
-        public Limits {
-            if (queueCapacity <= 0) {
-                throw new IllegalArgumentException("queueCapacity : " + queueCapacity + " (expected: > 0)");
-            }
-            if (maxSegmentBytes <= 0 || maxStreamBytes < maxSegmentBytes) {
-                throw new IllegalArgumentException("maxSegmentBytes : " + maxSegmentBytes + ", maxStreamBytes : "
-                        + maxStreamBytes + " (expected: 0 < maxSegmentBytes <= maxStreamBytes)");
-            }
+    public Limits {
+      if (queueCapacity <= 0) {
+        throw new IllegalArgumentException("queueCapacity : " + queueCapacity + " (expected: > 0)");
+      }
+      if (maxSegmentBytes <= 0 || maxStreamBytes < maxSegmentBytes) {
+        throw new IllegalArgumentException(
+            "maxSegmentBytes : "
+                + maxSegmentBytes
+                + ", maxStreamBytes : "
+                + maxStreamBytes
+                + " (expected: 0 < maxSegmentBytes <= maxStreamBytes)");
+      }
+    }
+  }
+
+  private static final Object STOP = new Object();
+
+  private final Path root;
+  private final Limits limits;
+  private final CaptureMetrics metrics;
+  private final Runnable onIdle;
+  private final BlockingQueue<Object> queue;
+  private final Map<String, Segment> segments = new HashMap<>();
+
+  /**
+   * The store's one writer of the rows format encodes each record's lines here (writer thread
+   * only).
+   */
+  private final ByteArrayOutputStream encoded = new ByteArrayOutputStream(1 << 16);
+
+  private final RowsWriter encoder = RowsWriter.to(encoded);
+  private final LongAdder writtenRows = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  public CaptureWriter(Path capturesDir, Limits limits, CaptureMetrics metrics, Runnable onIdle) {
+    this.root = capturesDir;
+    this.limits = limits;
+    this.metrics = metrics == null ? CaptureMetrics.NOOP : metrics;
+    this.onIdle = onIdle;
+    this.queue = new ArrayBlockingQueue<>(limits.queueCapacity());
+    this.thread = new Thread(this::run, "distill-capture-writer");
+    this.thread.setDaemon(true);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /**
+   * Queues a record; false (and counted as dropped) when the queue is full or the writer closed.
+   */
+  public boolean offer(CaptureRecord record) {
+    if (closed || !queue.offer(record)) {
+      drop(record.stream(), "queue_full");
+      return false;
+    }
+    return true;
+  }
+
+  /** Rows written so far. */
+  public long writtenRows() {
+    return writtenRows.sum();
+  }
+
+  /**
+   * Records dropped so far (full queue, failing disk, closed writer), and single rows with a
+   * non-finite input.
+   */
+  public long dropped() {
+    return dropped.sum();
+  }
+
+  /** Writes what is queued, closes the segments and stops the thread. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (thread.isAlive()) {
+      try {
+        queue.put(STOP);
+        thread.join(TimeUnit.SECONDS.toMillis(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void run() {
+    try {
+      while (true) {
+        Object item = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (item == null) {
+          idle();
+          flushAll();
+          continue;
         }
+        if (item == STOP) {
+          break;
+        }
+        write((CaptureRecord) item);
+        if (queue.isEmpty()) {
+          flushAll();
+        }
+      }
+      idle();
+      Object rest;
+      while ((rest = queue.poll()) != null) {
+        if (rest != STOP) {
+          write((CaptureRecord) rest);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      for (Segment s : segments.values()) {
+        s.closeQuietly();
+      }
+      segments.clear();
+    }
+  }
+
+  private void idle() {
+    if (onIdle != null) {
+      try {
+        onIdle.run();
+      } catch (RuntimeException e) {
+        // a failing hook must not stop the writer
+      }
+    }
+  }
+
+  private void write(CaptureRecord r) {
+    int rows = 0;
+    for (int row = 0; row < r.rows(); row++) {
+      try {
+        r.writeRow(encoder, row);
+        rows++;
+      } catch (IllegalArgumentException e) {
+        drop(r.stream(), "non_finite"); // a non-finite input: no reader would accept the line
+      }
+    }
+    encoder.flush();
+    byte[] bytes = encoded.toByteArray();
+    encoded.reset();
+    if (rows == 0) {
+      return;
+    }
+    try {
+      Segment s = segments.get(r.stream());
+      if (s == null) {
+        s = new Segment(root.resolve(r.stream()));
+        segments.put(r.stream(), s);
+      }
+      s.write(bytes);
+      writtenRows.add(rows);
+      metrics.written(r.stream(), rows);
+    } catch (IOException | RuntimeException e) {
+      Segment s = segments.remove(r.stream());
+      if (s != null) {
+        s.closeQuietly();
+      }
+      drop(r.stream(), "io_error");
+    }
+  }
+
+  private void flushAll() {
+    List<String> failed = new ArrayList<>();
+    for (Map.Entry<String, Segment> e : segments.entrySet()) {
+      try {
+        e.getValue().out.flush();
+      } catch (IOException ex) {
+        failed.add(e.getKey());
+      }
+    }
+    for (String stream : failed) {
+      segments.remove(stream).closeQuietly();
+    }
+  }
+
+  private void drop(String stream, String reason) {
+    dropped.increment();
+    metrics.dropped(stream, reason);
+  }
+
+  /** The open segment of one stream. Used by the writer thread only. */
+  private final class Segment {
+    final Path dir;
+    OutputStream out;
+    long size;
+    long seq;
+
+    Segment(Path dir) throws IOException {
+      this.dir = dir;
+      Files.createDirectories(dir);
+      this.seq = lastSequence(dir) + 1;
+      open();
     }
 
-    private static final Object STOP = new Object();
-
-    private final Path root;
-    private final Limits limits;
-    private final CaptureMetrics metrics;
-    private final Runnable onIdle;
-    private final BlockingQueue<Object> queue;
-    private final Map<String, Segment> segments = new HashMap<>();
-    /** The store's one writer of the rows format encodes each record's lines here (writer thread only). */
-    private final ByteArrayOutputStream encoded = new ByteArrayOutputStream(1 << 16);
-    private final RowsWriter encoder = RowsWriter.to(encoded);
-    private final LongAdder writtenRows = new LongAdder();
-    private final LongAdder dropped = new LongAdder();
-    private final Thread thread;
-    private volatile boolean closed;
-
-    public CaptureWriter(Path capturesDir, Limits limits, CaptureMetrics metrics, Runnable onIdle) {
-        this.root = capturesDir;
-        this.limits = limits;
-        this.metrics = metrics == null ? CaptureMetrics.NOOP : metrics;
-        this.onIdle = onIdle;
-        this.queue = new ArrayBlockingQueue<>(limits.queueCapacity());
-        this.thread = new Thread(this::run, "distill-capture-writer");
-        this.thread.setDaemon(true);
+    void write(byte[] bytes) throws IOException {
+      if (size > 0 && size + bytes.length > limits.maxSegmentBytes()) {
+        out.close();
+        seq++;
+        open();
+      }
+      out.write(bytes);
+      size += bytes.length;
     }
 
-    public void start() {
-        thread.start();
+    private void open() throws IOException {
+      Path file = dir.resolve(String.format("segment-%012d.jsonl", seq));
+      out =
+          new java.io.BufferedOutputStream(
+              Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              64 * 1024);
+      size = 0;
+      enforceBound(file);
     }
 
-    /** Queues a record; false (and counted as dropped) when the queue is full or the writer closed. */
-    public boolean offer(CaptureRecord record) {
-        if (closed || !queue.offer(record)) {
-            drop(record.stream(), "queue_full");
-            return false;
+    /**
+     * Deletes the oldest segments (never the one just opened) while the stream is over its bound.
+     */
+    private void enforceBound(Path current) throws IOException {
+      List<Path> files = segmentFiles(dir);
+      long total = 0;
+      for (Path f : files) {
+        total += Files.size(f);
+      }
+      for (Path f : files) {
+        if (total + limits.maxSegmentBytes() <= limits.maxStreamBytes() || f.equals(current)) {
+          break;
         }
-        return true;
+        total -= Files.size(f);
+        Files.deleteIfExists(f);
+      }
     }
 
-    /** Rows written so far. */
-    public long writtenRows() {
-        return writtenRows.sum();
+    void closeQuietly() {
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // the disk is failing; the records were already counted
+      }
     }
+  }
 
-    /** Records dropped so far (full queue, failing disk, closed writer), and single rows with a non-finite input. */
-    public long dropped() {
-        return dropped.sum();
+  /** Segment files of a stream directory, oldest first. */
+  public static List<Path> segmentFiles(Path dir) throws IOException {
+    List<Path> files = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return files;
     }
-
-    /** Writes what is queued, closes the segments and stops the thread. */
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (thread.isAlive()) {
-            try {
-                queue.put(STOP);
-                thread.join(TimeUnit.SECONDS.toMillis(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "segment-*.jsonl")) {
+      ds.forEach(files::add);
     }
+    files.sort(null);
+    return files;
+  }
 
-    private void run() {
-        try {
-            while (true) {
-                Object item = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (item == null) {
-                    idle();
-                    flushAll();
-                    continue;
-                }
-                if (item == STOP) {
-                    break;
-                }
-                write((CaptureRecord) item);
-                if (queue.isEmpty()) {
-                    flushAll();
-                }
-            }
-            idle();
-            Object rest;
-            while ((rest = queue.poll()) != null) {
-                if (rest != STOP) {
-                    write((CaptureRecord) rest);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            for (Segment s : segments.values()) {
-                s.closeQuietly();
-            }
-            segments.clear();
-        }
+  private static long lastSequence(Path dir) throws IOException {
+    long max = 0;
+    for (Path f : segmentFiles(dir)) {
+      String n = f.getFileName().toString();
+      try {
+        max =
+            Math.max(
+                max,
+                Long.parseLong(n.substring("segment-".length(), n.length() - ".jsonl".length())));
+      } catch (NumberFormatException ignored) {
+        // not ours
+      }
     }
-
-    private void idle() {
-        if (onIdle != null) {
-            try {
-                onIdle.run();
-            } catch (RuntimeException e) {
-                // a failing hook must not stop the writer
-            }
-        }
-    }
-
-    private void write(CaptureRecord r) {
-        int rows = 0;
-        for (int row = 0; row < r.rows(); row++) {
-            try {
-                r.writeRow(encoder, row);
-                rows++;
-            } catch (IllegalArgumentException e) {
-                drop(r.stream(), "non_finite"); // a non-finite input: no reader would accept the line
-            }
-        }
-        encoder.flush();
-        byte[] bytes = encoded.toByteArray();
-        encoded.reset();
-        if (rows == 0) {
-            return;
-        }
-        try {
-            Segment s = segments.get(r.stream());
-            if (s == null) {
-                s = new Segment(root.resolve(r.stream()));
-                segments.put(r.stream(), s);
-            }
-            s.write(bytes);
-            writtenRows.add(rows);
-            metrics.written(r.stream(), rows);
-        } catch (IOException | RuntimeException e) {
-            Segment s = segments.remove(r.stream());
-            if (s != null) {
-                s.closeQuietly();
-            }
-            drop(r.stream(), "io_error");
-        }
-    }
-
-    private void flushAll() {
-        List<String> failed = new ArrayList<>();
-        for (Map.Entry<String, Segment> e : segments.entrySet()) {
-            try {
-                e.getValue().out.flush();
-            } catch (IOException ex) {
-                failed.add(e.getKey());
-            }
-        }
-        for (String stream : failed) {
-            segments.remove(stream).closeQuietly();
-        }
-    }
-
-    private void drop(String stream, String reason) {
-        dropped.increment();
-        metrics.dropped(stream, reason);
-    }
-
-    /** The open segment of one stream. Used by the writer thread only. */
-    private final class Segment {
-        final Path dir;
-        OutputStream out;
-        long size;
-        long seq;
-
-        Segment(Path dir) throws IOException {
-            this.dir = dir;
-            Files.createDirectories(dir);
-            this.seq = lastSequence(dir) + 1;
-            open();
-        }
-
-        void write(byte[] bytes) throws IOException {
-            if (size > 0 && size + bytes.length > limits.maxSegmentBytes()) {
-                out.close();
-                seq++;
-                open();
-            }
-            out.write(bytes);
-            size += bytes.length;
-        }
-
-        private void open() throws IOException {
-            Path file = dir.resolve(String.format("segment-%012d.jsonl", seq));
-            out = new java.io.BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), 64 * 1024);
-            size = 0;
-            enforceBound(file);
-        }
-
-        /** Deletes the oldest segments (never the one just opened) while the stream is over its bound. */
-        private void enforceBound(Path current) throws IOException {
-            List<Path> files = segmentFiles(dir);
-            long total = 0;
-            for (Path f : files) {
-                total += Files.size(f);
-            }
-            for (Path f : files) {
-                if (total + limits.maxSegmentBytes() <= limits.maxStreamBytes() || f.equals(current)) {
-                    break;
-                }
-                total -= Files.size(f);
-                Files.deleteIfExists(f);
-            }
-        }
-
-        void closeQuietly() {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // the disk is failing; the records were already counted
-            }
-        }
-    }
-
-    /** Segment files of a stream directory, oldest first. */
-    public static List<Path> segmentFiles(Path dir) throws IOException {
-        List<Path> files = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return files;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "segment-*.jsonl")) {
-            ds.forEach(files::add);
-        }
-        files.sort(null);
-        return files;
-    }
-
-    private static long lastSequence(Path dir) throws IOException {
-        long max = 0;
-        for (Path f : segmentFiles(dir)) {
-            String n = f.getFileName().toString();
-            try {
-                max = Math.max(max, Long.parseLong(n.substring("segment-".length(), n.length() - ".jsonl".length())));
-            } catch (NumberFormatException ignored) {
-                // not ours
-            }
-        }
-        return max;
-    }
+    return max;
+  }
 }

@@ -8,158 +8,171 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
- * The capture sampler: decides which requests are captured and holds captured records that may still
- * receive a label until their click feedback arrives or their attribution window closes, then hands
- * them to the {@link CaptureWriter} (labelled rows are therefore written once, complete, and need no
- * later join). Pending records are bounded by count ({@code maxPending}) and by approximate heap bytes
- * ({@code maxPendingBytes}); beyond either bound the oldest is written unlabelled. Never blocks and never throws on the request path. Thread-safe.
+ * The capture sampler: decides which requests are captured and holds captured records that may
+ * still receive a label until their click feedback arrives or their attribution window closes, then
+ * hands them to the {@link CaptureWriter} (labelled rows are therefore written once, complete, and
+ * need no later join). Pending records are bounded by count ({@code maxPending}) and by approximate
+ * heap bytes ({@code maxPendingBytes}); beyond either bound the oldest is written unlabelled. Never
+ * blocks and never throws on the request path. Thread-safe.
  */
 public final class TrafficCapture implements AutoCloseable {
 
-    private record Pending(CaptureRecord record, long deadlineMillis) {
+  private record Pending(CaptureRecord record, long deadlineMillis) {}
+
+  private final CaptureWriter writer;
+  private final int maxPending;
+  private final long maxPendingBytes;
+  private long pendingBytes;
+  private final LongSupplier clock;
+  private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+
+  /** Builds the writer too; call {@link #start()}. */
+  public TrafficCapture(
+      java.nio.file.Path capturesDir,
+      CaptureWriter.Limits limits,
+      int maxPending,
+      CaptureMetrics metrics,
+      LongSupplier clockMillis) {
+    this(capturesDir, limits, maxPending, 64L << 20, metrics, clockMillis);
+  }
+
+  /** Builds the writer too; call {@link #start()}. */
+  public TrafficCapture(
+      java.nio.file.Path capturesDir,
+      CaptureWriter.Limits limits,
+      int maxPending,
+      long maxPendingBytes,
+      CaptureMetrics metrics,
+      LongSupplier clockMillis) {
+    if (maxPending < 0) {
+      throw new IllegalArgumentException("maxPending : " + maxPending + " (expected: >= 0)");
     }
+    this.maxPending = maxPending;
+    this.maxPendingBytes = maxPendingBytes;
+    this.clock = clockMillis;
+    this.writer = new CaptureWriter(capturesDir, limits, metrics, this::flushExpired);
+  }
 
-    private final CaptureWriter writer;
-    private final int maxPending;
-    private final long maxPendingBytes;
-    private long pendingBytes;
-    private final LongSupplier clock;
-    private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+  public void start() {
+    writer.start();
+  }
 
-    /** Builds the writer too; call {@link #start()}. */
-    public TrafficCapture(java.nio.file.Path capturesDir, CaptureWriter.Limits limits, int maxPending,
-                          CaptureMetrics metrics, LongSupplier clockMillis) {
-        this(capturesDir, limits, maxPending, 64L << 20, metrics, clockMillis);
+  public CaptureWriter writer() {
+    return writer;
+  }
+
+  /** A Bernoulli draw at {@code rate}. */
+  public static boolean sample(double rate) {
+    return rate > 0 && (rate >= 1 || ThreadLocalRandom.current().nextDouble() < rate);
+  }
+
+  /**
+   * Captures a record. With an id and a label deadline in the future it waits for feedback (or the
+   * deadline); otherwise it is queued for writing at once. Returns false only when it was dropped.
+   */
+  public boolean capture(CaptureRecord record, long labelDeadlineMillis) {
+    if (record.id() == null || maxPending == 0 || labelDeadlineMillis <= clock.getAsLong()) {
+      return writer.offer(record);
     }
-
-    /** Builds the writer too; call {@link #start()}. */
-    public TrafficCapture(java.nio.file.Path capturesDir, CaptureWriter.Limits limits, int maxPending,
-                          long maxPendingBytes, CaptureMetrics metrics, LongSupplier clockMillis) {
-        if (maxPending < 0) {
-            throw new IllegalArgumentException("maxPending : " + maxPending + " (expected: >= 0)");
+    List<CaptureRecord> overflow = null;
+    synchronized (this) {
+      Pending previous = pending.put(record.id(), new Pending(record, labelDeadlineMillis));
+      if (previous != null) {
+        pendingBytes -= previous.record().bytes();
+      }
+      pendingBytes += record.bytes();
+      Iterator<Pending> it = pending.values().iterator();
+      while (pending.size() > maxPending
+          || (pendingBytes > maxPendingBytes && pending.size() > 1)) {
+        CaptureRecord oldest = it.next().record();
+        it.remove();
+        pendingBytes -= oldest.bytes();
+        if (overflow == null) {
+          overflow = new ArrayList<>();
         }
-        this.maxPending = maxPending;
-        this.maxPendingBytes = maxPendingBytes;
-        this.clock = clockMillis;
-        this.writer = new CaptureWriter(capturesDir, limits, metrics, this::flushExpired);
+        overflow.add(oldest);
+      }
     }
-
-    public void start() {
-        writer.start();
+    boolean ok = true;
+    if (overflow != null) {
+      for (CaptureRecord r : overflow) {
+        ok &= writer.offer(r);
+      }
     }
+    return ok;
+  }
 
-    public CaptureWriter writer() {
-        return writer;
+  /**
+   * Feedback arrived: the pending record is written with its labels. False when nothing was
+   * pending.
+   */
+  public boolean label(String id, int[] clicks) {
+    Pending p;
+    synchronized (this) {
+      p = pending.remove(id);
+      if (p != null) {
+        pendingBytes -= p.record().bytes();
+      }
     }
-
-    /** A Bernoulli draw at {@code rate}. */
-    public static boolean sample(double rate) {
-        return rate > 0 && (rate >= 1 || ThreadLocalRandom.current().nextDouble() < rate);
+    if (p == null || clicks.length != p.record().rows()) {
+      return false;
     }
+    writer.offer(p.record().withLabels(clicks));
+    return true;
+  }
 
-    /**
-     * Captures a record. With an id and a label deadline in the future it waits for feedback (or the
-     * deadline); otherwise it is queued for writing at once. Returns false only when it was dropped.
-     */
-    public boolean capture(CaptureRecord record, long labelDeadlineMillis) {
-        if (record.id() == null || maxPending == 0 || labelDeadlineMillis <= clock.getAsLong()) {
-            return writer.offer(record);
+  /** Attaches the teacher's shadow outputs to a pending record. */
+  public synchronized boolean teacherOutputs(String id, List<CapturedTensor> outputs) {
+    Pending p = pending.get(id);
+    if (p == null) {
+      return false;
+    }
+    CaptureRecord updated = p.record().withTeacherOutputs(outputs);
+    pendingBytes += updated.bytes() - p.record().bytes();
+    pending.put(id, new Pending(updated, p.deadlineMillis()));
+    return true;
+  }
+
+  /** Approximate heap bytes of the records waiting for feedback. */
+  public synchronized long pendingBytes() {
+    return pendingBytes;
+  }
+
+  /** Records waiting for feedback. */
+  public synchronized int pending() {
+    return pending.size();
+  }
+
+  /** Writes, unlabelled, every pending record whose window closed (called by the writer thread). */
+  public void flushExpired() {
+    long now = clock.getAsLong();
+    List<CaptureRecord> due = new ArrayList<>();
+    synchronized (this) {
+      Iterator<Pending> it = pending.values().iterator();
+      while (it.hasNext()) {
+        Pending p = it.next();
+        if (p.deadlineMillis() > now) {
+          break;
         }
-        List<CaptureRecord> overflow = null;
-        synchronized (this) {
-            Pending previous = pending.put(record.id(), new Pending(record, labelDeadlineMillis));
-            if (previous != null) {
-                pendingBytes -= previous.record().bytes();
-            }
-            pendingBytes += record.bytes();
-            Iterator<Pending> it = pending.values().iterator();
-            while (pending.size() > maxPending || (pendingBytes > maxPendingBytes && pending.size() > 1)) {
-                CaptureRecord oldest = it.next().record();
-                it.remove();
-                pendingBytes -= oldest.bytes();
-                if (overflow == null) {
-                    overflow = new ArrayList<>();
-                }
-                overflow.add(oldest);
-            }
-        }
-        boolean ok = true;
-        if (overflow != null) {
-            for (CaptureRecord r : overflow) {
-                ok &= writer.offer(r);
-            }
-        }
-        return ok;
+        due.add(p.record());
+        pendingBytes -= p.record().bytes();
+        it.remove();
+      }
     }
+    due.forEach(writer::offer);
+  }
 
-    /** Feedback arrived: the pending record is written with its labels. False when nothing was pending. */
-    public boolean label(String id, int[] clicks) {
-        Pending p;
-        synchronized (this) {
-            p = pending.remove(id);
-            if (p != null) {
-                pendingBytes -= p.record().bytes();
-            }
-        }
-        if (p == null || clicks.length != p.record().rows()) {
-            return false;
-        }
-        writer.offer(p.record().withLabels(clicks));
-        return true;
+  /** Writes everything still pending (unlabelled) and stops the writer. */
+  @Override
+  public void close() {
+    List<CaptureRecord> rest;
+    synchronized (this) {
+      rest = new ArrayList<>();
+      pending.values().forEach(p -> rest.add(p.record()));
+      pending.clear();
+      pendingBytes = 0;
     }
-
-    /** Attaches the teacher's shadow outputs to a pending record. */
-    public synchronized boolean teacherOutputs(String id, List<CapturedTensor> outputs) {
-        Pending p = pending.get(id);
-        if (p == null) {
-            return false;
-        }
-        CaptureRecord updated = p.record().withTeacherOutputs(outputs);
-        pendingBytes += updated.bytes() - p.record().bytes();
-        pending.put(id, new Pending(updated, p.deadlineMillis()));
-        return true;
-    }
-
-    /** Approximate heap bytes of the records waiting for feedback. */
-    public synchronized long pendingBytes() {
-        return pendingBytes;
-    }
-
-    /** Records waiting for feedback. */
-    public synchronized int pending() {
-        return pending.size();
-    }
-
-    /** Writes, unlabelled, every pending record whose window closed (called by the writer thread). */
-    public void flushExpired() {
-        long now = clock.getAsLong();
-        List<CaptureRecord> due = new ArrayList<>();
-        synchronized (this) {
-            Iterator<Pending> it = pending.values().iterator();
-            while (it.hasNext()) {
-                Pending p = it.next();
-                if (p.deadlineMillis() > now) {
-                    break;
-                }
-                due.add(p.record());
-                pendingBytes -= p.record().bytes();
-                it.remove();
-            }
-        }
-        due.forEach(writer::offer);
-    }
-
-    /** Writes everything still pending (unlabelled) and stops the writer. */
-    @Override
-    public void close() {
-        List<CaptureRecord> rest;
-        synchronized (this) {
-            rest = new ArrayList<>();
-            pending.values().forEach(p -> rest.add(p.record()));
-            pending.clear();
-            pendingBytes = 0;
-        }
-        rest.forEach(writer::offer);
-        writer.close();
-    }
+    rest.forEach(writer::offer);
+    writer.close();
+  }
 }

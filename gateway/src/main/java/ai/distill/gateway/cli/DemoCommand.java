@@ -15,45 +15,62 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code demo [--store DIR] [--host 127.0.0.1] [--port 8080]}: the whole product on one machine. On an empty store it
- * builds the CTR world's teacher and its distilled (and INT8) students; then it serves them, runs a
- * live experiment between them and drives it with simulated users who click with the world's true
- * probabilities, until Ctrl-C.
+ * {@code demo [--store DIR] [--host 127.0.0.1] [--port 8080]}: the whole product on one machine. On
+ * an empty store it builds the CTR world's teacher and its distilled (and INT8) students; then it
+ * serves them, runs a live experiment between them and drives it with simulated users who click
+ * with the world's true probabilities, until Ctrl-C.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Build the demo CTR world (first run), serve it with a live A/B experiment and "
-        + "simulated traffic.")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Build the demo CTR world (first run), serve it with a live A/B experiment and "
+            + "simulated traffic.")
 public final class DemoCommand implements Callable<Integer> {
 
   private static final String EXPERIMENT = "ctr-ab";
 
-  @Option(names = "--store", defaultValue = "store", description = "Model store (default: ./store).")
+  @Option(
+      names = "--store",
+      defaultValue = "store",
+      description = "Model store (default: ./store).")
   Path store;
 
-  @Option(names = "--host", defaultValue = "127.0.0.1",
-      description = "Address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 for every "
-          + "interface).")
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      description =
+          "Address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 for every "
+              + "interface).")
   String host;
 
   @Option(names = "--port", defaultValue = "8080", description = "Port (default: 8080).")
   int port;
 
-  @Option(names = "--rate", defaultValue = "50",
+  @Option(
+      names = "--rate",
+      defaultValue = "50",
       description = "Simulated requests per second (default: 50; 0 = no traffic).")
   double rate;
 
-  @Option(names = "--candidates", defaultValue = "32",
+  @Option(
+      names = "--candidates",
+      defaultValue = "32",
       description = "Candidates scored per request (default: 32).")
   int candidates;
 
   @Option(names = "--quick", description = "Build small demo models (seconds instead of minutes).")
   boolean quick;
 
-  @Option(names = "--admin-token",
+  @Option(
+      names = "--admin-token",
       description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
   String adminToken;
 
-  /** The gateway configuration from the options (the demo binds to {@code --host}, loopback by default). */
+  /**
+   * The gateway configuration from the options (the demo binds to {@code --host}, loopback by
+   * default).
+   */
   GatewayConfig.Builder gatewayConfig() {
     GatewayConfig.Builder config = GatewayConfig.builder(store).host(host).port(port);
     if (adminToken != null) {
@@ -62,7 +79,8 @@ public final class DemoCommand implements Callable<Integer> {
     return config;
   }
 
-  // Where the simulator and the printed URLs reach the gateway: a wildcard bind is reached on loopback.
+  // Where the simulator and the printed URLs reach the gateway: a wildcard bind is reached on
+  // loopback.
   String connectHost() {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
   }
@@ -72,8 +90,8 @@ public final class DemoCommand implements Callable<Integer> {
     ModelStore modelStore = ModelStore.open(store);
     DemoModels.Options options = quick ? DemoModels.Options.small() : DemoModels.Options.defaults();
     System.err.println("distill demo: store " + store.toAbsolutePath());
-    DemoModels.Result models = DemoModels.ensure(modelStore, options,
-        line -> System.err.println("  " + line));
+    DemoModels.Result models =
+        DemoModels.ensure(modelStore, options, line -> System.err.println("  " + line));
 
     GatewayConfig.Builder config = gatewayConfig();
     ServeCommand.Running running;
@@ -91,22 +109,42 @@ public final class DemoCommand implements Callable<Integer> {
     int actualPort = running.gateway().port();
     TrafficSimulator traffic = null;
     if (rate > 0) {
-      traffic = new TrafficSimulator(running.vertx(),
-          new WorldCandidates(CtrWorld.demo(), candidates),
-          new TrafficSimulator.Options(connectHost(), actualPort, EXPERIMENT, 20_000, 3, rate, 64,
-              0, System.nanoTime()));
+      traffic =
+          new TrafficSimulator(
+              running.vertx(),
+              new WorldCandidates(CtrWorld.demo(), candidates),
+              new TrafficSimulator.Options(
+                  connectHost(),
+                  actualPort,
+                  EXPERIMENT,
+                  20_000,
+                  3,
+                  rate,
+                  64,
+                  0,
+                  System.nanoTime()));
       traffic.start();
     }
-    String base = "http://" + (connectHost().contains(":") ? "[" + connectHost() + "]" : connectHost())
-        + ":" + actualPort;
-    System.out.println("distill demo serving " + running.gateway().models().loadedNames()
-        + " at " + base + "/v2");
+    String base =
+        "http://"
+            + (connectHost().contains(":") ? "[" + connectHost() + "]" : connectHost())
+            + ":"
+            + actualPort;
+    System.out.println(
+        "distill demo serving " + running.gateway().models().loadedNames() + " at " + base + "/v2");
     System.out.println("  experiment:  " + base + "/v1/experiments/" + EXPERIMENT);
     System.out.println("  metrics:     " + base + "/metrics");
-    System.out.println("  infer:       curl -s " + base + "/v2/models/" + EXPERIMENT
-        + "/infer -d @request.json");
-    System.out.println("  Ctrl-C to stop" + (traffic == null ? "" : " (simulated traffic: "
-        + rate + " requests/s of " + candidates + " candidates)"));
+    System.out.println(
+        "  infer:       curl -s " + base + "/v2/models/" + EXPERIMENT + "/infer -d @request.json");
+    System.out.println(
+        "  Ctrl-C to stop"
+            + (traffic == null
+                ? ""
+                : " (simulated traffic: "
+                    + rate
+                    + " requests/s of "
+                    + candidates
+                    + " candidates)"));
     System.out.flush();
     stopped.await();
     if (traffic != null) {

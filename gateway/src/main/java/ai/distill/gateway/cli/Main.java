@@ -11,18 +11,26 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code distill} command line: {@code serve}, {@code demo}, {@code store}, and the optimizer
- * commands.
- * {@code java -jar gateway/target/distill.jar --help} lists them.
+ * commands. {@code java -jar gateway/target/distill.jar --help} lists them.
  */
-@Command(name = "distill", mixinStandardHelpOptions = true, version = "distill 0.1.0",
+@Command(
+    name = "distill",
+    mixinStandardHelpOptions = true,
+    version = "distill 0.1.0",
     description = "Inference gateway for compressed CTR models.",
-    subcommands = {ServeCommand.class, StoreCommand.class, QuantizeCommand.class,
-        DistillCommand.class, EvaluateCommand.class, BenchCommand.class, WorldCommand.class,
-        DemoCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      StoreCommand.class,
+      QuantizeCommand.class,
+      DistillCommand.class,
+      EvaluateCommand.class,
+      BenchCommand.class,
+      WorldCommand.class,
+      DemoCommand.class
+    })
 public final class Main implements Runnable {
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
  * gateway until SIGTERM/SIGINT, then shuts down gracefully (ready turns 503, in-flight requests
  * finish, sessions close).
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
     description = "Serve every model in the store over the Open Inference Protocol v2.")
 public final class ServeCommand implements Callable<Integer> {
 
@@ -34,10 +36,13 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--host", description = "Listen address (default: 0.0.0.0, or the config's).")
   String host;
 
-  @Option(names = "--config", description = "JSON configuration file (batching, session options...).")
+  @Option(
+      names = "--config",
+      description = "JSON configuration file (batching, session options...).")
   Path config;
 
-  @Option(names = "--admin-token",
+  @Option(
+      names = "--admin-token",
       description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
   String adminToken;
 
@@ -45,8 +50,10 @@ public final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     GatewayConfig.Builder builder;
     try {
-      builder = config == null ? GatewayConfig.builder(store)
-          : GatewayConfig.fromFile(store, config).toBuilder();
+      builder =
+          config == null
+              ? GatewayConfig.builder(store)
+              : GatewayConfig.fromFile(store, config).toBuilder();
       if (port != null) {
         builder.port(port);
       }
@@ -71,8 +78,14 @@ public final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = running.closeOnShutdown();
     Gateway gateway = running.gateway();
     String shownHost = cfg.host().equals("0.0.0.0") ? "localhost" : cfg.host();
-    System.out.println("distill gateway serving " + gateway.models().loadedNames() + " at http://"
-        + shownHost + ":" + gateway.port() + "/v2 (metrics: /metrics; Ctrl-C to stop)");
+    System.out.println(
+        "distill gateway serving "
+            + gateway.models().loadedNames()
+            + " at http://"
+            + shownHost
+            + ":"
+            + gateway.port()
+            + "/v2 (metrics: /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;
@@ -80,14 +93,19 @@ public final class ServeCommand implements Callable<Integer> {
 
   /**
    * A started gateway with its experiment engine and the feedback and capture that observe it, as
-   * {@code serve} and {@code demo} run it. Owns its {@link Vertx}; {@link #close()} shuts everything
-   * down gracefully.
+   * {@code serve} and {@code demo} run it. Owns its {@link Vertx}; {@link #close()} shuts
+   * everything down gracefully.
    */
-  record Running(Vertx vertx, Gateway gateway, FeedbackRoutes feedback, CaptureRoutes capture,
+  record Running(
+      Vertx vertx,
+      Gateway gateway,
+      FeedbackRoutes feedback,
+      CaptureRoutes capture,
       ExperimentRoutes experiments) {
 
     static Running start(GatewayConfig cfg) throws Exception {
-      // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per request.
+      // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per
+      // request.
       Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
       Gateway gateway;
       try {
@@ -98,10 +116,21 @@ public final class ServeCommand implements Callable<Integer> {
       }
       CaptureRoutes capture = null;
       try {
-        FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
-        capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
-        return new Running(vertx, gateway, feedback, capture, ExperimentRoutes.install(gateway,
-            ExperimentService.Options.DEFAULT, feedback.service(), capture.service()).await());
+        FeedbackRoutes feedback =
+            FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        capture =
+            CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+        return new Running(
+            vertx,
+            gateway,
+            feedback,
+            capture,
+            ExperimentRoutes.install(
+                    gateway,
+                    ExperimentService.Options.DEFAULT,
+                    feedback.service(),
+                    capture.service())
+                .await());
       } catch (Exception e) {
         if (capture != null) {
           capture.close().await();
@@ -122,18 +151,23 @@ public final class ServeCommand implements Callable<Integer> {
     /** Closes on SIGTERM/SIGINT; the latch opens once closed. */
     CountDownLatch closeOnShutdown() {
       CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          // JUL may already be reset by its own shutdown hook: report on stderr directly.
-          System.err.println("distill: shutting down (draining in-flight requests)");
-          close();
-          System.err.println("distill: stopped");
-        } catch (Exception e) {
-          System.err.println("distill: shutdown: " + e.getMessage());
-        } finally {
-          stopped.countDown();
-        }
-      }, "distill-shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      // JUL may already be reset by its own shutdown hook: report on stderr
+                      // directly.
+                      System.err.println("distill: shutting down (draining in-flight requests)");
+                      close();
+                      System.err.println("distill: stopped");
+                    } catch (Exception e) {
+                      System.err.println("distill: shutdown: " + e.getMessage());
+                    } finally {
+                      stopped.countDown();
+                    }
+                  },
+                  "distill-shutdown"));
       return stopped;
     }
   }

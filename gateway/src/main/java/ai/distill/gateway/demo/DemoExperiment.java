@@ -22,13 +22,19 @@ public final class DemoExperiment {
     if (models.int8Student() != null) {
       students.add(models.int8Student().name());
     }
-    JsonArray variants = new JsonArray().add(new JsonObject()
-        .put("model", models.teacher().name()).put("weight", 50));
+    JsonArray variants =
+        new JsonArray()
+            .add(new JsonObject().put("model", models.teacher().name()).put("weight", 50));
     for (String student : students) {
       variants.add(new JsonObject().put("model", student).put("weight", 50.0 / students.size()));
     }
-    return ExperimentJson.definition(new JsonObject().put("name", name)
-        .put("teacher", models.teacher().name()).put("variants", variants).put("margin", 0.99)
-        .put("shadow_rate", 0.1).put("auto", true));
+    return ExperimentJson.definition(
+        new JsonObject()
+            .put("name", name)
+            .put("teacher", models.teacher().name())
+            .put("variants", variants)
+            .put("margin", 0.99)
+            .put("shadow_rate", 0.1)
+            .put("auto", true));
   }
 }

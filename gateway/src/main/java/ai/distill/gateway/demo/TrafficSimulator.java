@@ -17,13 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Simulated users of the demo: each request asks the gateway to score a user's candidate list
  * through an experiment, the user sees the {@code shown} best-scored candidates and clicks each
- * with the world's true probability, and the clicks go back as {@code POST /v1/feedback}. A
- * better model ranks better candidates first, so it earns a higher CTR: the experiment measures
- * ranking quality on the business metric, not offline accuracy.
+ * with the world's true probability, and the clicks go back as {@code POST /v1/feedback}. A better
+ * model ranks better candidates first, so it earns a higher CTR: the experiment measures ranking
+ * quality on the business metric, not offline accuracy.
  *
- * <p>Open loop at a fixed rate, with at most {@code maxInFlight} requests outstanding (a tick
- * that finds the limit reached skips its requests and counts them). Runs on one event loop;
- * thread-safe counters.
+ * <p>Open loop at a fixed rate, with at most {@code maxInFlight} requests outstanding (a tick that
+ * finds the limit reached skips its requests and counts them). Runs on one event loop; thread-safe
+ * counters.
  */
 public final class TrafficSimulator {
 
@@ -34,8 +34,16 @@ public final class TrafficSimulator {
    * Where and how hard to send: {@code users} distinct user ids, the {@code shown} best-scored
    * candidates of each request are shown to the user, {@code maxRequests} (0 = until stopped).
    */
-  public record Options(String host, int port, String target, int users, int shown,
-      double requestsPerSecond, int maxInFlight, long maxRequests, long seed) {
+  public record Options(
+      String host,
+      int port,
+      String target,
+      int users,
+      int shown,
+      double requestsPerSecond,
+      int maxInFlight,
+      long maxRequests,
+      long seed) {
     public Options {
       if (maxRequests < 0) {
         throw new IllegalArgumentException(
@@ -90,9 +98,14 @@ public final class TrafficSimulator {
     this.source = source;
     this.options = options;
     this.random = new Random(options.seed());
-    this.client = vertx.createHttpClient(new HttpClientOptions()
-        .setDefaultHost(options.host()).setDefaultPort(options.port()).setTcpNoDelay(true)
-        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(options.maxInFlight()));
+    this.client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setDefaultHost(options.host())
+                .setDefaultPort(options.port())
+                .setTcpNoDelay(true)
+                .setKeepAlive(true),
+            new PoolOptions().setHttp1MaxSize(options.maxInFlight()));
   }
 
   /** Starts sending; returns at once. */
@@ -125,8 +138,14 @@ public final class TrafficSimulator {
 
   /** Requests sent, failed, skipped at the in-flight limit, and clicks reported so far. */
   public String summary() {
-    return "sent=" + sent.get() + " failed=" + failed.get() + " skipped=" + skipped.get()
-        + " clicks=" + clicks.get();
+    return "sent="
+        + sent.get()
+        + " failed="
+        + failed.get()
+        + " skipped="
+        + skipped.get()
+        + " clicks="
+        + clicks.get();
   }
 
   private void tick() {
@@ -148,25 +167,31 @@ public final class TrafficSimulator {
   private void sendOne() {
     String user = "u" + random.nextInt(options.users());
     Candidates candidates = source.draw(random);
-    JsonObject body = new JsonObject().put("inputs", candidates.inputs())
-        .put("parameters", new JsonObject().put("user_id", user));
+    JsonObject body =
+        new JsonObject()
+            .put("inputs", candidates.inputs())
+            .put("parameters", new JsonObject().put("user_id", user));
     inFlight.incrementAndGet();
     sent.incrementAndGet();
     post("/v2/models/" + options.target() + "/infer", body)
         .compose(response -> sendFeedback(response, candidates))
-        .onComplete(ar -> {
-          inFlight.decrementAndGet();
-          if (answered.incrementAndGet() == options.maxRequests()) {
-            finished.tryComplete();
-          }
-          if (ar.failed()) {
-            long n = failed.incrementAndGet();
-            if (n == 1 || n % 1000 == 0) {
-              LOG.log(System.Logger.Level.WARNING, "demo traffic: {0} failed requests, last: {1}",
-                  n, ar.cause().getMessage());
-            }
-          }
-        });
+        .onComplete(
+            ar -> {
+              inFlight.decrementAndGet();
+              if (answered.incrementAndGet() == options.maxRequests()) {
+                finished.tryComplete();
+              }
+              if (ar.failed()) {
+                long n = failed.incrementAndGet();
+                if (n == 1 || n % 1000 == 0) {
+                  LOG.log(
+                      System.Logger.Level.WARNING,
+                      "demo traffic: {0} failed requests, last: {1}",
+                      n,
+                      ar.cause().getMessage());
+                }
+              }
+            });
   }
 
   private Future<Void> sendFeedback(JsonObject response, Candidates candidates) {
@@ -192,8 +217,8 @@ public final class TrafficSimulator {
     for (int c : click) {
       clickArray.add(c);
     }
-    JsonObject feedback = new JsonObject().put("id", response.getString("id"))
-        .put("clicks", clickArray);
+    JsonObject feedback =
+        new JsonObject().put("id", response.getString("id")).put("clicks", clickArray);
     return post("/v1/feedback", feedback).mapEmpty();
   }
 
@@ -208,16 +233,29 @@ public final class TrafficSimulator {
   }
 
   private Future<JsonObject> post(String path, JsonObject body) {
-    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
-            .putHeader("content-type", "application/json"))
+    return client
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setURI(path)
+                .putHeader("content-type", "application/json"))
         .compose(request -> request.send(body.toBuffer()))
-        .compose(response -> response.body().compose(buffer -> {
-          if (response.statusCode() / 100 != 2) {
-            return Future.failedFuture(path + " answered " + response.statusCode() + ": "
-                + buffer.toString());
-          }
-          return Future.succeededFuture(parse(buffer));
-        }));
+        .compose(
+            response ->
+                response
+                    .body()
+                    .compose(
+                        buffer -> {
+                          if (response.statusCode() / 100 != 2) {
+                            return Future.failedFuture(
+                                path
+                                    + " answered "
+                                    + response.statusCode()
+                                    + ": "
+                                    + buffer.toString());
+                          }
+                          return Future.succeededFuture(parse(buffer));
+                        }));
   }
 
   private static JsonObject parse(Buffer buffer) {

@@ -38,14 +38,18 @@ public final class WorldCandidates implements TrafficSimulator.CandidateSource {
       }
       truth[i] = sample.clickProbability();
     }
-    JsonArray inputs = new JsonArray()
-        .add(input("dense", "FP32", CtrWorld.DENSE, dense))
-        .add(input("sparse", "INT64", CtrWorld.FIELDS, sparse));
+    JsonArray inputs =
+        new JsonArray()
+            .add(input("dense", "FP32", CtrWorld.DENSE, dense))
+            .add(input("sparse", "INT64", CtrWorld.FIELDS, sparse));
     return new TrafficSimulator.Candidates(inputs, truth);
   }
 
   private JsonObject input(String name, String datatype, int width, JsonArray data) {
-    return new JsonObject().put("name", name).put("datatype", datatype)
-        .put("shape", new JsonArray().add(candidates).add(width)).put("data", data);
+    return new JsonObject()
+        .put("name", name)
+        .put("datatype", datatype)
+        .put("shape", new JsonArray().add(candidates).add(width))
+        .put("data", data);
   }
 }

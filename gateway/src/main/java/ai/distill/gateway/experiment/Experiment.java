@@ -1,6 +1,5 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.experiment.stats.ConfidenceSequence;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,404 +8,479 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One live experiment: its sticky assignment, per-variant counts, serving windows, shadow agreement,
- * current weights, status and decision history. Thread-safe: counters are updated under the
- * experiment's monitor in O(1); {@link #evaluate} runs the {@link DecisionEngine} and, when decisions
- * are automatic and the experiment runs, applies them. Counting only: {@link ExperimentJson} renders and
- * restores it, {@link ExperimentRepository} persists it.
+ * One live experiment: its sticky assignment, per-variant counts, serving windows, shadow
+ * agreement, current weights, status and decision history. Thread-safe: counters are updated under
+ * the experiment's monitor in O(1); {@link #evaluate} runs the {@link DecisionEngine} and, when
+ * decisions are automatic and the experiment runs, applies them. Counting only: {@link
+ * ExperimentJson} renders and restores it, {@link ExperimentRepository} persists it.
  */
 public final class Experiment {
 
-    /** Lifecycle: only a running experiment takes decisions. */
-    public enum Status { RUNNING, PROMOTED, ROLLED_BACK, STOPPED }
+  /** Lifecycle: only a running experiment takes decisions. */
+  public enum Status {
+    RUNNING,
+    PROMOTED,
+    ROLLED_BACK,
+    STOPPED
+  }
 
-    /** Where a request goes. {@code anonymous}: no user id, a random bucket, counted apart. */
-    public record Assignment(int variant, String model, Long version, boolean anonymous, int bucket) {
+  /** Where a request goes. {@code anonymous}: no user id, a random bucket, counted apart. */
+  public record Assignment(
+      int variant, String model, Long version, boolean anonymous, int bucket) {}
+
+  private static final System.Logger LOG = System.getLogger(Experiment.class.getName());
+  static final int MAX_HISTORY = 500;
+  static final int DEFAULT_MAX_USERS = 2_000_000;
+
+  private final ExperimentDefinition definition;
+  private final StickyAssigner assigner;
+  private final Arm[] arms;
+  private final double[] weights;
+  private final Deque<Decision> history = new ArrayDeque<>();
+  private final ExperimentMetrics metrics;
+  private final long createdMillis;
+  private Status status = Status.RUNNING;
+  private DecisionEngine.Evaluation last;
+  private long promotedVariant = -1;
+  private final java.util.concurrent.atomic.LongAdder changes =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * One variant's counters; guarded by the experiment's monitor except where volatile or
+   * self-synchronized.
+   */
+  static final class Arm {
+    final UserLedger ledger;
+    final ServingWindow window;
+    final ShadowAgreement shadow = new ShadowAgreement();
+    long srmExposures;
+    long anonymousRequests;
+    long anonymousImpressions;
+    long anonymousClicks;
+    volatile Long servedVersion;
+    DecisionKind lastDecision = DecisionKind.HOLD;
+    int latencyBreaches;
+
+    Arm(int maxUsers, long windowNanos, long now) {
+      ledger = new UserLedger(maxUsers);
+      window = new ServingWindow(windowNanos, now);
     }
+  }
 
-    private static final System.Logger LOG = System.getLogger(Experiment.class.getName());
-    static final int MAX_HISTORY = 500;
-    static final int DEFAULT_MAX_USERS = 2_000_000;
+  Experiment(
+      ExperimentDefinition definition,
+      StickyAssigner assigner,
+      double[] weights,
+      long createdMillis,
+      ExperimentMetrics metrics,
+      int maxUsers) {
+    this.definition = definition;
+    this.assigner = assigner;
+    this.weights = weights.clone();
+    this.createdMillis = createdMillis;
+    this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
+    long now = System.nanoTime();
+    this.arms = new Arm[definition.variants().size()];
+    for (int i = 0; i < arms.length; i++) {
+      arms[i] = new Arm(maxUsers, TimeUnit.SECONDS.toNanos(definition.windowSeconds()), now);
+    }
+  }
 
-    private final ExperimentDefinition definition;
-    private final StickyAssigner assigner;
-    private final Arm[] arms;
-    private final double[] weights;
-    private final Deque<Decision> history = new ArrayDeque<>();
-    private final ExperimentMetrics metrics;
-    private final long createdMillis;
-    private Status status = Status.RUNNING;
-    private DecisionEngine.Evaluation last;
-    private long promotedVariant = -1;
-    private final java.util.concurrent.atomic.LongAdder changes = new java.util.concurrent.atomic.LongAdder();
+  /** A new experiment at its configured weights. */
+  public static Experiment create(ExperimentDefinition definition, ExperimentMetrics metrics) {
+    return create(definition, metrics, DEFAULT_MAX_USERS);
+  }
 
-    /** One variant's counters; guarded by the experiment's monitor except where volatile or self-synchronized. */
-    static final class Arm {
-        final UserLedger ledger;
-        final ServingWindow window;
-        final ShadowAgreement shadow = new ShadowAgreement();
-        long srmExposures;
-        long anonymousRequests;
-        long anonymousImpressions;
-        long anonymousClicks;
-        volatile Long servedVersion;
-        DecisionKind lastDecision = DecisionKind.HOLD;
-        int latencyBreaches;
+  static Experiment create(
+      ExperimentDefinition definition, ExperimentMetrics metrics, int maxUsers) {
+    double[] w = definition.weights();
+    return new Experiment(
+        definition,
+        StickyAssigner.create(definition.name(), definition.salt(), w),
+        w,
+        System.currentTimeMillis(),
+        metrics,
+        maxUsers);
+  }
 
-        Arm(int maxUsers, long windowNanos, long now) {
-            ledger = new UserLedger(maxUsers);
-            window = new ServingWindow(windowNanos, now);
+  public ExperimentDefinition definition() {
+    return definition;
+  }
+
+  public String name() {
+    return definition.name();
+  }
+
+  public synchronized Status status() {
+    return status;
+  }
+
+  /** Assigns a request: sticky for a user id, a random bucket (counted apart) without one. */
+  public Assignment assign(String userId) {
+    boolean anonymous = userId == null || userId.isEmpty();
+    int bucket = anonymous ? assigner.randomBucket() : assigner.bucket(userId);
+    int v = assigner.variantOf(bucket);
+    ExperimentDefinition.Variant variant = definition.variants().get(v);
+    return new Assignment(v, variant.model(), variant.version(), anonymous, bucket);
+  }
+
+  /**
+   * Records a served request. On success the user's impressions grow by {@code rows} (a first
+   * exposure counts towards exposures and SRM); errors count only towards the guardrail window.
+   */
+  public void recordServed(
+      Assignment a, String userId, int rows, long latencyNanos, boolean ok, Long version) {
+    changes.increment();
+    Arm arm = arms[a.variant()];
+    arm.window.record(latencyNanos, ok);
+    if (version != null) {
+      arm.servedVersion = version;
+    }
+    if (!ok) {
+      metrics.served(name(), a.model(), false);
+      return;
+    }
+    boolean fresh = false;
+    synchronized (this) {
+      if (a.anonymous()) {
+        arm.anonymousRequests++;
+        arm.anonymousImpressions += rows;
+      } else {
+        fresh = arm.ledger.impression(Murmur3.hash64(userId), rows);
+        if (fresh) {
+          arm.srmExposures++;
         }
+      }
     }
+    metrics.served(name(), a.model(), true);
+    metrics.impressions(name(), a.model(), rows, fresh);
+  }
 
-    Experiment(ExperimentDefinition definition, StickyAssigner assigner, double[] weights, long createdMillis,
-               ExperimentMetrics metrics, int maxUsers) {
-        this.definition = definition;
-        this.assigner = assigner;
-        this.weights = weights.clone();
-        this.createdMillis = createdMillis;
-        this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
-        long now = System.nanoTime();
-        this.arms = new Arm[definition.variants().size()];
-        for (int i = 0; i < arms.length; i++) {
-            arms[i] = new Arm(maxUsers, TimeUnit.SECONDS.toNanos(definition.windowSeconds()), now);
+  /**
+   * Records clicks joined from feedback. Returns false when the user was never exposed to the
+   * variant.
+   */
+  public boolean recordClicks(int variant, String userId, int clicks) {
+    changes.increment();
+    Arm arm = arms[variant];
+    boolean known;
+    synchronized (this) {
+      if (userId == null || userId.isEmpty()) {
+        arm.anonymousClicks += clicks;
+        known = true;
+      } else {
+        known = arm.ledger.click(Murmur3.hash64(userId), clicks);
+      }
+    }
+    if (known && clicks > 0) {
+      metrics.clicks(name(), definition.variants().get(variant).model(), clicks);
+    }
+    return known;
+  }
+
+  /** Adds a shadow comparison of a student's predictions with the teacher's on the same rows. */
+  public void recordShadow(int variant, float[] student, float[] teacher) {
+    ShadowAgreement agreement = arms[variant].shadow;
+    agreement.add(student, teacher);
+    metrics.shadow(name(), definition.variants().get(variant).model(), agreement.snapshot());
+  }
+
+  /** The decision history, oldest first (bounded). */
+  public synchronized List<Decision> history() {
+    return new ArrayList<>(history);
+  }
+
+  public int teacherIndex() {
+    return definition.teacherIndex();
+  }
+
+  /** Current weight of a variant. */
+  public synchronized double weight(int variant) {
+    return weights[variant];
+  }
+
+  /**
+   * Runs the decision engine; with automatic decisions on and the experiment running, applies them.
+   */
+  public synchronized DecisionEngine.Evaluation evaluate() {
+    if (status != Status.RUNNING && last != null) {
+      return last; // an ended experiment keeps the figures of its final decision
+    }
+    DecisionEngine.ArmFigures[] figures = figures(System.nanoTime());
+    DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
+    last = e;
+    for (int i = 0; i < arms.length; i++) {
+      arms[i].latencyBreaches = e.latencyBreach()[i] ? arms[i].latencyBreaches + 1 : 0;
+    }
+    metrics.srm(name(), e.srmPValue());
+    if (status != Status.RUNNING) {
+      return e;
+    }
+    for (int i = 0; i < arms.length; i++) {
+      DecisionKind d = e.decisions()[i];
+      if (d == DecisionKind.HOLD && arms[i].lastDecision != DecisionKind.HOLD) {
+        log(
+            new Decision(
+                System.currentTimeMillis(),
+                DecisionKind.HOLD,
+                figures[i].model(),
+                e.reasons()[i],
+                true,
+                e.numbers()[i]));
+      }
+      if (d != DecisionKind.TEACHER && d != DecisionKind.INACTIVE) {
+        arms[i].lastDecision = d;
+      }
+    }
+    if (definition.auto()) {
+      for (int i : e.rollback()) {
+        rollbackLocked(i, e.reasons()[i], true, e.numbers()[i]);
+      }
+      if (e.promote() >= 0 && status == Status.RUNNING) {
+        promoteLocked(e.promote(), e.reasons()[e.promote()], true, e.numbers()[e.promote()]);
+      }
+    }
+    return e;
+  }
+
+  /** Manual promotion of a student (or the single student when {@code model} is null). */
+  public synchronized Decision promote(String model, String reason) {
+    int i = studentIndex(model);
+    requireRunning("promote");
+    return promoteLocked(i, reason == null ? "manual promotion" : reason, false, numbersOf(i));
+  }
+
+  /** Manual rollback of one student, or of every student when {@code model} is null. */
+  public synchronized List<Decision> rollback(String model, String reason) {
+    requireRunning("roll back");
+    List<Decision> out = new ArrayList<>();
+    String why = reason == null ? "manual rollback" : reason;
+    if (model == null) {
+      for (int i = 0; i < arms.length; i++) {
+        if (i != teacherIndex() && weights[i] > 0) {
+          out.add(rollbackLocked(i, why, false, numbersOf(i)));
         }
+      }
+    } else {
+      out.add(rollbackLocked(studentIndex(model), why, false, numbersOf(studentIndex(model))));
     }
+    return out;
+  }
 
-    /** A new experiment at its configured weights. */
-    public static Experiment create(ExperimentDefinition definition, ExperimentMetrics metrics) {
-        return create(definition, metrics, DEFAULT_MAX_USERS);
+  /** Stops the experiment: the teacher serves everything and no more decisions are taken. */
+  public synchronized Decision stop(String reason) {
+    requireRunning("stop");
+    double[] w = new double[weights.length];
+    w[teacherIndex()] = 100;
+    reweight(w);
+    status = Status.STOPPED;
+    Decision d =
+        new Decision(
+            System.currentTimeMillis(),
+            DecisionKind.STOP,
+            definition.teacher(),
+            reason == null ? "stopped by an operator; the teacher serves all traffic" : reason,
+            false,
+            new JsonObject());
+    log(d);
+    return d;
+  }
+
+  private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
+    double[] w = new double[weights.length];
+    w[i] = 100;
+    reweight(w);
+    status = Status.PROMOTED;
+    promotedVariant = i;
+    arms[i].lastDecision = DecisionKind.PROMOTED;
+    Decision d =
+        new Decision(
+            System.currentTimeMillis(),
+            DecisionKind.PROMOTE,
+            definition.variants().get(i).model(),
+            reason,
+            automatic,
+            numbers);
+    log(d);
+    return d;
+  }
+
+  private Decision rollbackLocked(int i, String reason, boolean automatic, JsonObject numbers) {
+    double[] w = weights.clone();
+    w[i] = 0;
+    reweight(w);
+    arms[i].lastDecision = DecisionKind.ROLLED_BACK;
+    Decision d =
+        new Decision(
+            System.currentTimeMillis(),
+            DecisionKind.ROLLBACK,
+            definition.variants().get(i).model(),
+            reason,
+            automatic,
+            numbers);
+    log(d);
+    boolean anyStudent = false;
+    for (int k = 0; k < weights.length; k++) {
+      anyStudent |= k != teacherIndex() && weights[k] > 0;
     }
-
-    static Experiment create(ExperimentDefinition definition, ExperimentMetrics metrics, int maxUsers) {
-        double[] w = definition.weights();
-        return new Experiment(definition, StickyAssigner.create(definition.name(), definition.salt(), w), w,
-                System.currentTimeMillis(), metrics, maxUsers);
+    if (!anyStudent) {
+      status = Status.ROLLED_BACK;
     }
+    return d;
+  }
 
-    public ExperimentDefinition definition() {
-        return definition;
+  /** New weights; SRM restarts counting because the expected split changed. */
+  private void reweight(double[] w) {
+    assigner.reweight(w);
+    System.arraycopy(w, 0, weights, 0, w.length);
+    for (Arm a : arms) {
+      a.srmExposures = 0;
     }
+  }
 
-    public String name() {
-        return definition.name();
+  /** A counter that moves whenever the persisted state may have changed. */
+  long changes() {
+    return changes.sum();
+  }
+
+  private void log(Decision d) {
+    LOG.log(
+        d.action() == DecisionKind.HOLD ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
+        "experiment {0}: {1} {2} ({3}, {4}) {5}",
+        name(),
+        d.action().label(),
+        d.variant(),
+        d.automatic() ? "automatic" : "manual",
+        d.reason(),
+        d.numbers().encode());
+    changes.increment();
+    history.addLast(d);
+    while (history.size() > MAX_HISTORY) {
+      history.removeFirst();
     }
+    metrics.decision(name(), d.variant(), d.action().label());
+  }
 
-    public synchronized Status status() {
-        return status;
-    }
+  private JsonObject numbersOf(int i) {
+    return last == null || last.numbers()[i] == null ? new JsonObject() : last.numbers()[i].copy();
+  }
 
-    /** Assigns a request: sticky for a user id, a random bucket (counted apart) without one. */
-    public Assignment assign(String userId) {
-        boolean anonymous = userId == null || userId.isEmpty();
-        int bucket = anonymous ? assigner.randomBucket() : assigner.bucket(userId);
-        int v = assigner.variantOf(bucket);
-        ExperimentDefinition.Variant variant = definition.variants().get(v);
-        return new Assignment(v, variant.model(), variant.version(), anonymous, bucket);
-    }
-
-    /**
-     * Records a served request. On success the user's impressions grow by {@code rows} (a first exposure
-     * counts towards exposures and SRM); errors count only towards the guardrail window.
-     */
-    public void recordServed(Assignment a, String userId, int rows, long latencyNanos, boolean ok, Long version) {
-        changes.increment();
-        Arm arm = arms[a.variant()];
-        arm.window.record(latencyNanos, ok);
-        if (version != null) {
-            arm.servedVersion = version;
+  private int studentIndex(String model) {
+    int teacher = teacherIndex();
+    if (model == null) {
+      int found = -1;
+      for (int i = 0; i < arms.length; i++) {
+        if (i != teacher && weights[i] > 0) {
+          if (found >= 0) {
+            throw new IllegalArgumentException(
+                "model: missing (expected: which student, one of " + studentNames() + ")");
+          }
+          found = i;
         }
-        if (!ok) {
-            metrics.served(name(), a.model(), false);
-            return;
+      }
+      if (found < 0) {
+        throw new ExperimentConflictException("experiment '" + name() + "' has no active student");
+      }
+      return found;
+    }
+    for (int i = 0; i < arms.length; i++) {
+      if (definition.variants().get(i).model().equals(model)) {
+        if (i == teacher) {
+          throw new IllegalArgumentException(
+              "model: '"
+                  + model
+                  + "' is the teacher (expected: a student, one of "
+                  + studentNames()
+                  + ")");
         }
-        boolean fresh = false;
-        synchronized (this) {
-            if (a.anonymous()) {
-                arm.anonymousRequests++;
-                arm.anonymousImpressions += rows;
-            } else {
-                fresh = arm.ledger.impression(Murmur3.hash64(userId), rows);
-                if (fresh) {
-                    arm.srmExposures++;
-                }
-            }
-        }
-        metrics.served(name(), a.model(), true);
-        metrics.impressions(name(), a.model(), rows, fresh);
+        return i;
+      }
     }
+    throw new UnknownVariantException(
+        "experiment '"
+            + name()
+            + "' has no variant '"
+            + model
+            + "' (expected: one of "
+            + studentNames()
+            + ")");
+  }
 
-    /** Records clicks joined from feedback. Returns false when the user was never exposed to the variant. */
-    public boolean recordClicks(int variant, String userId, int clicks) {
-        changes.increment();
-        Arm arm = arms[variant];
-        boolean known;
-        synchronized (this) {
-            if (userId == null || userId.isEmpty()) {
-                arm.anonymousClicks += clicks;
-                known = true;
-            } else {
-                known = arm.ledger.click(Murmur3.hash64(userId), clicks);
-            }
-        }
-        if (known && clicks > 0) {
-            metrics.clicks(name(), definition.variants().get(variant).model(), clicks);
-        }
-        return known;
+  private List<String> studentNames() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < arms.length; i++) {
+      if (i != teacherIndex()) {
+        names.add(definition.variants().get(i).model());
+      }
     }
+    return names;
+  }
 
-    /** Adds a shadow comparison of a student's predictions with the teacher's on the same rows. */
-    public void recordShadow(int variant, float[] student, float[] teacher) {
-        ShadowAgreement agreement = arms[variant].shadow;
-        agreement.add(student, teacher);
-        metrics.shadow(name(), definition.variants().get(variant).model(), agreement.snapshot());
+  private void requireRunning(String what) {
+    if (status != Status.RUNNING) {
+      throw new ExperimentConflictException(
+          "cannot " + what + " experiment '" + name() + "': it is " + status.name().toLowerCase());
     }
+  }
 
-    /** The decision history, oldest first (bounded). */
-    public synchronized List<Decision> history() {
-        return new ArrayList<>(history);
+  // ---- read by ExperimentJson and ExperimentRepository (under this experiment's monitor)
+  // ------------
+
+  private DecisionEngine.ArmFigures[] figures(long now) {
+    DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
+    for (int i = 0; i < arms.length; i++) {
+      Arm a = arms[i];
+      figures[i] =
+          new DecisionEngine.ArmFigures(
+              definition.variants().get(i).model(),
+              weights[i],
+              a.ledger.users(),
+              a.ledger.impressions(),
+              a.ledger.clicks(),
+              a.ledger.ratio(),
+              a.ledger.ratioVariance(),
+              a.srmExposures,
+              a.window.snapshot(now),
+              a.latencyBreaches);
     }
+    return figures;
+  }
 
-    public int teacherIndex() {
-        return definition.teacherIndex();
+  /** The last evaluation, evaluating (without applying anything) when there was none yet. */
+  synchronized DecisionEngine.Evaluation lastEvaluation() {
+    if (last == null) {
+      last = DecisionEngine.evaluate(definition, figures(System.nanoTime()));
     }
+    return last;
+  }
 
-    /** Current weight of a variant. */
-    public synchronized double weight(int variant) {
-        return weights[variant];
+  Arm[] arms() {
+    return arms;
+  }
+
+  StickyAssigner assigner() {
+    return assigner;
+  }
+
+  long createdMillis() {
+    return createdMillis;
+  }
+
+  /** Restores the status and history read back from disk, before the experiment serves. */
+  synchronized void restore(Status restoredStatus, List<Decision> restoredHistory) {
+    status = restoredStatus;
+    history.addAll(restoredHistory);
+  }
+
+  /** The decision shown for a variant in the API view. */
+  synchronized String displayDecision(int i) {
+    if (i == teacherIndex()) {
+      return (status == Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER).label();
     }
-
-    /** Runs the decision engine; with automatic decisions on and the experiment running, applies them. */
-    public synchronized DecisionEngine.Evaluation evaluate() {
-        if (status != Status.RUNNING && last != null) {
-            return last; // an ended experiment keeps the figures of its final decision
-        }
-        DecisionEngine.ArmFigures[] figures = figures(System.nanoTime());
-        DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
-        last = e;
-        for (int i = 0; i < arms.length; i++) {
-            arms[i].latencyBreaches = e.latencyBreach()[i] ? arms[i].latencyBreaches + 1 : 0;
-        }
-        metrics.srm(name(), e.srmPValue());
-        if (status != Status.RUNNING) {
-            return e;
-        }
-        for (int i = 0; i < arms.length; i++) {
-            DecisionKind d = e.decisions()[i];
-            if (d == DecisionKind.HOLD && arms[i].lastDecision != DecisionKind.HOLD) {
-                log(new Decision(System.currentTimeMillis(), DecisionKind.HOLD, figures[i].model(), e.reasons()[i], true,
-                        e.numbers()[i]));
-            }
-            if (d != DecisionKind.TEACHER && d != DecisionKind.INACTIVE) {
-                arms[i].lastDecision = d;
-            }
-        }
-        if (definition.auto()) {
-            for (int i : e.rollback()) {
-                rollbackLocked(i, e.reasons()[i], true, e.numbers()[i]);
-            }
-            if (e.promote() >= 0 && status == Status.RUNNING) {
-                promoteLocked(e.promote(), e.reasons()[e.promote()], true, e.numbers()[e.promote()]);
-            }
-        }
-        return e;
+    DecisionKind d = arms[i].lastDecision;
+    if (status != Status.RUNNING && d != DecisionKind.PROMOTED && d != DecisionKind.ROLLED_BACK) {
+      return status.name().toLowerCase();
     }
-
-    /** Manual promotion of a student (or the single student when {@code model} is null). */
-    public synchronized Decision promote(String model, String reason) {
-        int i = studentIndex(model);
-        requireRunning("promote");
-        return promoteLocked(i, reason == null ? "manual promotion" : reason, false, numbersOf(i));
-    }
-
-    /** Manual rollback of one student, or of every student when {@code model} is null. */
-    public synchronized List<Decision> rollback(String model, String reason) {
-        requireRunning("roll back");
-        List<Decision> out = new ArrayList<>();
-        String why = reason == null ? "manual rollback" : reason;
-        if (model == null) {
-            for (int i = 0; i < arms.length; i++) {
-                if (i != teacherIndex() && weights[i] > 0) {
-                    out.add(rollbackLocked(i, why, false, numbersOf(i)));
-                }
-            }
-        } else {
-            out.add(rollbackLocked(studentIndex(model), why, false, numbersOf(studentIndex(model))));
-        }
-        return out;
-    }
-
-    /** Stops the experiment: the teacher serves everything and no more decisions are taken. */
-    public synchronized Decision stop(String reason) {
-        requireRunning("stop");
-        double[] w = new double[weights.length];
-        w[teacherIndex()] = 100;
-        reweight(w);
-        status = Status.STOPPED;
-        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.STOP, definition.teacher(),
-                reason == null ? "stopped by an operator; the teacher serves all traffic" : reason, false,
-                new JsonObject());
-        log(d);
-        return d;
-    }
-
-    private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
-        double[] w = new double[weights.length];
-        w[i] = 100;
-        reweight(w);
-        status = Status.PROMOTED;
-        promotedVariant = i;
-        arms[i].lastDecision = DecisionKind.PROMOTED;
-        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.PROMOTE, definition.variants().get(i).model(), reason,
-                automatic, numbers);
-        log(d);
-        return d;
-    }
-
-    private Decision rollbackLocked(int i, String reason, boolean automatic, JsonObject numbers) {
-        double[] w = weights.clone();
-        w[i] = 0;
-        reweight(w);
-        arms[i].lastDecision = DecisionKind.ROLLED_BACK;
-        Decision d = new Decision(System.currentTimeMillis(), DecisionKind.ROLLBACK, definition.variants().get(i).model(), reason,
-                automatic, numbers);
-        log(d);
-        boolean anyStudent = false;
-        for (int k = 0; k < weights.length; k++) {
-            anyStudent |= k != teacherIndex() && weights[k] > 0;
-        }
-        if (!anyStudent) {
-            status = Status.ROLLED_BACK;
-        }
-        return d;
-    }
-
-    /** New weights; SRM restarts counting because the expected split changed. */
-    private void reweight(double[] w) {
-        assigner.reweight(w);
-        System.arraycopy(w, 0, weights, 0, w.length);
-        for (Arm a : arms) {
-            a.srmExposures = 0;
-        }
-    }
-
-    /** A counter that moves whenever the persisted state may have changed. */
-    long changes() {
-        return changes.sum();
-    }
-
-    private void log(Decision d) {
-        LOG.log(d.action() == DecisionKind.HOLD ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-                "experiment {0}: {1} {2} ({3}, {4}) {5}", name(), d.action().label(), d.variant(),
-                d.automatic() ? "automatic" : "manual", d.reason(), d.numbers().encode());
-        changes.increment();
-        history.addLast(d);
-        while (history.size() > MAX_HISTORY) {
-            history.removeFirst();
-        }
-        metrics.decision(name(), d.variant(), d.action().label());
-    }
-
-    private JsonObject numbersOf(int i) {
-        return last == null || last.numbers()[i] == null ? new JsonObject() : last.numbers()[i].copy();
-    }
-
-    private int studentIndex(String model) {
-        int teacher = teacherIndex();
-        if (model == null) {
-            int found = -1;
-            for (int i = 0; i < arms.length; i++) {
-                if (i != teacher && weights[i] > 0) {
-                    if (found >= 0) {
-                        throw new IllegalArgumentException("model: missing (expected: which student, one of "
-                                + studentNames() + ")");
-                    }
-                    found = i;
-                }
-            }
-            if (found < 0) {
-                throw new ExperimentConflictException("experiment '" + name() + "' has no active student");
-            }
-            return found;
-        }
-        for (int i = 0; i < arms.length; i++) {
-            if (definition.variants().get(i).model().equals(model)) {
-                if (i == teacher) {
-                    throw new IllegalArgumentException("model: '" + model + "' is the teacher (expected: a student, one of "
-                            + studentNames() + ")");
-                }
-                return i;
-            }
-        }
-        throw new UnknownVariantException("experiment '" + name() + "' has no variant '" + model + "' (expected: one of "
-                + studentNames() + ")");
-    }
-
-    private List<String> studentNames() {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < arms.length; i++) {
-            if (i != teacherIndex()) {
-                names.add(definition.variants().get(i).model());
-            }
-        }
-        return names;
-    }
-
-    private void requireRunning(String what) {
-        if (status != Status.RUNNING) {
-            throw new ExperimentConflictException("cannot " + what + " experiment '" + name() + "': it is "
-                    + status.name().toLowerCase());
-        }
-    }
-
-    // ---- read by ExperimentJson and ExperimentRepository (under this experiment's monitor) ------------
-
-    private DecisionEngine.ArmFigures[] figures(long now) {
-        DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
-        for (int i = 0; i < arms.length; i++) {
-            Arm a = arms[i];
-            figures[i] = new DecisionEngine.ArmFigures(definition.variants().get(i).model(), weights[i],
-                    a.ledger.users(), a.ledger.impressions(), a.ledger.clicks(), a.ledger.ratio(),
-                    a.ledger.ratioVariance(), a.srmExposures, a.window.snapshot(now), a.latencyBreaches);
-        }
-        return figures;
-    }
-
-    /** The last evaluation, evaluating (without applying anything) when there was none yet. */
-    synchronized DecisionEngine.Evaluation lastEvaluation() {
-        if (last == null) {
-            last = DecisionEngine.evaluate(definition, figures(System.nanoTime()));
-        }
-        return last;
-    }
-
-    Arm[] arms() {
-        return arms;
-    }
-
-    StickyAssigner assigner() {
-        return assigner;
-    }
-
-    long createdMillis() {
-        return createdMillis;
-    }
-
-    /** Restores the status and history read back from disk, before the experiment serves. */
-    synchronized void restore(Status restoredStatus, List<Decision> restoredHistory) {
-        status = restoredStatus;
-        history.addAll(restoredHistory);
-    }
-
-    /** The decision shown for a variant in the API view. */
-    synchronized String displayDecision(int i) {
-        if (i == teacherIndex()) {
-            return (status == Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER).label();
-        }
-        DecisionKind d = arms[i].lastDecision;
-        if (status != Status.RUNNING && d != DecisionKind.PROMOTED && d != DecisionKind.ROLLED_BACK) {
-            return status.name().toLowerCase();
-        }
-        return (weights[i] <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
-    }
+    return (weights[i] <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
+  }
 }

@@ -3,53 +3,66 @@ package ai.distill.gateway.experiment;
 import java.util.List;
 
 /**
- * What an operator asks for when creating an experiment; immutable. {@link ExperimentJson#definition}
- * validates the admin API's body (the model-level checks — loaded, same signature as the teacher, no name
- * clash — are the {@link ExperimentService}'s) and throws {@link IllegalArgumentException} naming the field.
+ * What an operator asks for when creating an experiment; immutable. {@link
+ * ExperimentJson#definition} validates the admin API's body (the model-level checks — loaded, same
+ * signature as the teacher, no name clash — are the {@link ExperimentService}'s) and throws {@link
+ * IllegalArgumentException} naming the field.
  *
- * @param margin                 m: a student must keep CTR ≥ m × teacher CTR (default 0.99)
- * @param shadowRate             share of student-served requests the teacher scores off the response path
- * @param captureRate            share of requests captured as rows
- * @param minExposure            exposed users each arm needs before a promotion
+ * @param margin m: a student must keep CTR ≥ m × teacher CTR (default 0.99)
+ * @param shadowRate share of student-served requests the teacher scores off the response path
+ * @param captureRate share of requests captured as rows
+ * @param minExposure exposed users each arm needs before a promotion
  * @param attributionWindowSeconds how long feedback for a response is accepted
- * @param plannedUsers           n* of the confidence sequence (default 10,000)
- * @param latencyTolerance       absolute slack (seconds) added to 1.10 × teacher p99, since sub-millisecond
- *                               p99s are dominated by scheduling noise (default 0.0005)
- * @param minWindowRequests      successful requests each arm needs in the guardrail window before its p99
- *                               is compared (default 1000: a p99 over fewer is mostly noise)
- * @param latencyBreaches        consecutive evaluations (one a second) a p99 breach must last before it
- *                               rolls back (default 3); an error-rate breach rolls back at once
+ * @param plannedUsers n* of the confidence sequence (default 10,000)
+ * @param latencyTolerance absolute slack (seconds) added to 1.10 × teacher p99, since
+ *     sub-millisecond p99s are dominated by scheduling noise (default 0.0005)
+ * @param minWindowRequests successful requests each arm needs in the guardrail window before its
+ *     p99 is compared (default 1000: a p99 over fewer is mostly noise)
+ * @param latencyBreaches consecutive evaluations (one a second) a p99 breach must last before it
+ *     rolls back (default 3); an error-rate breach rolls back at once
  */
-public record ExperimentDefinition(String name, String teacher, List<Variant> variants, double margin,
-                                   double shadowRate, double captureRate, long minExposure,
-                                   long attributionWindowSeconds, boolean auto, long plannedUsers, double alpha,
-                                   String salt, double latencyRatio, double latencyTolerance, double maxErrorRate,
-                                   long windowSeconds, long minWindowRequests, int latencyBreaches) {
+public record ExperimentDefinition(
+    String name,
+    String teacher,
+    List<Variant> variants,
+    double margin,
+    double shadowRate,
+    double captureRate,
+    long minExposure,
+    long attributionWindowSeconds,
+    boolean auto,
+    long plannedUsers,
+    double alpha,
+    String salt,
+    double latencyRatio,
+    double latencyTolerance,
+    double maxErrorRate,
+    long windowSeconds,
+    long minWindowRequests,
+    int latencyBreaches) {
 
-    /** One arm: a model, optionally pinned to a version (null = the model's serving version). */
-    public record Variant(String model, Long version, double weight) {
+  /** One arm: a model, optionally pinned to a version (null = the model's serving version). */
+  public record Variant(String model, Long version, double weight) {}
+
+  public ExperimentDefinition {
+    variants = List.copyOf(variants);
+  }
+
+  /** Index of the teacher's variant. */
+  public int teacherIndex() {
+    for (int i = 0; i < variants.size(); i++) {
+      if (variants.get(i).model().equals(teacher)) {
+        return i;
+      }
     }
+    throw new IllegalStateException("teacher not among variants");
+  }
 
-    public ExperimentDefinition {
-        variants = List.copyOf(variants);
+  public double[] weights() {
+    double[] w = new double[variants.size()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = variants.get(i).weight();
     }
-
-    /** Index of the teacher's variant. */
-    public int teacherIndex() {
-        for (int i = 0; i < variants.size(); i++) {
-            if (variants.get(i).model().equals(teacher)) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("teacher not among variants");
-    }
-
-    public double[] weights() {
-        double[] w = new double[variants.size()];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = variants.get(i).weight();
-        }
-        return w;
-    }
-
+    return w;
+  }
 }

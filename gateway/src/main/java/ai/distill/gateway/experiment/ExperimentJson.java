@@ -8,315 +8,422 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The one JSON (de)serialiser of experiments: definitions (the admin API's body and definition files),
- * decisions, the API view of a live experiment, and the persisted state that {@link ExperimentRepository}
- * writes next to the binary user ledgers. Stateless and thread-safe; reads an experiment under its monitor.
+ * The one JSON (de)serialiser of experiments: definitions (the admin API's body and definition
+ * files), decisions, the API view of a live experiment, and the persisted state that {@link
+ * ExperimentRepository} writes next to the binary user ledgers. Stateless and thread-safe; reads an
+ * experiment under its monitor.
  */
 public final class ExperimentJson {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
-    private ExperimentJson() {
+  private ExperimentJson() {}
+
+  // ---- definitions
+  // -------------------------------------------------------------------------------
+
+  /**
+   * Validates the admin API's body (or a definition file) into a definition; throws {@link
+   * IllegalArgumentException} naming the field and what it expects.
+   */
+  public static ExperimentDefinition definition(JsonObject body) {
+    if (body == null) {
+      throw new IllegalArgumentException(
+          "body: expected a JSON object like {\"name\": \"ctr-ab\", \"teacher\": \"ctr\", "
+              + "\"variants\": [{\"model\": \"ctr\", \"weight\": 50}, {\"model\": \"ctr-int8\", \"weight\": 50}]}");
     }
-
-    // ---- definitions -------------------------------------------------------------------------------
-
-    /**
-     * Validates the admin API's body (or a definition file) into a definition; throws
-     * {@link IllegalArgumentException} naming the field and what it expects.
-     */
-    public static ExperimentDefinition definition(JsonObject body) {
-        if (body == null) {
-            throw new IllegalArgumentException("body: expected a JSON object like {\"name\": \"ctr-ab\", \"teacher\": \"ctr\", "
-                    + "\"variants\": [{\"model\": \"ctr\", \"weight\": 50}, {\"model\": \"ctr-int8\", \"weight\": 50}]}");
-        }
-        String name = string(body, "name");
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("name: '" + name + "' (expected: letters, digits, '.', '_' or '-', "
-                    + "starting with a letter or digit, at most 128 characters)");
-        }
-        String teacher = string(body, "teacher");
-        Object rawVariants = body.getValue("variants");
-        if (!(rawVariants instanceof JsonArray array) || array.size() < 2) {
-            throw new IllegalArgumentException("variants: expected an array of at least two {\"model\", \"weight\"} "
-                    + "objects (the teacher and one or more students)");
-        }
-        List<ExperimentDefinition.Variant> variants = new ArrayList<>();
-        double total = 0;
-        for (int i = 0; i < array.size(); i++) {
-            if (!(array.getValue(i) instanceof JsonObject v)) {
-                throw new IllegalArgumentException("variants[" + i + "]: expected an object {\"model\", \"weight\"}");
-            }
-            String model = string(v, "model");
-            double weight = number(v, "weight", Double.NaN, "variants[" + i + "].weight");
-            if (!(weight >= 0) || Double.isInfinite(weight)) {
-                throw new IllegalArgumentException("variants[" + i + "].weight: " + v.getValue("weight")
-                        + " (expected: a finite number >= 0)");
-            }
-            Long version = null;
-            Object rawVersion = v.getValue("version");
-            if (rawVersion != null) {
-                try {
-                    version = Long.parseLong(String.valueOf(rawVersion));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("variants[" + i + "].version: '" + rawVersion
-                            + "' (expected: a version number such as 3)");
-                }
-            }
-            for (ExperimentDefinition.Variant other : variants) {
-                if (other.model().equals(model)) {
-                    throw new IllegalArgumentException("variants[" + i + "].model: '" + model
-                            + "' appears twice (expected: each model once)");
-                }
-            }
-            variants.add(new ExperimentDefinition.Variant(model, version, weight));
-            total += weight;
-        }
-        if (!(total > 0)) {
-            throw new IllegalArgumentException("variants: weights sum to " + total + " (expected: a positive total)");
-        }
-        if (variants.stream().noneMatch(v -> v.model().equals(teacher))) {
-            throw new IllegalArgumentException("teacher: '" + teacher + "' is not one of the variants (expected: "
-                    + "one of the variants' models)");
-        }
-        double margin = number(body, "margin", 0.99, "margin");
-        check(margin > 0 && margin <= 1.5, "margin", margin, "0 < margin <= 1.5");
-        double shadow = number(body, "shadow_rate", 0.0, "shadow_rate");
-        check(shadow >= 0 && shadow <= 1, "shadow_rate", shadow, "0 <= shadow_rate <= 1");
-        double capture = number(body, "capture_rate", 0.0, "capture_rate");
-        check(capture >= 0 && capture <= 1, "capture_rate", capture, "0 <= capture_rate <= 1");
-        long minExposure = (long) number(body, "min_exposure", 1000, "min_exposure");
-        check(minExposure >= 0, "min_exposure", minExposure, ">= 0");
-        long window = (long) number(body, "attribution_window_seconds", 600, "attribution_window_seconds");
-        check(window > 0, "attribution_window_seconds", window, "> 0");
-        Object auto = body.getValue("auto", Boolean.TRUE);
-        if (!(auto instanceof Boolean)) {
-            throw new IllegalArgumentException("auto: " + auto + " (expected: true or false)");
-        }
-        long planned = (long) number(body, "planned_users", 10_000, "planned_users");
-        check(planned > 0, "planned_users", planned, "> 0");
-        double alpha = number(body, "alpha", 0.05, "alpha");
-        check(alpha > 0 && alpha < 0.5, "alpha", alpha, "0 < alpha < 0.5");
-        Object salt = body.getValue("salt", name);
-        double latencyRatio = number(body, "max_p99_ratio", 1.10, "max_p99_ratio");
-        check(latencyRatio >= 1, "max_p99_ratio", latencyRatio, ">= 1");
-        double tolerance = number(body, "p99_tolerance_seconds", 0.0005, "p99_tolerance_seconds");
-        check(tolerance >= 0, "p99_tolerance_seconds", tolerance, ">= 0");
-        double maxErrorRate = number(body, "max_error_rate", 0.01, "max_error_rate");
-        check(maxErrorRate >= 0 && maxErrorRate <= 1, "max_error_rate", maxErrorRate, "0 <= max_error_rate <= 1");
-        long windowSeconds = (long) number(body, "guardrail_window_seconds", 60, "guardrail_window_seconds");
-        check(windowSeconds > 0, "guardrail_window_seconds", windowSeconds, "> 0");
-        long minRequests = (long) number(body, "guardrail_min_requests", 1000, "guardrail_min_requests");
-        check(minRequests > 0, "guardrail_min_requests", minRequests, "> 0");
-        long breaches = (long) number(body, "guardrail_latency_breaches", 3, "guardrail_latency_breaches");
-        check(breaches >= 1 && breaches <= 1000, "guardrail_latency_breaches", breaches, "1..1000");
-        return new ExperimentDefinition(name, teacher, variants, margin, shadow, capture, minExposure, window,
-                (Boolean) auto, planned, alpha, String.valueOf(salt), latencyRatio, tolerance, maxErrorRate,
-                windowSeconds, minRequests, (int) breaches);
+    String name = string(body, "name");
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "name: '"
+              + name
+              + "' (expected: letters, digits, '.', '_' or '-', "
+              + "starting with a letter or digit, at most 128 characters)");
     }
+    String teacher = string(body, "teacher");
+    Object rawVariants = body.getValue("variants");
+    if (!(rawVariants instanceof JsonArray array) || array.size() < 2) {
+      throw new IllegalArgumentException(
+          "variants: expected an array of at least two {\"model\", \"weight\"} "
+              + "objects (the teacher and one or more students)");
+    }
+    List<ExperimentDefinition.Variant> variants = new ArrayList<>();
+    double total = 0;
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof JsonObject v)) {
+        throw new IllegalArgumentException(
+            "variants[" + i + "]: expected an object {\"model\", \"weight\"}");
+      }
+      String model = string(v, "model");
+      double weight = number(v, "weight", Double.NaN, "variants[" + i + "].weight");
+      if (!(weight >= 0) || Double.isInfinite(weight)) {
+        throw new IllegalArgumentException(
+            "variants["
+                + i
+                + "].weight: "
+                + v.getValue("weight")
+                + " (expected: a finite number >= 0)");
+      }
+      Long version = null;
+      Object rawVersion = v.getValue("version");
+      if (rawVersion != null) {
+        try {
+          version = Long.parseLong(String.valueOf(rawVersion));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(
+              "variants["
+                  + i
+                  + "].version: '"
+                  + rawVersion
+                  + "' (expected: a version number such as 3)");
+        }
+      }
+      for (ExperimentDefinition.Variant other : variants) {
+        if (other.model().equals(model)) {
+          throw new IllegalArgumentException(
+              "variants["
+                  + i
+                  + "].model: '"
+                  + model
+                  + "' appears twice (expected: each model once)");
+        }
+      }
+      variants.add(new ExperimentDefinition.Variant(model, version, weight));
+      total += weight;
+    }
+    if (!(total > 0)) {
+      throw new IllegalArgumentException(
+          "variants: weights sum to " + total + " (expected: a positive total)");
+    }
+    if (variants.stream().noneMatch(v -> v.model().equals(teacher))) {
+      throw new IllegalArgumentException(
+          "teacher: '"
+              + teacher
+              + "' is not one of the variants (expected: "
+              + "one of the variants' models)");
+    }
+    double margin = number(body, "margin", 0.99, "margin");
+    check(margin > 0 && margin <= 1.5, "margin", margin, "0 < margin <= 1.5");
+    double shadow = number(body, "shadow_rate", 0.0, "shadow_rate");
+    check(shadow >= 0 && shadow <= 1, "shadow_rate", shadow, "0 <= shadow_rate <= 1");
+    double capture = number(body, "capture_rate", 0.0, "capture_rate");
+    check(capture >= 0 && capture <= 1, "capture_rate", capture, "0 <= capture_rate <= 1");
+    long minExposure = (long) number(body, "min_exposure", 1000, "min_exposure");
+    check(minExposure >= 0, "min_exposure", minExposure, ">= 0");
+    long window =
+        (long) number(body, "attribution_window_seconds", 600, "attribution_window_seconds");
+    check(window > 0, "attribution_window_seconds", window, "> 0");
+    Object auto = body.getValue("auto", Boolean.TRUE);
+    if (!(auto instanceof Boolean)) {
+      throw new IllegalArgumentException("auto: " + auto + " (expected: true or false)");
+    }
+    long planned = (long) number(body, "planned_users", 10_000, "planned_users");
+    check(planned > 0, "planned_users", planned, "> 0");
+    double alpha = number(body, "alpha", 0.05, "alpha");
+    check(alpha > 0 && alpha < 0.5, "alpha", alpha, "0 < alpha < 0.5");
+    Object salt = body.getValue("salt", name);
+    double latencyRatio = number(body, "max_p99_ratio", 1.10, "max_p99_ratio");
+    check(latencyRatio >= 1, "max_p99_ratio", latencyRatio, ">= 1");
+    double tolerance = number(body, "p99_tolerance_seconds", 0.0005, "p99_tolerance_seconds");
+    check(tolerance >= 0, "p99_tolerance_seconds", tolerance, ">= 0");
+    double maxErrorRate = number(body, "max_error_rate", 0.01, "max_error_rate");
+    check(
+        maxErrorRate >= 0 && maxErrorRate <= 1,
+        "max_error_rate",
+        maxErrorRate,
+        "0 <= max_error_rate <= 1");
+    long windowSeconds =
+        (long) number(body, "guardrail_window_seconds", 60, "guardrail_window_seconds");
+    check(windowSeconds > 0, "guardrail_window_seconds", windowSeconds, "> 0");
+    long minRequests =
+        (long) number(body, "guardrail_min_requests", 1000, "guardrail_min_requests");
+    check(minRequests > 0, "guardrail_min_requests", minRequests, "> 0");
+    long breaches =
+        (long) number(body, "guardrail_latency_breaches", 3, "guardrail_latency_breaches");
+    check(breaches >= 1 && breaches <= 1000, "guardrail_latency_breaches", breaches, "1..1000");
+    return new ExperimentDefinition(
+        name,
+        teacher,
+        variants,
+        margin,
+        shadow,
+        capture,
+        minExposure,
+        window,
+        (Boolean) auto,
+        planned,
+        alpha,
+        String.valueOf(salt),
+        latencyRatio,
+        tolerance,
+        maxErrorRate,
+        windowSeconds,
+        minRequests,
+        (int) breaches);
+  }
 
-    /** A definition as the admin API accepts it (and {@link #definition} reads it back). */
-    public static JsonObject toJson(ExperimentDefinition d) {
-        JsonArray vs = new JsonArray();
-        d.variants().forEach(v -> {
-            JsonObject o = new JsonObject().put("model", v.model()).put("weight", v.weight());
-            if (v.version() != null) {
+  /** A definition as the admin API accepts it (and {@link #definition} reads it back). */
+  public static JsonObject toJson(ExperimentDefinition d) {
+    JsonArray vs = new JsonArray();
+    d.variants()
+        .forEach(
+            v -> {
+              JsonObject o = new JsonObject().put("model", v.model()).put("weight", v.weight());
+              if (v.version() != null) {
                 o.put("version", String.valueOf(v.version()));
-            }
-            vs.add(o);
-        });
-        return new JsonObject()
-                .put("name", d.name()).put("teacher", d.teacher()).put("variants", vs)
-                .put("margin", d.margin()).put("shadow_rate", d.shadowRate()).put("capture_rate", d.captureRate())
-                .put("min_exposure", d.minExposure()).put("attribution_window_seconds", d.attributionWindowSeconds())
-                .put("auto", d.auto()).put("planned_users", d.plannedUsers()).put("alpha", d.alpha()).put("salt", d.salt())
-                .put("max_p99_ratio", d.latencyRatio()).put("p99_tolerance_seconds", d.latencyTolerance())
-                .put("max_error_rate", d.maxErrorRate()).put("guardrail_window_seconds", d.windowSeconds())
-                .put("guardrail_min_requests", d.minWindowRequests())
-                .put("guardrail_latency_breaches", d.latencyBreaches());
+              }
+              vs.add(o);
+            });
+    return new JsonObject()
+        .put("name", d.name())
+        .put("teacher", d.teacher())
+        .put("variants", vs)
+        .put("margin", d.margin())
+        .put("shadow_rate", d.shadowRate())
+        .put("capture_rate", d.captureRate())
+        .put("min_exposure", d.minExposure())
+        .put("attribution_window_seconds", d.attributionWindowSeconds())
+        .put("auto", d.auto())
+        .put("planned_users", d.plannedUsers())
+        .put("alpha", d.alpha())
+        .put("salt", d.salt())
+        .put("max_p99_ratio", d.latencyRatio())
+        .put("p99_tolerance_seconds", d.latencyTolerance())
+        .put("max_error_rate", d.maxErrorRate())
+        .put("guardrail_window_seconds", d.windowSeconds())
+        .put("guardrail_min_requests", d.minWindowRequests())
+        .put("guardrail_latency_breaches", d.latencyBreaches());
+  }
+
+  // ---- decisions
+  // ---------------------------------------------------------------------------------
+
+  public static JsonObject toJson(Decision d) {
+    return new JsonObject()
+        .put("ts", d.timestampMillis())
+        .put("action", d.action().label())
+        .put("variant", d.variant())
+        .put("reason", d.reason())
+        .put("automatic", d.automatic())
+        .put("numbers", d.numbers().copy());
+  }
+
+  static Decision decision(JsonObject o) {
+    return new Decision(
+        o.getLong("ts", 0L),
+        DecisionKind.parse(o.getString("action")),
+        o.getString("variant"),
+        o.getString("reason"),
+        o.getBoolean("automatic", false),
+        o.getJsonObject("numbers", new JsonObject()));
+  }
+
+  // ---- the API view
+  // ------------------------------------------------------------------------------
+
+  /** The API view: definition, live statistics per variant, SRM and history. */
+  public static JsonObject view(Experiment e) {
+    synchronized (e) {
+      DecisionEngine.Evaluation last = e.lastEvaluation();
+      ExperimentDefinition definition = e.definition();
+      Experiment.Arm[] arms = e.arms();
+      JsonArray variants = new JsonArray();
+      ConfidenceSequence test =
+          new ConfidenceSequence(definition.alpha(), definition.plannedUsers());
+      long now = System.nanoTime();
+      for (int i = 0; i < arms.length; i++) {
+        Experiment.Arm a = arms[i];
+        ExperimentDefinition.Variant v = definition.variants().get(i);
+        ServingWindow.Snapshot w = a.window.snapshot(now);
+        ConfidenceSequence.Result ci =
+            test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0, a.ledger.users());
+        Long version = v.version() != null ? v.version() : a.servedVersion;
+        ShadowAgreement.Snapshot sh = a.shadow.snapshot();
+        variants.add(
+            new JsonObject()
+                .put("model", v.model())
+                .put("version", version == null ? null : String.valueOf(version))
+                .put("role", i == e.teacherIndex() ? "teacher" : "student")
+                .put("weight", e.weight(i))
+                .put("slots", e.assigner().slots(i))
+                .put("exposures", a.ledger.users())
+                .put("impressions", a.ledger.impressions())
+                .put("clicks", a.ledger.clicks())
+                .put("ctr", a.ledger.ratio())
+                .put("ctr_ci", DecisionEngine.array(ci.lower(), ci.upper()))
+                .put("p50_seconds", DecisionEngine.finite(w.p50Seconds()))
+                .put("p99_seconds", DecisionEngine.finite(w.p99Seconds()))
+                .put("error_rate", w.errorRate())
+                .put("window_requests", w.requests())
+                .put(
+                    "anonymous",
+                    new JsonObject()
+                        .put("requests", a.anonymousRequests)
+                        .put("impressions", a.anonymousImpressions)
+                        .put("clicks", a.anonymousClicks))
+                .put("untracked_users", a.ledger.untracked())
+                .put(
+                    "shadow",
+                    new JsonObject()
+                        .put("rows", sh.rows())
+                        .put("mean_abs_diff", DecisionEngine.finite(sh.meanAbsDiff()))
+                        .put("rank_agreement", DecisionEngine.finite(sh.rankAgreement()))
+                        .put("mean_ratio", DecisionEngine.finite(sh.meanRatio())))
+                .put("decision", e.displayDecision(i))
+                .put("reason", last.reasons()[i])
+                .put("numbers", last.numbers()[i]));
+      }
+      JsonArray observed = new JsonArray();
+      for (Experiment.Arm a : arms) {
+        observed.add(a.srmExposures);
+      }
+      return new JsonObject()
+          .put("name", e.name())
+          .put("status", e.status().name().toLowerCase())
+          .put("teacher", definition.teacher())
+          .put("created", e.createdMillis())
+          .put("variants", variants)
+          .put(
+              "srm",
+              new JsonObject()
+                  .put("p_value", last.srmPValue())
+                  .put("alarm", last.srmAlarm())
+                  .put("threshold", DecisionEngine.SRM_ALPHA)
+                  .put("observed", observed))
+          .put("definition", toJson(definition))
+          .put("history", history(e));
     }
+  }
 
+  private static JsonArray history(Experiment e) {
+    JsonArray h = new JsonArray();
+    e.history().forEach(d -> h.add(toJson(d)));
+    return h;
+  }
 
-    // ---- decisions ---------------------------------------------------------------------------------
+  // ---- persisted state
+  // ---------------------------------------------------------------------------
 
-    public static JsonObject toJson(Decision d) {
-        return new JsonObject().put("ts", d.timestampMillis()).put("action", d.action().label())
-                .put("variant", d.variant()).put("reason", d.reason()).put("automatic", d.automatic())
-                .put("numbers", d.numbers().copy());
-    }
-
-    static Decision decision(JsonObject o) {
-        return new Decision(o.getLong("ts", 0L), DecisionKind.parse(o.getString("action")), o.getString("variant"),
-                o.getString("reason"), o.getBoolean("automatic", false),
-                o.getJsonObject("numbers", new JsonObject()));
-    }
-
-    // ---- the API view ------------------------------------------------------------------------------
-
-    /** The API view: definition, live statistics per variant, SRM and history. */
-    public static JsonObject view(Experiment e) {
-        synchronized (e) {
-            DecisionEngine.Evaluation last = e.lastEvaluation();
-            ExperimentDefinition definition = e.definition();
-            Experiment.Arm[] arms = e.arms();
-            JsonArray variants = new JsonArray();
-            ConfidenceSequence test = new ConfidenceSequence(definition.alpha(), definition.plannedUsers());
-            long now = System.nanoTime();
-            for (int i = 0; i < arms.length; i++) {
-                Experiment.Arm a = arms[i];
-                ExperimentDefinition.Variant v = definition.variants().get(i);
-                ServingWindow.Snapshot w = a.window.snapshot(now);
-                ConfidenceSequence.Result ci = test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0,
-                        a.ledger.users());
-                Long version = v.version() != null ? v.version() : a.servedVersion;
-                ShadowAgreement.Snapshot sh = a.shadow.snapshot();
-                variants.add(new JsonObject()
-                        .put("model", v.model())
-                        .put("version", version == null ? null : String.valueOf(version))
-                        .put("role", i == e.teacherIndex() ? "teacher" : "student")
-                        .put("weight", e.weight(i))
-                        .put("slots", e.assigner().slots(i))
-                        .put("exposures", a.ledger.users())
-                        .put("impressions", a.ledger.impressions())
-                        .put("clicks", a.ledger.clicks())
-                        .put("ctr", a.ledger.ratio())
-                        .put("ctr_ci", DecisionEngine.array(ci.lower(), ci.upper()))
-                        .put("p50_seconds", DecisionEngine.finite(w.p50Seconds()))
-                        .put("p99_seconds", DecisionEngine.finite(w.p99Seconds()))
-                        .put("error_rate", w.errorRate())
-                        .put("window_requests", w.requests())
-                        .put("anonymous", new JsonObject().put("requests", a.anonymousRequests)
-                                .put("impressions", a.anonymousImpressions).put("clicks", a.anonymousClicks))
-                        .put("untracked_users", a.ledger.untracked())
-                        .put("shadow", new JsonObject().put("rows", sh.rows())
-                                .put("mean_abs_diff", DecisionEngine.finite(sh.meanAbsDiff()))
-                                .put("rank_agreement", DecisionEngine.finite(sh.rankAgreement()))
-                                .put("mean_ratio", DecisionEngine.finite(sh.meanRatio())))
-                        .put("decision", e.displayDecision(i))
-                        .put("reason", last.reasons()[i])
-                        .put("numbers", last.numbers()[i]));
-            }
-            JsonArray observed = new JsonArray();
-            for (Experiment.Arm a : arms) {
-                observed.add(a.srmExposures);
-            }
-            return new JsonObject()
-                    .put("name", e.name())
-                    .put("status", e.status().name().toLowerCase())
-                    .put("teacher", definition.teacher())
-                    .put("created", e.createdMillis())
-                    .put("variants", variants)
-                    .put("srm", new JsonObject().put("p_value", last.srmPValue()).put("alarm", last.srmAlarm())
-                            .put("threshold", DecisionEngine.SRM_ALPHA).put("observed", observed))
-                    .put("definition", toJson(definition))
-                    .put("history", history(e));
+  /** Everything but the per-user ledgers, as {@link ExperimentRepository} writes it. */
+  static JsonObject state(Experiment e) {
+    synchronized (e) {
+      Experiment.Arm[] arms = e.arms();
+      JsonArray arr = new JsonArray();
+      for (int i = 0; i < arms.length; i++) {
+        Experiment.Arm a = arms[i];
+        JsonArray ranges = new JsonArray();
+        for (int[] r : e.assigner().ranges(i)) {
+          ranges.add(new JsonArray().add(r[0]).add(r[1]));
         }
+        JsonArray shadow = new JsonArray();
+        for (double d : a.shadow.sums()) {
+          shadow.add(d);
+        }
+        arr.add(
+            new JsonObject()
+                .put("weight", e.weight(i))
+                .put("slots", ranges)
+                .put("srm_exposures", a.srmExposures)
+                .put("anonymous_requests", a.anonymousRequests)
+                .put("anonymous_impressions", a.anonymousImpressions)
+                .put("anonymous_clicks", a.anonymousClicks)
+                .put("served_version", a.servedVersion)
+                .put("last_decision", a.lastDecision.label())
+                .put("shadow", shadow));
+      }
+      return new JsonObject()
+          .put("format", 1)
+          .put("definition", toJson(e.definition()))
+          .put("status", e.status().name())
+          .put("created", e.createdMillis())
+          .put("arms", arr)
+          .put("history", history(e));
     }
+  }
 
-    private static JsonArray history(Experiment e) {
-        JsonArray h = new JsonArray();
-        e.history().forEach(d -> h.add(toJson(d)));
-        return h;
+  /** Rebuilds an experiment from {@link #state}; its user ledgers start empty. */
+  static Experiment restore(JsonObject state, ExperimentMetrics metrics, int maxUsers) {
+    ExperimentDefinition def = definition(state.getJsonObject("definition"));
+    JsonArray arr = state.getJsonArray("arms");
+    List<List<int[]>> ranges = new ArrayList<>();
+    double[] w = new double[arr.size()];
+    for (int i = 0; i < arr.size(); i++) {
+      JsonObject a = arr.getJsonObject(i);
+      w[i] = a.getDouble("weight");
+      List<int[]> rs = new ArrayList<>();
+      for (Object r : a.getJsonArray("slots")) {
+        JsonArray pair = (JsonArray) r;
+        rs.add(new int[] {pair.getInteger(0), pair.getInteger(1)});
+      }
+      ranges.add(rs);
     }
-
-    // ---- persisted state ---------------------------------------------------------------------------
-
-    /** Everything but the per-user ledgers, as {@link ExperimentRepository} writes it. */
-    static JsonObject state(Experiment e) {
-        synchronized (e) {
-            Experiment.Arm[] arms = e.arms();
-            JsonArray arr = new JsonArray();
-            for (int i = 0; i < arms.length; i++) {
-                Experiment.Arm a = arms[i];
-                JsonArray ranges = new JsonArray();
-                for (int[] r : e.assigner().ranges(i)) {
-                    ranges.add(new JsonArray().add(r[0]).add(r[1]));
-                }
-                JsonArray shadow = new JsonArray();
-                for (double d : a.shadow.sums()) {
-                    shadow.add(d);
-                }
-                arr.add(new JsonObject().put("weight", e.weight(i)).put("slots", ranges)
-                        .put("srm_exposures", a.srmExposures).put("anonymous_requests", a.anonymousRequests)
-                        .put("anonymous_impressions", a.anonymousImpressions).put("anonymous_clicks", a.anonymousClicks)
-                        .put("served_version", a.servedVersion).put("last_decision", a.lastDecision.label())
-                        .put("shadow", shadow));
-            }
-            return new JsonObject().put("format", 1).put("definition", toJson(e.definition()))
-                    .put("status", e.status().name()).put("created", e.createdMillis()).put("arms", arr)
-                    .put("history", history(e));
-        }
+    Experiment e =
+        new Experiment(
+            def,
+            StickyAssigner.restore(def.name(), def.salt(), ranges),
+            w,
+            state.getLong("created", System.currentTimeMillis()),
+            metrics,
+            maxUsers);
+    List<Decision> history = new ArrayList<>();
+    for (Object d : state.getJsonArray("history", new JsonArray())) {
+      history.add(decision((JsonObject) d));
     }
-
-    /** Rebuilds an experiment from {@link #state}; its user ledgers start empty. */
-    static Experiment restore(JsonObject state, ExperimentMetrics metrics, int maxUsers) {
-        ExperimentDefinition def = definition(state.getJsonObject("definition"));
-        JsonArray arr = state.getJsonArray("arms");
-        List<List<int[]>> ranges = new ArrayList<>();
-        double[] w = new double[arr.size()];
-        for (int i = 0; i < arr.size(); i++) {
-            JsonObject a = arr.getJsonObject(i);
-            w[i] = a.getDouble("weight");
-            List<int[]> rs = new ArrayList<>();
-            for (Object r : a.getJsonArray("slots")) {
-                JsonArray pair = (JsonArray) r;
-                rs.add(new int[] {pair.getInteger(0), pair.getInteger(1)});
-            }
-            ranges.add(rs);
-        }
-        Experiment e = new Experiment(def, StickyAssigner.restore(def.name(), def.salt(), ranges), w,
-                state.getLong("created", System.currentTimeMillis()), metrics, maxUsers);
-        List<Decision> history = new ArrayList<>();
-        for (Object d : state.getJsonArray("history", new JsonArray())) {
-            history.add(decision((JsonObject) d));
-        }
-        e.restore(Experiment.Status.valueOf(state.getString("status", "RUNNING")), history);
-        Experiment.Arm[] arms = e.arms();
-        for (int i = 0; i < arr.size(); i++) {
-            JsonObject a = arr.getJsonObject(i);
-            Experiment.Arm arm = arms[i];
-            arm.srmExposures = a.getLong("srm_exposures", 0L);
-            arm.anonymousRequests = a.getLong("anonymous_requests", 0L);
-            arm.anonymousImpressions = a.getLong("anonymous_impressions", 0L);
-            arm.anonymousClicks = a.getLong("anonymous_clicks", 0L);
-            arm.servedVersion = a.getLong("served_version");
-            arm.lastDecision = DecisionKind.parse(a.getString("last_decision", DecisionKind.HOLD.label()));
-            JsonArray s = a.getJsonArray("shadow");
-            if (s != null && s.size() == 6) {
-                arm.shadow.restore(s.getDouble(0).longValue(), s.getDouble(1), s.getDouble(2), s.getDouble(3),
-                        s.getDouble(4).longValue(), s.getDouble(5).longValue());
-            }
-        }
-        return e;
+    e.restore(Experiment.Status.valueOf(state.getString("status", "RUNNING")), history);
+    Experiment.Arm[] arms = e.arms();
+    for (int i = 0; i < arr.size(); i++) {
+      JsonObject a = arr.getJsonObject(i);
+      Experiment.Arm arm = arms[i];
+      arm.srmExposures = a.getLong("srm_exposures", 0L);
+      arm.anonymousRequests = a.getLong("anonymous_requests", 0L);
+      arm.anonymousImpressions = a.getLong("anonymous_impressions", 0L);
+      arm.anonymousClicks = a.getLong("anonymous_clicks", 0L);
+      arm.servedVersion = a.getLong("served_version");
+      arm.lastDecision =
+          DecisionKind.parse(a.getString("last_decision", DecisionKind.HOLD.label()));
+      JsonArray s = a.getJsonArray("shadow");
+      if (s != null && s.size() == 6) {
+        arm.shadow.restore(
+            s.getDouble(0).longValue(),
+            s.getDouble(1),
+            s.getDouble(2),
+            s.getDouble(3),
+            s.getDouble(4).longValue(),
+            s.getDouble(5).longValue());
+      }
     }
+    return e;
+  }
 
-    // ---- field readers -----------------------------------------------------------------------------
+  // ---- field readers
+  // -----------------------------------------------------------------------------
 
-    private static String string(JsonObject o, String field) {
-        Object v = o.getValue(field);
-        if (!(v instanceof String s) || s.isBlank()) {
-            throw new IllegalArgumentException(field + ": " + (v == null ? "missing" : v) + " (expected: a non-empty string)");
-        }
-        return s;
+  private static String string(JsonObject o, String field) {
+    Object v = o.getValue(field);
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw new IllegalArgumentException(
+          field + ": " + (v == null ? "missing" : v) + " (expected: a non-empty string)");
     }
+    return s;
+  }
 
-    private static double number(JsonObject o, String field, double fallback, String label) {
-        Object v = o.getValue(field);
-        if (v == null) {
-            if (Double.isNaN(fallback)) {
-                throw new IllegalArgumentException(label + ": missing (expected: a number)");
-            }
-            return fallback;
-        }
-        if (!(v instanceof Number n)) {
-            throw new IllegalArgumentException(label + ": " + v + " (expected: a number)");
-        }
-        return n.doubleValue();
+  private static double number(JsonObject o, String field, double fallback, String label) {
+    Object v = o.getValue(field);
+    if (v == null) {
+      if (Double.isNaN(fallback)) {
+        throw new IllegalArgumentException(label + ": missing (expected: a number)");
+      }
+      return fallback;
     }
+    if (!(v instanceof Number n)) {
+      throw new IllegalArgumentException(label + ": " + v + " (expected: a number)");
+    }
+    return n.doubleValue();
+  }
 
-    private static void check(boolean ok, String field, double value, String expected) {
-        if (!ok) {
-            throw new IllegalArgumentException(field + ": " + value + " (expected: " + expected + ")");
-        }
+  private static void check(boolean ok, String field, double value, String expected) {
+    if (!ok) {
+      throw new IllegalArgumentException(field + ": " + value + " (expected: " + expected + ")");
     }
+  }
 }

@@ -19,11 +19,12 @@ import java.util.concurrent.Executor;
 
 /**
  * The experiment engine behind the HTTP routes: creates and restores experiments, routes requests
- * through them (sticky assignment, then the variant's model), shadow-scores student traffic and runs the
- * decision engine. The requests it serves are observed by {@link FeedbackService} (impressions; joined
- * clicks come back to the experiment's counts) and {@link CaptureService} (sampled rows). Vert.x-agnostic;
- * {@link ExperimentRoutes} wires it to a router and timers. Thread-safe; {@link #evaluateAll},
- * {@link #snapshot} and {@link #close} touch the disk and belong on a worker thread.
+ * through them (sticky assignment, then the variant's model), shadow-scores student traffic and
+ * runs the decision engine. The requests it serves are observed by {@link FeedbackService}
+ * (impressions; joined clicks come back to the experiment's counts) and {@link CaptureService}
+ * (sampled rows). Vert.x-agnostic; {@link ExperimentRoutes} wires it to a router and timers.
+ * Thread-safe; {@link #evaluateAll}, {@link #snapshot} and {@link #close} touch the disk and belong
+ * on a worker thread.
  *
  * <pre>{@code
  * ExperimentService s = new ExperimentService(new RegistryInvoker(models, store), store, shadowExecutor,
@@ -35,330 +36,405 @@ import java.util.concurrent.Executor;
  */
 public final class ExperimentService implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(ExperimentService.class.getName());
+  private static final System.Logger LOG = System.getLogger(ExperimentService.class.getName());
 
-    /** Bounds. */
-    public record Options(int maxUsersPerVariant, int shadowMaxInFlight) {
-        public static final Options DEFAULT = new Options(Experiment.DEFAULT_MAX_USERS, 64);
+  /** Bounds. */
+  public record Options(int maxUsersPerVariant, int shadowMaxInFlight) {
+    public static final Options DEFAULT = new Options(Experiment.DEFAULT_MAX_USERS, 64);
 
-        public Options withShadowMaxInFlight(int n) {
-            return new Options(maxUsersPerVariant, n);
-        }
+    public Options withShadowMaxInFlight(int n) {
+      return new Options(maxUsersPerVariant, n);
     }
+  }
 
-    /** A request served through an experiment. */
-    public record Routed(String experiment, String model, long version, String id, List<Tensor> outputs,
-                         boolean anonymous) {
-        /** The response's {@code parameters}: variant (the model), model_version, experiment. */
-        public Map<String, Object> parameters() {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("variant", model);
-            p.put("model_version", String.valueOf(version));
-            p.put("experiment", experiment);
-            return p;
-        }
+  /** A request served through an experiment. */
+  public record Routed(
+      String experiment,
+      String model,
+      long version,
+      String id,
+      List<Tensor> outputs,
+      boolean anonymous) {
+    /** The response's {@code parameters}: variant (the model), model_version, experiment. */
+    public Map<String, Object> parameters() {
+      Map<String, Object> p = new LinkedHashMap<>();
+      p.put("variant", model);
+      p.put("model_version", String.valueOf(version));
+      p.put("experiment", experiment);
+      return p;
     }
+  }
 
-    private final VariantInvoker invoker;
-    private final ExperimentRepository repository;
-    private final Options options;
-    private final ExperimentMetrics metrics;
-    private final FeedbackService feedback;
-    private final CaptureService capture;
-    private final ShadowScorer shadow;
-    private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
-    private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
-    private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
+  private final VariantInvoker invoker;
+  private final ExperimentRepository repository;
+  private final Options options;
+  private final ExperimentMetrics metrics;
+  private final FeedbackService feedback;
+  private final CaptureService capture;
+  private final ShadowScorer shadow;
+  private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
+  private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
+  private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
-    /**
-     * @param storeRoot the store's root (experiments live under it), or null to keep nothing on disk
-     * @param feedback  remembers the impressions served; null for a private one
-     * @param capture   captures sampled traffic; null to capture nothing
-     */
-    public ExperimentService(VariantInvoker invoker, Path storeRoot, Executor shadowDispatch, Options options,
-                             ExperimentMetrics metrics, FeedbackService feedback, CaptureService capture) {
-        this.invoker = invoker;
-        this.options = options;
-        this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
-        this.repository = storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
-        this.feedback = feedback != null ? feedback : new FeedbackService(FeedbackService.DEFAULT_MAX_ENTRIES, null);
-        this.capture = capture;
-        this.shadow = new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight(), this.metrics);
-        this.feedback.addJoinListener(this::joined);
-        if (capture != null) {
-            capture.experimentNames(this::isExperiment);
-        }
+  /**
+   * @param storeRoot the store's root (experiments live under it), or null to keep nothing on disk
+   * @param feedback remembers the impressions served; null for a private one
+   * @param capture captures sampled traffic; null to capture nothing
+   */
+  public ExperimentService(
+      VariantInvoker invoker,
+      Path storeRoot,
+      Executor shadowDispatch,
+      Options options,
+      ExperimentMetrics metrics,
+      FeedbackService feedback,
+      CaptureService capture) {
+    this.invoker = invoker;
+    this.options = options;
+    this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
+    this.repository =
+        storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
+    this.feedback =
+        feedback != null
+            ? feedback
+            : new FeedbackService(FeedbackService.DEFAULT_MAX_ENTRIES, null);
+    this.capture = capture;
+    this.shadow =
+        new ShadowScorer(invoker, shadowDispatch, options.shadowMaxInFlight(), this.metrics);
+    this.feedback.addJoinListener(this::joined);
+    if (capture != null) {
+      capture.experimentNames(this::isExperiment);
     }
+  }
 
-    /** Restores persisted experiments. Blocking. */
-    public List<String> start() {
-        List<String> errors = new ArrayList<>();
-        if (repository != null) {
-            List<ExperimentDefinition> definitions = new ArrayList<>();
-            for (Experiment e : repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
-                experiments.put(e.name(), e);
-                savedHistory.put(e.name(), historySize(e));
-                savedChanges.put(e.name(), e.changes());
-                LOG.log(System.Logger.Level.INFO, "resumed experiment {0} ({1})", e.name(), e.status());
-            }
-            for (ExperimentDefinition d : definitions) {
-                try {
-                    create(d);
-                    LOG.log(System.Logger.Level.INFO, "created experiment {0} from its definition file", d.name());
-                } catch (RuntimeException ex) {
-                    errors.add(d.name() + ".json: " + ex.getMessage());
-                }
-            }
-        }
-        errors.forEach(err -> LOG.log(System.Logger.Level.WARNING, "experiment not resumed: {0}", err));
-        return errors;
-    }
-
-    public ShadowScorer shadow() {
-        return shadow;
-    }
-
-    /** Where the impressions of the requests served through experiments go. */
-    public FeedbackService feedback() {
-        return feedback;
-    }
-
-    public boolean isExperiment(String name) {
-        return experiments.containsKey(name);
-    }
-
-    /** The experiment, or throws {@link UnknownVariantException} (HTTP 404). */
-    public Experiment get(String name) {
-        Experiment e = experiments.get(name);
-        if (e == null) {
-            throw new UnknownVariantException("experiment '" + name + "' does not exist (experiments: "
-                    + experiments.keySet() + ")");
-        }
-        return e;
-    }
-
-    public List<Experiment> list() {
-        return new ArrayList<>(experiments.values());
-    }
-
-    /** The signature a request to this experiment must match: the teacher's. Null when it is not loaded. */
-    public VariantInvoker.Signature signature(String experiment) {
-        Experiment e = get(experiment);
-        ExperimentDefinition.Variant t = e.definition().variants().get(e.teacherIndex());
-        return invoker.signature(t.model(), t.version());
-    }
-
-    /**
-     * Creates an experiment after checking it against the models: the name must not be a model's
-     * ({@link ExperimentConflictException}), every variant must be loaded and have the teacher's
-     * signature ({@link IllegalArgumentException}). Persists it (blocking).
-     */
-    public Experiment create(ExperimentDefinition def) {
-        if (invoker.isModel(def.name())) {
-            throw new ExperimentConflictException("name: '" + def.name() + "' is already a model (expected: a name "
-                    + "that no model uses, since experiments are served at /v2/models/{name}/infer)");
-        }
-        ExperimentDefinition.Variant teacher = def.variants().get(def.teacherIndex());
-        VariantInvoker.Signature reference = invoker.signature(teacher.model(), teacher.version());
-        if (reference == null) {
-            throw new IllegalArgumentException("teacher: model '" + teacher.model() + "'"
-                    + (teacher.version() == null ? "" : " version " + teacher.version())
-                    + " is not loaded (expected: a loaded model; load it first)");
-        }
-        for (int i = 0; i < def.variants().size(); i++) {
-            ExperimentDefinition.Variant v = def.variants().get(i);
-            VariantInvoker.Signature s = invoker.signature(v.model(), v.version());
-            if (s == null) {
-                throw new IllegalArgumentException("variants[" + i + "].model: '" + v.model() + "'"
-                        + (v.version() == null ? "" : " version " + v.version())
-                        + " is not loaded (expected: a loaded model; load it first)");
-            }
-            if (!s.equals(reference)) {
-                throw new IllegalArgumentException("variants[" + i + "].model: '" + v.model() + "' has signature "
-                        + describe(s) + " (expected: the teacher's " + describe(reference) + ")");
-            }
-        }
-        Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
-        if (experiments.putIfAbsent(def.name(), e) != null) {
-            throw new ExperimentConflictException("name: experiment '" + def.name() + "' already exists "
-                    + "(expected: a new name, or stop the existing one first)");
-        }
-        save(e);
-        return e;
-    }
-
-    private static String describe(VariantInvoker.Signature s) {
-        return "inputs " + s.inputs() + ", outputs " + s.outputs();
-    }
-
-    /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
-    public record Selection(Experiment experiment, Experiment.Assignment assignment, String userId) {
-    }
-
-    /**
-     * Assigns a request to a variant: sticky for {@code parameters.user_id}, a random bucket (counted apart)
-     * without one. Throws {@link UnknownVariantException} for an unknown experiment. Non-blocking.
-     */
-    public Selection select(String name, InferRequest request) {
-        Experiment e = get(name);
-        String user = FeedbackService.userId(request.parameters());
-        return new Selection(e, e.assign(user), user);
-    }
-
-    /**
-     * Records the outcome of a selected request: latency and errors for the guardrails, impressions for the
-     * statistics, the impression for click feedback; then, off the response path, capture (at the
-     * experiment's capture rate) and shadow scoring. Non-blocking; never throws.
-     *
-     * @return the routing summary on success, null on failure
-     */
-    public Routed completed(Selection s, InferRequest request, String id, long version, List<Tensor> outputs,
-                            long latencyNanos, Throwable failure) {
-        Experiment e = s.experiment();
-        Experiment.Assignment a = s.assignment();
-        int rows = (int) request.rows();
-        if (failure != null) {
-            e.recordServed(a, s.userId(), rows, latencyNanos, false, null);
-            return null;
-        }
-        e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
+  /** Restores persisted experiments. Blocking. */
+  public List<String> start() {
+    List<String> errors = new ArrayList<>();
+    if (repository != null) {
+      List<ExperimentDefinition> definitions = new ArrayList<>();
+      for (Experiment e :
+          repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
+        experiments.put(e.name(), e);
+        savedHistory.put(e.name(), historySize(e));
+        savedChanges.put(e.name(), e.changes());
+        LOG.log(System.Logger.Level.INFO, "resumed experiment {0} ({1})", e.name(), e.status());
+      }
+      for (ExperimentDefinition d : definitions) {
         try {
-            long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
-            feedback.remember(new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
-            boolean captured = capture != null && capture.capture(e.name(), a.model(), version, id, request, outputs,
-                    e.definition().captureRate(), deadline);
-            shadow.maybeScore(e, a.variant(), request, outputs,
-                    captured ? teacher -> capture.teacherOutputs(id, teacher) : null);
+          create(d);
+          LOG.log(
+              System.Logger.Level.INFO,
+              "created experiment {0} from its definition file",
+              d.name());
         } catch (RuntimeException ex) {
-            LOG.log(System.Logger.Level.WARNING, "experiment bookkeeping failed for " + e.name(), ex);
+          errors.add(d.name() + ".json: " + ex.getMessage());
         }
-        return new Routed(e.name(), a.model(), version, id, outputs, a.anonymous());
+      }
     }
+    errors.forEach(err -> LOG.log(System.Logger.Level.WARNING, "experiment not resumed: {0}", err));
+    return errors;
+  }
 
-    /** Serves a request through an experiment without HTTP: {@link #select}, the variant's model, {@link #completed}. */
-    public Future<Routed> infer(String name, InferRequest request) {
-        Selection s;
-        try {
-            s = select(name, request);
-        } catch (UnknownVariantException ex) {
-            return Future.failedFuture(ex);
-        }
-        String id = request.id() != null && !request.id().isEmpty() ? request.id() : UUID.randomUUID().toString();
-        long start = System.nanoTime();
-        return invoker.infer(s.assignment().model(), s.assignment().version(), request).transform(ar -> {
-            long latency = System.nanoTime() - start;
-            if (ar.failed()) {
+  public ShadowScorer shadow() {
+    return shadow;
+  }
+
+  /** Where the impressions of the requests served through experiments go. */
+  public FeedbackService feedback() {
+    return feedback;
+  }
+
+  public boolean isExperiment(String name) {
+    return experiments.containsKey(name);
+  }
+
+  /** The experiment, or throws {@link UnknownVariantException} (HTTP 404). */
+  public Experiment get(String name) {
+    Experiment e = experiments.get(name);
+    if (e == null) {
+      throw new UnknownVariantException(
+          "experiment '" + name + "' does not exist (experiments: " + experiments.keySet() + ")");
+    }
+    return e;
+  }
+
+  public List<Experiment> list() {
+    return new ArrayList<>(experiments.values());
+  }
+
+  /**
+   * The signature a request to this experiment must match: the teacher's. Null when it is not
+   * loaded.
+   */
+  public VariantInvoker.Signature signature(String experiment) {
+    Experiment e = get(experiment);
+    ExperimentDefinition.Variant t = e.definition().variants().get(e.teacherIndex());
+    return invoker.signature(t.model(), t.version());
+  }
+
+  /**
+   * Creates an experiment after checking it against the models: the name must not be a model's
+   * ({@link ExperimentConflictException}), every variant must be loaded and have the teacher's
+   * signature ({@link IllegalArgumentException}). Persists it (blocking).
+   */
+  public Experiment create(ExperimentDefinition def) {
+    if (invoker.isModel(def.name())) {
+      throw new ExperimentConflictException(
+          "name: '"
+              + def.name()
+              + "' is already a model (expected: a name "
+              + "that no model uses, since experiments are served at /v2/models/{name}/infer)");
+    }
+    ExperimentDefinition.Variant teacher = def.variants().get(def.teacherIndex());
+    VariantInvoker.Signature reference = invoker.signature(teacher.model(), teacher.version());
+    if (reference == null) {
+      throw new IllegalArgumentException(
+          "teacher: model '"
+              + teacher.model()
+              + "'"
+              + (teacher.version() == null ? "" : " version " + teacher.version())
+              + " is not loaded (expected: a loaded model; load it first)");
+    }
+    for (int i = 0; i < def.variants().size(); i++) {
+      ExperimentDefinition.Variant v = def.variants().get(i);
+      VariantInvoker.Signature s = invoker.signature(v.model(), v.version());
+      if (s == null) {
+        throw new IllegalArgumentException(
+            "variants["
+                + i
+                + "].model: '"
+                + v.model()
+                + "'"
+                + (v.version() == null ? "" : " version " + v.version())
+                + " is not loaded (expected: a loaded model; load it first)");
+      }
+      if (!s.equals(reference)) {
+        throw new IllegalArgumentException(
+            "variants["
+                + i
+                + "].model: '"
+                + v.model()
+                + "' has signature "
+                + describe(s)
+                + " (expected: the teacher's "
+                + describe(reference)
+                + ")");
+      }
+    }
+    Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
+    if (experiments.putIfAbsent(def.name(), e) != null) {
+      throw new ExperimentConflictException(
+          "name: experiment '"
+              + def.name()
+              + "' already exists "
+              + "(expected: a new name, or stop the existing one first)");
+    }
+    save(e);
+    return e;
+  }
+
+  private static String describe(VariantInvoker.Signature s) {
+    return "inputs " + s.inputs() + ", outputs " + s.outputs();
+  }
+
+  /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
+  public record Selection(Experiment experiment, Experiment.Assignment assignment, String userId) {}
+
+  /**
+   * Assigns a request to a variant: sticky for {@code parameters.user_id}, a random bucket (counted
+   * apart) without one. Throws {@link UnknownVariantException} for an unknown experiment.
+   * Non-blocking.
+   */
+  public Selection select(String name, InferRequest request) {
+    Experiment e = get(name);
+    String user = FeedbackService.userId(request.parameters());
+    return new Selection(e, e.assign(user), user);
+  }
+
+  /**
+   * Records the outcome of a selected request: latency and errors for the guardrails, impressions
+   * for the statistics, the impression for click feedback; then, off the response path, capture (at
+   * the experiment's capture rate) and shadow scoring. Non-blocking; never throws.
+   *
+   * @return the routing summary on success, null on failure
+   */
+  public Routed completed(
+      Selection s,
+      InferRequest request,
+      String id,
+      long version,
+      List<Tensor> outputs,
+      long latencyNanos,
+      Throwable failure) {
+    Experiment e = s.experiment();
+    Experiment.Assignment a = s.assignment();
+    int rows = (int) request.rows();
+    if (failure != null) {
+      e.recordServed(a, s.userId(), rows, latencyNanos, false, null);
+      return null;
+    }
+    e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
+    try {
+      long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
+      feedback.remember(
+          new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+      boolean captured =
+          capture != null
+              && capture.capture(
+                  e.name(),
+                  a.model(),
+                  version,
+                  id,
+                  request,
+                  outputs,
+                  e.definition().captureRate(),
+                  deadline);
+      shadow.maybeScore(
+          e,
+          a.variant(),
+          request,
+          outputs,
+          captured ? teacher -> capture.teacherOutputs(id, teacher) : null);
+    } catch (RuntimeException ex) {
+      LOG.log(System.Logger.Level.WARNING, "experiment bookkeeping failed for " + e.name(), ex);
+    }
+    return new Routed(e.name(), a.model(), version, id, outputs, a.anonymous());
+  }
+
+  /**
+   * Serves a request through an experiment without HTTP: {@link #select}, the variant's model,
+   * {@link #completed}.
+   */
+  public Future<Routed> infer(String name, InferRequest request) {
+    Selection s;
+    try {
+      s = select(name, request);
+    } catch (UnknownVariantException ex) {
+      return Future.failedFuture(ex);
+    }
+    String id =
+        request.id() != null && !request.id().isEmpty()
+            ? request.id()
+            : UUID.randomUUID().toString();
+    long start = System.nanoTime();
+    return invoker
+        .infer(s.assignment().model(), s.assignment().version(), request)
+        .transform(
+            ar -> {
+              long latency = System.nanoTime() - start;
+              if (ar.failed()) {
                 completed(s, request, id, -1, null, latency, ar.cause());
                 return Future.failedFuture(ar.cause());
-            }
-            VariantInvoker.Served served = ar.result();
-            return Future.succeededFuture(completed(s, request, id, served.version(), served.outputs(), latency, null));
-        });
-    }
+              }
+              VariantInvoker.Served served = ar.result();
+              return Future.succeededFuture(
+                  completed(s, request, id, served.version(), served.outputs(), latency, null));
+            });
+  }
 
-    /** Feedback joined one of this service's impressions: the clicks count for its variant. */
-    private void joined(Impression i, int[] clicks) {
-        if (i.experiment() == null) {
-            return;
-        }
-        Experiment e = experiments.get(i.experiment());
-        if (e != null) {
-            int sum = 0;
-            for (int c : clicks) {
-                sum += c;
-            }
-            e.recordClicks(i.variant(), i.userId(), sum);
-        }
+  /** Feedback joined one of this service's impressions: the clicks count for its variant. */
+  private void joined(Impression i, int[] clicks) {
+    if (i.experiment() == null) {
+      return;
     }
-
-    /** Runs every experiment's decision engine; persists those whose history changed. Blocking. */
-    public void evaluateAll() {
-        for (Experiment e : experiments.values()) {
-            try {
-                e.evaluate();
-                int h = historySize(e);
-                if (savedHistory.getOrDefault(e.name(), 0) != h) {
-                    recordPromotions(e);
-                    save(e);
-                }
-            } catch (RuntimeException ex) {
-                LOG.log(System.Logger.Level.WARNING, "evaluating " + e.name() + " failed", ex);
-            }
-        }
+    Experiment e = experiments.get(i.experiment());
+    if (e != null) {
+      int sum = 0;
+      for (int c : clicks) {
+        sum += c;
+      }
+      e.recordClicks(i.variant(), i.userId(), sum);
     }
+  }
 
-    /** Applies a manual decision and persists it. Blocking. */
-    public Decision promote(String name, String model, String reason) {
-        Experiment e = get(name);
-        Decision d = e.promote(model, reason);
-        recordPromotions(e);
-        save(e);
-        return d;
-    }
-
-    public List<Decision> rollback(String name, String model, String reason) {
-        Experiment e = get(name);
-        List<Decision> d = e.rollback(model, reason);
-        save(e);
-        return d;
-    }
-
-    public Decision stop(String name, String reason) {
-        Experiment e = get(name);
-        Decision d = e.stop(reason);
-        save(e);
-        return d;
-    }
-
-    /** Persists every experiment that changed since it was last saved. Blocking. */
-    public void snapshot() {
-        for (Experiment e : experiments.values()) {
-            if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
-                save(e);
-            }
-        }
-    }
-
-    /** Persists everything. Blocking. */
-    @Override
-    public void close() {
-        snapshot();
-    }
-
-    private void recordPromotions(Experiment e) {
-        if (repository == null) {
-            return;
-        }
-        int saved = savedHistory.getOrDefault(e.name(), 0);
-        List<Decision> history = e.history();
-        for (int i = Math.min(saved, history.size()); i < history.size(); i++) {
-            Decision d = history.get(i);
-            if (d.action() == DecisionKind.PROMOTE) {
-                try {
-                    repository.recordPromotion(e, d);
-                } catch (IOException ex) {
-                    LOG.log(System.Logger.Level.WARNING, "cannot record promotion of " + d.variant(), ex);
-                }
-            }
-        }
-    }
-
-    private void save(Experiment e) {
+  /** Runs every experiment's decision engine; persists those whose history changed. Blocking. */
+  public void evaluateAll() {
+    for (Experiment e : experiments.values()) {
+      try {
+        e.evaluate();
         int h = historySize(e);
-        long changes = e.changes();
-        if (repository != null) {
-            try {
-                repository.save(e);
-            } catch (IOException ex) {
-                LOG.log(System.Logger.Level.WARNING, "cannot persist experiment " + e.name(), ex);
-                return;
-            }
+        if (savedHistory.getOrDefault(e.name(), 0) != h) {
+          recordPromotions(e);
+          save(e);
         }
-        savedHistory.put(e.name(), h);
-        savedChanges.put(e.name(), changes);
+      } catch (RuntimeException ex) {
+        LOG.log(System.Logger.Level.WARNING, "evaluating " + e.name() + " failed", ex);
+      }
     }
+  }
 
-    private static int historySize(Experiment e) {
-        return e.history().size();
+  /** Applies a manual decision and persists it. Blocking. */
+  public Decision promote(String name, String model, String reason) {
+    Experiment e = get(name);
+    Decision d = e.promote(model, reason);
+    recordPromotions(e);
+    save(e);
+    return d;
+  }
+
+  public List<Decision> rollback(String name, String model, String reason) {
+    Experiment e = get(name);
+    List<Decision> d = e.rollback(model, reason);
+    save(e);
+    return d;
+  }
+
+  public Decision stop(String name, String reason) {
+    Experiment e = get(name);
+    Decision d = e.stop(reason);
+    save(e);
+    return d;
+  }
+
+  /** Persists every experiment that changed since it was last saved. Blocking. */
+  public void snapshot() {
+    for (Experiment e : experiments.values()) {
+      if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
+        save(e);
+      }
     }
+  }
+
+  /** Persists everything. Blocking. */
+  @Override
+  public void close() {
+    snapshot();
+  }
+
+  private void recordPromotions(Experiment e) {
+    if (repository == null) {
+      return;
+    }
+    int saved = savedHistory.getOrDefault(e.name(), 0);
+    List<Decision> history = e.history();
+    for (int i = Math.min(saved, history.size()); i < history.size(); i++) {
+      Decision d = history.get(i);
+      if (d.action() == DecisionKind.PROMOTE) {
+        try {
+          repository.recordPromotion(e, d);
+        } catch (IOException ex) {
+          LOG.log(System.Logger.Level.WARNING, "cannot record promotion of " + d.variant(), ex);
+        }
+      }
+    }
+  }
+
+  private void save(Experiment e) {
+    int h = historySize(e);
+    long changes = e.changes();
+    if (repository != null) {
+      try {
+        repository.save(e);
+      } catch (IOException ex) {
+        LOG.log(System.Logger.Level.WARNING, "cannot persist experiment " + e.name(), ex);
+        return;
+      }
+    }
+    savedHistory.put(e.name(), h);
+    savedChanges.put(e.name(), changes);
+  }
+
+  private static int historySize(Experiment e) {
+    return e.history().size();
+  }
 }

@@ -8,25 +8,30 @@ import java.util.List;
 
 /**
  * How the experiment engine reaches models: run a request on a model (optionally a pinned version),
- * read a loaded model's signature, and tell whether a name is a model. {@link RegistryInvoker} is the
- * production implementation over the gateway's {@code ModelRegistry}; tests substitute stubs.
+ * read a loaded model's signature, and tell whether a name is a model. {@link RegistryInvoker} is
+ * the production implementation over the gateway's {@code ModelRegistry}; tests substitute stubs.
  */
 public interface VariantInvoker {
 
-    /** What a model returned, and which version served it. */
-    record Served(List<Tensor> outputs, long version) {
-    }
+  /** What a model returned, and which version served it. */
+  record Served(List<Tensor> outputs, long version) {}
 
-    /** A model's inputs and outputs as the engine compares them (equal signatures = interchangeable). */
-    record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs) {
-    }
+  /**
+   * A model's inputs and outputs as the engine compares them (equal signatures = interchangeable).
+   */
+  record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs) {}
 
-    /** Runs {@code request} on {@code model} ({@code version} null: the serving version). Never throws. */
-    Future<Served> infer(String model, Long version, InferRequest request);
+  /**
+   * Runs {@code request} on {@code model} ({@code version} null: the serving version). Never
+   * throws.
+   */
+  Future<Served> infer(String model, Long version, InferRequest request);
 
-    /** The signature of the loaded model (version null: the serving version), or null when not loaded. */
-    Signature signature(String model, Long version);
+  /**
+   * The signature of the loaded model (version null: the serving version), or null when not loaded.
+   */
+  Signature signature(String model, Long version);
 
-    /** True when {@code name} is a model known to the gateway or the store (loaded or not). */
-    boolean isModel(String name);
+  /** True when {@code name} is a model known to the gateway or the store (loaded or not). */
+  boolean isModel(String name);
 }

@@ -2,34 +2,38 @@
  * Live A/B experiments between a teacher model and its students.
  *
  * <p>A tour, in the order a request meets it:
+ *
  * <ul>
- *   <li>{@link ai.distill.gateway.experiment.ExperimentRoutes} mounts the experiment API on the gateway's router
- *       and registers the infer hook, so {@code POST /v2/models/{experiment}/infer} reaches
- *       {@link ai.distill.gateway.experiment.ExperimentService#select} (sticky assignment by
- *       {@link ai.distill.gateway.experiment.StickyAssigner}) and, after the response is written,
- *       {@link ai.distill.gateway.experiment.ExperimentService#completed} (counts, shadow scoring by
+ *   <li>{@link ai.distill.gateway.experiment.ExperimentRoutes} mounts the experiment API on the
+ *       gateway's router and registers the infer hook, so {@code POST
+ *       /v2/models/{experiment}/infer} reaches {@link
+ *       ai.distill.gateway.experiment.ExperimentService#select} (sticky assignment by {@link
+ *       ai.distill.gateway.experiment.StickyAssigner}) and, after the response is written, {@link
+ *       ai.distill.gateway.experiment.ExperimentService#completed} (counts, shadow scoring by
  *       {@link ai.distill.gateway.experiment.ShadowScorer}). The served request is observed by
- *       {@code feedback.FeedbackService} (its impression; joined clicks come back to the counts) and
- *       {@code capture.CaptureService} (sampled at the definition's {@code capture_rate}).</li>
- *   <li>{@link ai.distill.gateway.experiment.Experiment} holds the live counts: per-variant user ledgers
- *       (delta-method sums), serving windows (HdrHistogram p50/p99, error rate), shadow agreement, weights,
- *       status and history.</li>
+ *       {@code feedback.FeedbackService} (its impression; joined clicks come back to the counts)
+ *       and {@code capture.CaptureService} (sampled at the definition's {@code capture_rate}).
+ *   <li>{@link ai.distill.gateway.experiment.Experiment} holds the live counts: per-variant user
+ *       ledgers (delta-method sums), serving windows (HdrHistogram p50/p99, error rate), shadow
+ *       agreement, weights, status and history.
  *   <li>{@link ai.distill.gateway.experiment.DecisionEngine} (every second) turns the figures into
- *       {@link ai.distill.gateway.experiment.DecisionKind}s: SRM by {@code stats.ChiSquare}, non-inferiority on
- *       the always-valid {@code stats.ConfidenceSequence} with {@code stats.BenjaminiHochberg} across
- *       students, guardrails; promote / roll back / hold.</li>
- *   <li>{@link ai.distill.gateway.experiment.ExperimentJson} is the one JSON (de)serialiser (definitions,
- *       decisions, the API view, the persisted state); {@link ai.distill.gateway.experiment.ExperimentRepository}
- *       persists each experiment under {@code <store>/experiments/} (atomic writes, every 30 s when changed, on
- *       every decision and on close) so a restart resumes it with its counts. A file
- *       {@code <store>/experiments/<name>.json} holding a bare definition (the admin API's body) creates that
- *       experiment at start: experiments as configuration.</li>
+ *       {@link ai.distill.gateway.experiment.DecisionKind}s: SRM by {@code stats.ChiSquare},
+ *       non-inferiority on the always-valid {@code stats.ConfidenceSequence} with {@code
+ *       stats.BenjaminiHochberg} across students, guardrails; promote / roll back / hold.
+ *   <li>{@link ai.distill.gateway.experiment.ExperimentJson} is the one JSON (de)serialiser
+ *       (definitions, decisions, the API view, the persisted state); {@link
+ *       ai.distill.gateway.experiment.ExperimentRepository} persists each experiment under {@code
+ *       <store>/experiments/} (atomic writes, every 30 s when changed, on every decision and on
+ *       close) so a restart resumes it with its counts. A file {@code
+ *       <store>/experiments/<name>.json} holding a bare definition (the admin API's body) creates
+ *       that experiment at start: experiments as configuration.
  *   <li>Failures are typed ({@link ai.distill.gateway.experiment.UnknownVariantException} 404,
- *       {@link ai.distill.gateway.experiment.ExperimentConflictException} 409) and mapped to statuses by the
- *       router's one {@code http.FailureHandler}.</li>
+ *       {@link ai.distill.gateway.experiment.ExperimentConflictException} 409) and mapped to
+ *       statuses by the router's one {@code http.FailureHandler}.
  * </ul>
  *
  * <p>With the gateway running ({@code distill serve --store DIR --admin-token T}):
+ *
  * <pre>
  * curl -XPOST localhost:8080/admin/v1/experiments -H 'Authorization: Bearer T' -d '{"name": "ctr-ab",
  *   "teacher": "ctr", "variants": [{"model": "ctr", "weight": 50}, {"model": "ctr-int8", "weight": 50}],
@@ -40,10 +44,12 @@
  * curl localhost:8080/v1/experiments/ctr-ab            # statistics, decisions and their numbers, history
  * curl -XPOST localhost:8080/admin/v1/experiments/ctr-ab/promote -H 'Authorization: Bearer T' -d '{"model": "ctr-int8"}'
  * </pre>
- * Optional definition fields (defaults): {@code margin} 0.99, {@code shadow_rate} 0, {@code capture_rate} 0,
- * {@code min_exposure} 1000 users per arm, {@code attribution_window_seconds} 600, {@code auto} true,
- * {@code planned_users} 10000 (n* of the confidence sequence), {@code alpha} 0.05, {@code salt} (the name),
- * {@code max_p99_ratio} 1.10, {@code p99_tolerance_seconds} 0.0005, {@code max_error_rate} 0.01,
- * {@code guardrail_window_seconds} 60, {@code guardrail_min_requests} 1000, {@code guardrail_latency_breaches} 3.
+ *
+ * Optional definition fields (defaults): {@code margin} 0.99, {@code shadow_rate} 0, {@code
+ * capture_rate} 0, {@code min_exposure} 1000 users per arm, {@code attribution_window_seconds} 600,
+ * {@code auto} true, {@code planned_users} 10000 (n* of the confidence sequence), {@code alpha}
+ * 0.05, {@code salt} (the name), {@code max_p99_ratio} 1.10, {@code p99_tolerance_seconds} 0.0005,
+ * {@code max_error_rate} 0.01, {@code guardrail_window_seconds} 60, {@code guardrail_min_requests}
+ * 1000, {@code guardrail_latency_breaches} 3.
  */
 package ai.distill.gateway.experiment;

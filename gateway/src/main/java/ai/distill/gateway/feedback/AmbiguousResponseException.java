@@ -6,7 +6,7 @@ package ai.distill.gateway.feedback;
  */
 public final class AmbiguousResponseException extends RuntimeException {
 
-    public AmbiguousResponseException(String message) {
-        super(message, null, false, false);
-    }
+  public AmbiguousResponseException(String message) {
+    super(message, null, false, false);
+  }
 }

@@ -5,7 +5,7 @@ package ai.distill.gateway.feedback;
  */
 public final class FeedbackExpiredException extends RuntimeException {
 
-    public FeedbackExpiredException(String message) {
-        super(message, null, false, false);
-    }
+  public FeedbackExpiredException(String message) {
+    super(message, null, false, false);
+  }
 }

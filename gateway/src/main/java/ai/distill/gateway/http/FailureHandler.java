@@ -21,10 +21,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 
 /**
- * The router's one failure handler: maps exception types to HTTP statuses and answers
- * {@code {"error": "..."}}. Only unexpected exceptions (bugs, broken invariants such as a plain
- * {@link IllegalStateException}) become 500, and are logged.
- * Stateless and thread-safe.
+ * The router's one failure handler: maps exception types to HTTP statuses and answers {@code
+ * {"error": "..."}}. Only unexpected exceptions (bugs, broken invariants such as a plain {@link
+ * IllegalStateException}) become 500, and are logged. Stateless and thread-safe.
  */
 public final class FailureHandler implements Handler<RoutingContext> {
 
@@ -108,21 +107,29 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     String message;
     if (status == 413) {
-      message = "request body exceeds the limit of " + maxBodyBytes
-          + " bytes: send fewer rows per request or raise max_body_bytes";
+      message =
+          "request body exceeds the limit of "
+              + maxBodyBytes
+              + " bytes: send fewer rows per request or raise max_body_bytes";
     } else if (failure == null) {
-      message = switch (status) {
-        case 404 -> "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
-        case 405 -> "method " + ctx.request().method() + " is not allowed on " + ctx.request().path();
-        default -> "request failed with status " + status;
-      };
+      message =
+          switch (status) {
+            case 404 -> "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
+            case 405 ->
+                "method " + ctx.request().method() + " is not allowed on " + ctx.request().path();
+            default -> "request failed with status " + status;
+          };
     } else if (isBodyDecoding(failure)) {
-      message = "request body could not be read (" + failure
-          + "): send the JSON (or JSON + binary tensor) body as-is, e.g. with "
-          + "Content-Type: application/json";
+      message =
+          "request body could not be read ("
+              + failure
+              + "): send the JSON (or JSON + binary tensor) body as-is, e.g. with "
+              + "Content-Type: application/json";
     } else if (status == 500) {
-      LOG.log(System.Logger.Level.ERROR, "internal error on " + ctx.request().method() + " "
-          + ctx.request().path(), failure);
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "internal error on " + ctx.request().method() + " " + ctx.request().path(),
+          failure);
       message = "internal error: " + failure;
     } else {
       message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
@@ -136,7 +143,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
     } else if (status == 503) {
       response.putHeader(HttpHeaders.RETRY_AFTER, "1");
     }
-    response.setStatusCode(status)
+    response
+        .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(new JsonObject().put("error", message).toBuffer());
   }

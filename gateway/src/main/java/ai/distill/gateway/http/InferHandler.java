@@ -31,9 +31,9 @@ import java.util.function.BooleanSupplier;
 /**
  * {@code POST /v2/models/{model}[/versions/{version}]/infer}: decodes the OIP request (JSON or
  * binary tensor extension) against the model's signature, queues it on the version's batcher and
- * encodes the outputs. A request for a version whose queue is full is refused (429) before its
- * body is decoded. Names that are not loaded models go to the registered
- * {@link InferTargetResolver}s (experiments). Runs on event loops only; ORT runs on workers.
+ * encodes the outputs. A request for a version whose queue is full is refused (429) before its body
+ * is decoded. Names that are not loaded models go to the registered {@link InferTargetResolver}s
+ * (experiments). Runs on event loops only; ORT runs on workers.
  */
 public final class InferHandler implements Handler<RoutingContext> {
 
@@ -43,6 +43,7 @@ public final class InferHandler implements Handler<RoutingContext> {
   private final GatewayMetrics metrics;
   private final List<InferTargetResolver> resolvers;
   private final BooleanSupplier ready;
+
   /** Bodies larger than this are decoded on a worker thread instead of the event loop. */
   static final int INLINE_DECODE_BYTES = 512 * 1024;
 
@@ -55,11 +56,14 @@ public final class InferHandler implements Handler<RoutingContext> {
   private final InferResponseEncoder encoder = new InferResponseEncoder();
 
   /**
-   * @param resolvers consulted in order for names that are not loaded models; may grow later
-   *     (a copy-on-write list)
+   * @param resolvers consulted in order for names that are not loaded models; may grow later (a
+   *     copy-on-write list)
    */
-  public InferHandler(ModelRegistry models, GatewayMetrics metrics,
-      List<InferTargetResolver> resolvers, BooleanSupplier ready) {
+  public InferHandler(
+      ModelRegistry models,
+      GatewayMetrics metrics,
+      List<InferTargetResolver> resolvers,
+      BooleanSupplier ready) {
     this.models = models;
     this.metrics = metrics;
     this.resolvers = resolvers;
@@ -74,8 +78,9 @@ public final class InferHandler implements Handler<RoutingContext> {
     }
     String name = ctx.pathParam("model");
     Long version = OipRoutes.parseVersion(name, ctx.pathParam("version"));
-    Integer headerLength = InferRequestDecoder.parseHeaderLength(
-        ctx.request().getHeader(InferRequestDecoder.HEADER_LENGTH));
+    Integer headerLength =
+        InferRequestDecoder.parseHeaderLength(
+            ctx.request().getHeader(InferRequestDecoder.HEADER_LENGTH));
     Buffer body = ctx.body().buffer();
     if (body == null) {
       body = Buffer.buffer();
@@ -88,25 +93,41 @@ public final class InferHandler implements Handler<RoutingContext> {
       try {
         models.checkAdmission(model);
       } catch (RuntimeException e) {
-        metrics.request(model.name(), Long.toString(model.version()),
-            FailureHandler.outcome(FailureHandler.status(e)), 0);
+        metrics.request(
+            model.name(),
+            Long.toString(model.version()),
+            FailureHandler.outcome(FailureHandler.status(e)),
+            0);
         model.release();
         throw e;
       }
-      decode(ctx, payload, headerLength, model.signature()).onComplete(ar -> {
-        if (ar.failed()) {
-          metrics.request(model.name(), Long.toString(model.version()),
-              FailureHandler.outcome(FailureHandler.status(ar.cause())), 0);
-          model.release();
-          ctx.fail(ar.cause());
-          return;
-        }
-        serve(ctx, model, ar.result(), null, null, start);
-      });
+      decode(ctx, payload, headerLength, model.signature())
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  metrics.request(
+                      model.name(),
+                      Long.toString(model.version()),
+                      FailureHandler.outcome(FailureHandler.status(ar.cause())),
+                      0);
+                  model.release();
+                  ctx.fail(ar.cause());
+                  return;
+                }
+                serve(ctx, model, ar.result(), null, null, start);
+              });
       return;
     }
-    Route route = route(name, ctx).orElseThrow(() -> new UnknownModelException(
-        "model '" + name + "' is not loaded (loaded models: " + models.loadedNames() + ")"));
+    Route route =
+        route(name, ctx)
+            .orElseThrow(
+                () ->
+                    new UnknownModelException(
+                        "model '"
+                            + name
+                            + "' is not loaded (loaded models: "
+                            + models.loadedNames()
+                            + ")"));
     // The signature is immutable: the reference is only needed while looking it up.
     LoadedModel signatureModel = models.acquire(route.signatureModel(), null);
     ModelSignature signature = signatureModel.signature();
@@ -116,37 +137,42 @@ public final class InferHandler implements Handler<RoutingContext> {
     } finally {
       signatureModel.release();
     }
-    decode(ctx, payload, headerLength, signature).onComplete(decoded -> {
-      if (decoded.failed()) {
-        ctx.fail(decoded.cause());
-        return;
-      }
-      InferRequest request = decoded.result();
-      select(route, request).onComplete(ar -> {
-        if (ar.failed()) {
-          route.completed(request, null, null, ar.cause());
-          ctx.fail(ar.cause());
-          return;
-        }
-        Target target = ar.result();
-        LoadedModel model;
-        try {
-          model = models.acquire(target.model(), target.version());
-        } catch (RuntimeException e) {
-          route.completed(request, target, null, e);
-          ctx.fail(e);
-          return;
-        }
-        serve(ctx, model, request, route, target, start);
-      });
-    });
+    decode(ctx, payload, headerLength, signature)
+        .onComplete(
+            decoded -> {
+              if (decoded.failed()) {
+                ctx.fail(decoded.cause());
+                return;
+              }
+              InferRequest request = decoded.result();
+              select(route, request)
+                  .onComplete(
+                      ar -> {
+                        if (ar.failed()) {
+                          route.completed(request, null, null, ar.cause());
+                          ctx.fail(ar.cause());
+                          return;
+                        }
+                        Target target = ar.result();
+                        LoadedModel model;
+                        try {
+                          model = models.acquire(target.model(), target.version());
+                        } catch (RuntimeException e) {
+                          route.completed(request, target, null, e);
+                          ctx.fail(e);
+                          return;
+                        }
+                        serve(ctx, model, request, route, target, start);
+                      });
+            });
   }
 
   private static Future<Target> select(Route route, InferRequest request) {
     try {
       Future<Target> target = route.select(request);
       return target == null
-          ? Future.failedFuture(new IllegalStateException("route selected no target")) : target;
+          ? Future.failedFuture(new IllegalStateException("route selected no target"))
+          : target;
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -164,17 +190,25 @@ public final class InferHandler implements Handler<RoutingContext> {
 
   // Small bodies are decoded on the event loop; large ones (long JSON candidate lists) on a
   // worker, so that no single request holds an event loop for long.
-  private Future<InferRequest> decode(RoutingContext ctx, Buffer body, Integer headerLength,
-      ModelSignature signature) {
+  private Future<InferRequest> decode(
+      RoutingContext ctx, Buffer body, Integer headerLength, ModelSignature signature) {
     if (body.length() > INLINE_DECODE_BYTES) {
       if (workerDecodes.incrementAndGet() > MAX_WORKER_DECODES) {
         int busy = workerDecodes.decrementAndGet();
-        return Future.failedFuture(new QueueFullException("too many large request bodies are"
-            + " being decoded (" + busy + ", limit " + MAX_WORKER_DECODES
-            + "): retry after 1 s or send smaller requests", 1));
+        return Future.failedFuture(
+            new QueueFullException(
+                "too many large request bodies are"
+                    + " being decoded ("
+                    + busy
+                    + ", limit "
+                    + MAX_WORKER_DECODES
+                    + "): retry after 1 s or send smaller requests",
+                1));
       }
-      return ctx.vertx().<InferRequest>executeBlocking(() -> decoder.decode(body, headerLength,
-          signature.inputs(), signature.outputs()), false)
+      return ctx.vertx()
+          .<InferRequest>executeBlocking(
+              () -> decoder.decode(body, headerLength, signature.inputs(), signature.outputs()),
+              false)
           .andThen(ar -> workerDecodes.decrementAndGet());
     }
     try {
@@ -185,66 +219,84 @@ public final class InferHandler implements Handler<RoutingContext> {
     }
   }
 
-  private void serve(RoutingContext ctx, LoadedModel model, InferRequest request, Route route,
-      Target target, long start) {
+  private void serve(
+      RoutingContext ctx,
+      LoadedModel model,
+      InferRequest request,
+      Route route,
+      Target target,
+      long start) {
     String versionLabel = Long.toString(model.version());
     metrics.inFlight(model.name(), versionLabel, 1);
     // The registry holds its own reference while the request runs; ours covered the decoding.
     Future<List<Tensor>> run = models.infer(model, request);
     model.release();
-    run.onComplete(ar -> {
-      metrics.inFlight(model.name(), versionLabel, -1);
-      if (ar.failed()) {
-        metrics.request(model.name(), versionLabel,
-            FailureHandler.outcome(FailureHandler.status(ar.cause())), 0);
-        if (route != null) {
-          route.completed(request, target, null, ar.cause());
-        }
-        ctx.fail(ar.cause());
-        return;
-      }
-      List<Tensor> outputs = ar.result();
-      String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
-      Map<String, Object> parameters = new LinkedHashMap<>();
-      parameters.put("model_version", versionLabel);
-      String variant = target == null ? null : target.variant();
-      if (variant != null) {
-        parameters.put("variant", variant);
-      }
-      InferResponseEncoder.Encoded encoded;
-      try {
-        encoded = encoder.encode(model.name(), versionLabel, id, outputs, request.outputs(),
-            request.binaryDataOutput(), parameters);
-      } catch (RuntimeException e) {
-        metrics.request(model.name(), versionLabel, Outcome.ERROR, 0);
-        if (route != null) {
-          route.completed(request, target, null, e);
-        }
-        ctx.fail(e);
-        return;
-      }
-      long nanos = System.nanoTime() - start;
-      InferResult result = new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
-      // Observers run before the response is written, so that what they record (an impression
-      // awaiting click feedback) is visible to any request the client sends after this answer.
-      try {
-        if (route != null) {
-          route.completed(request, target, result, null);
-        } else {
-          for (InferTargetResolver resolver : resolvers) {
-            resolver.servedModel(request, result);
+    run.onComplete(
+        ar -> {
+          metrics.inFlight(model.name(), versionLabel, -1);
+          if (ar.failed()) {
+            metrics.request(
+                model.name(),
+                versionLabel,
+                FailureHandler.outcome(FailureHandler.status(ar.cause())),
+                0);
+            if (route != null) {
+              route.completed(request, target, null, ar.cause());
+            }
+            ctx.fail(ar.cause());
+            return;
           }
-        }
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "infer observer failed for " + model.id(), e);
-      }
-      var response = ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, encoded.contentType());
-      if (encoded.hasBinary()) {
-        response.putHeader(InferRequestDecoder.HEADER_LENGTH,
-            Integer.toString(encoded.inferenceHeaderContentLength()));
-      }
-      response.end(encoded.body());
-      metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
-    });
+          List<Tensor> outputs = ar.result();
+          String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+          Map<String, Object> parameters = new LinkedHashMap<>();
+          parameters.put("model_version", versionLabel);
+          String variant = target == null ? null : target.variant();
+          if (variant != null) {
+            parameters.put("variant", variant);
+          }
+          InferResponseEncoder.Encoded encoded;
+          try {
+            encoded =
+                encoder.encode(
+                    model.name(),
+                    versionLabel,
+                    id,
+                    outputs,
+                    request.outputs(),
+                    request.binaryDataOutput(),
+                    parameters);
+          } catch (RuntimeException e) {
+            metrics.request(model.name(), versionLabel, Outcome.ERROR, 0);
+            if (route != null) {
+              route.completed(request, target, null, e);
+            }
+            ctx.fail(e);
+            return;
+          }
+          long nanos = System.nanoTime() - start;
+          InferResult result =
+              new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
+          // Observers run before the response is written, so that what they record (an impression
+          // awaiting click feedback) is visible to any request the client sends after this answer.
+          try {
+            if (route != null) {
+              route.completed(request, target, result, null);
+            } else {
+              for (InferTargetResolver resolver : resolvers) {
+                resolver.servedModel(request, result);
+              }
+            }
+          } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "infer observer failed for " + model.id(), e);
+          }
+          var response = ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, encoded.contentType());
+          if (encoded.hasBinary()) {
+            response.putHeader(
+                InferRequestDecoder.HEADER_LENGTH,
+                Integer.toString(encoded.inferenceHeaderContentLength()));
+          }
+          response.end(encoded.body());
+          metrics.request(model.name(), versionLabel, Outcome.OK, nanos);
+        });
   }
 }

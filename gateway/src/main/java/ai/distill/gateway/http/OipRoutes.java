@@ -25,16 +25,18 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * Mounts the Open Inference Protocol v2 endpoints, the Triton repository extension (index,
- * load, unload behind the admin token) and {@code GET /metrics} on a router, plus the body
- * limit (413) and the failure handler. Handlers run on event loops and never block.
+ * Mounts the Open Inference Protocol v2 endpoints, the Triton repository extension (index, load,
+ * unload behind the admin token) and {@code GET /metrics} on a router, plus the body limit (413)
+ * and the failure handler. Handlers run on event loops and never block.
  */
 public final class OipRoutes {
 
   /** Server name in {@code GET /v2}. */
   public static final String SERVER_NAME = "distill";
+
   /** Server version in {@code GET /v2}. */
   public static final String SERVER_VERSION = "0.1.0";
+
   /** Extensions advertised in {@code GET /v2}. */
   public static final List<String> EXTENSIONS =
       List.of("binary_tensor_data", "model_repository", "parameters");
@@ -55,15 +57,22 @@ public final class OipRoutes {
    * route, the OIP and admin routes, a JSON 404 for unknown paths (ordered last, so routes mounted
    * later still match) and the failure handler.
    */
-  public static void mount(Router router, ModelRegistry models, GatewayMetrics metrics,
-      List<InferTargetResolver> resolvers, BooleanSupplier ready, Handler<RoutingContext> admin,
+  public static void mount(
+      Router router,
+      ModelRegistry models,
+      GatewayMetrics metrics,
+      List<InferTargetResolver> resolvers,
+      BooleanSupplier ready,
+      Handler<RoutingContext> admin,
       long maxBodyBytes) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
     router.route().handler(OipRoutes::neverFormDecode);
     // Preallocated from Content-Length (Vert.x caps it at 64 KiB): growing the buffer by doubling
     // was most of the gateway's per-request garbage (three copies of every 17 KB binary body).
-    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes)
-        .setPreallocateBodyBuffer(true));
+    router
+        .route()
+        .handler(
+            BodyHandler.create(false).setBodyLimit(maxBodyBytes).setPreallocateBodyBuffer(true));
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
     router.get("/v2").handler(r::serverMetadata);
@@ -83,10 +92,11 @@ public final class OipRoutes {
   }
 
   /**
-   * Every body here is JSON (or JSON + binary tensors), whatever the content type claims: {@code curl -d}
-   * labels JSON {@code application/x-www-form-urlencoded}, and letting the body handler form-decode it
-   * fails on any body over ~1 KB. Relabels form content types before the body handler reads them, so
-   * the body is only ever buffered. Must run synchronously, right before the body handler.
+   * Every body here is JSON (or JSON + binary tensors), whatever the content type claims: {@code
+   * curl -d} labels JSON {@code application/x-www-form-urlencoded}, and letting the body handler
+   * form-decode it fails on any body over ~1 KB. Relabels form content types before the body
+   * handler reads them, so the body is only ever buffered. Must run synchronously, right before the
+   * body handler.
    */
   static void neverFormDecode(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
@@ -114,8 +124,12 @@ public final class OipRoutes {
     } catch (NumberFormatException e) {
       // answered below
     }
-    throw new UnknownModelException("model '" + model + "' has no version '" + version
-        + "' (expected: a positive integer version such as /versions/1)");
+    throw new UnknownModelException(
+        "model '"
+            + model
+            + "' has no version '"
+            + version
+            + "' (expected: a positive integer version such as /versions/1)");
   }
 
   private void healthReady(RoutingContext ctx) {
@@ -127,8 +141,12 @@ public final class OipRoutes {
   }
 
   private void serverMetadata(RoutingContext ctx) {
-    json(ctx, new JsonObject().put("name", SERVER_NAME).put("version", SERVER_VERSION)
-        .put("extensions", new JsonArray(EXTENSIONS)));
+    json(
+        ctx,
+        new JsonObject()
+            .put("name", SERVER_NAME)
+            .put("version", SERVER_VERSION)
+            .put("extensions", new JsonArray(EXTENSIONS)));
   }
 
   private void modelMetadata(RoutingContext ctx) {
@@ -141,13 +159,22 @@ public final class OipRoutes {
       for (LoadedModel m : models.loaded(name)) {
         versions.add(Long.toString(m.version()));
       }
-      json(ctx, new JsonObject().put("name", name).put("versions", versions)
-          .put("platform", "onnxruntime_onnx")
-          .put("inputs", specs(signature.inputs()))
-          .put("outputs", specs(signature.outputs()))
-          .put("parameters", new JsonObject().put("model_version", Long.toString(model.version()))
-              .put("role", model.stored().role().toString().toLowerCase(java.util.Locale.ROOT))
-              .put("max_batch_rows", models.batching(name).maxBatchRows())));
+      json(
+          ctx,
+          new JsonObject()
+              .put("name", name)
+              .put("versions", versions)
+              .put("platform", "onnxruntime_onnx")
+              .put("inputs", specs(signature.inputs()))
+              .put("outputs", specs(signature.outputs()))
+              .put(
+                  "parameters",
+                  new JsonObject()
+                      .put("model_version", Long.toString(model.version()))
+                      .put(
+                          "role",
+                          model.stored().role().toString().toLowerCase(java.util.Locale.ROOT))
+                      .put("max_batch_rows", models.batching(name).maxBatchRows())));
     } finally {
       model.release();
     }
@@ -160,8 +187,11 @@ public final class OipRoutes {
       for (long d : s.shape()) {
         shape.add(d);
       }
-      array.add(new JsonObject().put("name", s.name()).put("datatype", s.datatype().name())
-          .put("shape", shape));
+      array.add(
+          new JsonObject()
+              .put("name", s.name())
+              .put("datatype", s.datatype().name())
+              .put("shape", shape));
     }
     return array;
   }
@@ -170,8 +200,14 @@ public final class OipRoutes {
     String name = ctx.pathParam("model");
     Long version = parseVersion(name, ctx.pathParam("version"));
     if (!models.isLoaded(name, version)) {
-      throw new UnknownModelException("model '" + name + "'" + (version == null ? "" : " version "
-          + version) + " is not loaded (loaded models: " + models.loadedNames() + ")");
+      throw new UnknownModelException(
+          "model '"
+              + name
+              + "'"
+              + (version == null ? "" : " version " + version)
+              + " is not loaded (loaded models: "
+              + models.loadedNames()
+              + ")");
     }
     ctx.response().setStatusCode(ready.getAsBoolean() ? 200 : 503).end();
   }
@@ -179,37 +215,61 @@ public final class OipRoutes {
   private void index(RoutingContext ctx) {
     JsonObject body = optionalJson(ctx);
     boolean onlyReady = body.getBoolean("ready", false);
-    models.index().onSuccess(entries -> {
-      JsonArray array = new JsonArray();
-      for (RepositoryIndex.Entry e : entries) {
-        if (onlyReady && !e.state().equals("READY")) {
-          continue;
-        }
-        JsonObject o = new JsonObject().put("name", e.name())
-            .put("version", Long.toString(e.version())).put("state", e.state());
-        if (!e.reason().isEmpty()) {
-          o.put("reason", e.reason());
-        }
-        array.add(o);
-      }
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(array.toBuffer());
-    }).onFailure(ctx::fail);
+    models
+        .index()
+        .onSuccess(
+            entries -> {
+              JsonArray array = new JsonArray();
+              for (RepositoryIndex.Entry e : entries) {
+                if (onlyReady && !e.state().equals("READY")) {
+                  continue;
+                }
+                JsonObject o =
+                    new JsonObject()
+                        .put("name", e.name())
+                        .put("version", Long.toString(e.version()))
+                        .put("state", e.state());
+                if (!e.reason().isEmpty()) {
+                  o.put("reason", e.reason());
+                }
+                array.add(o);
+              }
+              ctx.response()
+                  .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                  .end(array.toBuffer());
+            })
+        .onFailure(ctx::fail);
   }
 
   private void load(RoutingContext ctx) {
     String name = ctx.pathParam("model");
     Long version = requestedVersion(ctx, name);
-    models.load(name, version, true).onSuccess(m -> json(ctx, new JsonObject()
-        .put("name", m.name()).put("version", Long.toString(m.version())).put("state", "READY")))
+    models
+        .load(name, version, true)
+        .onSuccess(
+            m ->
+                json(
+                    ctx,
+                    new JsonObject()
+                        .put("name", m.name())
+                        .put("version", Long.toString(m.version()))
+                        .put("state", "READY")))
         .onFailure(ctx::fail);
   }
 
   private void unload(RoutingContext ctx) {
     String name = ctx.pathParam("model");
     Long version = requestedVersion(ctx, name);
-    models.unload(name, version).onSuccess(v -> json(ctx, new JsonObject().put("name", name)
-        .put("version", version == null ? null : Long.toString(version))
-        .put("state", "UNAVAILABLE")))
+    models
+        .unload(name, version)
+        .onSuccess(
+            v ->
+                json(
+                    ctx,
+                    new JsonObject()
+                        .put("name", name)
+                        .put("version", version == null ? null : Long.toString(version))
+                        .put("state", "UNAVAILABLE")))
         .onFailure(ctx::fail);
   }
 
@@ -245,7 +305,8 @@ public final class OipRoutes {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE)
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE)
         .end(Buffer.buffer(out.toByteArray()));
   }
 

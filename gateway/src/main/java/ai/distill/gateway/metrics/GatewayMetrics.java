@@ -9,8 +9,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The gateway's Prometheus metrics, all prefixed {@code distill_} and in base units, labelled
- * by {@code model} and {@code version} only (never by user or request).
+ * The gateway's Prometheus metrics, all prefixed {@code distill_} and in base units, labelled by
+ * {@code model} and {@code version} only (never by user or request).
  *
  * <pre>{@code
  * GatewayMetrics metrics = GatewayMetrics.register(new PrometheusRegistry(), true);
@@ -42,10 +42,11 @@ public final class GatewayMetrics {
   }
 
   private static final double[] LATENCY_BUCKETS = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-      5, 10};
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  };
   private static final double[] ROW_BUCKETS = {
-      1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096
+  };
 
   private final PrometheusRegistry registry;
   private final Counter requests;
@@ -61,40 +62,74 @@ public final class GatewayMetrics {
 
   private GatewayMetrics(PrometheusRegistry registry) {
     this.registry = registry;
-    requests = Counter.builder().name("distill_requests_total")
-        .help("Inference requests by model, version and outcome")
-        .labelNames("model", "version", "outcome").register(registry);
-    requestSeconds = Histogram.builder().name("distill_request_duration_seconds")
-        .help("Inference request latency from decoded request to encoded response")
-        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
-        .register(registry);
-    queueSeconds = Histogram.builder().name("distill_queue_wait_seconds")
-        .help("Time a request waited in its batcher's queue")
-        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
-        .register(registry);
-    computeSeconds = Histogram.builder().name("distill_compute_duration_seconds")
-        .help("ONNX Runtime time per batch, including stacking inputs and splitting outputs")
-        .labelNames("model", "version").classicOnly().classicUpperBounds(LATENCY_BUCKETS)
-        .register(registry);
-    batchRows = Histogram.builder().name("distill_batch_rows")
-        .help("Rows per batch run by ONNX Runtime")
-        .labelNames("model", "version").classicOnly().classicUpperBounds(ROW_BUCKETS)
-        .register(registry);
-    queueDepth = Gauge.builder().name("distill_queue_depth")
-        .help("Requests waiting in a batcher's queue")
-        .labelNames("model", "version").register(registry);
-    inFlight = Gauge.builder().name("distill_inflight_requests")
-        .help("Requests accepted and not yet answered")
-        .labelNames("model", "version").register(registry);
-    loadedVersions = Gauge.builder().name("distill_loaded_versions")
-        .help("Versions of a model loaded and serving")
-        .labelNames("model").register(registry);
-    loadFailures = Counter.builder().name("distill_model_load_failures_total")
-        .help("Model versions that failed to load (corrupt file, checksum mismatch, bad graph)")
-        .labelNames("model").register(registry);
-    modelLoads = Counter.builder().name("distill_model_loads_total")
-        .help("Model versions loaded successfully")
-        .labelNames("model").register(registry);
+    requests =
+        Counter.builder()
+            .name("distill_requests_total")
+            .help("Inference requests by model, version and outcome")
+            .labelNames("model", "version", "outcome")
+            .register(registry);
+    requestSeconds =
+        Histogram.builder()
+            .name("distill_request_duration_seconds")
+            .help("Inference request latency from decoded request to encoded response")
+            .labelNames("model", "version")
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    queueSeconds =
+        Histogram.builder()
+            .name("distill_queue_wait_seconds")
+            .help("Time a request waited in its batcher's queue")
+            .labelNames("model", "version")
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    computeSeconds =
+        Histogram.builder()
+            .name("distill_compute_duration_seconds")
+            .help("ONNX Runtime time per batch, including stacking inputs and splitting outputs")
+            .labelNames("model", "version")
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .register(registry);
+    batchRows =
+        Histogram.builder()
+            .name("distill_batch_rows")
+            .help("Rows per batch run by ONNX Runtime")
+            .labelNames("model", "version")
+            .classicOnly()
+            .classicUpperBounds(ROW_BUCKETS)
+            .register(registry);
+    queueDepth =
+        Gauge.builder()
+            .name("distill_queue_depth")
+            .help("Requests waiting in a batcher's queue")
+            .labelNames("model", "version")
+            .register(registry);
+    inFlight =
+        Gauge.builder()
+            .name("distill_inflight_requests")
+            .help("Requests accepted and not yet answered")
+            .labelNames("model", "version")
+            .register(registry);
+    loadedVersions =
+        Gauge.builder()
+            .name("distill_loaded_versions")
+            .help("Versions of a model loaded and serving")
+            .labelNames("model")
+            .register(registry);
+    loadFailures =
+        Counter.builder()
+            .name("distill_model_load_failures_total")
+            .help("Model versions that failed to load (corrupt file, checksum mismatch, bad graph)")
+            .labelNames("model")
+            .register(registry);
+    modelLoads =
+        Counter.builder()
+            .name("distill_model_loads_total")
+            .help("Model versions loaded successfully")
+            .labelNames("model")
+            .register(registry);
   }
 
   /** Registers the gateway metrics (and, when {@code jvm}, the JVM metrics) in {@code registry}. */
@@ -135,7 +170,9 @@ public final class GatewayMetrics {
     modelLoads.labelValues(model).inc();
   }
 
-  /** The value of {@code distill_model_load_failures_total} for {@code model} (for tests and logs). */
+  /**
+   * The value of {@code distill_model_load_failures_total} for {@code model} (for tests and logs).
+   */
   public double loadFailures(String model) {
     return loadFailures.labelValues(model).get();
   }

@@ -11,12 +11,12 @@ import java.util.function.Consumer;
 
 /**
  * One model version in memory: its ORT session, signature and batcher. Reference counted: the
- * registry holds one reference while the version serves, and every request holds one from
- * {@link #tryAcquire()} until its response is built. When the count reaches zero the session is
- * closed (by the {@code closer}, on a worker thread), so a session is never closed while a request
- * uses it. Independently of request references, the closer first drains the batcher and waits
- * for every running batch to return from ORT: a batch, not only a request, keeps the session
- * open. Thread-safe.
+ * registry holds one reference while the version serves, and every request holds one from {@link
+ * #tryAcquire()} until its response is built. When the count reaches zero the session is closed (by
+ * the {@code closer}, on a worker thread), so a session is never closed while a request uses it.
+ * Independently of request references, the closer first drains the batcher and waits for every
+ * running batch to return from ORT: a batch, not only a request, keeps the session open.
+ * Thread-safe.
  */
 public final class LoadedModel {
 
@@ -29,8 +29,12 @@ public final class LoadedModel {
   private final boolean pinned;
   private volatile boolean sessionClosed;
 
-  LoadedModel(ModelVersion stored, OrtSession session, ModelSignature signature,
-      DynamicBatcher<InferRequest, List<Tensor>> batcher, Consumer<LoadedModel> closer,
+  LoadedModel(
+      ModelVersion stored,
+      OrtSession session,
+      ModelSignature signature,
+      DynamicBatcher<InferRequest, List<Tensor>> batcher,
+      Consumer<LoadedModel> closer,
       boolean pinned) {
     this.stored = stored;
     this.session = session;

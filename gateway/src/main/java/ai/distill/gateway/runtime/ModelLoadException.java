@@ -1,6 +1,8 @@
 package ai.distill.gateway.runtime;
 
-/** A model version could not be loaded (unreadable, corrupt, checksum mismatch, unsupported graph). */
+/**
+ * A model version could not be loaded (unreadable, corrupt, checksum mismatch, unsupported graph).
+ */
 public final class ModelLoadException extends RuntimeException {
 
   public ModelLoadException(String message) {

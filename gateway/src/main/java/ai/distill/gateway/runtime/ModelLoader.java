@@ -23,11 +23,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
 /**
- * Turns a stored model version into a {@link LoadedModel} ready to serve: resolves it in the
- * store, verifies its sha256, opens the ORT session, reads the signature, builds the batcher and
- * warms it with zero batches. Owns the {@code distill-ort} worker pool the batchers run on and the
- * batch timer; {@link #open} blocks and runs on the registry's {@code distill-load} worker.
- * Thread-safe; the session of a model that fails to load is closed here.
+ * Turns a stored model version into a {@link LoadedModel} ready to serve: resolves it in the store,
+ * verifies its sha256, opens the ORT session, reads the signature, builds the batcher and warms it
+ * with zero batches. Owns the {@code distill-ort} worker pool the batchers run on and the batch
+ * timer; {@link #open} blocks and runs on the registry's {@code distill-load} worker. Thread-safe;
+ * the session of a model that fails to load is closed here.
  */
 final class ModelLoader {
 
@@ -41,7 +41,11 @@ final class ModelLoader {
   private final WorkerExecutor ortWorkers;
   private final ScheduledExecutorService batchTimer;
 
-  ModelLoader(Vertx vertx, ModelStore store, SessionFactory sessions, GatewayMetrics metrics,
+  ModelLoader(
+      Vertx vertx,
+      ModelStore store,
+      SessionFactory sessions,
+      GatewayMetrics metrics,
       ModelRegistry.Options options) {
     this.vertx = vertx;
     this.store = store;
@@ -49,11 +53,13 @@ final class ModelLoader {
     this.metrics = metrics;
     this.options = options;
     this.ortWorkers = vertx.createSharedWorkerExecutor("distill-ort", options.workers());
-    this.batchTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "distill-batch-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.batchTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "distill-batch-timer");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /**
@@ -64,18 +70,44 @@ final class ModelLoader {
    * @throws ModelLoadException when it fails verification, does not open or does not warm
    */
   LoadedModel open(String name, Long version, boolean pinned, Consumer<LoadedModel> closer) {
-    ModelVersion stored = version == null
-        ? store.latest(name).orElseThrow(() -> new UnknownModelException(
-            "model '" + name + "' is not in the store (stored models: " + store.modelNames() + ")"))
-        : store.find(name, version).orElseThrow(() -> new UnknownModelException(
-            "model " + name + ":" + version + " is not in the store (stored versions: "
-                + store.versions(name).stream().map(ModelVersion::version).toList() + ")"));
+    ModelVersion stored =
+        version == null
+            ? store
+                .latest(name)
+                .orElseThrow(
+                    () ->
+                        new UnknownModelException(
+                            "model '"
+                                + name
+                                + "' is not in the store (stored models: "
+                                + store.modelNames()
+                                + ")"))
+            : store
+                .find(name, version)
+                .orElseThrow(
+                    () ->
+                        new UnknownModelException(
+                            "model "
+                                + name
+                                + ":"
+                                + version
+                                + " is not in the store (stored versions: "
+                                + store.versions(name).stream().map(ModelVersion::version).toList()
+                                + ")"));
     try {
       store.verify(stored);
     } catch (IntegrityException e) {
-      throw new ModelLoadException("sha256 mismatch for " + stored.id() + " ("
-          + stored.modelFile() + "): expected "
-          + e.expectedSha256() + ", found " + e.actualSha256() + " (corrupt or modified file)", e);
+      throw new ModelLoadException(
+          "sha256 mismatch for "
+              + stored.id()
+              + " ("
+              + stored.modelFile()
+              + "): expected "
+              + e.expectedSha256()
+              + ", found "
+              + e.actualSha256()
+              + " (corrupt or modified file)",
+          e);
     } catch (RuntimeException e) {
       throw new ModelLoadException("cannot verify " + stored.id() + ": " + e.getMessage(), e);
     }
@@ -83,8 +115,14 @@ final class ModelLoader {
     try {
       session = sessions.open(stored.modelFile());
     } catch (OrtException e) {
-      throw new ModelLoadException("ONNX Runtime cannot open " + stored.id() + " ("
-          + stored.modelFile() + "): " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "ONNX Runtime cannot open "
+              + stored.id()
+              + " ("
+              + stored.modelFile()
+              + "): "
+              + e.getMessage(),
+          e);
     }
     try {
       ModelSignature signature = ModelSignature.of(session, stored.id());
@@ -93,13 +131,20 @@ final class ModelLoader {
       if (!batchable) {
         batching = batching.withMaxBatchRows(1);
       }
-      OnnxBatchRunner runner = new OnnxBatchRunner(stored.id(), sessions.environment(), session,
-          signature);
+      OnnxBatchRunner runner =
+          new OnnxBatchRunner(stored.id(), sessions.environment(), session, signature);
       String versionLabel = Long.toString(stored.version());
-      DynamicBatcher<InferRequest, List<Tensor>> batcher = new DynamicBatcher<>(stored.id(),
-          vertx, ortWorkers, options.workers(), batchTimer, batching,
-          batchable ? r -> Math.toIntExact(r.rows()) : r -> 1, runner,
-          metrics.batchObserver(name, versionLabel));
+      DynamicBatcher<InferRequest, List<Tensor>> batcher =
+          new DynamicBatcher<>(
+              stored.id(),
+              vertx,
+              ortWorkers,
+              options.workers(),
+              batchTimer,
+              batching,
+              batchable ? r -> Math.toIntExact(r.rows()) : r -> 1,
+              runner,
+              metrics.batchObserver(name, versionLabel));
       warm(stored.id(), runner, signature, batchable ? batching.maxBatchRows() : 1);
       return new LoadedModel(stored, session, signature, batcher, closer, pinned);
     } catch (RuntimeException | OrtException e) {
@@ -121,8 +166,8 @@ final class ModelLoader {
 
   // Runs a batch of zeros (1 row, then maxRows rows) so the first real request pays no
   // allocation or kernel-selection cost.
-  private static void warm(String id, OnnxBatchRunner runner, ModelSignature signature,
-      int maxRows) {
+  private static void warm(
+      String id, OnnxBatchRunner runner, ModelSignature signature, int maxRows) {
     for (int rows : maxRows > 1 ? new int[] {1, maxRows} : new int[] {1}) {
       List<Tensor> inputs = new ArrayList<>();
       for (TensorSpec spec : signature.inputs()) {
@@ -140,8 +185,14 @@ final class ModelLoader {
       try {
         runner.run(List.of(new InferRequest(null, inputs, List.of(), false, Map.of())));
       } catch (RuntimeException e) {
-        throw new ModelLoadException("warm-up of " + id + " with a batch of " + rows
-            + " zero rows failed: " + e.getMessage(), e);
+        throw new ModelLoadException(
+            "warm-up of "
+                + id
+                + " with a batch of "
+                + rows
+                + " zero rows failed: "
+                + e.getMessage(),
+            e);
       }
     }
   }

@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The model versions the gateway serves, several models and several versions side by side.
- * The default version of a model is its highest loaded version; {@code /versions/{v}} pins one.
+ * The model versions the gateway serves, several models and several versions side by side. The
+ * default version of a model is its highest loaded version; {@code /versions/{v}} pins one.
  *
  * <pre>{@code
  * ModelRegistry models = new ModelRegistry(vertx, store, sessions, metrics, options);
@@ -30,20 +30,21 @@ import java.util.function.Function;
  * models.infer("ctr", null, request);    // Future<Served>: outputs and the version that ran them
  * }</pre>
  *
- * <p>New versions appearing in the store are loaded by the {@link ModelLoader} (verified,
- * opened, warmed with a dummy batch) and swapped in here; the version they replace stops receiving new requests and closes once
- * its in-flight requests are done (reference counted). A version that fails to load leaves the
- * previous one serving and counts {@code distill_model_load_failures_total}. Sessions are
- * created and closed on the {@code distill-load} worker, runs happen on {@code distill-ort}.
- * Thread-safe: reads use an immutable snapshot, changes are serialised by a lock.
+ * <p>New versions appearing in the store are loaded by the {@link ModelLoader} (verified, opened,
+ * warmed with a dummy batch) and swapped in here; the version they replace stops receiving new
+ * requests and closes once its in-flight requests are done (reference counted). A version that
+ * fails to load leaves the previous one serving and counts {@code
+ * distill_model_load_failures_total}. Sessions are created and closed on the {@code distill-load}
+ * worker, runs happen on {@code distill-ort}. Thread-safe: reads use an immutable snapshot, changes
+ * are serialised by a lock.
  */
 public final class ModelRegistry {
 
   private static final System.Logger LOG = System.getLogger(ModelRegistry.class.getName());
 
   /** Registry tuning; see {@code GatewayConfig}. */
-  public record Options(int workers, Function<String, BatchingConfig> batching,
-      Duration watchInterval) {}
+  public record Options(
+      int workers, Function<String, BatchingConfig> batching, Duration watchInterval) {}
 
   private final Vertx vertx;
   private final ModelStore store;
@@ -60,8 +61,12 @@ public final class ModelRegistry {
   private AutoCloseable watcher;
   private boolean shutdown;
 
-  public ModelRegistry(Vertx vertx, ModelStore store, SessionFactory sessions,
-      GatewayMetrics metrics, Options options) {
+  public ModelRegistry(
+      Vertx vertx,
+      ModelStore store,
+      SessionFactory sessions,
+      GatewayMetrics metrics,
+      Options options) {
     this.vertx = vertx;
     this.store = store;
     this.metrics = metrics;
@@ -81,29 +86,35 @@ public final class ModelRegistry {
   }
 
   /**
-   * Loads the latest loadable version of every stored model (falling back to older versions
-   * when the latest fails) and starts watching the store. Never fails for a bad model.
+   * Loads the latest loadable version of every stored model (falling back to older versions when
+   * the latest fails) and starts watching the store. Never fails for a bad model.
    */
   public Future<Void> start() {
     // Watch first, so that a version published while the initial loads run is not missed.
-    return vertx.<List<String>>executeBlocking(() -> {
-      synchronized (lock) {
-        if (!shutdown) {
-          watcher = store.watch(this::onStoreEvent, options.watchInterval(), false);
-        }
-      }
-      return store.modelNames();
-    }, false).compose(names -> {
-      List<Future<?>> loads = new ArrayList<>();
-      for (String name : names) {
-        loads.add(loadNewestLoadable(name));
-      }
-      return Future.join(loads).<Void>mapEmpty().otherwiseEmpty();
-    });
+    return vertx
+        .<List<String>>executeBlocking(
+            () -> {
+              synchronized (lock) {
+                if (!shutdown) {
+                  watcher = store.watch(this::onStoreEvent, options.watchInterval(), false);
+                }
+              }
+              return store.modelNames();
+            },
+            false)
+        .compose(
+            names -> {
+              List<Future<?>> loads = new ArrayList<>();
+              for (String name : names) {
+                loads.add(loadNewestLoadable(name));
+              }
+              return Future.join(loads).<Void>mapEmpty().otherwiseEmpty();
+            });
   }
 
   private Future<LoadedModel> loadNewestLoadable(String name) {
-    return vertx.<List<ModelVersion>>executeBlocking(() -> store.versions(name), false)
+    return vertx
+        .<List<ModelVersion>>executeBlocking(() -> store.versions(name), false)
         .compose(versions -> tryLoad(name, versions, versions.size() - 1));
   }
 
@@ -129,8 +140,8 @@ public final class ModelRegistry {
       failures.remove(event.id());
       LoadedModel m = find(event.name(), event.version());
       if (m != null) {
-        LOG.log(System.Logger.Level.INFO, "model {0} was removed from the store: unloading it",
-            m.id());
+        LOG.log(
+            System.Logger.Level.INFO, "model {0} was removed from the store: unloading it", m.id());
         retire(List.of(m));
         if (highestLoaded(event.name()) == null) {
           loadNewestLoadable(event.name());
@@ -140,12 +151,12 @@ public final class ModelRegistry {
   }
 
   /**
-   * Loads {@code name} at {@code version} (null: the store's latest), verifies its sha256, warms
-   * it and swaps it in. A version loaded with {@code pinned} stays loaded when newer versions
-   * arrive; otherwise it retires the older unpinned versions of the model.
+   * Loads {@code name} at {@code version} (null: the store's latest), verifies its sha256, warms it
+   * and swaps it in. A version loaded with {@code pinned} stays loaded when newer versions arrive;
+   * otherwise it retires the older unpinned versions of the model.
    *
-   * @return the loaded version; fails with {@link UnknownModelException} when the store has no
-   *     such version and with {@link ModelLoadException} when it cannot be loaded
+   * @return the loaded version; fails with {@link UnknownModelException} when the store has no such
+   *     version and with {@link ModelLoadException} when it cannot be loaded
    */
   public Future<LoadedModel> load(String name, Long version, boolean pinned) {
     synchronized (lock) {
@@ -168,15 +179,17 @@ public final class ModelRegistry {
     if (loading.putIfAbsent(key, promise.future()) != null) {
       return loading.get(key);
     }
-    loadWorker.<LoadedModel>executeBlocking(
+    loadWorker
+        .<LoadedModel>executeBlocking(
             () -> loader.open(name, version, pinned, this::closeWhenUnused), false)
         .map(this::swapIn)
-        .onComplete(ar -> {
-          loading.remove(key);
-          if (ar.failed()) {
-            onLoadFailure(name, version, ar.cause());
-          }
-        })
+        .onComplete(
+            ar -> {
+              loading.remove(key);
+              if (ar.failed()) {
+                onLoadFailure(name, version, ar.cause());
+              }
+            })
         .onComplete(promise);
     return promise.future();
   }
@@ -189,8 +202,13 @@ public final class ModelRegistry {
     failures.put(id, cause.getMessage());
     metrics.loadFailed(name);
     Long serving = highestLoaded(name);
-    LOG.log(System.Logger.Level.WARNING, "model {0} failed to load ({1}); {2}", id,
-        cause.getMessage(), serving == null ? "no version of " + name + " is serving"
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "model {0} failed to load ({1}); {2}",
+        id,
+        cause.getMessage(),
+        serving == null
+            ? "no version of " + name + " is serving"
             : name + ":" + serving + " keeps serving");
   }
 
@@ -214,8 +232,12 @@ public final class ModelRegistry {
     }
     metrics.loaded(model.name());
     updateLoadedGauge(model.name());
-    LOG.log(System.Logger.Level.INFO, "model {0} loaded and serving ({1} inputs, {2} outputs){3}",
-        model.id(), model.signature().inputs().size(), model.signature().outputs().size(),
+    LOG.log(
+        System.Logger.Level.INFO,
+        "model {0} loaded and serving ({1} inputs, {2} outputs){3}",
+        model.id(),
+        model.signature().inputs().size(),
+        model.signature().outputs().size(),
         retired.isEmpty() ? "" : "; retiring " + retired.stream().map(LoadedModel::id).toList());
     for (LoadedModel r : retired) {
       closed.computeIfAbsent(r, k -> Promise.promise());
@@ -225,8 +247,8 @@ public final class ModelRegistry {
   }
 
   /**
-   * Stops routing new requests to these versions and drops the registry's reference; each
-   * closes once its in-flight requests are done.
+   * Stops routing new requests to these versions and drops the registry's reference; each closes
+   * once its in-flight requests are done.
    */
   private void retire(List<LoadedModel> models) {
     synchronized (lock) {
@@ -243,20 +265,30 @@ public final class ModelRegistry {
     Promise<Void> done = closed.computeIfAbsent(model, k -> Promise.promise());
     // Every batch must have returned from ORT before the session is freed: a request reference
     // may be gone while its batch still runs (a failed caller, a timed-out drain).
-    model.batcher().drain().compose(v -> loadWorker.executeBlocking(() -> {
-      model.session().close();
-      model.markSessionClosed();
-      return null;
-    }, false)).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.log(System.Logger.Level.WARNING, "closing the session of " + model.id() + " failed: "
-            + ar.cause());
-      }
-      metrics.forgetVersion(model.name(), Long.toString(model.version()));
-      closed.remove(model);
-      LOG.log(System.Logger.Level.INFO, "model {0} drained and closed", model.id());
-      done.tryComplete();
-    });
+    model
+        .batcher()
+        .drain()
+        .compose(
+            v ->
+                loadWorker.executeBlocking(
+                    () -> {
+                      model.session().close();
+                      model.markSessionClosed();
+                      return null;
+                    },
+                    false))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                LOG.log(
+                    System.Logger.Level.WARNING,
+                    "closing the session of " + model.id() + " failed: " + ar.cause());
+              }
+              metrics.forgetVersion(model.name(), Long.toString(model.version()));
+              closed.remove(model);
+              LOG.log(System.Logger.Level.INFO, "model {0} drained and closed", model.id());
+              done.tryComplete();
+            });
   }
 
   private void updateLoadedGauge(String name) {
@@ -265,8 +297,8 @@ public final class ModelRegistry {
   }
 
   /**
-   * Unloads {@code version} of {@code name} (null: every loaded version). In-flight requests
-   * finish first. Fails with {@link UnknownModelException} when nothing matches.
+   * Unloads {@code version} of {@code name} (null: every loaded version). In-flight requests finish
+   * first. Fails with {@link UnknownModelException} when nothing matches.
    */
   public Future<Void> unload(String name, Long version) {
     NavigableMap<Long, LoadedModel> versions = serving.get(name);
@@ -279,17 +311,24 @@ public final class ModelRegistry {
       }
     }
     if (targets.isEmpty()) {
-      return Future.failedFuture(new UnknownModelException("model " + name
-          + (version == null ? "" : ":" + version) + " is not loaded (loaded: " + loadedIds() + ")"));
+      return Future.failedFuture(
+          new UnknownModelException(
+              "model "
+                  + name
+                  + (version == null ? "" : ":" + version)
+                  + " is not loaded (loaded: "
+                  + loadedIds()
+                  + ")"));
     }
-    LOG.log(System.Logger.Level.INFO, "unloading {0}", targets.stream().map(LoadedModel::id).toList());
+    LOG.log(
+        System.Logger.Level.INFO, "unloading {0}", targets.stream().map(LoadedModel::id).toList());
     retire(targets);
     return Future.succeededFuture();
   }
 
   /**
-   * Takes a reference on the version that serves {@code name} ({@code version} null: the
-   * highest loaded). The caller must {@link LoadedModel#release()} it.
+   * Takes a reference on the version that serves {@code name} ({@code version} null: the highest
+   * loaded). The caller must {@link LoadedModel#release()} it.
    *
    * @throws UnknownModelException when no such version is loaded
    */
@@ -297,13 +336,19 @@ public final class ModelRegistry {
     for (int attempt = 0; attempt < 100; attempt++) {
       NavigableMap<Long, LoadedModel> versions = serving.get(name);
       if (versions == null || versions.isEmpty()) {
-        throw new UnknownModelException("model '" + name + "' is not loaded (loaded models: "
-            + serving.names() + ")");
+        throw new UnknownModelException(
+            "model '" + name + "' is not loaded (loaded models: " + serving.names() + ")");
       }
       LoadedModel m = version == null ? versions.lastEntry().getValue() : versions.get(version);
       if (m == null) {
-        throw new UnknownModelException("model '" + name + "' has no loaded version " + version
-            + " (loaded versions: " + versions.keySet() + ")");
+        throw new UnknownModelException(
+            "model '"
+                + name
+                + "' has no loaded version "
+                + version
+                + " (loaded versions: "
+                + versions.keySet()
+                + ")");
       }
       if (m.tryAcquire()) {
         return m;
@@ -314,8 +359,8 @@ public final class ModelRegistry {
   }
 
   /**
-   * Shutdown is starting: every loaded version dispatches queued requests without waiting for
-   * the queue delay, so in-flight requests finish while the HTTP server waits for them.
+   * Shutdown is starting: every loaded version dispatches queued requests without waiting for the
+   * queue delay, so in-flight requests finish while the HTTP server waits for them.
    */
   public void expedite() {
     for (LoadedModel m : serving.models()) {
@@ -324,9 +369,9 @@ public final class ModelRegistry {
   }
 
   /**
-   * Cheap admission check before decoding a request for {@code model} (acquired by the
-   * caller): throws {@link ai.distill.gateway.batching.QueueFullException} when its batcher's
-   * queue is full, {@link ai.distill.gateway.batching.BatcherClosedException} when draining.
+   * Cheap admission check before decoding a request for {@code model} (acquired by the caller):
+   * throws {@link ai.distill.gateway.batching.QueueFullException} when its batcher's queue is full,
+   * {@link ai.distill.gateway.batching.BatcherClosedException} when draining.
    */
   public void checkAdmission(LoadedModel model) {
     model.batcher().checkAdmission();
@@ -343,8 +388,8 @@ public final class ModelRegistry {
    */
   public Future<List<Tensor>> infer(LoadedModel model, InferRequest request) {
     if (!model.tryAcquire()) {
-      return Future.failedFuture(new ModelUnavailableException("model " + model.id()
-          + " was retired; retry"));
+      return Future.failedFuture(
+          new ModelUnavailableException("model " + model.id() + " was retired; retry"));
     }
     try {
       return model.batcher().submit(request).andThen(ar -> model.release());
@@ -356,8 +401,8 @@ public final class ModelRegistry {
 
   /**
    * Runs {@code request} on the version serving {@code name} ({@code version} null: the highest
-   * loaded), holding a reference until the outputs are back. Never throws; fails with
-   * {@link UnknownModelException} when no such version is loaded.
+   * loaded), holding a reference until the outputs are back. Never throws; fails with {@link
+   * UnknownModelException} when no such version is loaded.
    */
   public Future<Served> infer(String name, Long version, InferRequest request) {
     LoadedModel m;
@@ -399,7 +444,8 @@ public final class ModelRegistry {
   /** True when {@code name} (at {@code version}, or any version) is loaded. */
   public boolean isLoaded(String name, Long version) {
     NavigableMap<Long, LoadedModel> versions = serving.get(name);
-    return versions != null && (version == null ? !versions.isEmpty() : versions.containsKey(version));
+    return versions != null
+        && (version == null ? !versions.isEmpty() : versions.containsKey(version));
   }
 
   /** The last load failure of {@code name:version}, if any. */
@@ -412,8 +458,8 @@ public final class ModelRegistry {
   }
 
   /**
-   * Every stored version with its state ({@code READY}, {@code LOADING} or {@code UNAVAILABLE}
-   * with a reason); reads the store on a worker thread.
+   * Every stored version with its state ({@code READY}, {@code LOADING} or {@code UNAVAILABLE} with
+   * a reason); reads the store on a worker thread.
    */
   public Future<List<RepositoryIndex.Entry>> index() {
     return vertx.executeBlocking(() -> RepositoryIndex.of(store, this), false);
@@ -425,9 +471,10 @@ public final class ModelRegistry {
   }
 
   /**
-   * Stops watching the store, drains every batcher (queued requests still run and answer),
-   * retires every version and completes once all sessions are closed, which happens only after
-   * every running batch returned; the ORT executor closes last. Call after the HTTP server stopped accepting requests.
+   * Stops watching the store, drains every batcher (queued requests still run and answer), retires
+   * every version and completes once all sessions are closed, which happens only after every
+   * running batch returned; the ORT executor closes last. Call after the HTTP server stopped
+   * accepting requests.
    */
   public Future<Void> close() {
     List<LoadedModel> all = new ArrayList<>();
@@ -460,9 +507,13 @@ public final class ModelRegistry {
     }
     retire(all);
     List<Future<Void>> sessionsClosed = new ArrayList<>(done);
-    return Future.join(drains).otherwiseEmpty()
-        .transform(ignored -> Future.join(sessionsClosed)).<Void>mapEmpty().otherwiseEmpty()
-        .eventually(() -> Future.join(loader.close(), loadWorker.close()).<Void>mapEmpty()
-            .otherwiseEmpty());
+    return Future.join(drains)
+        .otherwiseEmpty()
+        .transform(ignored -> Future.join(sessionsClosed))
+        .<Void>mapEmpty()
+        .otherwiseEmpty()
+        .eventually(
+            () ->
+                Future.join(loader.close(), loadWorker.close()).<Void>mapEmpty().otherwiseEmpty());
   }
 }

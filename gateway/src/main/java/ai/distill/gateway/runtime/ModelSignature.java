@@ -27,7 +27,8 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
    * @throws ModelLoadException when an input or output is not a tensor of a supported datatype
    */
   public static ModelSignature of(OrtSession session, String model) throws OrtException {
-    return new ModelSignature(specs(session.getInputInfo(), model, "input"),
+    return new ModelSignature(
+        specs(session.getInputInfo(), model, "input"),
         specs(session.getOutputInfo(), model, "output"));
   }
 
@@ -35,14 +36,27 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs) 
     List<TensorSpec> specs = new ArrayList<>(infos.size());
     for (NodeInfo node : infos.values()) {
       if (!(node.getInfo() instanceof TensorInfo info)) {
-        throw new ModelLoadException(model + ": " + kind + " '" + node.getName()
-            + "' is " + node.getInfo() + " (expected: a tensor; sequences and maps are not served)");
+        throw new ModelLoadException(
+            model
+                + ": "
+                + kind
+                + " '"
+                + node.getName()
+                + "' is "
+                + node.getInfo()
+                + " (expected: a tensor; sequences and maps are not served)");
       }
       try {
         specs.add(OrtTypes.spec(node.getName(), info));
       } catch (IllegalArgumentException e) {
-        throw new ModelLoadException(model + ": " + kind + " '" + node.getName()
-            + "' has an unsupported type: " + e.getMessage());
+        throw new ModelLoadException(
+            model
+                + ": "
+                + kind
+                + " '"
+                + node.getName()
+                + "' has an unsupported type: "
+                + e.getMessage());
       }
     }
     return specs;

@@ -25,9 +25,9 @@ import java.util.Set;
 /**
  * Runs a batch of decoded requests through one ORT session: stacks each input along dimension 0
  * into the worker thread's reusable direct staging buffer ({@link StagingBuffers}), runs the
- * session once, and splits every output back into per-request row ranges. Thread-safe (an
- * {@link OrtSession} may run concurrently); every {@link OnnxTensor} and {@link OrtSession.Result}
- * it creates is closed before it returns. The session itself is owned by {@link LoadedModel}.
+ * session once, and splits every output back into per-request row ranges. Thread-safe (an {@link
+ * OrtSession} may run concurrently); every {@link OnnxTensor} and {@link OrtSession.Result} it
+ * creates is closed before it returns. The session itself is owned by {@link LoadedModel}.
  */
 final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
 
@@ -108,28 +108,36 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
   // its position: ORT wraps a direct buffer without copying, and reusing it avoids a direct
   // allocation (and the Cleaner work behind it) per batch. The tensor is closed before the
   // buffer is reused by the next batch on the same thread.
-  private OnnxTensor stack(TensorSpec spec, int slot, List<InferRequest> batch) throws OrtException {
+  private OnnxTensor stack(TensorSpec spec, int slot, List<InferRequest> batch)
+      throws OrtException {
     List<Tensor> parts = new ArrayList<>(batch.size());
     for (InferRequest r : batch) {
       parts.add(r.input(spec.name()));
     }
-    Tensor stacked = Tensor.concatRows(spec.name(), parts, bytes -> StagingBuffers.get(slot, bytes));
-    return OnnxTensor.createTensor(env, stacked.data(), stacked.shape(), OrtTypes.javaType(spec.datatype()));
+    Tensor stacked =
+        Tensor.concatRows(spec.name(), parts, bytes -> StagingBuffers.get(slot, bytes));
+    return OnnxTensor.createTensor(
+        env, stacked.data(), stacked.shape(), OrtTypes.javaType(spec.datatype()));
   }
 
   private Tensor toTensor(String name, OnnxTensor value) {
     TensorInfo info = value.getInfo();
     ByteBuffer data = value.getByteBuffer();
     if (data == null) {
-      throw new IllegalStateException(model + ": output '" + name + "' of type " + info.type
-          + " cannot be returned (expected: a numeric or bool tensor)");
+      throw new IllegalStateException(
+          model
+              + ": output '"
+              + name
+              + "' of type "
+              + info.type
+              + " cannot be returned (expected: a numeric or bool tensor)");
     }
-    return Tensor.of(name, OrtTypes.datatype(info), info.getShape(),
-        data.order(ByteOrder.nativeOrder()));
+    return Tensor.of(
+        name, OrtTypes.datatype(info), info.getShape(), data.order(ByteOrder.nativeOrder()));
   }
 
-  private List<List<Tensor>> split(List<InferRequest> batch, Map<String, Tensor> merged,
-      long[] rowCounts, long totalRows) {
+  private List<List<Tensor>> split(
+      List<InferRequest> batch, Map<String, Tensor> merged, long[] rowCounts, long totalRows) {
     List<List<Tensor>> results = new ArrayList<>(batch.size());
     if (batch.size() == 1) {
       results.add(select(batch.get(0), merged));
@@ -140,9 +148,15 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
       Map<String, Tensor> mine = new LinkedHashMap<>();
       for (Tensor out : merged.values()) {
         if (out.rank() == 0 || out.rows() != totalRows) {
-          throw new IllegalStateException(model + ": output '" + out.name() + "' has shape "
-              + Arrays.toString(out.shape()) + " for a batch of " + totalRows
-              + " rows (expected: dimension 0 equal to the rows); set max_batch_rows to 1 for this model");
+          throw new IllegalStateException(
+              model
+                  + ": output '"
+                  + out.name()
+                  + "' has shape "
+                  + Arrays.toString(out.shape())
+                  + " for a batch of "
+                  + totalRows
+                  + " rows (expected: dimension 0 equal to the rows); set max_batch_rows to 1 for this model");
         }
         mine.put(out.name(), out.sliceRows(row, row + rowCounts[i]));
       }

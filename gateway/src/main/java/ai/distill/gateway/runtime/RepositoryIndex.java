@@ -14,8 +14,7 @@ public final class RepositoryIndex {
   /** One row of the repository index. */
   public record Entry(String name, long version, String state, String reason) {}
 
-  private RepositoryIndex() {
-  }
+  private RepositoryIndex() {}
 
   /** {@code READY} when loaded, {@code LOADING}, or {@code UNAVAILABLE} with the last failure. */
   static List<Entry> of(ModelStore store, ModelRegistry models) {

@@ -14,10 +14,12 @@ public record SessionConfig(int intraOpThreads, OptLevel optimizationLevel) {
 
   public SessionConfig {
     if (intraOpThreads < 1) {
-      throw new IllegalArgumentException("intra_op_threads : " + intraOpThreads + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "intra_op_threads : " + intraOpThreads + " (expected: >= 1)");
     }
     if (optimizationLevel == null) {
-      throw new IllegalArgumentException("optimization_level : null (expected: one of none, basic, extended, all)");
+      throw new IllegalArgumentException(
+          "optimization_level : null (expected: one of none, basic, extended, all)");
     }
   }
 
@@ -29,8 +31,11 @@ public record SessionConfig(int intraOpThreads, OptLevel optimizationLevel) {
       case "extended", "extended_opt" -> OptLevel.EXTENDED_OPT;
       case "layout", "layout_opt" -> OptLevel.LAYOUT_OPT;
       case "all", "all_opt" -> OptLevel.ALL_OPT;
-      default -> throw new IllegalArgumentException(
-          "optimization_level : " + level + " (expected: one of none, basic, extended, layout, all)");
+      default ->
+          throw new IllegalArgumentException(
+              "optimization_level : "
+                  + level
+                  + " (expected: one of none, basic, extended, layout, all)");
     };
   }
 }

@@ -7,9 +7,9 @@ import ai.onnxruntime.OrtSession.SessionOptions;
 import java.nio.file.Path;
 
 /**
- * Creates ORT sessions with the gateway's {@link SessionConfig} in the process's single
- * {@link OrtEnvironment}. Thread-safe. Callers own (and close) the sessions it creates; the
- * factory owns its {@link SessionOptions} and closes them in {@link #close()}.
+ * Creates ORT sessions with the gateway's {@link SessionConfig} in the process's single {@link
+ * OrtEnvironment}. Thread-safe. Callers own (and close) the sessions it creates; the factory owns
+ * its {@link SessionOptions} and closes them in {@link #close()}.
  */
 public final class SessionFactory implements AutoCloseable {
 
@@ -26,8 +26,8 @@ public final class SessionFactory implements AutoCloseable {
       options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
       options.setOptimizationLevel(config.optimizationLevel());
     } catch (OrtException e) {
-      throw new IllegalStateException("cannot configure ONNX Runtime session options " + config
-          + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot configure ONNX Runtime session options " + config + ": " + e.getMessage(), e);
     }
   }
 

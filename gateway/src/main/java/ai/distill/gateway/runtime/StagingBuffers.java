@@ -16,7 +16,8 @@ final class StagingBuffers {
   /** Buffers up to this size are kept for reuse; larger batches allocate a one-off buffer. */
   static final int MAX_KEPT_BYTES = 16 << 20;
 
-  private static final ThreadLocal<ByteBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> new ByteBuffer[0]);
+  private static final ThreadLocal<ByteBuffer[]> BUFFERS =
+      ThreadLocal.withInitial(() -> new ByteBuffer[0]);
 
   private StagingBuffers() {}
 
@@ -32,7 +33,10 @@ final class StagingBuffers {
     }
     ByteBuffer buffer = kept[slot];
     if (buffer == null || buffer.capacity() < bytes) {
-      int capacity = (int) Math.min(MAX_KEPT_BYTES, Math.max(4096, Long.highestOneBit(Math.max(1, bytes - 1)) << 1));
+      int capacity =
+          (int)
+              Math.min(
+                  MAX_KEPT_BYTES, Math.max(4096, Long.highestOneBit(Math.max(1, bytes - 1)) << 1));
       buffer = ByteBuffer.allocateDirect(capacity);
       kept[slot] = buffer;
     }

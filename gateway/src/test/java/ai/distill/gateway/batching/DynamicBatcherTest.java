@@ -49,15 +49,23 @@ class DynamicBatcherTest {
     timer.shutdownNow();
   }
 
-  DynamicBatcher<Req, Integer> batcher(Vertx vertx, BatchingConfig config, int concurrent,
-      CountDownLatch gate) {
-    BatchObserver observer = new BatchObserver() {
-      @Override
-      public void batchRan(int rows, long nanos) {
-        batchRows.add(rows);
-      }
-    };
-    return new DynamicBatcher<>("test:1", vertx, workers, concurrent, timer, config, Req::rows,
+  DynamicBatcher<Req, Integer> batcher(
+      Vertx vertx, BatchingConfig config, int concurrent, CountDownLatch gate) {
+    BatchObserver observer =
+        new BatchObserver() {
+          @Override
+          public void batchRan(int rows, long nanos) {
+            batchRows.add(rows);
+          }
+        };
+    return new DynamicBatcher<>(
+        "test:1",
+        vertx,
+        workers,
+        concurrent,
+        timer,
+        config,
+        Req::rows,
         batch -> {
           if (batch.get(0).value() == 0) {
             gate.await(10, TimeUnit.SECONDS);
@@ -73,7 +81,8 @@ class DynamicBatcherTest {
           }
           batches.add(values);
           return out;
-        }, observer);
+        },
+        observer);
   }
 
   @Test
@@ -82,19 +91,24 @@ class DynamicBatcherTest {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b = batcher(vertx, new BatchingConfig(100, 0, 1000), 1, gate);
     List<Future<Integer>> results = new ArrayList<>();
-    results.add(b.submit(new Req(0, 1)));   // runs at once and blocks on the gate
+    results.add(b.submit(new Req(0, 1))); // runs at once and blocks on the gate
     for (int i = 1; i <= 5; i++) {
-      results.add(b.submit(new Req(i, 2)));  // queue behind it
+      results.add(b.submit(new Req(i, 2))); // queue behind it
     }
     gate.countDown();
-    Future.all(results).onComplete(test.succeeding(all -> test.verify(() -> {
-      for (int i = 0; i <= 5; i++) {
-        assertEquals(i * 10, results.get(i).result());
-      }
-      assertEquals(List.of(List.of(0), List.of(1, 2, 3, 4, 5)), batches);
-      assertEquals(List.of(1, 10), batchRows);
-      test.completeNow();
-    })));
+    Future.all(results)
+        .onComplete(
+            test.succeeding(
+                all ->
+                    test.verify(
+                        () -> {
+                          for (int i = 0; i <= 5; i++) {
+                            assertEquals(i * 10, results.get(i).result());
+                          }
+                          assertEquals(List.of(List.of(0), List.of(1, 2, 3, 4, 5)), batches);
+                          assertEquals(List.of(1, 10), batchRows);
+                          test.completeNow();
+                        })));
     assertTrue(test.awaitCompletion(10, TimeUnit.SECONDS));
   }
 
@@ -119,11 +133,10 @@ class DynamicBatcherTest {
   void waits_up_to_the_queue_delay_to_fill_a_batch_while_another_runs(Vertx vertx)
       throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
-    DynamicBatcher<Req, Integer> b =
-        batcher(vertx, new BatchingConfig(8, 200_000, 1000), 2, gate);
-    Future<Integer> blocker = b.submit(new Req(0, 1));  // idle: runs at once, holds one worker
-    Future<Integer> first = b.submit(new Req(1, 1));    // a worker is free, but a batch runs:
-    Future<Integer> second = b.submit(new Req(2, 1));   // these wait for the delay and merge
+    DynamicBatcher<Req, Integer> b = batcher(vertx, new BatchingConfig(8, 200_000, 1000), 2, gate);
+    Future<Integer> blocker = b.submit(new Req(0, 1)); // idle: runs at once, holds one worker
+    Future<Integer> first = b.submit(new Req(1, 1)); // a worker is free, but a batch runs:
+    Future<Integer> second = b.submit(new Req(2, 1)); // these wait for the delay and merge
     assertEquals(10, first.await(10, TimeUnit.SECONDS));
     assertEquals(20, second.await(10, TimeUnit.SECONDS));
     assertEquals(List.of(List.of(1, 2)), batches);
@@ -145,8 +158,7 @@ class DynamicBatcherTest {
   }
 
   @Test
-  void requests_queued_behind_a_batch_merge_once_it_finishes(Vertx vertx)
-      throws Exception {
+  void requests_queued_behind_a_batch_merge_once_it_finishes(Vertx vertx) throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b =
         batcher(vertx, new BatchingConfig(100, 200_000, 1000), 1, gate);
@@ -182,10 +194,10 @@ class DynamicBatcherTest {
       throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     DynamicBatcher<Req, Integer> b = batcher(vertx, new BatchingConfig(100, 0, 4), 1, gate);
-    b.checkAdmission();                          // empty: admitted
+    b.checkAdmission(); // empty: admitted
     Future<Integer> running = b.submit(new Req(0, 1));
     Future<Integer> queued = b.submit(new Req(1, 3));
-    b.checkAdmission();                          // 3 of 4 rows queued: one more row fits
+    b.checkAdmission(); // 3 of 4 rows queued: one more row fits
     Future<Integer> last = b.submit(new Req(2, 1));
     QueueFullException e = assertThrows(QueueFullException.class, b::checkAdmission);
     assertEquals(1, e.retryAfterSeconds());
@@ -258,13 +270,16 @@ class DynamicBatcherTest {
 
   @Test
   void rejects_invalid_configuration_with_exact_messages() {
-    assertEquals("max_batch_rows : 0 (expected: >= 1)",
+    assertEquals(
+        "max_batch_rows : 0 (expected: >= 1)",
         assertThrows(IllegalArgumentException.class, () -> new BatchingConfig(0, 1, 1))
             .getMessage());
-    assertEquals("max_queue_delay_us : -1 (expected: >= 0)",
+    assertEquals(
+        "max_queue_delay_us : -1 (expected: >= 0)",
         assertThrows(IllegalArgumentException.class, () -> new BatchingConfig(1, -1, 1))
             .getMessage());
-    assertEquals("queue_capacity_rows : 0 (expected: >= 1)",
+    assertEquals(
+        "queue_capacity_rows : 0 (expected: >= 1)",
         assertThrows(IllegalArgumentException.class, () -> new BatchingConfig(1, 1, 0))
             .getMessage());
   }

@@ -14,14 +14,13 @@ import picocli.CommandLine;
 
 class MainTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void lists_serve_store_and_optimizer_subcommands() {
     CommandLine cli = Main.commandLine();
-    for (String command : new String[] {"serve", "store", "quantize", "distill", "evaluate",
-        "bench"}) {
+    for (String command :
+        new String[] {"serve", "store", "quantize", "distill", "evaluate", "bench"}) {
       assertTrue(cli.getSubcommands().containsKey(command), command);
     }
     StringWriter out = new StringWriter();
@@ -34,8 +33,10 @@ class MainTest {
   void serve_with_a_bad_config_exits_non_zero_with_a_one_line_reason() throws Exception {
     Path config = dir.resolve("c.json");
     Files.writeString(config, "{\"prot\": 1}");
-    assertNotEquals(0, Main.commandLine().execute("serve", "--store", dir.toString(),
-        "--config", config.toString()));
+    assertNotEquals(
+        0,
+        Main.commandLine()
+            .execute("serve", "--store", dir.toString(), "--config", config.toString()));
   }
 
   @Test

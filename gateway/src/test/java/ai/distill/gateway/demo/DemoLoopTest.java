@@ -33,24 +33,28 @@ class DemoLoopTest {
   private static final int CANDIDATES = 8;
 
   @Test
-  void simulated_users_are_served_through_the_experiment_and_their_clicks_counted(
-      @TempDir Path dir) throws Exception {
+  void simulated_users_are_served_through_the_experiment_and_their_clicks_counted(@TempDir Path dir)
+      throws Exception {
     ModelStore store = ModelStore.open(dir);
-    DemoModels.Result models = DemoModels.ensure(store,
-        DemoModels.Options.small().withInt8(false), line -> {});
+    DemoModels.Result models =
+        DemoModels.ensure(store, DemoModels.Options.small().withInt8(false), line -> {});
     Vertx vertx = TestGateways.strictVertx();
     Gateway gateway = Gateway.start(vertx, TestGateways.config(dir).build()).await();
     FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
     CaptureRoutes capture =
         CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
-    ExperimentRoutes experiments = ExperimentRoutes.install(gateway,
-        ExperimentService.Options.DEFAULT, feedback.service(), capture.service()).await();
+    ExperimentRoutes experiments =
+        ExperimentRoutes.install(
+                gateway, ExperimentService.Options.DEFAULT, feedback.service(), capture.service())
+            .await();
     try {
       experiments.service().create(DemoExperiment.definition("demo-ab", models));
-      TrafficSimulator traffic = new TrafficSimulator(vertx,
-          new WorldCandidates(CtrWorld.demo(), CANDIDATES),
-          new TrafficSimulator.Options("127.0.0.1", gateway.port(), "demo-ab", 500, 3, 400, 16,
-              REQUESTS, 7));
+      TrafficSimulator traffic =
+          new TrafficSimulator(
+              vertx,
+              new WorldCandidates(CtrWorld.demo(), CANDIDATES),
+              new TrafficSimulator.Options(
+                  "127.0.0.1", gateway.port(), "demo-ab", 500, 3, 400, 16, REQUESTS, 7));
       traffic.start();
       traffic.finished().await(120, TimeUnit.SECONDS);
       traffic.stop().await();
@@ -66,7 +70,8 @@ class DemoLoopTest {
       }
       assertEquals((long) REQUESTS * CANDIDATES, impressions, stats.encodePrettily());
       assertEquals(traffic.clicks(), clicks, stats.encodePrettily());
-      assertTrue(traffic.clicks() > 0, "the world's users click now and then: " + traffic.summary());
+      assertTrue(
+          traffic.clicks() > 0, "the world's users click now and then: " + traffic.summary());
       assertEquals(models.student().name(), variants.getJsonObject(1).getString("model"));
     } finally {
       experiments.close().await();

@@ -26,8 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Concurrent HTTP requests are merged into batches, and batching does not change results. */
 class BatchingHttpTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void concurrent_requests_are_merged_and_results_equal_unbatched_runs() throws Exception {
@@ -35,8 +34,13 @@ class BatchingHttpTest {
     TestGateways.publish(store, "ctr", CtrRequests.CTR);
     Vertx vertx = TestGateways.strictVertx();
     // A 20 ms queue delay so that concurrent requests meet in the queue.
-    Gateway gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .batching(new BatchingConfig(64, 20_000, 1000)).build()).await();
+    Gateway gateway =
+        Gateway.start(
+                vertx,
+                TestGateways.config(dir.resolve("store"))
+                    .batching(new BatchingConfig(64, 20_000, 1000))
+                    .build())
+            .await();
     try {
       WebClient client = TestGateways.client(vertx);
       Random random = new Random(42);
@@ -56,8 +60,10 @@ class BatchingHttpTest {
         }
         dense.add(d);
         sparse.add(s);
-        responses.add(client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
-            .sendJsonObject(CtrRequests.request("b" + i, d, s)));
+        responses.add(
+            client
+                .post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+                .sendJsonObject(CtrRequests.request("b" + i, d, s)));
       }
       Future.all(responses).await(60, TimeUnit.SECONDS);
       for (int i = 0; i < requests; i++) {
@@ -71,12 +77,15 @@ class BatchingHttpTest {
         for (int row = 0; row < expected.length; row++) {
           // Row results do not depend on batch composition here; allow for kernel-dependent
           // rounding in the last place only.
-          assertEquals(expected[row], data.getFloat(row), Math.ulp(expected[row]) * 4,
+          assertEquals(
+              expected[row],
+              data.getFloat(row),
+              Math.ulp(expected[row]) * 4,
               "request " + i + " row " + row);
         }
       }
-      String metrics = client.get(gateway.port(), "127.0.0.1", "/metrics").send().await()
-          .bodyAsString();
+      String metrics =
+          client.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
       double batches = value(metrics, "distill_batch_rows_count{model=\"ctr\",version=\"1\"}");
       double rows = value(metrics, "distill_batch_rows_sum{model=\"ctr\",version=\"1\"}");
       // Warm-up runs bypass the batcher, so these count served rows only.
@@ -85,8 +94,9 @@ class BatchingHttpTest {
         expectedRows += d.length / 3;
       }
       assertEquals(expectedRows, rows);
-      assertTrue(batches < requests, "expected merged batches, got " + batches + " for "
-          + requests + " requests");
+      assertTrue(
+          batches < requests,
+          "expected merged batches, got " + batches + " for " + requests + " requests");
       double singleRowBatches =
           value(metrics, "distill_batch_rows_bucket{model=\"ctr\",version=\"1\",le=\"1.0\"}");
       assertTrue(singleRowBatches < batches, "some batch must hold more than one row");

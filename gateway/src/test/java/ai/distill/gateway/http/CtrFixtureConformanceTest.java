@@ -25,21 +25,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Conformance on a model a real exporter wrote: ../shared/fixtures/ctr-mlp-torch served over
- * HTTP reproduces PyTorch's own outputs (the {@code teacher} column) within 1e-4 on every row.
+ * Conformance on a model a real exporter wrote: ../shared/fixtures/ctr-mlp-torch served over HTTP
+ * reproduces PyTorch's own outputs (the {@code teacher} column) within 1e-4 on every row.
  */
 class CtrFixtureConformanceTest {
 
   static final int ROWS_PER_REQUEST = 64;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   static Path fixture() {
     String shared = System.getProperty("distill.shared.dir");
     Path f = shared == null ? null : Path.of(shared, "fixtures", "ctr-mlp-torch");
-    Assumptions.assumeTrue(f != null && Files.isRegularFile(f.resolve("model.onnx")),
-        "fixture ctr-mlp-torch not found (system property distill.shared.dir=" + shared
+    Assumptions.assumeTrue(
+        f != null && Files.isRegularFile(f.resolve("model.onnx")),
+        "fixture ctr-mlp-torch not found (system property distill.shared.dir="
+            + shared
             + "): skipping the conformance test");
     return f;
   }
@@ -57,8 +58,8 @@ class CtrFixtureConformanceTest {
     }
     assertEquals(20_000, rows.size());
     Vertx vertx = TestGateways.strictVertx();
-    Gateway gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build())
-        .await();
+    Gateway gateway =
+        Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     try {
       WebClient client = TestGateways.client(vertx);
       int checked = 0;
@@ -66,18 +67,22 @@ class CtrFixtureConformanceTest {
       for (int start = 0; start < rows.size(); start += ROWS_PER_REQUEST * 8) {
         List<Future<HttpResponse<Buffer>>> inFlight = new ArrayList<>();
         List<Integer> starts = new ArrayList<>();
-        for (int s = start; s < Math.min(rows.size(), start + ROWS_PER_REQUEST * 8);
+        for (int s = start;
+            s < Math.min(rows.size(), start + ROWS_PER_REQUEST * 8);
             s += ROWS_PER_REQUEST) {
           starts.add(s);
-          inFlight.add(client.post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
-              .sendJsonObject(request(rows.subList(s, Math.min(rows.size(), s + ROWS_PER_REQUEST)))));
+          inFlight.add(
+              client
+                  .post(gateway.port(), "127.0.0.1", "/v2/models/ctr/infer")
+                  .sendJsonObject(
+                      request(rows.subList(s, Math.min(rows.size(), s + ROWS_PER_REQUEST)))));
         }
         Future.all(inFlight).await(60, TimeUnit.SECONDS);
         for (int k = 0; k < inFlight.size(); k++) {
           HttpResponse<Buffer> r = inFlight.get(k).result();
           assertEquals(200, r.statusCode(), r.bodyAsString());
-          JsonArray prob = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
-              .getJsonArray("data");
+          JsonArray prob =
+              r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0).getJsonArray("data");
           for (int i = 0; i < prob.size(); i++) {
             double teacher = rows.get(starts.get(k) + i).getDouble("teacher");
             double served = prob.getDouble(i);
@@ -107,10 +112,15 @@ class CtrFixtureConformanceTest {
           data.add(v);
         }
       }
-      boolean integers = first.getJsonArray(name).getValue(0) instanceof Integer
-          || first.getJsonArray(name).getValue(0) instanceof Long;
-      inputs.add(new JsonObject().put("name", name).put("datatype", integers ? "INT64" : "FP32")
-          .put("shape", new JsonArray().add(rows.size()).add(width)).put("data", data));
+      boolean integers =
+          first.getJsonArray(name).getValue(0) instanceof Integer
+              || first.getJsonArray(name).getValue(0) instanceof Long;
+      inputs.add(
+          new JsonObject()
+              .put("name", name)
+              .put("datatype", integers ? "INT64" : "FP32")
+              .put("shape", new JsonArray().add(rows.size()).add(width))
+              .put("data", data));
     }
     return new JsonObject().put("inputs", inputs);
   }

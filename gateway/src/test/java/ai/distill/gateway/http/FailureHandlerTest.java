@@ -18,11 +18,13 @@ class FailureHandlerTest {
     assertEquals(404, FailureHandler.status(new UnknownResponseException("unknown id")));
     assertEquals(409, FailureHandler.status(new AmbiguousResponseException("reused id")));
     assertEquals(410, FailureHandler.status(new FeedbackExpiredException("too late")));
-    assertEquals(400, FailureHandler.status(new IllegalArgumentException("clicks: expected 3 values")));
+    assertEquals(
+        400, FailureHandler.status(new IllegalArgumentException("clicks: expected 3 values")));
   }
 
   @Test
   void a_broken_invariant_is_an_internal_error_not_a_conflict() {
-    assertEquals(500, FailureHandler.status(new IllegalStateException("teacher not among variants")));
+    assertEquals(
+        500, FailureHandler.status(new IllegalStateException("teacher not among variants")));
   }
 }

@@ -2,14 +2,12 @@ package ai.distill.gateway.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.batching.BatchingConfig;
-import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.gateway.testing.CtrRequests;
 import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.OnnxModel;
@@ -47,8 +45,7 @@ class ModelLifecycleTest {
   static final OnnxModel V1 = TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 1);
   static final OnnxModel V2 = TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 2);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   Vertx vertx;
   WebClient client;
   ModelStore store;
@@ -80,8 +77,7 @@ class ModelLifecycleTest {
   }
 
   /** Requests dispatched to a batch so far (the batcher records each one's queue wait then). */
-  static final String DISPATCHED =
-      "distill_queue_wait_seconds_count{model=\"ctr\",version=\"1\"}";
+  static final String DISPATCHED = "distill_queue_wait_seconds_count{model=\"ctr\",version=\"1\"}";
 
   double metric(String line) {
     String text = client.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
@@ -105,8 +101,7 @@ class ModelLifecycleTest {
   }
 
   @Test
-  void a_new_version_is_swapped_in_under_load_without_a_single_failed_request()
-      throws Exception {
+  void a_new_version_is_swapped_in_under_load_without_a_single_failed_request() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger ok = new AtomicInteger();
@@ -119,37 +114,48 @@ class ModelLifecycleTest {
     }
     awaitCondition("traffic on version 1", () -> ok.get() > 50);
     TestGateways.publish(store, "ctr", V2);
-    awaitCondition("traffic on version 2",
-        () -> byVersion.getOrDefault("2", new AtomicInteger()).get() > 50);
+    awaitCondition(
+        "traffic on version 2", () -> byVersion.getOrDefault("2", new AtomicInteger()).get() > 50);
     running.set(false);
     Future.all(clients).await(30, TimeUnit.SECONDS);
     assertEquals(List.of(), failures);
     assertTrue(byVersion.get("1").get() > 0);
     awaitCondition("version 1 closed", () -> gateway.models().find("ctr", 1) == null);
-    assertEquals(List.of(2L), gateway.models().loaded("ctr").stream().map(m -> m.version()).toList());
+    assertEquals(
+        List.of(2L), gateway.models().loaded("ctr").stream().map(m -> m.version()).toList());
     JsonObject out = infer("/v2/models/ctr/infer", row(3)).await().bodyAsJsonObject();
     assertEquals("2", out.getString("model_version"));
     assertEquals(1.0, metric("distill_loaded_versions{model=\"ctr\"}"));
   }
 
-  private void loop(int client, AtomicBoolean running, AtomicInteger ok, List<String> failures,
-      Map<String, AtomicInteger> byVersion, io.vertx.core.Promise<Void> done) {
+  private void loop(
+      int client,
+      AtomicBoolean running,
+      AtomicInteger ok,
+      List<String> failures,
+      Map<String, AtomicInteger> byVersion,
+      io.vertx.core.Promise<Void> done) {
     if (!running.get()) {
       done.complete();
       return;
     }
-    infer("/v2/models/ctr/infer", row(client)).onComplete(ar -> {
-      if (ar.failed()) {
-        failures.add(ar.cause().toString());
-      } else if (ar.result().statusCode() != 200) {
-        failures.add(ar.result().statusCode() + " " + ar.result().bodyAsString());
-      } else {
-        ok.incrementAndGet();
-        byVersion.computeIfAbsent(ar.result().bodyAsJsonObject().getString("model_version"),
-            k -> new AtomicInteger()).incrementAndGet();
-      }
-      loop(client, running, ok, failures, byVersion, done);
-    });
+    infer("/v2/models/ctr/infer", row(client))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                failures.add(ar.cause().toString());
+              } else if (ar.result().statusCode() != 200) {
+                failures.add(ar.result().statusCode() + " " + ar.result().bodyAsString());
+              } else {
+                ok.incrementAndGet();
+                byVersion
+                    .computeIfAbsent(
+                        ar.result().bodyAsJsonObject().getString("model_version"),
+                        k -> new AtomicInteger())
+                    .incrementAndGet();
+              }
+              loop(client, running, ok, failures, byVersion, done);
+            });
   }
 
   @Test
@@ -157,24 +163,42 @@ class ModelLifecycleTest {
       throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     TestGateways.publish(store, "ctr", V2);
-    awaitCondition("version 2 default", () -> Long.valueOf(2).equals(
-        gateway.models().highestLoaded("ctr")) && gateway.models().find("ctr", 1) == null);
-    HttpResponse<Buffer> load = client.post(gateway.port(), "127.0.0.1",
-        "/v2/repository/models/ctr/load").bearerTokenAuthentication("test-token")
-        .sendJsonObject(new JsonObject().put("version", 1)).await();
+    awaitCondition(
+        "version 2 default",
+        () ->
+            Long.valueOf(2).equals(gateway.models().highestLoaded("ctr"))
+                && gateway.models().find("ctr", 1) == null);
+    HttpResponse<Buffer> load =
+        client
+            .post(gateway.port(), "127.0.0.1", "/v2/repository/models/ctr/load")
+            .bearerTokenAuthentication("test-token")
+            .sendJsonObject(new JsonObject().put("version", 1))
+            .await();
     assertEquals(200, load.statusCode(), load.bodyAsString());
     JsonObject v1 = infer("/v2/models/ctr/versions/1/infer", row(4)).await().bodyAsJsonObject();
     JsonObject v2 = infer("/v2/models/ctr/infer", row(4)).await().bodyAsJsonObject();
     assertEquals("1", v1.getString("model_version"));
     assertEquals("2", v2.getString("model_version"));
-    assertTrue(v1.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0)
-        != v2.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0));
-    assertEquals("[\"1\",\"2\"]", client.get(gateway.port(), "127.0.0.1", "/v2/models/ctr")
-        .send().await().bodyAsJsonObject().getJsonArray("versions").encode());
+    assertTrue(
+        v1.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0)
+            != v2.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0));
+    assertEquals(
+        "[\"1\",\"2\"]",
+        client
+            .get(gateway.port(), "127.0.0.1", "/v2/models/ctr")
+            .send()
+            .await()
+            .bodyAsJsonObject()
+            .getJsonArray("versions")
+            .encode());
     TestGateways.publish(store, "ctr", TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 3));
-    awaitCondition("version 3 default, 2 retired, 1 pinned",
-        () -> gateway.models().loaded("ctr").stream().map(m -> m.version()).toList()
-            .equals(List.of(1L, 3L)));
+    awaitCondition(
+        "version 3 default, 2 retired, 1 pinned",
+        () ->
+            gateway.models().loaded("ctr").stream()
+                .map(m -> m.version())
+                .toList()
+                .equals(List.of(1L, 3L)));
     assertEquals(2.0, metric("distill_loaded_versions{model=\"ctr\"}"));
   }
 
@@ -207,14 +231,23 @@ class ModelLifecycleTest {
     HttpResponse<Buffer> response = infer("/v2/models/ctr/infer", row(1)).await();
     assertEquals(200, response.statusCode());
     assertEquals("1", response.bodyAsJsonObject().getString("model_version"));
-    JsonObject index = new JsonObject().put("index",
-        client.post(gateway.port(), "127.0.0.1", "/v2/repository/index").send().await()
-            .bodyAsJsonArray());
-    assertTrue(index.encode().contains("\"version\":\"2\",\"state\":\"UNAVAILABLE\""),
-        index.encode());
-    HttpResponse<Buffer> load = client.post(gateway.port(), "127.0.0.1",
-        "/v2/repository/models/ctr/load").bearerTokenAuthentication("test-token")
-        .sendJsonObject(new JsonObject().put("version", 2)).await();
+    JsonObject index =
+        new JsonObject()
+            .put(
+                "index",
+                client
+                    .post(gateway.port(), "127.0.0.1", "/v2/repository/index")
+                    .send()
+                    .await()
+                    .bodyAsJsonArray());
+    assertTrue(
+        index.encode().contains("\"version\":\"2\",\"state\":\"UNAVAILABLE\""), index.encode());
+    HttpResponse<Buffer> load =
+        client
+            .post(gateway.port(), "127.0.0.1", "/v2/repository/models/ctr/load")
+            .bearerTokenAuthentication("test-token")
+            .sendJsonObject(new JsonObject().put("version", 2))
+            .await();
     assertEquals(400, load.statusCode(), load.bodyAsString());
     assertTrue(load.bodyAsJsonObject().getString("error").contains("ctr:2"), load.bodyAsString());
   }
@@ -223,14 +256,20 @@ class ModelLifecycleTest {
   void a_full_queue_answers_429_with_retry_after() throws Exception {
     // Both ORT workers held: the first request's batch waits for a thread; with a long queue
     // delay and a 4-row queue, the second request waits in the queue and the third finds it full.
-    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 4)).build()).await();
+    gateway =
+        Gateway.start(
+                vertx,
+                TestGateways.config(dir.resolve("store"))
+                    .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 4))
+                    .build())
+            .await();
     java.util.concurrent.CountDownLatch release = TestGateways.holdOrtWorkers(vertx, 2);
     Future<HttpResponse<Buffer>> running = infer("/v2/models/ctr/infer", row(1));
     awaitCondition("a running batch", () -> metric(DISPATCHED) == 1.0);
-    Future<HttpResponse<Buffer>> waiting = infer("/v2/models/ctr/infer",
-        CtrRequests.request("w", new float[12], new long[8]));
-    awaitCondition("a queued request",
+    Future<HttpResponse<Buffer>> waiting =
+        infer("/v2/models/ctr/infer", CtrRequests.request("w", new float[12], new long[8]));
+    awaitCondition(
+        "a queued request",
         () -> metric("distill_queue_depth{model=\"ctr\",version=\"1\"}") == 1.0);
     HttpResponse<Buffer> refused = infer("/v2/models/ctr/infer", row(1)).await();
     assertEquals(429, refused.statusCode(), refused.bodyAsString());
@@ -239,34 +278,42 @@ class ModelLifecycleTest {
     release.countDown();
     assertEquals(200, running.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(200, waiting.await(30, TimeUnit.SECONDS).statusCode());
-    assertEquals(1.0,
-        metric("distill_requests_total{model=\"ctr\",outcome=\"queue_full\",version=\"1\"}"));
+    assertEquals(
+        1.0, metric("distill_requests_total{model=\"ctr\",outcome=\"queue_full\",version=\"1\"}"));
   }
 
   @Test
   void a_target_resolver_routes_a_name_to_a_variant_and_observes_the_result() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
     List<InferResult> seen = new CopyOnWriteArrayList<>();
-    gateway.addTargetResolver((name, ctx) -> !name.equals("exp") ? Optional.empty()
-        : Optional.of(new InferTargetResolver.Route() {
-          @Override
-          public String signatureModel() {
-            return "ctr";
-          }
+    gateway.addTargetResolver(
+        (name, ctx) ->
+            !name.equals("exp")
+                ? Optional.empty()
+                : Optional.of(
+                    new InferTargetResolver.Route() {
+                      @Override
+                      public String signatureModel() {
+                        return "ctr";
+                      }
 
-          @Override
-          public Future<InferTargetResolver.Target> select(
-              ai.distill.gateway.tensor.InferRequest request) {
-            assertEquals("u42", request.parameters().get("user_id"));
-            return Future.succeededFuture(new InferTargetResolver.Target("ctr", 1L, "ctr"));
-          }
+                      @Override
+                      public Future<InferTargetResolver.Target> select(
+                          ai.distill.gateway.tensor.InferRequest request) {
+                        assertEquals("u42", request.parameters().get("user_id"));
+                        return Future.succeededFuture(
+                            new InferTargetResolver.Target("ctr", 1L, "ctr"));
+                      }
 
-          @Override
-          public void completed(ai.distill.gateway.tensor.InferRequest request,
-              InferTargetResolver.Target target, InferResult result, Throwable failure) {
-            seen.add(result);
-          }
-        }));
+                      @Override
+                      public void completed(
+                          ai.distill.gateway.tensor.InferRequest request,
+                          InferTargetResolver.Target target,
+                          InferResult result,
+                          Throwable failure) {
+                        seen.add(result);
+                      }
+                    }));
     JsonObject req = row(5).put("parameters", new JsonObject().put("user_id", "u42"));
     HttpResponse<Buffer> response = infer("/v2/models/exp/infer", req).await();
     assertEquals(200, response.statusCode(), response.bodyAsString());
@@ -281,37 +328,88 @@ class ModelLifecycleTest {
 
   @Test
   void a_model_with_a_fixed_batch_dimension_is_served_one_request_per_run() throws Exception {
-    TestGateways.publish(store, "fixed", ai.distill.optimizer.onnx.GraphBuilder.create("fixed")
-        .input("x", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4)
-        .op("Sigmoid", "x", "y")
-        .output("y", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4).build());
-    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .batching(new BatchingConfig(64, 20_000, 100)).build()).await();
-    JsonObject meta = client.get(gateway.port(), "127.0.0.1", "/v2/models/fixed").send().await()
-        .bodyAsJsonObject();
-    assertEquals("[1,4]", meta.getJsonArray("inputs").getJsonObject(0).getJsonArray("shape")
-        .encode());
+    TestGateways.publish(
+        store,
+        "fixed",
+        ai.distill.optimizer.onnx.GraphBuilder.create("fixed")
+            .input("x", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4)
+            .op("Sigmoid", "x", "y")
+            .output("y", ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT, 1, 4)
+            .build());
+    gateway =
+        Gateway.start(
+                vertx,
+                TestGateways.config(dir.resolve("store"))
+                    .batching(new BatchingConfig(64, 20_000, 100))
+                    .build())
+            .await();
+    JsonObject meta =
+        client
+            .get(gateway.port(), "127.0.0.1", "/v2/models/fixed")
+            .send()
+            .await()
+            .bodyAsJsonObject();
+    assertEquals(
+        "[1,4]", meta.getJsonArray("inputs").getJsonObject(0).getJsonArray("shape").encode());
     List<Future<HttpResponse<Buffer>>> responses = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      responses.add(infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
-          new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
-              .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
-              .put("data", new io.vertx.core.json.JsonArray().add(i).add(0).add(-i).add(1))))));
+      responses.add(
+          infer(
+              "/v2/models/fixed/infer",
+              new JsonObject()
+                  .put(
+                      "inputs",
+                      new io.vertx.core.json.JsonArray()
+                          .add(
+                              new JsonObject()
+                                  .put("name", "x")
+                                  .put("datatype", "FP32")
+                                  .put("shape", new io.vertx.core.json.JsonArray().add(1).add(4))
+                                  .put(
+                                      "data",
+                                      new io.vertx.core.json.JsonArray()
+                                          .add(i)
+                                          .add(0)
+                                          .add(-i)
+                                          .add(1))))));
     }
     Future.all(responses).await(30, TimeUnit.SECONDS);
     for (int i = 0; i < 6; i++) {
       HttpResponse<Buffer> r = responses.get(i).result();
       assertEquals(200, r.statusCode(), r.bodyAsString());
-      double y0 = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0)
-          .getJsonArray("data").getDouble(0);
+      double y0 =
+          r.bodyAsJsonObject()
+              .getJsonArray("outputs")
+              .getJsonObject(0)
+              .getJsonArray("data")
+              .getDouble(0);
       assertEquals(1 / (1 + Math.exp(-i)), y0, 1e-6);
     }
     assertEquals(6.0, metric("distill_batch_rows_count{model=\"fixed\",version=\"1\"}"));
-    HttpResponse<Buffer> twoRows = infer("/v2/models/fixed/infer", new JsonObject().put("inputs",
-        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", "x")
-            .put("datatype", "FP32").put("shape", new io.vertx.core.json.JsonArray().add(2).add(4))
-            .put("data", new io.vertx.core.json.JsonArray().add(1).add(2).add(3).add(4).add(5)
-                .add(6).add(7).add(8))))).await();
+    HttpResponse<Buffer> twoRows =
+        infer(
+                "/v2/models/fixed/infer",
+                new JsonObject()
+                    .put(
+                        "inputs",
+                        new io.vertx.core.json.JsonArray()
+                            .add(
+                                new JsonObject()
+                                    .put("name", "x")
+                                    .put("datatype", "FP32")
+                                    .put("shape", new io.vertx.core.json.JsonArray().add(2).add(4))
+                                    .put(
+                                        "data",
+                                        new io.vertx.core.json.JsonArray()
+                                            .add(1)
+                                            .add(2)
+                                            .add(3)
+                                            .add(4)
+                                            .add(5)
+                                            .add(6)
+                                            .add(7)
+                                            .add(8)))))
+            .await();
     assertEquals(400, twoRows.statusCode(), twoRows.bodyAsString());
   }
 
@@ -333,39 +431,57 @@ class ModelLifecycleTest {
     assertEquals(200, r.statusCode(), r.bodyAsString());
     JsonObject prob = r.bodyAsJsonObject().getJsonArray("outputs").getJsonObject(0);
     assertEquals("[" + rows + ",1]", prob.getJsonArray("shape").encode());
-    JsonObject single = infer("/v2/models/ctr/infer", CtrRequests.request("one",
-        new float[] {dense[3], dense[4], dense[5]}, new long[] {sparse[2], sparse[3]})).await()
-        .bodyAsJsonObject();
-    assertEquals(single.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0),
-        prob.getJsonArray("data").getFloat(1), 1e-6f);
+    JsonObject single =
+        infer(
+                "/v2/models/ctr/infer",
+                CtrRequests.request(
+                    "one",
+                    new float[] {dense[3], dense[4], dense[5]},
+                    new long[] {sparse[2], sparse[3]}))
+            .await()
+            .bodyAsJsonObject();
+    assertEquals(
+        single.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").getFloat(0),
+        prob.getJsonArray("data").getFloat(1),
+        1e-6f);
   }
 
   @Test
   void a_request_with_zero_rows_is_answered_without_a_server_error() throws Exception {
     gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store")).build()).await();
-    HttpResponse<Buffer> r = infer("/v2/models/ctr/infer",
-        CtrRequests.request("empty", new float[0], new long[0])).await();
-    assertTrue(r.statusCode() == 200 || r.statusCode() == 400, r.statusCode() + " " + r.bodyAsString());
+    HttpResponse<Buffer> r =
+        infer("/v2/models/ctr/infer", CtrRequests.request("empty", new float[0], new long[0]))
+            .await();
+    assertTrue(
+        r.statusCode() == 200 || r.statusCode() == 400, r.statusCode() + " " + r.bodyAsString());
     assertEquals(200, infer("/v2/models/ctr/infer", row(2)).await().statusCode());
   }
 
   @Test
   void close_finishes_queued_requests_then_refuses_new_connections() throws Exception {
     // Both ORT workers held and a long queue delay: the second request waits in the queue.
-    gateway = Gateway.start(vertx, TestGateways.config(dir.resolve("store"))
-        .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 100)).build()).await();
+    gateway =
+        Gateway.start(
+                vertx,
+                TestGateways.config(dir.resolve("store"))
+                    .modelBatching("ctr", new BatchingConfig(256, 10_000_000, 100))
+                    .build())
+            .await();
     int port = gateway.port();
     java.util.concurrent.CountDownLatch release = TestGateways.holdOrtWorkers(vertx, 2);
     Future<HttpResponse<Buffer>> running = infer("/v2/models/ctr/infer", row(1));
-    awaitCondition("a running batch", () -> {
-      try {
-        return metric(DISPATCHED) == 1.0;
-      } catch (RuntimeException notYetLoaded) {
-        return false;
-      }
-    });
+    awaitCondition(
+        "a running batch",
+        () -> {
+          try {
+            return metric(DISPATCHED) == 1.0;
+          } catch (RuntimeException notYetLoaded) {
+            return false;
+          }
+        });
     Future<HttpResponse<Buffer>> queued = infer("/v2/models/ctr/infer", row(1));
-    awaitCondition("a queued request",
+    awaitCondition(
+        "a queued request",
         () -> gateway.models().loaded("ctr").size() == 1 && metricQuietly() == 1.0);
     Future<Void> closed = gateway.close();
     assertFalse(gateway.ready());
@@ -374,8 +490,8 @@ class ModelLifecycleTest {
     assertEquals(200, queued.await(30, TimeUnit.SECONDS).statusCode());
     closed.await(30, TimeUnit.SECONDS);
     gateway = null;
-    Future<HttpResponse<Buffer>> after = client.get(port, "127.0.0.1", "/v2/health/live")
-        .timeout(5000).send();
+    Future<HttpResponse<Buffer>> after =
+        client.get(port, "127.0.0.1", "/v2/health/live").timeout(5000).send();
     try {
       after.await(10, TimeUnit.SECONDS);
     } catch (Exception expected) {

@@ -37,11 +37,14 @@ class StagingBuffersTest {
   @Test
   void threads_do_not_share_buffers() throws Exception {
     StagingBuffers.get(0, 64).putLong(0, 1L);
-    long other = CompletableFuture.supplyAsync(() -> {
-      ByteBuffer b = StagingBuffers.get(0, 64);
-      b.putLong(0, 2L);
-      return b.getLong(0);
-    }).get();
+    long other =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  ByteBuffer b = StagingBuffers.get(0, 64);
+                  b.putLong(0, 2L);
+                  return b.getLong(0);
+                })
+            .get();
     assertEquals(2L, other);
     assertEquals(1L, StagingBuffers.get(0, 64).getLong(0));
   }

@@ -10,8 +10,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 
 /**
- * The tiny CTR model the HTTP tests serve (inputs {@code dense} FP32 [-1, 3] and {@code sparse} INT64 [-1, 2]),
- * OIP JSON requests for it, and its expected outputs computed with ORT directly.
+ * The tiny CTR model the HTTP tests serve (inputs {@code dense} FP32 [-1, 3] and {@code sparse}
+ * INT64 [-1, 2]), OIP JSON requests for it, and its expected outputs computed with ORT directly.
  */
 public final class CtrRequests {
 
@@ -30,11 +30,23 @@ public final class CtrRequests {
     for (long l : sparse) {
       s.add(l);
     }
-    JsonObject req = new JsonObject().put("inputs", new JsonArray()
-        .add(new JsonObject().put("name", "dense").put("datatype", "FP32")
-            .put("shape", new JsonArray().add(rows).add(3)).put("data", d))
-        .add(new JsonObject().put("name", "sparse").put("datatype", "INT64")
-            .put("shape", new JsonArray().add(rows).add(2)).put("data", s)));
+    JsonObject req =
+        new JsonObject()
+            .put(
+                "inputs",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("name", "dense")
+                            .put("datatype", "FP32")
+                            .put("shape", new JsonArray().add(rows).add(3))
+                            .put("data", d))
+                    .add(
+                        new JsonObject()
+                            .put("name", "sparse")
+                            .put("datatype", "INT64")
+                            .put("shape", new JsonArray().add(rows).add(2))
+                            .put("data", s)));
     if (id != null) {
       req.put("id", id);
     }
@@ -46,10 +58,10 @@ public final class CtrRequests {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     int rows = dense.length / 3;
     try (OrtSession s = env.createSession(CTR.toBytes());
-        OnnxTensor d = OnnxTensor.createTensor(env, java.nio.FloatBuffer.wrap(dense),
-            new long[] {rows, 3});
-        OnnxTensor sp = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(sparse),
-            new long[] {rows, 2});
+        OnnxTensor d =
+            OnnxTensor.createTensor(env, java.nio.FloatBuffer.wrap(dense), new long[] {rows, 3});
+        OnnxTensor sp =
+            OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(sparse), new long[] {rows, 2});
         OrtSession.Result r = s.run(Map.of("dense", d, "sparse", sp))) {
       float[][] out = (float[][]) r.get(0).getValue();
       float[] flat = new float[rows];

@@ -5,9 +5,9 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 
 /**
- * Validates gateway responses against the OIP REST spec ({@code ../shared/specs/open_inference_rest.yaml})
- * when it is present; without it (no {@code distill.shared.dir}) the checks are no-ops and
- * {@code http.OipSpecTest} reports the skip.
+ * Validates gateway responses against the OIP REST spec ({@code
+ * ../shared/specs/open_inference_rest.yaml}) when it is present; without it (no {@code
+ * distill.shared.dir}) the checks are no-ops and {@code http.OipSpecTest} reports the skip.
  */
 public final class OipSchemaAssertions {
 

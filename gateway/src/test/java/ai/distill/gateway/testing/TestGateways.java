@@ -30,34 +30,43 @@ public final class TestGateways {
 
   static {
     CHECKER.setUseParentHandlers(false);
-    CHECKER.addHandler(new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        String message = record.getMessage();
-        if (message != null && message.contains("has been blocked")
-            && blamesOurCode(record.getThrown())) {
-          System.err.println("BLOCKED EVENT LOOP: " + message + describe(record.getThrown()));
-          BLOCKED.add(message + describe(record.getThrown()));
-        }
-      }
+    CHECKER.addHandler(
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            String message = record.getMessage();
+            if (message != null
+                && message.contains("has been blocked")
+                && blamesOurCode(record.getThrown())) {
+              System.err.println("BLOCKED EVENT LOOP: " + message + describe(record.getThrown()));
+              BLOCKED.add(message + describe(record.getThrown()));
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    });
+          @Override
+          public void close() {}
+        });
   }
 
   private TestGateways() {}
 
   // Blocking primitives that must never run on an event loop.
-  private static final List<String> BLOCKING_FRAMES = List.of(
-      "ai.onnxruntime.OrtSession.run", "ai.onnxruntime.OrtSession.<init>",
-      "ai.onnxruntime.OrtEnvironment.createSession", "java.lang.Thread.sleep",
-      "java.lang.Object.wait", "java.util.concurrent.locks.LockSupport.park",
-      "io.vertx.core.Future.await", "sun.nio.fs.", "java.io.FileInputStream.read",
-      "java.io.FileOutputStream.write", "sun.nio.ch.FileChannelImpl.");
+  private static final List<String> BLOCKING_FRAMES =
+      List.of(
+          "ai.onnxruntime.OrtSession.run",
+          "ai.onnxruntime.OrtSession.<init>",
+          "ai.onnxruntime.OrtEnvironment.createSession",
+          "java.lang.Thread.sleep",
+          "java.lang.Object.wait",
+          "java.util.concurrent.locks.LockSupport.park",
+          "io.vertx.core.Future.await",
+          "sun.nio.fs.",
+          "java.io.FileInputStream.read",
+          "java.io.FileOutputStream.write",
+          "sun.nio.ch.FileChannelImpl.");
 
   // A block counts when our code is on the stack inside a blocking primitive. Slow but
   // non-blocking work (class loading, JIT, a machine shared by many builds) is only logged.
@@ -93,13 +102,14 @@ public final class TestGateways {
 
   /** A Vert.x whose blocked-thread checker flags event-loop tasks over 250 ms. */
   public static Vertx strictVertx() {
-    return Vertx.vertx(new VertxOptions()
-        .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS)
-        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
-        .setBlockedThreadCheckInterval(50)
-        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
-        .setWarningExceptionTime(MAX_EVENT_LOOP_MILLIS)
-        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
+    return Vertx.vertx(
+        new VertxOptions()
+            .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS)
+            .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+            .setBlockedThreadCheckInterval(50)
+            .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+            .setWarningExceptionTime(MAX_EVENT_LOOP_MILLIS)
+            .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
   }
 
   /** Blocked-thread warnings seen so far (and clears them). */
@@ -130,13 +140,19 @@ public final class TestGateways {
 
   /** A gateway config on an ephemeral loopback port with a fixed admin token. */
   public static GatewayConfig.Builder config(Path store) {
-    return GatewayConfig.builder(store).host("127.0.0.1").port(0).adminToken("test-token")
-        .workers(2).watchInterval(java.time.Duration.ofMillis(100))
+    return GatewayConfig.builder(store)
+        .host("127.0.0.1")
+        .port(0)
+        .adminToken("test-token")
+        .workers(2)
+        .watchInterval(java.time.Duration.ofMillis(100))
         .shutdownGrace(java.time.Duration.ofMillis(50));
   }
 
   public static WebClient client(Vertx vertx) {
-    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-        .setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    return WebClient.create(
+        vertx,
+        new WebClientOptions().setDefaultHost("127.0.0.1").setKeepAlive(true),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
   }
 }

@@ -54,7 +54,10 @@ public final class InProcessBaseline implements AutoCloseable {
     this.intraOpThreads = intraOpThreads;
   }
 
-  /** Opens {@code modelFile} with all graph optimizations and {@code intraOpThreads} intra-op threads. */
+  /**
+   * Opens {@code modelFile} with all graph optimizations and {@code intraOpThreads} intra-op
+   * threads.
+   */
   public static InProcessBaseline open(Path modelFile, int intraOpThreads) {
     if (!Files.isRegularFile(modelFile)) {
       throw new LoadTestException("model file not found: " + modelFile);
@@ -66,10 +69,13 @@ public final class InProcessBaseline implements AutoCloseable {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
-      OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
-      return new InProcessBaseline(session, signature(modelFile.getFileName().toString(), session), intraOpThreads);
+      OrtSession session =
+          OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
+      return new InProcessBaseline(
+          session, signature(modelFile.getFileName().toString(), session), intraOpThreads);
     } catch (OrtException e) {
-      throw new LoadTestException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
+      throw new LoadTestException(
+          "ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
     }
   }
 
@@ -91,20 +97,23 @@ public final class InProcessBaseline implements AutoCloseable {
     prepare(rows, rowsPerBatch, 16);
     ExecutorService pool = Executors.newFixedThreadPool(workers, named());
     try {
-      RequestSender sender = new RequestSender() {
-        @Override
-        public Future<Outcome> send(long i) {
-          Promise<Outcome> promise = Promise.promise();
-          pool.execute(() -> promise.complete(runOnce(batches.get((int) (i % batches.size())))));
-          return promise.future();
-        }
+      RequestSender sender =
+          new RequestSender() {
+            @Override
+            public Future<Outcome> send(long i) {
+              Promise<Outcome> promise = Promise.promise();
+              pool.execute(
+                  () -> promise.complete(runOnce(batches.get((int) (i % batches.size())))));
+              return promise.future();
+            }
 
-        @Override
-        public int rowsPerRequest() {
-          return rowsPerBatch;
-        }
-      };
-      return new ClosedLoopGenerator(sender, options.withMaxOutstanding(Math.max(workers, 1))).run(workers);
+            @Override
+            public int rowsPerRequest() {
+              return rowsPerBatch;
+            }
+          };
+      return new ClosedLoopGenerator(sender, options.withMaxOutstanding(Math.max(workers, 1)))
+          .run(workers);
     } finally {
       pool.shutdown();
       try {
@@ -126,7 +135,8 @@ public final class InProcessBaseline implements AutoCloseable {
 
   private void prepare(List<InputRow> rows, int rowsPerBatch, int maxBatches) {
     closeBatches();
-    int count = (int) Math.max(1, Math.min(maxBatches, (rows.size() + rowsPerBatch - 1) / rowsPerBatch));
+    int count =
+        (int) Math.max(1, Math.min(maxBatches, (rows.size() + rowsPerBatch - 1) / rowsPerBatch));
     int cursor = 0;
     try {
       for (int b = 0; b < count; b++) {
@@ -134,7 +144,9 @@ public final class InProcessBaseline implements AutoCloseable {
         batches.add(batch);
         for (TensorSpec spec : signature.inputs()) {
           int per = rows.get(0).inputs().get(spec.name()).length;
-          ByteBuffer buffer = ByteBuffer.allocateDirect(per * rowsPerBatch * width(spec.datatype())).order(ByteOrder.nativeOrder());
+          ByteBuffer buffer =
+              ByteBuffer.allocateDirect(per * rowsPerBatch * width(spec.datatype()))
+                  .order(ByteOrder.nativeOrder());
           for (int r = 0; r < rowsPerBatch; r++) {
             for (double v : rows.get((cursor + r) % rows.size()).inputs().get(spec.name())) {
               switch (spec.datatype()) {
@@ -148,22 +160,30 @@ public final class InProcessBaseline implements AutoCloseable {
           }
           buffer.flip();
           long[] shape = batchShape(spec, rowsPerBatch, per);
-          batch.put(spec.name(), switch (spec.datatype()) {
-            case FP32 -> OnnxTensor.createTensor(env, buffer.asFloatBuffer(), shape);
-            case FP64 -> OnnxTensor.createTensor(env, buffer.asDoubleBuffer(), shape);
-            case INT64 -> OnnxTensor.createTensor(env, buffer.asLongBuffer(), shape);
-            case INT32 -> OnnxTensor.createTensor(env, buffer.asIntBuffer(), shape);
-            case INT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.INT8);
-            case UINT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.UINT8);
-            case BOOL -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.BOOL);
-            default -> throw new LoadTestException("input '" + spec.name() + "' has datatype " + spec.datatype()
-                + ", which the in-process baseline does not support");
-          });
+          batch.put(
+              spec.name(),
+              switch (spec.datatype()) {
+                case FP32 -> OnnxTensor.createTensor(env, buffer.asFloatBuffer(), shape);
+                case FP64 -> OnnxTensor.createTensor(env, buffer.asDoubleBuffer(), shape);
+                case INT64 -> OnnxTensor.createTensor(env, buffer.asLongBuffer(), shape);
+                case INT32 -> OnnxTensor.createTensor(env, buffer.asIntBuffer(), shape);
+                case INT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.INT8);
+                case UINT8 -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.UINT8);
+                case BOOL -> OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.BOOL);
+                default ->
+                    throw new LoadTestException(
+                        "input '"
+                            + spec.name()
+                            + "' has datatype "
+                            + spec.datatype()
+                            + ", which the in-process baseline does not support");
+              });
         }
         cursor = (cursor + rowsPerBatch) % rows.size();
       }
     } catch (OrtException e) {
-      throw new LoadTestException("cannot build input tensors for the baseline: " + e.getMessage(), e);
+      throw new LoadTestException(
+          "cannot build input tensors for the baseline: " + e.getMessage(), e);
     }
   }
 
@@ -179,7 +199,8 @@ public final class InProcessBaseline implements AutoCloseable {
   }
 
   static ModelMetadata signature(String name, OrtSession session) throws OrtException {
-    return new ModelMetadata(name, List.of(), specs(session.getInputInfo()), specs(session.getOutputInfo()));
+    return new ModelMetadata(
+        name, List.of(), specs(session.getInputInfo()), specs(session.getOutputInfo()));
   }
 
   private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {
@@ -196,7 +217,12 @@ public final class InProcessBaseline implements AutoCloseable {
     try {
       return OrtTypes.datatype(info);
     } catch (IllegalArgumentException e) {
-      throw new LoadTestException("input '" + input + "': " + e.getMessage() + ", which the in-process baseline does not support");
+      throw new LoadTestException(
+          "input '"
+              + input
+              + "': "
+              + e.getMessage()
+              + ", which the in-process baseline does not support");
     }
   }
 

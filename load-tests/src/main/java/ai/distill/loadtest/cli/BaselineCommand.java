@@ -21,8 +21,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "baseline", mixinStandardHelpOptions = true,
-    description = "Only the in-process ONNX Runtime baseline (no gateway): rows/s and batch latency of a model file.")
+@Command(
+    name = "baseline",
+    mixinStandardHelpOptions = true,
+    description =
+        "Only the in-process ONNX Runtime baseline (no gateway): rows/s and batch latency of a model file.")
 final class BaselineCommand implements Callable<Integer> {
   @Option(names = "--model-file", description = "ONNX model file.")
   Path modelFile;
@@ -36,19 +39,36 @@ final class BaselineCommand implements Callable<Integer> {
   @Option(names = "--rows", description = "Rows file; default: rows generated from the CTR world.")
   Path rows;
 
-  @Option(names = "--rows-per-request", defaultValue = "1", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rows-per-request",
+      defaultValue = "1",
+      description = "Rows per batch (default: ${DEFAULT-VALUE}).")
   int rowsPerRequest;
 
-  @Option(names = "--intra-op-threads", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--intra-op-threads",
+      defaultValue = "1",
+      description = "(default: ${DEFAULT-VALUE})")
   int intraOpThreads;
 
-  @Option(names = "--workers", defaultValue = "1", description = "Threads running batches concurrently (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--workers",
+      defaultValue = "1",
+      description = "Threads running batches concurrently (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--warmup", defaultValue = "2s", converter = DurationConverter.class, description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup",
+      defaultValue = "2s",
+      converter = DurationConverter.class,
+      description = "(default: ${DEFAULT-VALUE})")
   Duration warmup;
 
-  @Option(names = "--window", defaultValue = "2s", converter = DurationConverter.class, description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--window",
+      defaultValue = "2s",
+      converter = DurationConverter.class,
+      description = "(default: ${DEFAULT-VALUE})")
   Duration window;
 
   @Option(names = "--out", description = "Write results to OUT.json and OUT.csv.")
@@ -59,19 +79,37 @@ final class BaselineCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (modelFile == null && (store == null || model == null)) {
-      throw new LoadTestException("baseline needs --model-file FILE, or --store DIR with --model NAME[:VERSION]");
+      throw new LoadTestException(
+          "baseline needs --model-file FILE, or --store DIR with --model NAME[:VERSION]");
     }
     Path file = BaselineComparison.modelFile(modelFile, store, model);
     BenchmarkResult result = new BenchmarkResult("Distill in-process ONNX Runtime baseline");
-    result.setup("command", "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    result.setup(
+        "command",
+        "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     result.setup("cores", Runtime.getRuntime().availableProcessors() + " visible to this JVM");
     result.setup("model file", file);
-    LoadOptions options = new LoadOptions(warmup, window, StabilityRule.DEFAULT, Math.max(1, workers), Duration.ofSeconds(30), 50_000_000L, null);
+    LoadOptions options =
+        new LoadOptions(
+            warmup,
+            window,
+            StabilityRule.DEFAULT,
+            Math.max(1, workers),
+            Duration.ofSeconds(30),
+            50_000_000L,
+            null);
     try (InProcessBaseline baseline = InProcessBaseline.open(file, intraOpThreads)) {
-      List<InputRow> input = rows != null ? RowsFile.read(rows, 100_000)
-          : GeneratedRows.generate(baseline.signature(), Math.max(4096, rowsPerRequest), 42);
-      Measurement m = Measurement.of("baseline", "in-process", model != null ? model : file.getFileName().toString(),
-          baseline.run(input, rowsPerRequest, workers, options), null);
+      List<InputRow> input =
+          rows != null
+              ? RowsFile.read(rows, 100_000)
+              : GeneratedRows.generate(baseline.signature(), Math.max(4096, rowsPerRequest), 42);
+      Measurement m =
+          Measurement.of(
+              "baseline",
+              "in-process",
+              model != null ? model : file.getFileName().toString(),
+              baseline.run(input, rowsPerRequest, workers, options),
+              null);
       result.add(m);
     }
     spec.commandLine().getOut().print(TerminalTable.render(result));

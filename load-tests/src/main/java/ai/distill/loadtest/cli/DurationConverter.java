@@ -25,6 +25,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
     } catch (RuntimeException e) {
       // fall through to the message below
     }
-    throw new TypeConversionException("'" + value + "' is not a duration (examples: 500ms, 2s, 1m)");
+    throw new TypeConversionException(
+        "'" + value + "' is not a duration (examples: 500ms, 2s, 1m)");
   }
 }

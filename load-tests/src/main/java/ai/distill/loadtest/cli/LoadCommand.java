@@ -33,28 +33,57 @@ abstract class LoadCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validate();
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(output.eventLoops));
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setPreferNativeTransport(true)
+                .setEventLoopPoolSize(output.eventLoops));
     try (GatewayTarget gateway = GatewayTarget.open(vertx, target.spec())) {
       BenchmarkResult result = new BenchmarkResult(title());
       describe(result);
       run(gateway, result);
       return finish(result);
     } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+      vertx
+          .close()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .orTimeout(10, TimeUnit.SECONDS)
+          .exceptionally(e -> null)
+          .join();
     }
   }
 
   void describe(BenchmarkResult result) {
-    result.setup("command", "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-    result.setup("client cores", Runtime.getRuntime().availableProcessors() + " visible to the load generator");
+    result.setup(
+        "command",
+        "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    result.setup(
+        "client cores",
+        Runtime.getRuntime().availableProcessors() + " visible to the load generator");
     result.setup("gateway", target.url);
     result.setup("model", target.model);
     result.setup("rows per request", target.rowsPerRequest);
-    result.setup("rows", target.rows != null ? target.rows : target.generatedRows + " generated from the CTR world (seed " + target.seed + ")");
+    result.setup(
+        "rows",
+        target.rows != null
+            ? target.rows
+            : target.generatedRows + " generated from the CTR world (seed " + target.seed + ")");
     result.setup("encoding", target.binary ? "OIP binary tensor extension" : "OIP JSON");
-    result.setup("measurement", "warm-up " + measure.warmup.toMillis() + " ms, windows of " + measure.window.toMillis()
-        + " ms until " + measure.stableWindows + " agree within ±" + (int) Math.round(measure.tolerance * 100) + "% (max "
-        + measure.maxWindows + ")" + (measure.poisson ? ", Poisson arrivals" : ""));
+    result.setup(
+        "measurement",
+        "warm-up "
+            + measure.warmup.toMillis()
+            + " ms, windows of "
+            + measure.window.toMillis()
+            + " ms until "
+            + measure.stableWindows
+            + " agree within ±"
+            + (int) Math.round(measure.tolerance * 100)
+            + "% (max "
+            + measure.maxWindows
+            + ")"
+            + (measure.poisson ? ", Poisson arrivals" : ""));
   }
 
   int finish(BenchmarkResult result) {

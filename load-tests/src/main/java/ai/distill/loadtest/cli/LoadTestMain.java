@@ -7,13 +7,24 @@ import picocli.CommandLine.Command;
 
 /**
  * The load-test tool's entry point ({@code java -jar distill-loadtest.jar <command>}). Exit codes:
- * 0 success, 1 a scenario check failed, 2 bad input (printed as one line saying what to fix), 3 a bug.
- * JMH microbenchmarks run from the same jar: {@code java -cp distill-loadtest.jar org.openjdk.jmh.Main}.
+ * 0 success, 1 a scenario check failed, 2 bad input (printed as one line saying what to fix), 3 a
+ * bug. JMH microbenchmarks run from the same jar: {@code java -cp distill-loadtest.jar
+ * org.openjdk.jmh.Main}.
  */
-@Command(name = "distill-loadtest", mixinStandardHelpOptions = true, version = "distill-loadtest 0.1.0",
+@Command(
+    name = "distill-loadtest",
+    mixinStandardHelpOptions = true,
+    version = "distill-loadtest 0.1.0",
     description = "Open-loop load generator and benchmarks for the Distill gateway.",
-    subcommands = {SteadyCommand.class, RampCommand.class, SpikeCommand.class, HotSwapCommand.class,
-        VariantsCommand.class, BaselineCommand.class, ReportCommand.class})
+    subcommands = {
+      SteadyCommand.class,
+      RampCommand.class,
+      SpikeCommand.class,
+      HotSwapCommand.class,
+      VariantsCommand.class,
+      BaselineCommand.class,
+      ReportCommand.class
+    })
 public final class LoadTestMain implements Runnable {
   public static final int EXIT_CHECK_FAILED = 1;
   public static final int EXIT_BAD_INPUT = 2;
@@ -23,12 +34,15 @@ public final class LoadTestMain implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (steady, ramp, spike, hotswap, variants, baseline, report)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(),
+        "a command is required (steady, ramp, spike, hotswap, variants, baseline, report)");
   }
 
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
-    System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    System.exit(
+        execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
   /** Runs a command line with the given output streams; returns the exit code. */
@@ -36,20 +50,23 @@ public final class LoadTestMain implements Runnable {
     CommandLine cli = new CommandLine(new LoadTestMain());
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      Throwable cause = e;
-      while (cause != null && !(cause instanceof LoadTestException) && !(cause instanceof IllegalArgumentException)) {
-        cause = cause.getCause();
-      }
-      if (cause != null) {
-        commandLine.getErr().println("distill-loadtest: " + cause.getMessage());
-        commandLine.getErr().flush();
-        return EXIT_BAD_INPUT;
-      }
-      commandLine.getErr().println("distill-loadtest: unexpected error (a bug): " + e);
-      e.printStackTrace(commandLine.getErr());
-      return EXIT_BUG;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          Throwable cause = e;
+          while (cause != null
+              && !(cause instanceof LoadTestException)
+              && !(cause instanceof IllegalArgumentException)) {
+            cause = cause.getCause();
+          }
+          if (cause != null) {
+            commandLine.getErr().println("distill-loadtest: " + cause.getMessage());
+            commandLine.getErr().flush();
+            return EXIT_BAD_INPUT;
+          }
+          commandLine.getErr().println("distill-loadtest: unexpected error (a bug): " + e);
+          e.printStackTrace(commandLine.getErr());
+          return EXIT_BUG;
+        });
     return cli.execute(args);
   }
 }

@@ -8,6 +8,9 @@ final class OutputOptions {
   @Option(names = "--out", description = "Write results to OUT.json and OUT.csv.")
   Path out;
 
-  @Option(names = "--event-loops", defaultValue = "1", description = "Client event-loop threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--event-loops",
+      defaultValue = "1",
+      description = "Client event-loop threads (default: ${DEFAULT-VALUE}).")
   int eventLoops;
 }

@@ -32,70 +32,125 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = {"Run the standard benchmark suite against a gateway it starts itself (or --url) and write a Markdown report with PNG plots.",
-        "Without --store, a temporary store is built from --model-file (default: the shared ctr-mlp-torch fixture, else a tiny CTR model)."})
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the standard benchmark suite against a gateway it starts itself (or --url) and write a Markdown report with PNG plots.",
+      "Without --store, a temporary store is built from --model-file (default: the shared ctr-mlp-torch fixture, else a tiny CTR model)."
+    })
 final class ReportCommand implements Callable<Integer> {
-  @Option(names = "--out", required = true, description = "Report directory (report.md, results.json/.csv, plots, gateway.log).")
+  @Option(
+      names = "--out",
+      required = true,
+      description = "Report directory (report.md, results.json/.csv, plots, gateway.log).")
   Path out;
 
-  @Option(names = "--store", description = "Serve this store (its models: --model and --variants). Default: a temporary store.")
+  @Option(
+      names = "--store",
+      description =
+          "Serve this store (its models: --model and --variants). Default: a temporary store.")
   Path store;
 
-  @Option(names = "--model-file", description = "ONNX file published as --model into the temporary store.")
+  @Option(
+      names = "--model-file",
+      description = "ONNX file published as --model into the temporary store.")
   Path modelFile;
 
-  @Option(names = "--model", defaultValue = "ctr", description = "Model to benchmark (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      defaultValue = "ctr",
+      description = "Model to benchmark (default: ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--variants", split = ",", description = "Other models of the store to compare (default: every other model in it).")
+  @Option(
+      names = "--variants",
+      split = ",",
+      description = "Other models of the store to compare (default: every other model in it).")
   List<String> variants;
 
-  @Option(names = "--url", description = "Benchmark this running gateway instead of starting one (needs --store or --model-file for the baseline).")
+  @Option(
+      names = "--url",
+      description =
+          "Benchmark this running gateway instead of starting one (needs --store or --model-file for the baseline).")
   URI url;
 
-  @Option(names = "--gateway-jar", defaultValue = "gateway/target/distill.jar", description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--gateway-jar",
+      defaultValue = "gateway/target/distill.jar",
+      description = "(default: ${DEFAULT-VALUE})")
   Path gatewayJar;
 
-  @Option(names = "--gateway-config", description = "Gateway JSON config; default: workers and intra-op threads from the options below.")
+  @Option(
+      names = "--gateway-config",
+      description =
+          "Gateway JSON config; default: workers and intra-op threads from the options below.")
   Path gatewayConfig;
 
-  @Option(names = "--workers", defaultValue = "1", description = "Gateway ORT workers, and baseline threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--workers",
+      defaultValue = "1",
+      description = "Gateway ORT workers, and baseline threads (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--intra-op-threads", defaultValue = "1", description = "Intra-op threads on both sides (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--intra-op-threads",
+      defaultValue = "1",
+      description = "Intra-op threads on both sides (default: ${DEFAULT-VALUE}).")
   int intraOpThreads;
 
-  @Option(names = "--client-cpus", description = "Pin this load generator to these CPUs (taskset list, e.g. 0).")
+  @Option(
+      names = "--client-cpus",
+      description = "Pin this load generator to these CPUs (taskset list, e.g. 0).")
   String clientCpus;
 
-  @Option(names = "--server-cpus", description = "Pin the gateway it starts to these CPUs (taskset list, e.g. 1).")
+  @Option(
+      names = "--server-cpus",
+      description = "Pin the gateway it starts to these CPUs (taskset list, e.g. 1).")
   String serverCpus;
 
   @Option(names = "--rows", description = "Rows file; default: rows generated from the CTR world.")
   Path rows;
 
-  @Option(names = "--rows-per-request", defaultValue = "64", description = "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--rows-per-request",
+      defaultValue = "64",
+      description = "(default: ${DEFAULT-VALUE})")
   int rowsPerRequest;
 
   @Option(names = "--binary", description = "Use the OIP binary tensor extension.")
   boolean binary;
 
-  @Option(names = "--connections", defaultValue = "512",
-      description = "Client connections; more than the gateway's queue holds, so a spike reaches its admission control (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--connections",
+      defaultValue = "512",
+      description =
+          "Client connections; more than the gateway's queue holds, so a spike reaches its admission control (default: ${DEFAULT-VALUE}).")
   int connections;
 
-  @Option(names = "--quick", description = "Short windows (1 s warm-up, 1 s windows, at most 4): a smoke run, not a measurement.")
+  @Option(
+      names = "--quick",
+      description =
+          "Short windows (1 s warm-up, 1 s windows, at most 4): a smoke run, not a measurement.")
   boolean quick;
 
-  @Option(names = "--hotswap", description = "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store served by a gateway this command started.")
+  @Option(
+      names = "--hotswap",
+      description =
+          "Also run the hot swap on a given --store (it publishes a new version there). Always on for a temporary store served by a gateway this command started.")
   boolean hotswap;
 
-  @Option(names = "--build-variants",
-      description = "Into the temporary store: an INT8 copy and a distilled student built by the optimizer from --rows (labelled).")
+  @Option(
+      names = "--build-variants",
+      description =
+          "Into the temporary store: an INT8 copy and a distilled student built by the optimizer from --rows (labelled).")
   boolean buildVariants;
 
-  @Option(names = "--spike", negatable = true, defaultValue = "true", fallbackValue = "true",
+  @Option(
+      names = "--spike",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description = "Run the spike; --no-spike skips it (default: on).")
   boolean spike;
 
@@ -112,13 +167,18 @@ final class ReportCommand implements Callable<Integer> {
       publishInto(storeDir);
       if (buildVariants) {
         if (rows == null) {
-          throw new LoadTestException("--build-variants needs --rows with labelled rows (the optimizer's accuracy gate uses them)");
+          throw new LoadTestException(
+              "--build-variants needs --rows with labelled rows (the optimizer's accuracy gate uses them)");
         }
         System.err.println("building variants with the optimizer (INT8, distilled student)");
-        VariantBuilder.build(ModelStore.open(storeDir), model, rows, line -> {
-          System.err.println("  " + line);
-          notes.add(line);
-        });
+        VariantBuilder.build(
+            ModelStore.open(storeDir),
+            model,
+            rows,
+            line -> {
+              System.err.println("  " + line);
+              notes.add(line);
+            });
       }
     } else if (!Files.isDirectory(storeDir)) {
       throw new LoadTestException("--store " + storeDir + " is not a directory");
@@ -126,42 +186,95 @@ final class ReportCommand implements Callable<Integer> {
     Path file = BaselineComparison.modelFile(null, storeDir, model);
     List<String> others = variants != null ? variants : otherModels(storeDir);
     BenchmarkResult result = new BenchmarkResult("Distill benchmark report");
-    result.setup("command", "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-    result.setup("client", Runtime.getRuntime().availableProcessors() + " core(s) visible"
-        + (clientCpus != null ? " (taskset -c " + clientCpus + ")" : " (unpinned)"));
+    result.setup(
+        "command",
+        "distill-loadtest " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    result.setup(
+        "client",
+        Runtime.getRuntime().availableProcessors()
+            + " core(s) visible"
+            + (clientCpus != null ? " (taskset -c " + clientCpus + ")" : " (unpinned)"));
     result.setup("model", model + " (" + file + ")");
     result.setup("rows per request", rowsPerRequest);
     for (int i = 0; i < notes.size(); i++) {
       result.setup("variant " + (i + 1), notes.get(i));
     }
-    result.setup("both sides", workers + " ORT worker(s) × " + intraOpThreads + " intra-op thread(s)");
+    result.setup(
+        "both sides", workers + " ORT worker(s) × " + intraOpThreads + " intra-op thread(s)");
     GatewayProcess process = null;
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(1));
+    Vertx vertx =
+        Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(1));
     try {
       URI target = url;
       if (target == null) {
-        process = GatewayProcess.start(gatewayJar, storeDir, gatewayConfig != null ? gatewayConfig : writeConfig(), serverCpus,
-            out.resolve("gateway.log"), Duration.ofSeconds(120));
+        process =
+            GatewayProcess.start(
+                gatewayJar,
+                storeDir,
+                gatewayConfig != null ? gatewayConfig : writeConfig(),
+                serverCpus,
+                out.resolve("gateway.log"),
+                Duration.ofSeconds(120));
         target = process.url();
         result.setup("server", process.commandLine());
       } else {
         result.setup("server", "running gateway at " + target);
       }
-      GatewayTarget.Spec targetSpec = new GatewayTarget.Spec(target, model, rows, 8192, 42, rowsPerRequest, binary, connections,
-          4096, Duration.ofSeconds(10));
+      GatewayTarget.Spec targetSpec =
+          new GatewayTarget.Spec(
+              target,
+              model,
+              rows,
+              8192,
+              42,
+              rowsPerRequest,
+              binary,
+              connections,
+              4096,
+              Duration.ofSeconds(10));
       try (GatewayTarget gateway = GatewayTarget.open(vertx, targetSpec)) {
-        LoadOptions options = quick
-            ? new LoadOptions(Duration.ofSeconds(1), Duration.ofSeconds(1), new StabilityRule(2, 0.15, 4), 4096, Duration.ofSeconds(11), 50_000_000L, null)
-            : new LoadOptions(Duration.ofSeconds(2), Duration.ofSeconds(2), StabilityRule.DEFAULT, 4096, Duration.ofSeconds(11), 50_000_000L, null);
-        BenchmarkSuite.Plan plan = new BenchmarkSuite.Plan(file, storeDir, intraOpThreads, workers, others, spike,
-            (temporary && url == null) || hotswap, Duration.ofSeconds(3), quick ? 4 : 8);
+        LoadOptions options =
+            quick
+                ? new LoadOptions(
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(1),
+                    new StabilityRule(2, 0.15, 4),
+                    4096,
+                    Duration.ofSeconds(11),
+                    50_000_000L,
+                    null)
+                : new LoadOptions(
+                    Duration.ofSeconds(2),
+                    Duration.ofSeconds(2),
+                    StabilityRule.DEFAULT,
+                    4096,
+                    Duration.ofSeconds(11),
+                    50_000_000L,
+                    null);
+        BenchmarkSuite.Plan plan =
+            new BenchmarkSuite.Plan(
+                file,
+                storeDir,
+                intraOpThreads,
+                workers,
+                others,
+                spike,
+                (temporary && url == null) || hotswap,
+                Duration.ofSeconds(3),
+                quick ? 4 : 8);
         BenchmarkSuite.run(gateway, options, plan, result);
       }
     } finally {
       if (process != null) {
         process.close();
       }
-      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+      vertx
+          .close()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .orTimeout(10, TimeUnit.SECONDS)
+          .exceptionally(e -> null)
+          .join();
     }
     Path md = MarkdownReport.write(result, out);
     spec.commandLine().getOut().print(TerminalTable.render(result));
@@ -179,8 +292,11 @@ final class ReportCommand implements Callable<Integer> {
       }
       modelStore.publish(PublishRequest.fromFile(model, source, Role.TEACHER));
     } else {
-      modelStore.publish(PublishRequest.fromBytes(model, TinyModels.ctrModel(13, 26, 1000, 16, new int[] {256, 128}, 7).toBytes(),
-          Role.TEACHER));
+      modelStore.publish(
+          PublishRequest.fromBytes(
+              model,
+              TinyModels.ctrModel(13, 26, 1000, 16, new int[] {256, 128}, 7).toBytes(),
+              Role.TEACHER));
     }
   }
 
@@ -210,8 +326,10 @@ final class ReportCommand implements Callable<Integer> {
 
   private Path writeConfig() throws IOException {
     Path config = out.resolve("gateway-config.json");
-    JsonObject json = new JsonObject().put("workers", workers)
-        .put("session", new JsonObject().put("intra_op_threads", intraOpThreads));
+    JsonObject json =
+        new JsonObject()
+            .put("workers", workers)
+            .put("session", new JsonObject().put("intra_op_threads", intraOpThreads));
     Files.writeString(config, json.encodePrettily());
     return config;
   }
@@ -221,14 +339,26 @@ final class ReportCommand implements Callable<Integer> {
       return;
     }
     try {
-      Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", clientCpus, Long.toString(ProcessHandle.current().pid()))
-          .redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "taskset",
+                  "-a",
+                  "-p",
+                  "-c",
+                  clientCpus,
+                  Long.toString(ProcessHandle.current().pid()))
+              .redirectErrorStream(true)
+              .start();
       String text = new String(p.getInputStream().readAllBytes());
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new LoadTestException("cannot pin the client to CPUs " + clientCpus + " with taskset: " + text.strip());
+        throw new LoadTestException(
+            "cannot pin the client to CPUs " + clientCpus + " with taskset: " + text.strip());
       }
     } catch (IOException e) {
-      throw new LoadTestException("cannot run taskset to pin the client (install util-linux or drop --client-cpus): " + e.getMessage(), e);
+      throw new LoadTestException(
+          "cannot run taskset to pin the client (install util-linux or drop --client-cpus): "
+              + e.getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

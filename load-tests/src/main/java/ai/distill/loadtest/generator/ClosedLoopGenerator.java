@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Keeps {@code concurrency} requests in flight: each virtual user sends its next request when the
  * previous one completes (closed loop). Latency is measured from the actual send, so it cannot see
  * the requests a stalled server kept users from sending — use it to find maximum throughput, and
- * {@link OpenLoopGenerator} for latency. {@link #run} blocks the calling thread (not an event loop).
+ * {@link OpenLoopGenerator} for latency. {@link #run} blocks the calling thread (not an event
+ * loop).
  */
 public final class ClosedLoopGenerator {
   private final RequestSender sender;
@@ -24,14 +25,20 @@ public final class ClosedLoopGenerator {
     this.clock = clock;
   }
 
-  /** Warm-up, then windows at {@code concurrency} until stable or {@code maxWindows}; bounded in time and count. */
+  /**
+   * Warm-up, then windows at {@code concurrency} until stable or {@code maxWindows}; bounded in
+   * time and count.
+   */
   public RunResult run(int concurrency) {
     if (concurrency < 1 || concurrency > options.maxOutstanding()) {
-      throw new IllegalArgumentException("concurrency : " + concurrency + " (expected: 1.." + options.maxOutstanding() + ")");
+      throw new IllegalArgumentException(
+          "concurrency : " + concurrency + " (expected: 1.." + options.maxOutstanding() + ")");
     }
     clock.beforeRun();
     long start = clock.nanoTime() + 1_000_000;
-    MeasurementWindows windows = new MeasurementWindows(options, start + options.warmup().toNanos(), sender.rowsPerRequest(), clock);
+    MeasurementWindows windows =
+        new MeasurementWindows(
+            options, start + options.warmup().toNanos(), sender.rowsPerRequest(), clock);
     AtomicBoolean stopped = new AtomicBoolean();
     AtomicLong issued = new AtomicLong();
     clock.sleepUntil(start);
@@ -46,12 +53,15 @@ public final class ClosedLoopGenerator {
         windows.finish(k - 1);
         last = k - 1;
       }
-      if (!options.stability().wantsMore(windows.finished) || issued.get() >= options.maxRequests()) {
+      if (!options.stability().wantsMore(windows.finished)
+          || issued.get() >= options.maxRequests()) {
         break;
       }
     }
     stopped.set(true);
-    if (last + 1 < max && windows.finished.size() < max && options.stability().wantsMore(windows.finished)) {
+    if (last + 1 < max
+        && windows.finished.size() < max
+        && options.stability().wantsMore(windows.finished)) {
       windows.finish(last + 1);
     }
     windows.awaitDrained(windows.warmup);
@@ -72,12 +82,20 @@ public final class ClosedLoopGenerator {
       return;
     }
     recorder.onSent();
-    sender.send(i).onComplete(ar -> {
-      Outcome outcome = ar.succeeded() ? ar.result()
-          : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), start, clock.nanoTime());
-      windows.completed(outcome);
-      recorder.record(start, outcome);
-      next(windows, stopped, issued);
-    });
+    sender
+        .send(i)
+        .onComplete(
+            ar -> {
+              Outcome outcome =
+                  ar.succeeded()
+                      ? ar.result()
+                      : Outcome.failure(
+                          "client:" + ar.cause().getClass().getSimpleName(),
+                          start,
+                          clock.nanoTime());
+              windows.completed(outcome);
+              recorder.record(start, outcome);
+              next(windows, stopped, issued);
+            });
   }
 }

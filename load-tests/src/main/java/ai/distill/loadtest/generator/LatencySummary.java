@@ -3,7 +3,8 @@ package ai.distill.loadtest.generator;
 import org.HdrHistogram.Histogram;
 
 /** Percentiles of a latency histogram recorded in microseconds, in milliseconds. */
-public record LatencySummary(long count, double p50, double p90, double p99, double p999, double max, double mean) {
+public record LatencySummary(
+    long count, double p50, double p90, double p99, double p999, double max, double mean) {
 
   public static final LatencySummary EMPTY = new LatencySummary(0, 0, 0, 0, 0, 0, 0);
 

@@ -21,7 +21,8 @@ final class MeasurementWindows {
 
   private final NanoClock clock;
 
-  MeasurementWindows(LoadOptions options, long measureStartNanos, int rowsPerRequest, NanoClock clock) {
+  MeasurementWindows(
+      LoadOptions options, long measureStartNanos, int rowsPerRequest, NanoClock clock) {
     this.clock = clock;
     this.options = options;
     this.measureStartNanos = measureStartNanos;
@@ -43,7 +44,10 @@ final class MeasurementWindows {
     return recorders[index];
   }
 
-  /** The recorder for a request started at {@code nanos} (warm-up before the first window, null after the last). */
+  /**
+   * The recorder for a request started at {@code nanos} (warm-up before the first window, null
+   * after the last).
+   */
   WindowRecorder recorderAt(long nanos) {
     if (nanos < measureStartNanos) {
       return warmup;
@@ -62,10 +66,15 @@ final class MeasurementWindows {
     }
   }
 
-  /** Waits (bounded by the drain timeout) for window {@code index}'s responses, then keeps its result. */
+  /**
+   * Waits (bounded by the drain timeout) for window {@code index}'s responses, then keeps its
+   * result.
+   */
   void finish(int index) {
     awaitDrained(recorders[index]);
-    finished.add(recorders[index].snapshot(index, windowNanos / 1e9, okCompleted.get(index), rowsPerRequest));
+    finished.add(
+        recorders[index].snapshot(
+            index, windowNanos / 1e9, okCompleted.get(index), rowsPerRequest));
   }
 
   void awaitDrained(WindowRecorder recorder) {
@@ -77,7 +86,11 @@ final class MeasurementWindows {
 
   RunResult result(String mode, double load) {
     StabilityRule rule = options.stability();
-    return new RunResult(mode, load, List.copyOf(finished), rule.isStable(finished),
+    return new RunResult(
+        mode,
+        load,
+        List.copyOf(finished),
+        rule.isStable(finished),
         WindowResult.merge(rule.lastWindows(finished)));
   }
 }

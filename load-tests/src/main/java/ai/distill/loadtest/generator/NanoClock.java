@@ -9,25 +9,26 @@ import java.util.concurrent.locks.LockSupport;
  * generator must agree with the times its {@link RequestSender} puts into {@link Outcome}s.
  */
 interface NanoClock {
-  NanoClock SYSTEM = new NanoClock() {
-    @Override
-    public long nanoTime() {
-      return System.nanoTime();
-    }
+  NanoClock SYSTEM =
+      new NanoClock() {
+        @Override
+        public long nanoTime() {
+          return System.nanoTime();
+        }
 
-    @Override
-    public void beforeRun() {
-      System.gc();
-    }
+        @Override
+        public void beforeRun() {
+          System.gc();
+        }
 
-    @Override
-    public void sleepUntil(long nanos) {
-      long now;
-      while ((now = System.nanoTime()) < nanos) {
-        LockSupport.parkNanos(nanos - now);
-      }
-    }
-  };
+        @Override
+        public void sleepUntil(long nanos) {
+          long now;
+          while ((now = System.nanoTime()) < nanos) {
+            LockSupport.parkNanos(nanos - now);
+          }
+        }
+      };
 
   long nanoTime();
 
@@ -39,6 +40,8 @@ interface NanoClock {
    */
   default void beforeRun() {}
 
-  /** Returns once {@link #nanoTime()} has reached {@code nanos} (immediately when it already has). */
+  /**
+   * Returns once {@link #nanoTime()} has reached {@code nanos} (immediately when it already has).
+   */
   void sleepUntil(long nanos);
 }

@@ -4,8 +4,8 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * How one request ended: an HTTP status (0 when there was no response) or a transport error kind,
- * the time it actually went on a connection and the time its response was complete
- * ({@link System#nanoTime()}), and the body when the sender was asked to keep it.
+ * the time it actually went on a connection and the time its response was complete ({@link
+ * System#nanoTime()}), and the body when the sender was asked to keep it.
  */
 public record Outcome(int status, String error, long sentNanos, long doneNanos, Buffer body) {
 

@@ -10,14 +10,22 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Open-loop load whose rate changes by phase (e.g. base → 2× saturation → base for a spike), with
  * results per phase and per short bucket (by intended send time) so recovery can be timed.
  * Latencies are measured from intended starts, as in {@link OpenLoopGenerator}. {@link #run} blocks
- * the calling thread (not an event loop); bounded by the phases' total duration plus the drain timeout.
+ * the calling thread (not an event loop); bounded by the phases' total duration plus the drain
+ * timeout.
  */
 public final class PhasedLoad {
   /** One phase: a name, an offered rate, and how long it lasts. */
   public record Phase(String name, double rate, Duration duration) {}
 
-  /** Per-phase and per-bucket results; buckets are {@code bucket} long, contiguous from the first phase's start. */
-  public record Result(List<Phase> phases, List<WindowResult> perPhase, Duration bucket, List<WindowResult> buckets) {
+  /**
+   * Per-phase and per-bucket results; buckets are {@code bucket} long, contiguous from the first
+   * phase's start.
+   */
+  public record Result(
+      List<Phase> phases,
+      List<WindowResult> perPhase,
+      Duration bucket,
+      List<WindowResult> buckets) {
 
     /** The result of the phase named {@code name}. */
     public WindowResult phase(String name) {
@@ -26,7 +34,12 @@ public final class PhasedLoad {
           return perPhase.get(i);
         }
       }
-      throw new IllegalArgumentException("phase : " + name + " (expected one of " + phases.stream().map(Phase::name).toList() + ")");
+      throw new IllegalArgumentException(
+          "phase : "
+              + name
+              + " (expected one of "
+              + phases.stream().map(Phase::name).toList()
+              + ")");
     }
 
     /** The bucket index at which phase {@code name} starts. */
@@ -48,11 +61,17 @@ public final class PhasedLoad {
   private final Duration bucket;
   private final NanoClock clock;
 
-  public PhasedLoad(RequestSender sender, int maxOutstanding, Duration drainTimeout, Duration bucket) {
+  public PhasedLoad(
+      RequestSender sender, int maxOutstanding, Duration drainTimeout, Duration bucket) {
     this(sender, maxOutstanding, drainTimeout, bucket, NanoClock.SYSTEM);
   }
 
-  PhasedLoad(RequestSender sender, int maxOutstanding, Duration drainTimeout, Duration bucket, NanoClock clock) {
+  PhasedLoad(
+      RequestSender sender,
+      int maxOutstanding,
+      Duration drainTimeout,
+      Duration bucket,
+      NanoClock clock) {
     this.clock = clock;
     this.sender = sender;
     this.maxOutstanding = maxOutstanding;
@@ -90,7 +109,8 @@ public final class PhasedLoad {
       for (int i = 0; i < schedule.size(); i++) {
         long offset = phaseStarts[p] + schedule.offsetNanos(i);
         long intended = start + offset;
-        WindowRecorder bucketRecorder = bucketRecorders[(int) Math.min(bucketCount - 1, offset / bucketNanos)];
+        WindowRecorder bucketRecorder =
+            bucketRecorders[(int) Math.min(bucketCount - 1, offset / bucketNanos)];
         clock.sleepUntil(intended);
         if (inFlight.get() >= maxOutstanding) {
           phaseRecorder.onClientSaturated();
@@ -100,25 +120,33 @@ public final class PhasedLoad {
         inFlight.incrementAndGet();
         phaseRecorder.onSent();
         bucketRecorder.onSent();
-        sender.send(sequence++).onComplete(ar -> {
-          inFlight.decrementAndGet();
-          Outcome outcome = ar.succeeded() ? ar.result()
-              : Outcome.failure("client:" + ar.cause().getClass().getSimpleName(), intended, clock.nanoTime());
-          if (outcome.ok()) {
-            long doneOffset = outcome.doneNanos() - start;
-            for (int q = 0; q < phases.size(); q++) {
-              if (doneOffset >= phaseStarts[q] && doneOffset < phaseStarts[q + 1]) {
-                okInPhase.incrementAndGet(q);
-              }
-            }
-            long b = doneOffset / bucketNanos;
-            if (b >= 0 && b < bucketCount) {
-              okInBucket.incrementAndGet((int) b);
-            }
-          }
-          phaseRecorder.record(intended, outcome);
-          bucketRecorder.record(intended, outcome);
-        });
+        sender
+            .send(sequence++)
+            .onComplete(
+                ar -> {
+                  inFlight.decrementAndGet();
+                  Outcome outcome =
+                      ar.succeeded()
+                          ? ar.result()
+                          : Outcome.failure(
+                              "client:" + ar.cause().getClass().getSimpleName(),
+                              intended,
+                              clock.nanoTime());
+                  if (outcome.ok()) {
+                    long doneOffset = outcome.doneNanos() - start;
+                    for (int q = 0; q < phases.size(); q++) {
+                      if (doneOffset >= phaseStarts[q] && doneOffset < phaseStarts[q + 1]) {
+                        okInPhase.incrementAndGet(q);
+                      }
+                    }
+                    long b = doneOffset / bucketNanos;
+                    if (b >= 0 && b < bucketCount) {
+                      okInBucket.incrementAndGet((int) b);
+                    }
+                  }
+                  phaseRecorder.record(intended, outcome);
+                  bucketRecorder.record(intended, outcome);
+                });
       }
     }
     clock.sleepUntil(start + total);
@@ -129,7 +157,9 @@ public final class PhasedLoad {
     int rows = sender.rowsPerRequest();
     List<WindowResult> perPhase = new ArrayList<>();
     for (int p = 0; p < phases.size(); p++) {
-      perPhase.add(phaseRecorders[p].snapshot(p, phases.get(p).duration().toNanos() / 1e9, okInPhase.get(p), rows));
+      perPhase.add(
+          phaseRecorders[p].snapshot(
+              p, phases.get(p).duration().toNanos() / 1e9, okInPhase.get(p), rows));
     }
     List<WindowResult> buckets = new ArrayList<>();
     for (int b = 0; b < bucketCount; b++) {

@@ -9,13 +9,16 @@ import java.util.List;
  * @param mode "open" (fixed request rate) or "closed" (fixed concurrency)
  * @param load requests per second for "open", concurrent requests for "closed"
  */
-public record RunResult(String mode, double load, List<WindowResult> windows, boolean stable, WindowResult measured) {
+public record RunResult(
+    String mode, double load, List<WindowResult> windows, boolean stable, WindowResult measured) {
 
   public String label() {
     return "open".equals(mode) ? fmt(load) + " req/s" : fmt(load) + " concurrent";
   }
 
   private static String fmt(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v);
+    return v == Math.rint(v)
+        ? Long.toString((long) v)
+        : String.format(java.util.Locale.ROOT, "%.1f", v);
   }
 }

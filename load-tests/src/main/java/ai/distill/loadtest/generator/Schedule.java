@@ -23,7 +23,10 @@ public final class Schedule {
     this.durationNanos = durationNanos;
   }
 
-  /** {@code floor(rate × duration)} sends at exactly {@code i × 1e9 / rate} ns (no accumulated drift). */
+  /**
+   * {@code floor(rate × duration)} sends at exactly {@code i × 1e9 / rate} ns (no accumulated
+   * drift).
+   */
   public static Schedule fixedRate(double ratePerSecond, Duration duration) {
     checkRate(ratePerSecond);
     long durationNanos = checkDuration(duration);
@@ -46,7 +49,8 @@ public final class Schedule {
     checkRate(ratePerSecond);
     long durationNanos = checkDuration(duration);
     SplittableRandom random = new SplittableRandom(seed);
-    long[] offsets = new long[Math.max(16, (int) Math.min(1 << 24, ratePerSecond * durationNanos / 1e9 * 1.2))];
+    long[] offsets =
+        new long[Math.max(16, (int) Math.min(1 << 24, ratePerSecond * durationNanos / 1e9 * 1.2))];
     int n = 0;
     double t = 0;
     while (true) {
@@ -62,7 +66,9 @@ public final class Schedule {
     return new Schedule(Arrays.copyOf(offsets, n), durationNanos);
   }
 
-  /** This schedule followed by {@code next}, whose offsets are shifted by this schedule's duration. */
+  /**
+   * This schedule followed by {@code next}, whose offsets are shifted by this schedule's duration.
+   */
   public Schedule then(Schedule next) {
     long[] joined = Arrays.copyOf(offsetsNanos, offsetsNanos.length + next.offsetsNanos.length);
     for (int i = 0; i < next.offsetsNanos.length; i++) {

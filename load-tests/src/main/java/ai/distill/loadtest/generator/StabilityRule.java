@@ -19,7 +19,8 @@ public record StabilityRule(int windows, double tolerance, int maxWindows) {
       throw new IllegalArgumentException("tolerance : " + tolerance + " (expected: > 0)");
     }
     if (maxWindows < windows) {
-      throw new IllegalArgumentException("maxWindows : " + maxWindows + " (expected: >= windows = " + windows + ")");
+      throw new IllegalArgumentException(
+          "maxWindows : " + maxWindows + " (expected: >= windows = " + windows + ")");
     }
   }
 

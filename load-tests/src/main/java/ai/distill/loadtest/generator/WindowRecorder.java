@@ -9,7 +9,8 @@ import org.HdrHistogram.Histogram;
  * Collects the requests of one measurement window: two latency histograms in microseconds — {@code
  * corrected} from each request's intended start (coordinated-omission free), {@code uncorrected}
  * from the moment it actually went on a connection (what a naive closed-loop client reports) — the
- * client's send delay between the two, and outcome counts. Thread-safe: methods are synchronized (called from event-loop threads).
+ * client's send delay between the two, and outcome counts. Thread-safe: methods are synchronized
+ * (called from event-loop threads).
  */
 public final class WindowRecorder {
   /** Latencies above a minute are clamped (they are timeouts in practice). */
@@ -56,9 +57,20 @@ public final class WindowRecorder {
    * @param okCompletedInWindow successful responses that completed during the window's wall-clock
    *     interval (achieved throughput, independent of which window the requests were intended for)
    */
-  public synchronized WindowResult snapshot(int index, double seconds, long okCompletedInWindow, int rowsPerRequest) {
-    return new WindowResult(index, seconds, sent, clientSaturated, okRequests, okCompletedInWindow,
-        rowsPerRequest, new TreeMap<>(outcomes), corrected.copy(), uncorrected.copy(), sendDelay.copy());
+  public synchronized WindowResult snapshot(
+      int index, double seconds, long okCompletedInWindow, int rowsPerRequest) {
+    return new WindowResult(
+        index,
+        seconds,
+        sent,
+        clientSaturated,
+        okRequests,
+        okCompletedInWindow,
+        rowsPerRequest,
+        new TreeMap<>(outcomes),
+        corrected.copy(),
+        uncorrected.copy(),
+        sendDelay.copy());
   }
 
   private static long micros(long nanos) {

@@ -6,11 +6,12 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * What one measurement window (or several merged) measured. Histograms are in microseconds and
- * must not be modified by readers.
+ * What one measurement window (or several merged) measured. Histograms are in microseconds and must
+ * not be modified by readers.
  *
  * @param okCompletedInWindow successful responses completed within the window's wall-clock span
- * @param outcomes counts by HTTP status ("200", "429", ...) or transport error ("connect", "timeout")
+ * @param outcomes counts by HTTP status ("200", "429", ...) or transport error ("connect",
+ *     "timeout")
  * @param sendDelay per successful request, how late it went on a connection after its intended
  *     start: the client's own share of {@code corrected} (its scheduling, GC, connection pool); a
  *     p99 of more than a fraction of a millisecond means the client could not keep its schedule
@@ -29,10 +30,29 @@ public record WindowResult(
     Histogram sendDelay) {
 
   /** A window without send delays recorded (an empty histogram). */
-  public WindowResult(int index, double seconds, long sent, long clientSaturated, long okRequests, long okCompletedInWindow,
-      int rowsPerRequest, Map<String, Long> outcomes, Histogram corrected, Histogram uncorrected) {
-    this(index, seconds, sent, clientSaturated, okRequests, okCompletedInWindow, rowsPerRequest, outcomes, corrected,
-        uncorrected, new Histogram(WindowRecorder.MAX_MICROS, 3));
+  public WindowResult(
+      int index,
+      double seconds,
+      long sent,
+      long clientSaturated,
+      long okRequests,
+      long okCompletedInWindow,
+      int rowsPerRequest,
+      Map<String, Long> outcomes,
+      Histogram corrected,
+      Histogram uncorrected) {
+    this(
+        index,
+        seconds,
+        sent,
+        clientSaturated,
+        okRequests,
+        okCompletedInWindow,
+        rowsPerRequest,
+        outcomes,
+        corrected,
+        uncorrected,
+        new Histogram(WindowRecorder.MAX_MICROS, 3));
   }
 
   /** Achieved successful requests per second. */
@@ -111,7 +131,17 @@ public record WindowResult(
       ok += w.okRequests;
       okInWindow += w.okCompletedInWindow;
     }
-    return new WindowResult(windows.get(windows.size() - 1).index, seconds, sent, saturated, ok,
-        okInWindow, windows.get(0).rowsPerRequest, outcomes, corrected, uncorrected, sendDelay);
+    return new WindowResult(
+        windows.get(windows.size() - 1).index,
+        seconds,
+        sent,
+        saturated,
+        ok,
+        okInWindow,
+        windows.get(0).rowsPerRequest,
+        outcomes,
+        corrected,
+        uncorrected,
+        sendDelay);
   }
 }

@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Sticky experiment assignment on the request path: murmur3 of {@code <experiment>:<salt>:<user>}
- * to a bucket, then the bucket's variant ({@link StickyAssigner}). Run:
- * {@code java -cp distill-loadtest.jar org.openjdk.jmh.Main AssignmentHashingBenchmark}.
+ * to a bucket, then the bucket's variant ({@link StickyAssigner}). Run: {@code java -cp
+ * distill-loadtest.jar org.openjdk.jmh.Main AssignmentHashingBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

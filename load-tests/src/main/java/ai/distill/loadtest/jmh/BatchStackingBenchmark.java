@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The batcher's stacking and splitting: {@code requests} requests of {@code rowsPerRequest} rows
  * stacked into one direct tensor ({@link Tensor#concatRows}, as for {@code sparse} INT64 [N,26]),
- * and a [N,1] FP32 output split back per request ({@link Tensor#sliceRows}). Run:
- * {@code java -cp distill-loadtest.jar org.openjdk.jmh.Main BatchStackingBenchmark}.
+ * and a [N,1] FP32 output split back per request ({@link Tensor#sliceRows}). Run: {@code java -cp
+ * distill-loadtest.jar org.openjdk.jmh.Main BatchStackingBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

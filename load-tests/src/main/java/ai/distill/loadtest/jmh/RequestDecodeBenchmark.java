@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The gateway's request decoding hot path: an OIP v2 body (JSON data lists, or the binary tensor
  * extension) for the CTR signature ({@code dense} FP32 [N,13], {@code sparse} INT64 [N,26]) decoded
- * into direct tensors by {@link InferRequestDecoder}, for N rows per request. Run:
- * {@code java -cp distill-loadtest.jar org.openjdk.jmh.Main RequestDecodeBenchmark}.
+ * into direct tensors by {@link InferRequestDecoder}, for N rows per request. Run: {@code java -cp
+ * distill-loadtest.jar org.openjdk.jmh.Main RequestDecodeBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,9 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class RequestDecodeBenchmark {
-  static final List<TensorSpec> INPUTS = List.of(new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}),
-      new TensorSpec("sparse", Datatype.INT64, new long[] {-1, 26}));
-  static final List<TensorSpec> OUTPUTS = List.of(new TensorSpec("prob", Datatype.FP32, new long[] {-1, 1}));
+  static final List<TensorSpec> INPUTS =
+      List.of(
+          new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}),
+          new TensorSpec("sparse", Datatype.INT64, new long[] {-1, 26}));
+  static final List<TensorSpec> OUTPUTS =
+      List.of(new TensorSpec("prob", Datatype.FP32, new long[] {-1, 1}));
 
   @Param({"1", "64"})
   public int rows;
@@ -65,8 +68,12 @@ public class RequestDecodeBenchmark {
   }
 
   static ModelMetadata ctrSignature() {
-    return new ModelMetadata("ctr", List.of(), List.of(new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}),
-        new TensorSpec("sparse", Datatype.INT64, new long[] {-1, 26})),
+    return new ModelMetadata(
+        "ctr",
+        List.of(),
+        List.of(
+            new TensorSpec("dense", Datatype.FP32, new long[] {-1, 13}),
+            new TensorSpec("sparse", Datatype.INT64, new long[] {-1, 26})),
         List.of(new TensorSpec("prob", Datatype.FP32, new long[] {-1, 1})));
   }
 }

@@ -29,14 +29,22 @@ public final class GeneratedRows {
       for (TensorSpec spec : model.inputs()) {
         long n = spec.elementsPerRow();
         if (n < 0) {
-          throw new LoadTestException("input '" + spec.name() + "' of model '" + model.name() + "' has dynamic non-batch dims "
-              + java.util.Arrays.toString(spec.shape()) + "; pass --rows with real rows instead of generating them");
+          throw new LoadTestException(
+              "input '"
+                  + spec.name()
+                  + "' of model '"
+                  + model.name()
+                  + "' has dynamic non-batch dims "
+                  + java.util.Arrays.toString(spec.shape())
+                  + "; pass --rows with real rows instead of generating them");
         }
         double[] values = new double[(int) n];
         boolean integer = spec.datatype().isInteger() || spec.datatype() == Datatype.BOOL;
         for (int i = 0; i < values.length; i++) {
-          values[i] = spec.datatype() == Datatype.BOOL ? random.nextInt(2)
-              : integer ? FixtureInputs.sparseValue(random) : FixtureInputs.denseValue(random);
+          values[i] =
+              spec.datatype() == Datatype.BOOL
+                  ? random.nextInt(2)
+                  : integer ? FixtureInputs.sparseValue(random) : FixtureInputs.denseValue(random);
         }
         inputs.put(spec.name(), values);
       }

@@ -9,7 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A model's OIP v2 metadata ({@code GET /v2/models/{m}}): its name and input signature. */
-public record ModelMetadata(String name, List<String> versions, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+public record ModelMetadata(
+    String name, List<String> versions, List<TensorSpec> inputs, List<TensorSpec> outputs) {
 
   public static ModelMetadata parse(JsonObject json) {
     try {
@@ -18,10 +19,15 @@ public record ModelMetadata(String name, List<String> versions, List<TensorSpec>
       if (v != null) {
         v.forEach(o -> versions.add(String.valueOf(o)));
       }
-      return new ModelMetadata(json.getString("name"), versions, specs(json.getJsonArray("inputs")),
+      return new ModelMetadata(
+          json.getString("name"),
+          versions,
+          specs(json.getJsonArray("inputs")),
           specs(json.getJsonArray("outputs")));
     } catch (RuntimeException e) {
-      throw new LoadTestException("the gateway's model metadata is not OIP v2 (" + e.getMessage() + "): " + json.encode(), e);
+      throw new LoadTestException(
+          "the gateway's model metadata is not OIP v2 (" + e.getMessage() + "): " + json.encode(),
+          e);
     }
   }
 

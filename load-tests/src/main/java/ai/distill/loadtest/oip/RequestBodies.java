@@ -12,9 +12,9 @@ import java.util.Locale;
 
 /**
  * Pre-encoded OIP v2 inference request bodies, {@code rowsPerRequest} rows each, cycling through
- * the given rows; encoded once before a run so the generator only writes bytes. Either JSON
- * ({@code "data"} lists) or the binary tensor extension (JSON header with {@code binary_data_size}
- * per input, then raw little-endian tensors; header length in {@code Inference-Header-Content-Length}).
+ * the given rows; encoded once before a run so the generator only writes bytes. Either JSON ({@code
+ * "data"} lists) or the binary tensor extension (JSON header with {@code binary_data_size} per
+ * input, then raw little-endian tensors; header length in {@code Inference-Header-Content-Length}).
  * Checks that the rows fit the model's signature first. Immutable.
  */
 public final class RequestBodies {
@@ -26,7 +26,8 @@ public final class RequestBodies {
   private final int rowsPerRequest;
   private final boolean binary;
 
-  private RequestBodies(List<Buffer> bodies, List<Integer> headerLengths, int rowsPerRequest, boolean binary) {
+  private RequestBodies(
+      List<Buffer> bodies, List<Integer> headerLengths, int rowsPerRequest, boolean binary) {
     this.bodies = bodies;
     this.headerLengths = headerLengths;
     this.rowsPerRequest = rowsPerRequest;
@@ -39,7 +40,8 @@ public final class RequestBodies {
    * @throws LoadTestException when a row lacks a model input, has one the model does not declare,
    *     has the wrong number of elements, or has fractional values for an integer input
    */
-  public static RequestBodies encode(ModelMetadata model, List<InputRow> rows, int rowsPerRequest, boolean binary, int maxBodies) {
+  public static RequestBodies encode(
+      ModelMetadata model, List<InputRow> rows, int rowsPerRequest, boolean binary, int maxBodies) {
     if (rowsPerRequest < 1) {
       throw new LoadTestException("rows per request : " + rowsPerRequest + " (expected: >= 1)");
     }
@@ -47,7 +49,8 @@ public final class RequestBodies {
       throw new LoadTestException("no rows to send");
     }
     checkFits(model, rows);
-    int count = (int) Math.max(1, Math.min(maxBodies, (rows.size() + rowsPerRequest - 1) / rowsPerRequest));
+    int count =
+        (int) Math.max(1, Math.min(maxBodies, (rows.size() + rowsPerRequest - 1) / rowsPerRequest));
     List<Buffer> bodies = new ArrayList<>(count);
     List<Integer> headerLengths = new ArrayList<>(count);
     int cursor = 0;
@@ -64,7 +67,8 @@ public final class RequestBodies {
         headerLengths.add(-1);
       }
     }
-    return new RequestBodies(List.copyOf(bodies), List.copyOf(headerLengths), rowsPerRequest, binary);
+    return new RequestBodies(
+        List.copyOf(bodies), List.copyOf(headerLengths), rowsPerRequest, binary);
   }
 
   /** The checks {@link #encode} makes, on their own. */
@@ -75,8 +79,14 @@ public final class RequestBodies {
     InputRow first = rows.get(0);
     for (String name : first.inputs().keySet()) {
       if (model.input(name) == null) {
-        throw new LoadTestException("rows have input '" + name + "' that model '" + model.name()
-            + "' does not declare (model inputs: " + names(model) + ")");
+        throw new LoadTestException(
+            "rows have input '"
+                + name
+                + "' that model '"
+                + model.name()
+                + "' does not declare (model inputs: "
+                + names(model)
+                + ")");
       }
     }
     for (int i = 0; i < rows.size(); i++) {
@@ -84,20 +94,46 @@ public final class RequestBodies {
       for (TensorSpec spec : model.inputs()) {
         double[] values = row.inputs().get(spec.name());
         if (values == null) {
-          throw new LoadTestException("row " + (i + 1) + " lacks input '" + spec.name() + "' of model '" + model.name()
-              + "' (model inputs: " + names(model) + ")");
+          throw new LoadTestException(
+              "row "
+                  + (i + 1)
+                  + " lacks input '"
+                  + spec.name()
+                  + "' of model '"
+                  + model.name()
+                  + "' (model inputs: "
+                  + names(model)
+                  + ")");
         }
         long expected = spec.elementsPerRow();
         if (expected >= 0 && values.length != expected) {
-          throw new LoadTestException("row " + (i + 1) + " input '" + spec.name() + "' has " + values.length
-              + " values but model '" + model.name() + "' expects " + expected + " per row (shape "
-              + java.util.Arrays.toString(spec.shape()) + ")");
+          throw new LoadTestException(
+              "row "
+                  + (i + 1)
+                  + " input '"
+                  + spec.name()
+                  + "' has "
+                  + values.length
+                  + " values but model '"
+                  + model.name()
+                  + "' expects "
+                  + expected
+                  + " per row (shape "
+                  + java.util.Arrays.toString(spec.shape())
+                  + ")");
         }
         if (spec.datatype().isInteger()) {
           for (double v : values) {
             if (v != Math.rint(v)) {
-              throw new LoadTestException("row " + (i + 1) + " input '" + spec.name() + "' has value " + v
-                  + " but the model expects " + spec.datatype());
+              throw new LoadTestException(
+                  "row "
+                      + (i + 1)
+                      + " input '"
+                      + spec.name()
+                      + "' has value "
+                      + v
+                      + " but the model expects "
+                      + spec.datatype());
             }
           }
         }
@@ -162,7 +198,12 @@ public final class RequestBodies {
     return sb.append("]}").toString();
   }
 
-  private static void encodeBinary(ModelMetadata model, List<InputRow> batch, String id, List<Buffer> bodies, List<Integer> headerLengths) {
+  private static void encodeBinary(
+      ModelMetadata model,
+      List<InputRow> batch,
+      String id,
+      List<Buffer> bodies,
+      List<Integer> headerLengths) {
     StringBuilder sb = new StringBuilder();
     sb.append("{\"id\":\"").append(id).append("\",\"inputs\":[");
     List<ByteBuffer> tensors = new ArrayList<>();
@@ -170,7 +211,8 @@ public final class RequestBodies {
       TensorSpec spec = model.inputs().get(t);
       int per = batch.get(0).inputs().get(spec.name()).length;
       int width = byteWidth(spec.datatype());
-      ByteBuffer bytes = ByteBuffer.allocate(width * per * batch.size()).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer bytes =
+          ByteBuffer.allocate(width * per * batch.size()).order(ByteOrder.LITTLE_ENDIAN);
       for (InputRow row : batch) {
         for (double v : row.inputs().get(spec.name())) {
           switch (spec.datatype()) {
@@ -221,7 +263,11 @@ public final class RequestBodies {
       case FP32, INT32, UINT32 -> 4;
       case INT16, UINT16 -> 2;
       case INT8, UINT8, BOOL -> 1;
-      default -> throw new LoadTestException("datatype " + datatype + " is not supported by the load generator (supported: FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL)");
+      default ->
+          throw new LoadTestException(
+              "datatype "
+                  + datatype
+                  + " is not supported by the load generator (supported: FP32, FP64, INT8..INT64, UINT8..UINT64, BOOL)");
     };
   }
 
@@ -231,6 +277,11 @@ public final class RequestBodies {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "%d %s bodies of %d rows", bodies.size(), binary ? "binary" : "JSON", rowsPerRequest);
+    return String.format(
+        Locale.ROOT,
+        "%d %s bodies of %d rows",
+        bodies.size(),
+        binary ? "binary" : "JSON",
+        rowsPerRequest);
   }
 }

@@ -23,7 +23,8 @@ public final class RowsFile {
   /** Up to {@code maxRows} rows of {@code file} (a file, or a directory of capture segments). */
   public static List<InputRow> read(Path file, int maxRows) {
     if (!Files.exists(file)) {
-      throw new LoadTestException("rows file not found: " + file + " (pass a JSON Lines file of {\"inputs\": {...}} rows)");
+      throw new LoadTestException(
+          "rows file not found: " + file + " (pass a JSON Lines file of {\"inputs\": {...}} rows)");
     }
     List<Row> rows;
     try {

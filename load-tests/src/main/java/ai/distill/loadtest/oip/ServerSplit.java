@@ -6,7 +6,8 @@ package ai.distill.loadtest.oip;
  * in milliseconds, and the mean rows per ORT batch ({@code distill_batch_rows}); NaN when the
  * server exposes no such histogram. Immutable.
  */
-public record ServerSplit(double requestMs, double queueMs, double computeMs, long requests, double batchRows) {
+public record ServerSplit(
+    double requestMs, double queueMs, double computeMs, long requests, double batchRows) {
 
   public static final String REQUEST = "distill_request";
   public static final String QUEUE = "distill_queue";
@@ -15,18 +16,27 @@ public record ServerSplit(double requestMs, double queueMs, double computeMs, lo
 
   public static ServerSplit between(MetricsSnapshot before, MetricsSnapshot after, String model) {
     double[] request = delta(before, after, REQUEST, model);
-    double[] batch = after.has(BATCH_ROWS) ? new double[] {
-        after.sum(BATCH_ROWS, "_sum", model) - before.sum(BATCH_ROWS, "_sum", model),
-        after.sum(BATCH_ROWS, "_count", model) - before.sum(BATCH_ROWS, "_count", model)} : new double[] {Double.NaN, 0};
-    return new ServerSplit(mean(request), mean(delta(before, after, QUEUE, model)),
-        mean(delta(before, after, COMPUTE, model)), (long) request[1], batch[1] > 0 ? batch[0] / batch[1] : Double.NaN);
+    double[] batch =
+        after.has(BATCH_ROWS)
+            ? new double[] {
+              after.sum(BATCH_ROWS, "_sum", model) - before.sum(BATCH_ROWS, "_sum", model),
+              after.sum(BATCH_ROWS, "_count", model) - before.sum(BATCH_ROWS, "_count", model)
+            }
+            : new double[] {Double.NaN, 0};
+    return new ServerSplit(
+        mean(request),
+        mean(delta(before, after, QUEUE, model)),
+        mean(delta(before, after, COMPUTE, model)),
+        (long) request[1],
+        batch[1] > 0 ? batch[0] / batch[1] : Double.NaN);
   }
 
   public boolean available() {
     return !Double.isNaN(requestMs) || !Double.isNaN(queueMs) || !Double.isNaN(computeMs);
   }
 
-  private static double[] delta(MetricsSnapshot before, MetricsSnapshot after, String prefix, String model) {
+  private static double[] delta(
+      MetricsSnapshot before, MetricsSnapshot after, String prefix, String model) {
     if (!after.has(prefix)) {
       return new double[] {Double.NaN, 0};
     }

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the benchmark report into a directory: {@code report.md} (setup, headline figures,
- * checks, one table per group), {@code results.json}/{@code results.csv}, and the PNG plots it
- * links ({@code latency-vs-load.png} from the "ramp" group, {@code throughput-per-variant.png} from
+ * Writes the benchmark report into a directory: {@code report.md} (setup, headline figures, checks,
+ * one table per group), {@code results.json}/{@code results.csv}, and the PNG plots it links
+ * ({@code latency-vs-load.png} from the "ramp" group, {@code throughput-per-variant.png} from
  * "variants" and "baseline"). Stateless.
  */
 public final class MarkdownReport {
@@ -26,19 +26,27 @@ public final class MarkdownReport {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new LoadTestException("cannot create report directory " + dir + ": " + e.getMessage(), e);
+      throw new LoadTestException(
+          "cannot create report directory " + dir + ": " + e.getMessage(), e);
     }
     List<String> plots = new ArrayList<>();
     List<Measurement> sweep = new ArrayList<>(result.group("ramp"));
     if (sweep.isEmpty()) {
-      sweep = result.measurements().stream().filter(m -> "open".equals(m.mode()) && "gateway".equals(m.target())).toList();
+      sweep =
+          result.measurements().stream()
+              .filter(m -> "open".equals(m.mode()) && "gateway".equals(m.target()))
+              .toList();
     }
-    if (Plots.latencyVsLoad(sweep, "Gateway latency vs load (coordinated-omission corrected)", dir.resolve(LATENCY_PLOT))) {
+    if (Plots.latencyVsLoad(
+        sweep,
+        "Gateway latency vs load (coordinated-omission corrected)",
+        dir.resolve(LATENCY_PLOT))) {
       plots.add(LATENCY_PLOT);
     }
     List<Measurement> perVariant = new ArrayList<>(result.group("variants"));
     perVariant.addAll(result.group("baseline"));
-    if (Plots.throughputPerVariant(perVariant, "Throughput per variant", dir.resolve(THROUGHPUT_PLOT))) {
+    if (Plots.throughputPerVariant(
+        perVariant, "Throughput per variant", dir.resolve(THROUGHPUT_PLOT))) {
       plots.add(THROUGHPUT_PLOT);
     }
     ResultFiles.write(result, dir.resolve("results"));
@@ -54,34 +62,51 @@ public final class MarkdownReport {
   static String markdown(BenchmarkResult result, List<String> plots) {
     StringBuilder sb = new StringBuilder();
     sb.append("# ").append(result.title()).append("\n\n");
-    sb.append("Started ").append(result.started()).append(". Latencies are measured from each request's intended ")
-        .append("send time (open loop, coordinated-omission corrected) unless the mode is closed loop.\n\n");
+    sb.append("Started ")
+        .append(result.started())
+        .append(". Latencies are measured from each request's intended ")
+        .append(
+            "send time (open loop, coordinated-omission corrected) unless the mode is closed loop.\n\n");
     if (!result.setup().isEmpty()) {
       sb.append("## Setup\n\n");
-      result.setup().forEach((k, v) -> sb.append("- ").append(k).append(": `").append(v).append("`\n"));
+      result
+          .setup()
+          .forEach((k, v) -> sb.append("- ").append(k).append(": `").append(v).append("`\n"));
       sb.append('\n');
     }
     if (!result.figures().isEmpty()) {
       sb.append("## Headline figures\n\n| figure | value |\n|---|---:|\n");
       for (Map.Entry<String, Double> f : result.figures().entrySet()) {
-        sb.append("| ").append(f.getKey()).append(" | ").append(TerminalTable.num(f.getValue())).append(" |\n");
+        sb.append("| ")
+            .append(f.getKey())
+            .append(" | ")
+            .append(TerminalTable.num(f.getValue()))
+            .append(" |\n");
       }
       sb.append('\n');
     }
     if (!result.checks().isEmpty()) {
       sb.append("## Checks\n\n");
       for (BenchmarkResult.Check c : result.checks()) {
-        sb.append("- ").append(c.passed() ? "✅ PASS" : "❌ FAIL").append(" **").append(c.name()).append("** — ")
-            .append(c.detail()).append('\n');
+        sb.append("- ")
+            .append(c.passed() ? "✅ PASS" : "❌ FAIL")
+            .append(" **")
+            .append(c.name())
+            .append("** — ")
+            .append(c.detail())
+            .append('\n');
       }
       sb.append('\n');
     }
     List<String> groups = new ArrayList<>();
-    result.measurements().forEach(m -> {
-      if (!groups.contains(m.group())) {
-        groups.add(m.group());
-      }
-    });
+    result
+        .measurements()
+        .forEach(
+            m -> {
+              if (!groups.contains(m.group())) {
+                groups.add(m.group());
+              }
+            });
     for (String group : groups) {
       sb.append("## ").append(group).append("\n\n|");
       for (int i = 1; i < TerminalTable.HEADERS.length; i++) {
@@ -103,7 +128,11 @@ public final class MarkdownReport {
       sb.append('\n');
     }
     for (String plot : plots) {
-      sb.append("![").append(plot.replace(".png", "").replace('-', ' ')).append("](").append(plot).append(")\n\n");
+      sb.append("![")
+          .append(plot.replace(".png", "").replace('-', ' '))
+          .append("](")
+          .append(plot)
+          .append(")\n\n");
     }
     return sb.toString();
   }

@@ -34,8 +34,14 @@ public final class Plots {
     if (byVariant.isEmpty()) {
       return false;
     }
-    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-        .xAxisTitle("offered load (rows/s)").yAxisTitle("latency (ms)").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(title)
+            .xAxisTitle("offered load (rows/s)")
+            .yAxisTitle("latency (ms)")
+            .build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
     chart.getStyler().setYAxisLogarithmic(true);
     for (Map.Entry<String, List<Measurement>> e : byVariant.entrySet()) {
@@ -43,11 +49,23 @@ public final class Plots {
       ms.sort((a, b) -> Double.compare(offered(a), offered(b)));
       double[] x = ms.stream().mapToDouble(Plots::offered).toArray();
       String prefix = byVariant.size() > 1 ? e.getKey() + " " : "";
-      chart.addSeries(prefix + "p50", x, ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p50())).toArray())
+      chart
+          .addSeries(
+              prefix + "p50",
+              x,
+              ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p50())).toArray())
           .setMarker(SeriesMarkers.CIRCLE);
-      chart.addSeries(prefix + "p99", x, ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p99())).toArray())
+      chart
+          .addSeries(
+              prefix + "p99",
+              x,
+              ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p99())).toArray())
           .setMarker(SeriesMarkers.DIAMOND);
-      chart.addSeries(prefix + "p99.9", x, ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p999())).toArray())
+      chart
+          .addSeries(
+              prefix + "p99.9",
+              x,
+              ms.stream().mapToDouble(m -> Math.max(0.001, m.latency().p999())).toArray())
           .setMarker(SeriesMarkers.SQUARE);
     }
     save(chart, png);
@@ -55,7 +73,8 @@ public final class Plots {
   }
 
   /** One bar per variant: rows/s through the gateway, and in-process when measured. */
-  public static boolean throughputPerVariant(List<Measurement> measurements, String title, Path png) {
+  public static boolean throughputPerVariant(
+      List<Measurement> measurements, String title, Path png) {
     Map<String, Double> gateway = new LinkedHashMap<>();
     Map<String, Double> inProcess = new LinkedHashMap<>();
     for (Measurement m : measurements) {
@@ -67,14 +86,26 @@ public final class Plots {
     }
     List<String> variants = new ArrayList<>(gateway.keySet());
     inProcess.keySet().stream().filter(v -> !variants.contains(v)).forEach(variants::add);
-    CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-        .xAxisTitle("variant").yAxisTitle("rows/s").build();
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title(title)
+            .xAxisTitle("variant")
+            .yAxisTitle("rows/s")
+            .build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
     if (!gateway.isEmpty()) {
-      chart.addSeries("gateway", variants, variants.stream().map(v -> (Number) gateway.getOrDefault(v, 0.0)).toList());
+      chart.addSeries(
+          "gateway",
+          variants,
+          variants.stream().map(v -> (Number) gateway.getOrDefault(v, 0.0)).toList());
     }
     if (!inProcess.isEmpty()) {
-      chart.addSeries("in-process ORT", variants, variants.stream().map(v -> (Number) inProcess.getOrDefault(v, 0.0)).toList());
+      chart.addSeries(
+          "in-process ORT",
+          variants,
+          variants.stream().map(v -> (Number) inProcess.getOrDefault(v, 0.0)).toList());
     }
     save(chart, png);
     return true;

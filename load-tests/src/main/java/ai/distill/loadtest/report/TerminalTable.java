@@ -8,8 +8,25 @@ import java.util.Map;
 
 /** Renders a {@link BenchmarkResult} as fixed-width text for the terminal. Stateless. */
 public final class TerminalTable {
-  static final String[] HEADERS = {"group", "target", "variant", "load", "rows/req", "req/s", "rows/s",
-      "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "send delay p99 ms", "queue ms", "compute ms", "batch rows", "errors", "stable"};
+  static final String[] HEADERS = {
+    "group",
+    "target",
+    "variant",
+    "load",
+    "rows/req",
+    "req/s",
+    "rows/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "send delay p99 ms",
+    "queue ms",
+    "compute ms",
+    "batch rows",
+    "errors",
+    "stable"
+  };
 
   private TerminalTable() {}
 
@@ -32,7 +49,10 @@ public final class TerminalTable {
       String[] row = rows.get(r);
       for (int i = 0; i < row.length; i++) {
         sb.append(i == 0 ? "" : "  ");
-        sb.append(i < 3 || i == row.length - 2 ? pad(row[i], widths[i], false) : pad(row[i], widths[i], true));
+        sb.append(
+            i < 3 || i == row.length - 2
+                ? pad(row[i], widths[i], false)
+                : pad(row[i], widths[i], true));
       }
       sb.append('\n');
       if (r == 0) {
@@ -47,20 +67,39 @@ public final class TerminalTable {
       sb.append(f.getKey()).append(": ").append(num(f.getValue())).append('\n');
     }
     for (BenchmarkResult.Check c : result.checks()) {
-      sb.append(c.passed() ? "PASS " : "FAIL ").append(c.name()).append(" — ").append(c.detail()).append('\n');
+      sb.append(c.passed() ? "PASS " : "FAIL ")
+          .append(c.name())
+          .append(" — ")
+          .append(c.detail())
+          .append('\n');
     }
     return sb.toString();
   }
 
-  /** The cells of one measurement in {@link #HEADERS} order (shared by the CSV and Markdown writers). */
+  /**
+   * The cells of one measurement in {@link #HEADERS} order (shared by the CSV and Markdown
+   * writers).
+   */
   static String[] cells(Measurement m) {
     ServerSplit s = m.server();
     return new String[] {
-      m.group(), m.target(), m.variant(), m.loadLabel(), Integer.toString(m.rowsPerRequest()),
-      num(m.throughput()), num(m.rowsPerSecond()), num(m.latency().p50()), num(m.latency().p90()),
-      num(m.latency().p99()), num(m.latency().p999()), "in-process".equals(m.target()) ? "-" : num(m.sendDelayP99()),
-      s == null ? "-" : num(s.queueMs()), s == null ? "-" : num(s.computeMs()), s == null ? "-" : num(s.batchRows()),
-      m.errorSummary(), m.stable() ? "yes" : "no (" + m.windows() + " windows)"
+      m.group(),
+      m.target(),
+      m.variant(),
+      m.loadLabel(),
+      Integer.toString(m.rowsPerRequest()),
+      num(m.throughput()),
+      num(m.rowsPerSecond()),
+      num(m.latency().p50()),
+      num(m.latency().p90()),
+      num(m.latency().p99()),
+      num(m.latency().p999()),
+      "in-process".equals(m.target()) ? "-" : num(m.sendDelayP99()),
+      s == null ? "-" : num(s.queueMs()),
+      s == null ? "-" : num(s.computeMs()),
+      s == null ? "-" : num(s.batchRows()),
+      m.errorSummary(),
+      m.stable() ? "yes" : "no (" + m.windows() + " windows)"
     };
   }
 

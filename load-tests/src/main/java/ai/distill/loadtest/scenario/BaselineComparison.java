@@ -24,24 +24,37 @@ public final class BaselineComparison {
 
   private BaselineComparison() {}
 
-  /** The model file for {@code model} ({@code name[:version]}): {@code modelFile} if given, else from the store. */
+  /**
+   * The model file for {@code model} ({@code name[:version]}): {@code modelFile} if given, else
+   * from the store.
+   */
   public static Path modelFile(Path modelFile, Path store, String model) {
     if (modelFile != null) {
       return modelFile;
     }
     if (store == null) {
-      throw new LoadTestException("the in-process baseline needs the model file: pass --model-file FILE or --store DIR");
+      throw new LoadTestException(
+          "the in-process baseline needs the model file: pass --model-file FILE or --store DIR");
     }
     try {
       return ModelStore.open(store).resolve(model).modelFile();
     } catch (RuntimeException e) {
-      throw new LoadTestException("cannot find model '" + model + "' in store " + store + ": " + e.getMessage(), e);
+      throw new LoadTestException(
+          "cannot find model '" + model + "' in store " + store + ": " + e.getMessage(), e);
     }
   }
 
   /** Runs the baseline and adds it to {@code out} (group "baseline", target "in-process"). */
-  public static Measurement measure(Path modelFile, String variant, List<InputRow> rows, int rowsPerBatch, int intraOpThreads,
-      int workers, LoadOptions options, String group, BenchmarkResult out) {
+  public static Measurement measure(
+      Path modelFile,
+      String variant,
+      List<InputRow> rows,
+      int rowsPerBatch,
+      int intraOpThreads,
+      int workers,
+      LoadOptions options,
+      String group,
+      BenchmarkResult out) {
     try (InProcessBaseline baseline = InProcessBaseline.open(modelFile, intraOpThreads)) {
       RunResult run = baseline.run(rows, rowsPerBatch, workers, options);
       Measurement m = Measurement.of(group, "in-process", variant, run, null);
@@ -53,9 +66,9 @@ public final class BaselineComparison {
 
   /**
    * Whether {@code gatewayThroughput} measured the gateway's capacity, so that dividing it by the
-   * in-process maximum is a fair ratio: a closed-loop run (it sends as fast as the gateway answers),
-   * or an open-loop ramp that reached saturation. An unsaturated open-loop run only achieved what it
-   * offered.
+   * in-process maximum is a fair ratio: a closed-loop run (it sends as fast as the gateway
+   * answers), or an open-loop ramp that reached saturation. An unsaturated open-loop run only
+   * achieved what it offered.
    */
   public static boolean measuredCapacity(Measurement gatewayThroughput, boolean rampSaturated) {
     return "closed".equals(gatewayThroughput.mode()) || rampSaturated;
@@ -66,19 +79,28 @@ public final class BaselineComparison {
    * rows/s over in-process rows/s; otherwise the achieved rows/s next to the in-process capacity,
    * labelled as offered load, and a setup note saying why there is no ratio. Then the p99 gaps.
    */
-  public static void compare(Measurement gatewayThroughput, boolean capacity, Measurement gatewayLatency, Measurement baseline,
+  public static void compare(
+      Measurement gatewayThroughput,
+      boolean capacity,
+      Measurement gatewayLatency,
+      Measurement baseline,
       BenchmarkResult out) {
     if (gatewayThroughput != null && capacity && baseline.rowsPerSecond() > 0) {
       out.figure(ROWS_RATIO, gatewayThroughput.rowsPerSecond() / baseline.rowsPerSecond());
     } else if (gatewayThroughput != null) {
       out.figure(ACHIEVED_ROWS, gatewayThroughput.rowsPerSecond());
       out.figure(IN_PROCESS_CAPACITY, baseline.rowsPerSecond());
-      out.setup(NO_RATIO, "not computed: the gateway run offered " + gatewayThroughput.loadLabel()
-          + " open loop, which is not its capacity (use ramp, or steady --concurrency, for a capacity ratio)");
+      out.setup(
+          NO_RATIO,
+          "not computed: the gateway run offered "
+              + gatewayThroughput.loadLabel()
+              + " open loop, which is not its capacity (use ramp, or steady --concurrency, for a capacity ratio)");
     }
     if (gatewayLatency != null) {
       out.figure(P99_GAP, gatewayLatency.latency().p99() - baseline.latency().p99());
-      out.figure("gateway p99 − in-process batch p50 (ms)", gatewayLatency.latency().p99() - baseline.latency().p50());
+      out.figure(
+          "gateway p99 − in-process batch p50 (ms)",
+          gatewayLatency.latency().p99() - baseline.latency().p50());
     }
   }
 }

@@ -20,8 +20,8 @@ import java.util.List;
  * The latency floor of the path around the model: the same requests, at the same rate, to a model
  * with the same inputs that does next to nothing (its first input flattened, cast to float and
  * summed per row). What remains of the p99 is HTTP, decoding, the batcher's hand-offs, the client
- * and the machine's scheduling noise, with the model's own time taken out. Publishes
- * {@code <model>-floor} into the gateway's store and waits (bounded) until the gateway serves it.
+ * and the machine's scheduling noise, with the model's own time taken out. Publishes {@code
+ * <model>-floor} into the gateway's store and waits (bounded) until the gateway serves it.
  */
 public final class FloorScenario {
   /** Output name of the floor model. */
@@ -39,7 +39,11 @@ public final class FloorScenario {
     g.flatten(first, "flat", 1)
         .cast("flat", "flat_f32", DataType.FLOAT)
         .initializerInt64("axes", new long[] {1}, 1)
-        .node("ReduceSum", List.of("flat_f32", "axes"), List.of(OUTPUT), GraphBuilder.attr("keepdims", 1L))
+        .node(
+            "ReduceSum",
+            List.of("flat_f32", "axes"),
+            List.of(OUTPUT),
+            GraphBuilder.attr("keepdims", 1L))
         .output(OUTPUT, DataType.FLOAT, -1, 1);
     return g.toBytes();
   }
@@ -48,12 +52,15 @@ public final class FloorScenario {
    * Publishes the floor model next to {@code target}'s model, waits for the gateway to serve it and
    * measures it open-loop at {@code rate}.
    */
-  public static Measurement run(GatewayTarget target, Path store, double rate, LoadOptions options, Duration loadTimeout) {
+  public static Measurement run(
+      GatewayTarget target, Path store, double rate, LoadOptions options, Duration loadTimeout) {
     String floorName = target.modelName() + "-floor";
-    ModelStore.open(store).publish(PublishRequest.fromBytes(floorName, model(target.metadata()), Role.TEACHER));
+    ModelStore.open(store)
+        .publish(PublishRequest.fromBytes(floorName, model(target.metadata()), Role.TEACHER));
     GatewayTarget floor = awaitServed(target, floorName, loadTimeout);
     try {
-      return floor.measure("floor", () -> new OpenLoopGenerator(floor.sender(false), options).run(rate));
+      return floor.measure(
+          "floor", () -> new OpenLoopGenerator(floor.sender(false), options).run(rate));
     } finally {
       floor.close();
     }
@@ -66,8 +73,14 @@ public final class FloorScenario {
         return target.forModel(model);
       } catch (LoadTestException e) {
         if (System.nanoTime() > deadline) {
-          throw new LoadTestException("the gateway did not load the floor model '" + model + "' within "
-              + timeout.toSeconds() + " s: " + e.getMessage(), e);
+          throw new LoadTestException(
+              "the gateway did not load the floor model '"
+                  + model
+                  + "' within "
+                  + timeout.toSeconds()
+                  + " s: "
+                  + e.getMessage(),
+              e);
         }
       }
       try {
@@ -81,7 +94,9 @@ public final class FloorScenario {
 
   static DataType onnxType(Datatype datatype) {
     return switch (datatype) {
-      case BYTES -> throw new LoadTestException("input datatype " + datatype + " has no ONNX type for the floor model");
+      case BYTES ->
+          throw new LoadTestException(
+              "input datatype " + datatype + " has no ONNX type for the floor model");
       default -> DataType.forNumber(datatype.onnxElementType());
     };
   }

@@ -38,29 +38,50 @@ public final class GatewayProcess implements AutoCloseable {
    * @param cpus a taskset CPU list ("1", "0-1"), or null to leave the process unpinned
    * @param config a gateway JSON config file, or null
    */
-  public static GatewayProcess start(Path jar, Path store, Path config, String cpus, Path log, Duration readyTimeout) {
+  public static GatewayProcess start(
+      Path jar, Path store, Path config, String cpus, Path log, Duration readyTimeout) {
     if (!Files.isRegularFile(jar)) {
-      throw new LoadTestException("gateway jar not found: " + jar + " (build it with `mvn -pl gateway -am package -DskipTests` "
-          + "or pass --gateway-jar / --url)");
+      throw new LoadTestException(
+          "gateway jar not found: "
+              + jar
+              + " (build it with `mvn -pl gateway -am package -DskipTests` "
+              + "or pass --gateway-jar / --url)");
     }
     int port = freePort();
     List<String> command = new ArrayList<>();
     if (cpus != null) {
       command.addAll(List.of("taskset", "-c", cpus));
     }
-    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar",
-        jar.toString(), "serve", "--store", store.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port)));
+    command.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx1g",
+            "-jar",
+            jar.toString(),
+            "serve",
+            "--store",
+            store.toString(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(port)));
     if (config != null) {
       command.addAll(List.of("--config", config.toString()));
     }
     Process process;
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
-      process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
     } catch (IOException e) {
-      throw new LoadTestException("cannot start the gateway (" + String.join(" ", command) + "): " + e.getMessage(), e);
+      throw new LoadTestException(
+          "cannot start the gateway (" + String.join(" ", command) + "): " + e.getMessage(), e);
     }
-    GatewayProcess gateway = new GatewayProcess(process, URI.create("http://127.0.0.1:" + port), log, command);
+    GatewayProcess gateway =
+        new GatewayProcess(process, URI.create("http://127.0.0.1:" + port), log, command);
     try {
       gateway.awaitReady(readyTimeout);
     } catch (RuntimeException e) {
@@ -87,12 +108,22 @@ public final class GatewayProcess implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new LoadTestException("the gateway exited with " + process.exitValue() + " before it was ready; see " + log
-            + ":\n" + tail());
+        throw new LoadTestException(
+            "the gateway exited with "
+                + process.exitValue()
+                + " before it was ready; see "
+                + log
+                + ":\n"
+                + tail());
       }
       try {
-        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(url.resolve("/v2/health/ready")).timeout(Duration.ofSeconds(2))
-            .GET().build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(url.resolve("/v2/health/ready"))
+                    .timeout(Duration.ofSeconds(2))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           return;
         }
@@ -109,7 +140,13 @@ public final class GatewayProcess implements AutoCloseable {
         throw new LoadTestException("interrupted while waiting for the gateway");
       }
     }
-    throw new LoadTestException("the gateway was not ready within " + timeout.toSeconds() + " s; see " + log + ":\n" + tail());
+    throw new LoadTestException(
+        "the gateway was not ready within "
+            + timeout.toSeconds()
+            + " s; see "
+            + log
+            + ":\n"
+            + tail());
   }
 
   private String tail() {

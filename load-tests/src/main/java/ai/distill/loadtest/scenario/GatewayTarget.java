@@ -26,9 +26,21 @@ import java.util.function.Supplier;
  * GatewayClient} (closed by {@link #close()}), not the {@link Vertx}.
  */
 public final class GatewayTarget implements AutoCloseable {
-  /** What to load and how to build requests; {@code rows} null means rows generated from the CTR world. */
-  public record Spec(URI url, String model, Path rows, int generatedRows, long seed, int rowsPerRequest, boolean binary,
-      int connections, int maxOutstanding, Duration timeout) {}
+  /**
+   * What to load and how to build requests; {@code rows} null means rows generated from the CTR
+   * world.
+   */
+  public record Spec(
+      URI url,
+      String model,
+      Path rows,
+      int generatedRows,
+      long seed,
+      int rowsPerRequest,
+      boolean binary,
+      int connections,
+      int maxOutstanding,
+      Duration timeout) {}
 
   private final GatewayClient client;
   private final Spec spec;
@@ -37,7 +49,13 @@ public final class GatewayTarget implements AutoCloseable {
   private final RequestBodies bodies;
   private final boolean ownsClient;
 
-  private GatewayTarget(GatewayClient client, Spec spec, ModelMetadata metadata, List<InputRow> rows, RequestBodies bodies, boolean ownsClient) {
+  private GatewayTarget(
+      GatewayClient client,
+      Spec spec,
+      ModelMetadata metadata,
+      List<InputRow> rows,
+      RequestBodies bodies,
+      boolean ownsClient) {
     this.client = client;
     this.spec = spec;
     this.metadata = metadata;
@@ -53,7 +71,9 @@ public final class GatewayTarget implements AutoCloseable {
    */
   public static GatewayTarget open(Vertx vertx, Spec spec) {
     GatewayClient.checkLoopback(spec.url());
-    GatewayClient client = GatewayClient.create(vertx, spec.url(), spec.connections(), spec.maxOutstanding(), spec.timeout());
+    GatewayClient client =
+        GatewayClient.create(
+            vertx, spec.url(), spec.connections(), spec.maxOutstanding(), spec.timeout());
     try {
       return prepare(client, spec, true);
     } catch (RuntimeException e) {
@@ -65,18 +85,33 @@ public final class GatewayTarget implements AutoCloseable {
   private static GatewayTarget prepare(GatewayClient client, Spec spec, boolean owns) {
     ModelMetadata metadata = client.metadata(spec.model());
     if (metadata.inputs().isEmpty()) {
-      throw new LoadTestException("model '" + spec.model() + "' reports no inputs in its metadata; cannot build requests");
+      throw new LoadTestException(
+          "model '" + spec.model() + "' reports no inputs in its metadata; cannot build requests");
     }
-    List<InputRow> rows = spec.rows() != null ? RowsFile.read(spec.rows(), 100_000)
-        : GeneratedRows.generate(metadata, Math.max(spec.generatedRows(), spec.rowsPerRequest()), spec.seed());
-    RequestBodies bodies = RequestBodies.encode(metadata, rows, spec.rowsPerRequest(), spec.binary(), 64);
+    List<InputRow> rows =
+        spec.rows() != null
+            ? RowsFile.read(spec.rows(), 100_000)
+            : GeneratedRows.generate(
+                metadata, Math.max(spec.generatedRows(), spec.rowsPerRequest()), spec.seed());
+    RequestBodies bodies =
+        RequestBodies.encode(metadata, rows, spec.rowsPerRequest(), spec.binary(), 64);
     return new GatewayTarget(client, spec, metadata, rows, bodies, owns);
   }
 
   /** The same gateway and request settings for another model (sharing this target's client). */
   public GatewayTarget forModel(String model) {
-    Spec other = new Spec(spec.url(), model, spec.rows(), spec.generatedRows(), spec.seed(), spec.rowsPerRequest(),
-        spec.binary(), spec.connections(), spec.maxOutstanding(), spec.timeout());
+    Spec other =
+        new Spec(
+            spec.url(),
+            model,
+            spec.rows(),
+            spec.generatedRows(),
+            spec.seed(),
+            spec.rowsPerRequest(),
+            spec.binary(),
+            spec.connections(),
+            spec.maxOutstanding(),
+            spec.timeout());
     return prepare(client, other, false);
   }
 
@@ -114,12 +149,16 @@ public final class GatewayTarget implements AutoCloseable {
     return client.inferSender(spec.model(), bodies, keepBody);
   }
 
-  /** Runs {@code run} between two {@code /metrics} scrapes and describes it as a gateway measurement. */
+  /**
+   * Runs {@code run} between two {@code /metrics} scrapes and describes it as a gateway
+   * measurement.
+   */
   public Measurement measure(String group, Supplier<RunResult> run) {
     MetricsSnapshot before = scrape();
     RunResult result = run.get();
     MetricsSnapshot after = scrape();
-    return Measurement.of(group, "gateway", spec.model(), result, ServerSplit.between(before, after, modelName()));
+    return Measurement.of(
+        group, "gateway", spec.model(), result, ServerSplit.between(before, after, modelName()));
   }
 
   private MetricsSnapshot scrape() {

@@ -34,7 +34,13 @@ public final class HotSwapScenario {
    * @param publishFile the ONNX file to publish; null re-publishes the current version's file
    * @param windows one-second measurement windows; the publish happens after half of them
    */
-  public static void run(GatewayTarget target, Path store, Path publishFile, double rate, int windows, LoadOptions base,
+  public static void run(
+      GatewayTarget target,
+      Path store,
+      Path publishFile,
+      double rate,
+      int windows,
+      LoadOptions base,
       BenchmarkResult out) {
     String name = target.modelName();
     ModelStore modelStore = ModelStore.open(store);
@@ -42,22 +48,31 @@ public final class HotSwapScenario {
     try {
       current = modelStore.resolve(name);
     } catch (RuntimeException e) {
-      throw new LoadTestException("hot swap needs model '" + name + "' in store " + store + ": " + e.getMessage(), e);
+      throw new LoadTestException(
+          "hot swap needs model '" + name + "' in store " + store + ": " + e.getMessage(), e);
     }
     Path file = publishFile != null ? publishFile : current.modelFile();
     Map<String, Long> versions = new TreeMap<>();
     RequestSender tallying = tally(target.sender(true), versions);
-    LoadOptions options = base.withWindow(Duration.ofSeconds(1)).withStability(new StabilityRule(windows, 1e9, windows));
+    LoadOptions options =
+        base.withWindow(Duration.ofSeconds(1))
+            .withStability(new StabilityRule(windows, 1e9, windows));
     AtomicReference<Object> published = new AtomicReference<>();
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "hotswap-publisher"));
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "hotswap-publisher"));
     long delayMs = options.warmup().toMillis() + windows * 1000L / 2;
-    timer.schedule(() -> {
-      try {
-        published.set(modelStore.publish(PublishRequest.fromFile(name, file, current.role(), current.id(), Map.of())));
-      } catch (RuntimeException e) {
-        published.set(e);
-      }
-    }, delayMs, TimeUnit.MILLISECONDS);
+    timer.schedule(
+        () -> {
+          try {
+            published.set(
+                modelStore.publish(
+                    PublishRequest.fromFile(name, file, current.role(), current.id(), Map.of())));
+          } catch (RuntimeException e) {
+            published.set(e);
+          }
+        },
+        delayMs,
+        TimeUnit.MILLISECONDS);
     Measurement m;
     try {
       OpenLoopGenerator generator = new OpenLoopGenerator(tallying, options);
@@ -69,16 +84,28 @@ public final class HotSwapScenario {
     RampScenario.progress(m);
     Object p = published.get();
     if (!(p instanceof ModelVersion newVersion)) {
-      out.check("published a new version under load", false, p == null ? "the publish did not run" : String.valueOf(p));
+      out.check(
+          "published a new version under load",
+          false,
+          p == null ? "the publish did not run" : String.valueOf(p));
       return;
     }
     out.setup("hot swap", current.id() + " → " + newVersion.id() + " at " + delayMs + " ms");
-    out.check("published a new version under load", true, newVersion.id() + " published " + delayMs + " ms into the run");
-    out.check("zero failed requests during the hot swap", m.errors() == 0,
-        m.errors() == 0 ? m.sent() + " requests, all 2xx" : m.errors() + " requests failed (" + m.errorSummary() + ")");
+    out.check(
+        "published a new version under load",
+        true,
+        newVersion.id() + " published " + delayMs + " ms into the run");
+    out.check(
+        "zero failed requests during the hot swap",
+        m.errors() == 0,
+        m.errors() == 0
+            ? m.sent() + " requests, all 2xx"
+            : m.errors() + " requests failed (" + m.errorSummary() + ")");
     String seen = versions.isEmpty() ? "responses carry no model_version" : versions.toString();
     boolean swapped = versions.containsKey(Long.toString(newVersion.version()));
-    out.check("responses switched to the new version", swapped || versions.isEmpty(),
+    out.check(
+        "responses switched to the new version",
+        swapped || versions.isEmpty(),
         "versions seen in responses: " + seen + (versions.isEmpty() ? " (not verifiable)" : ""));
   }
 
@@ -87,15 +114,18 @@ public final class HotSwapScenario {
     return new RequestSender() {
       @Override
       public Future<Outcome> send(long i) {
-        return sender.send(i).map(o -> {
-          String v = modelVersion(o.body());
-          if (v != null) {
-            synchronized (versions) {
-              versions.merge(v, 1L, Long::sum);
-            }
-          }
-          return new Outcome(o.status(), o.error(), o.sentNanos(), o.doneNanos(), null);
-        });
+        return sender
+            .send(i)
+            .map(
+                o -> {
+                  String v = modelVersion(o.body());
+                  if (v != null) {
+                    synchronized (versions) {
+                      versions.merge(v, 1L, Long::sum);
+                    }
+                  }
+                  return new Outcome(o.status(), o.error(), o.sentNanos(), o.doneNanos(), null);
+                });
       }
 
       @Override

@@ -23,12 +23,16 @@ public final class RampScenario {
   /**
    * Where the sweep ended.
    *
-   * @param saturationLoad the highest unsaturated rate (open) or the concurrency with the best throughput (closed);
-   *     when even the first step saturated, that step's achieved throughput
+   * @param saturationLoad the highest unsaturated rate (open) or the concurrency with the best
+   *     throughput (closed); when even the first step saturated, that step's achieved throughput
    * @param maxThroughput the best achieved requests/s of any step
    * @param maxRowsPerSecond the best achieved rows/s of any step
    */
-  public record Outcome(double saturationLoad, double maxThroughput, double maxRowsPerSecond, List<Measurement> steps) {}
+  public record Outcome(
+      double saturationLoad,
+      double maxThroughput,
+      double maxRowsPerSecond,
+      List<Measurement> steps) {}
 
   private RampScenario() {}
 
@@ -50,7 +54,12 @@ public final class RampScenario {
         || m.clientSaturated() > 0.001 * attempted;
   }
 
-  public static Outcome openLoop(GatewayTarget target, LoadOptions options, List<Double> rates, String group, BenchmarkResult out) {
+  public static Outcome openLoop(
+      GatewayTarget target,
+      LoadOptions options,
+      List<Double> rates,
+      String group,
+      BenchmarkResult out) {
     List<Measurement> steps = new ArrayList<>();
     double saturation = -1;
     for (double rate : rates) {
@@ -66,10 +75,16 @@ public final class RampScenario {
     }
     double maxThroughput = steps.stream().mapToDouble(Measurement::throughput).max().orElse(0);
     double maxRows = steps.stream().mapToDouble(Measurement::rowsPerSecond).max().orElse(0);
-    return new Outcome(saturation > 0 ? saturation : steps.get(0).throughput(), maxThroughput, maxRows, steps);
+    return new Outcome(
+        saturation > 0 ? saturation : steps.get(0).throughput(), maxThroughput, maxRows, steps);
   }
 
-  public static Outcome closedLoop(GatewayTarget target, LoadOptions options, List<Integer> concurrencies, String group, BenchmarkResult out) {
+  public static Outcome closedLoop(
+      GatewayTarget target,
+      LoadOptions options,
+      List<Integer> concurrencies,
+      String group,
+      BenchmarkResult out) {
     List<Measurement> steps = new ArrayList<>();
     Measurement best = null;
     for (int c : concurrencies) {
@@ -90,7 +105,15 @@ public final class RampScenario {
   }
 
   static void progress(Measurement m) {
-    System.err.printf(java.util.Locale.ROOT, "  %-8s %-12s %-16s %9.1f req/s %10.0f rows/s  p99 %8.3f ms  errors %s%n",
-        m.group(), m.variant(), m.loadLabel(), m.throughput(), m.rowsPerSecond(), m.latency().p99(), m.errorSummary());
+    System.err.printf(
+        java.util.Locale.ROOT,
+        "  %-8s %-12s %-16s %9.1f req/s %10.0f rows/s  p99 %8.3f ms  errors %s%n",
+        m.group(),
+        m.variant(),
+        m.loadLabel(),
+        m.throughput(),
+        m.rowsPerSecond(),
+        m.latency().p99(),
+        m.errorSummary());
   }
 }

@@ -20,8 +20,14 @@ public final class VariantsScenario {
   /**
    * @param store the gateway's store for the in-process baselines, or null to skip them
    */
-  public static List<Measurement> run(GatewayTarget first, List<String> models, int concurrency, LoadOptions options,
-      Path store, int intraOpThreads, BenchmarkResult out) {
+  public static List<Measurement> run(
+      GatewayTarget first,
+      List<String> models,
+      int concurrency,
+      LoadOptions options,
+      Path store,
+      int intraOpThreads,
+      BenchmarkResult out) {
     List<GatewayTarget> targets = new ArrayList<>();
     for (String model : models) {
       targets.add(model.equals(first.model()) ? first : first.forModel(model));
@@ -35,14 +41,24 @@ public final class VariantsScenario {
       gateway.add(m);
       if (store != null) {
         Path file = BaselineComparison.modelFile(null, store, t.model());
-        BaselineComparison.measure(file, t.model(), t.rows(), t.spec().rowsPerRequest(), intraOpThreads, 1, options,
-            "variants", out);
+        BaselineComparison.measure(
+            file,
+            t.model(),
+            t.rows(),
+            t.spec().rowsPerRequest(),
+            intraOpThreads,
+            1,
+            options,
+            "variants",
+            out);
       }
     }
     Measurement reference = gateway.get(0);
     for (Measurement m : gateway.subList(1, gateway.size())) {
       if (reference.rowsPerSecond() > 0) {
-        out.figure(String.format(Locale.ROOT, "%s rows/s ÷ %s rows/s (gateway)", m.variant(), reference.variant()),
+        out.figure(
+            String.format(
+                Locale.ROOT, "%s rows/s ÷ %s rows/s (gateway)", m.variant(), reference.variant()),
             m.rowsPerSecond() / reference.rowsPerSecond());
       }
     }

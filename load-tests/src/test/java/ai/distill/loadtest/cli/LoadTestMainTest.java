@@ -17,7 +17,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line: bad input exits 2 with a one-line reason before any load; a short run writes its files. */
+/**
+ * The command line: bad input exits 2 with a one-line reason before any load; a short run writes
+ * its files.
+ */
 class LoadTestMainTest {
   static Vertx vertx;
   static FakeOipServer server;
@@ -52,7 +55,10 @@ class LoadTestMainTest {
     }
     Run r = run("steady", "--url", "http://127.0.0.1:" + port, "--model", "ctr", "--rate", "10");
     assertEquals(2, r.exit());
-    assertTrue(r.err().startsWith("distill-loadtest: cannot reach the gateway at http://127.0.0.1:" + port), r.err());
+    assertTrue(
+        r.err()
+            .startsWith("distill-loadtest: cannot reach the gateway at http://127.0.0.1:" + port),
+        r.err());
     assertTrue(r.err().contains("is it running?"), r.err());
     assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
   }
@@ -62,7 +68,13 @@ class LoadTestMainTest {
     long before = server.inferRequests();
     Run r = run("steady", "--url", server.url(), "--model", "nope", "--rate", "10");
     assertEquals(2, r.exit());
-    assertTrue(r.err().startsWith("distill-loadtest: unknown model 'nope': the gateway at " + server.url() + " answered 404"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "distill-loadtest: unknown model 'nope': the gateway at "
+                    + server.url()
+                    + " answered 404"),
+        r.err());
     assertEquals(before, server.inferRequests());
   }
 
@@ -71,9 +83,20 @@ class LoadTestMainTest {
     Path rows = dir.resolve("rows.jsonl");
     Files.writeString(rows, "{\"inputs\": {\"dense\": [1, 2], \"sparse\": [0]}}\n");
     long before = server.inferRequests();
-    Run r = run("steady", "--url", server.url(), "--model", "ctr", "--rows", rows.toString(), "--rate", "10");
+    Run r =
+        run(
+            "steady",
+            "--url",
+            server.url(),
+            "--model",
+            "ctr",
+            "--rows",
+            rows.toString(),
+            "--rate",
+            "10");
     assertEquals(2, r.exit());
-    assertEquals("distill-loadtest: row 1 input 'dense' has 2 values but model 'ctr' expects 13 per row (shape [-1, 13])",
+    assertEquals(
+        "distill-loadtest: row 1 input 'dense' has 2 values but model 'ctr' expects 13 per row (shape [-1, 13])",
         r.err().strip());
     assertEquals(before, server.inferRequests());
   }
@@ -81,15 +104,39 @@ class LoadTestMainTest {
   @Test
   void rows_with_an_input_the_model_lacks_exit_2() throws Exception {
     Path rows = dir.resolve("rows.jsonl");
-    Files.writeString(rows, "{\"inputs\": {\"dense\": [0,0,0,0,0,0,0,0,0,0,0,0,0], \"sparse\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0], \"age\": [3]}}\n");
-    Run r = run("steady", "--url", server.url(), "--model", "ctr", "--rows", rows.toString(), "--rate", "10");
+    Files.writeString(
+        rows,
+        "{\"inputs\": {\"dense\": [0,0,0,0,0,0,0,0,0,0,0,0,0], \"sparse\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0], \"age\": [3]}}\n");
+    Run r =
+        run(
+            "steady",
+            "--url",
+            server.url(),
+            "--model",
+            "ctr",
+            "--rows",
+            rows.toString(),
+            "--rate",
+            "10");
     assertEquals(2, r.exit());
-    assertEquals("distill-loadtest: rows have input 'age' that model 'ctr' does not declare (model inputs: dense, sparse)", r.err().strip());
+    assertEquals(
+        "distill-loadtest: rows have input 'age' that model 'ctr' does not declare (model inputs: dense, sparse)",
+        r.err().strip());
   }
 
   @Test
   void missing_rows_file_exits_2() {
-    Run r = run("steady", "--url", server.url(), "--model", "ctr", "--rows", dir.resolve("none.jsonl").toString(), "--rate", "10");
+    Run r =
+        run(
+            "steady",
+            "--url",
+            server.url(),
+            "--model",
+            "ctr",
+            "--rows",
+            dir.resolve("none.jsonl").toString(),
+            "--rate",
+            "10");
     assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("distill-loadtest: rows file not found: "), r.err());
   }
@@ -105,7 +152,9 @@ class LoadTestMainTest {
   void steady_needs_exactly_one_of_rate_and_concurrency() {
     Run r = run("steady", "--url", server.url(), "--model", "ctr");
     assertEquals(2, r.exit());
-    assertEquals("distill-loadtest: steady needs exactly one of --rate R (open loop) or --concurrency C (closed loop)", r.err().strip());
+    assertEquals(
+        "distill-loadtest: steady needs exactly one of --rate R (open loop) or --concurrency C (closed loop)",
+        r.err().strip());
   }
 
   @Test
@@ -118,10 +167,30 @@ class LoadTestMainTest {
   @Test
   void short_steady_run_prints_the_table_and_writes_json_and_csv() throws Exception {
     Path base = dir.resolve("steady");
-    Run r = run("steady", "--url", server.url(), "--model", "ctr", "--rows-per-request", "4", "--rate", "100",
-        "--warmup", "200ms", "--window", "500ms", "--stable-windows", "1", "--max-windows", "1", "--out", base.toString());
+    Run r =
+        run(
+            "steady",
+            "--url",
+            server.url(),
+            "--model",
+            "ctr",
+            "--rows-per-request",
+            "4",
+            "--rate",
+            "100",
+            "--warmup",
+            "200ms",
+            "--window",
+            "500ms",
+            "--stable-windows",
+            "1",
+            "--max-windows",
+            "1",
+            "--out",
+            base.toString());
     assertEquals(0, r.exit(), r.err());
-    assertTrue(r.out().lines().anyMatch(l -> l.matches("steady +gateway +ctr +100 req/s +4 .*")), r.out());
+    assertTrue(
+        r.out().lines().anyMatch(l -> l.matches("steady +gateway +ctr +100 req/s +4 .*")), r.out());
     JsonObject json = new JsonObject(Files.readString(dir.resolve("steady.json")));
     JsonObject m = json.getJsonArray("measurements").getJsonObject(0);
     assertEquals(50, m.getLong("sent"));
@@ -143,8 +212,18 @@ class LoadTestMainTest {
 
   @Test
   void report_with_a_missing_model_file_exits_2() {
-    Run r = run("report", "--out", dir.resolve("report").toString(), "--model-file", dir.resolve("none.onnx").toString());
+    Run r =
+        run(
+            "report",
+            "--out",
+            dir.resolve("report").toString(),
+            "--model-file",
+            dir.resolve("none.onnx").toString());
     assertEquals(2, r.exit());
-    assertTrue(r.err().startsWith("distill-loadtest: --model-file " + dir.resolve("none.onnx") + " does not exist"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "distill-loadtest: --model-file " + dir.resolve("none.onnx") + " does not exist"),
+        r.err());
   }
 }

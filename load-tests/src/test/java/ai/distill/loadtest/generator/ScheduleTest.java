@@ -41,7 +41,9 @@ class ScheduleTest {
     Schedule b = Schedule.poisson(2000, Duration.ofSeconds(10), 42);
     Schedule c = Schedule.poisson(2000, Duration.ofSeconds(10), 43);
     assertArrayEquals(offsets(a), offsets(b));
-    assertTrue(a.size() != c.size() || a.offsetNanos(5) != c.offsetNanos(5), "different seeds give different schedules");
+    assertTrue(
+        a.size() != c.size() || a.offsetNanos(5) != c.offsetNanos(5),
+        "different seeds give different schedules");
     // 20,000 expected arrivals; sd ~141, so 5% is > 7 sd.
     assertTrue(Math.abs(a.size() - 20_000) < 1_000, "count " + a.size());
     for (int i = 1; i < a.size(); i++) {
@@ -52,7 +54,9 @@ class ScheduleTest {
 
   @Test
   void then_shifts_the_second_schedule_by_the_first_duration() {
-    Schedule s = Schedule.fixedRate(10, Duration.ofSeconds(1)).then(Schedule.fixedRate(20, Duration.ofSeconds(1)));
+    Schedule s =
+        Schedule.fixedRate(10, Duration.ofSeconds(1))
+            .then(Schedule.fixedRate(20, Duration.ofSeconds(1)));
     assertEquals(30, s.size());
     assertEquals(900_000_000L, s.offsetNanos(9));
     assertEquals(1_000_000_000L, s.offsetNanos(10));
@@ -62,7 +66,9 @@ class ScheduleTest {
 
   @Test
   void rejects_a_non_positive_rate_with_the_expected_range() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Schedule.fixedRate(0, Duration.ofSeconds(1)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Schedule.fixedRate(0, Duration.ofSeconds(1)));
     assertEquals("rate : 0.0 (expected: > 0 requests per second)", e.getMessage());
   }
 

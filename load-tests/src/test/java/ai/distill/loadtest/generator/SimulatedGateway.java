@@ -21,8 +21,9 @@ final class SimulatedGateway implements NanoClock, RequestSender {
 
   private record Waiting(long requestedAt, Promise<Outcome> promise) {}
 
-  private final PriorityQueue<Event> events = new PriorityQueue<>(
-      (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+  private final PriorityQueue<Event> events =
+      new PriorityQueue<>(
+          (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
   private final ArrayDeque<Waiting> pool = new ArrayDeque<>();
   private final long serviceNanos;
   private int freeConnections;
@@ -41,7 +42,10 @@ final class SimulatedGateway implements NanoClock, RequestSender {
     this.serviceNanos = service.toNanos();
   }
 
-  /** Requests arriving within [now + startIn, now + startIn + length) are answered at the stall's end. */
+  /**
+   * Requests arriving within [now + startIn, now + startIn + length) are answered at the stall's
+   * end.
+   */
   SimulatedGateway stall(Duration startIn, Duration length) {
     stallFrom = now + startIn.toNanos();
     stallUntil = stallFrom + length.toNanos();
@@ -55,7 +59,9 @@ final class SimulatedGateway implements NanoClock, RequestSender {
     return this;
   }
 
-  /** Accepts {@link #schedule}d sends (they run as events at their time), like the real HTTP client. */
+  /**
+   * Accepts {@link #schedule}d sends (they run as events at their time), like the real HTTP client.
+   */
   SimulatedGateway scheduling() {
     scheduling = true;
     return this;
@@ -114,10 +120,12 @@ final class SimulatedGateway implements NanoClock, RequestSender {
       }
       inFlight++;
       long start = sent >= stallFrom && sent < stallUntil ? stallUntil : sent;
-      at(start + serviceNanos, () -> {
-        inFlight--;
-        answer(promise, 200, sent);
-      });
+      at(
+          start + serviceNanos,
+          () -> {
+            inFlight--;
+            answer(promise, 200, sent);
+          });
     }
   }
 

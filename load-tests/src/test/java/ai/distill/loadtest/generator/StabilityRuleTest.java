@@ -15,7 +15,8 @@ class StabilityRuleTest {
 
   @Test
   void is_stable_when_the_last_three_windows_agree_within_tolerance() {
-    List<WindowResult> windows = List.of(window(500, 9.0), window(1000, 2.0), window(1040, 2.1), window(980, 2.05));
+    List<WindowResult> windows =
+        List.of(window(500, 9.0), window(1000, 2.0), window(1040, 2.1), window(980, 2.05));
     assertTrue(rule.isStable(windows));
     assertFalse(rule.wantsMore(windows));
   }
@@ -57,10 +58,13 @@ class StabilityRuleTest {
     assertEquals(200, merged.corrected().getTotalCount());
   }
 
-  /** A one-second window with {@code throughput} successes and all 100 latencies at {@code p99Ms}. */
+  /**
+   * A one-second window with {@code throughput} successes and all 100 latencies at {@code p99Ms}.
+   */
   static WindowResult window(long throughput, double p99Ms) {
     Histogram h = new Histogram(60_000_000L, 3);
     h.recordValueWithCount((long) (p99Ms * 1000), 100);
-    return new WindowResult(0, 1.0, throughput, 0, throughput, throughput, 1, Map.of("200", throughput), h, h.copy());
+    return new WindowResult(
+        0, 1.0, throughput, 0, throughput, throughput, 1, Map.of("200", throughput), h, h.copy());
   }
 }

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 class MetricsSnapshotTest {
-  static final String BEFORE = """
+  static final String BEFORE =
+      """
       # HELP distill_request_duration_seconds Request latency.
       # TYPE distill_request_duration_seconds histogram
       distill_request_duration_seconds_bucket{model="ctr",version="1",le="0.005"} 10
@@ -23,7 +24,8 @@ class MetricsSnapshotTest {
       distill_batch_rows_sum{model="ctr",version="1"} 640
       distill_batch_rows_count{model="ctr",version="1"} 10
       """;
-  static final String AFTER = """
+  static final String AFTER =
+      """
       distill_request_duration_seconds_sum{model="ctr",version="1"} 0.5
       distill_request_duration_seconds_count{model="ctr",version="1"} 100
       distill_request_duration_seconds_sum{model="ctr",version="2"} 1.5
@@ -50,7 +52,8 @@ class MetricsSnapshotTest {
 
   @Test
   void parses_escaped_label_values_and_special_floats() {
-    MetricsSnapshot s = MetricsSnapshot.parse("m{a=\"x\\\"y\",model=\"ctr\"} +Inf\nplain 3 1700000000\n");
+    MetricsSnapshot s =
+        MetricsSnapshot.parse("m{a=\"x\\\"y\",model=\"ctr\"} +Inf\nplain 3 1700000000\n");
     assertEquals("x\"y", s.samples().get(0).labels().get("a"));
     assertEquals(Double.POSITIVE_INFINITY, s.samples().get(0).value());
     assertEquals(3.0, s.samples().get(1).value());
@@ -58,7 +61,8 @@ class MetricsSnapshotTest {
 
   @Test
   void server_split_is_the_mean_of_the_histogram_deltas_across_versions() {
-    ServerSplit split = ServerSplit.between(MetricsSnapshot.parse(BEFORE), MetricsSnapshot.parse(AFTER), "ctr");
+    ServerSplit split =
+        ServerSplit.between(MetricsSnapshot.parse(BEFORE), MetricsSnapshot.parse(AFTER), "ctr");
     assertEquals(1.5 / 500 * 1000, split.requestMs(), 1e-9);
     assertEquals(0.5 / 500 * 1000, split.queueMs(), 1e-9);
     assertEquals(1.0 / 50 * 1000, split.computeMs(), 1e-9);
@@ -68,7 +72,8 @@ class MetricsSnapshotTest {
 
   @Test
   void server_split_is_unavailable_without_the_histograms() {
-    ServerSplit split = ServerSplit.between(MetricsSnapshot.EMPTY, MetricsSnapshot.parse("up 1\n"), "ctr");
+    ServerSplit split =
+        ServerSplit.between(MetricsSnapshot.EMPTY, MetricsSnapshot.parse("up 1\n"), "ctr");
     assertFalse(split.available());
     assertTrue(Double.isNaN(split.queueMs()));
   }

@@ -27,72 +27,106 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code evaluate}: scores labelled rows with a stored model and prints JSON {rows, auc, logloss, mean_prediction}. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Evaluate a stored model on labelled rows (AUC, logloss, mean prediction).")
+/**
+ * {@code evaluate}: scores labelled rows with a stored model and prints JSON {rows, auc, logloss,
+ * mean_prediction}.
+ */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = "Evaluate a stored model on labelled rows (AUC, logloss, mean prediction).")
 public final class EvaluateCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+  @Spec CommandSpec spec;
 
-    @Option(names = "--store", paramLabel = "DIR", defaultValue = "${env:DISTILL_STORE:-store}",
-            description = "Model store directory (default: ${DEFAULT-VALUE}; env DISTILL_STORE).")
-    Path storeDir;
+  @Option(
+      names = "--store",
+      paramLabel = "DIR",
+      defaultValue = "${env:DISTILL_STORE:-store}",
+      description = "Model store directory (default: ${DEFAULT-VALUE}; env DISTILL_STORE).")
+  Path storeDir;
 
-    @Option(names = "--model", required = true, paramLabel = "N[:V]", description = "Model, e.g. ctr or ctr:3.")
-    String model;
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "N[:V]",
+      description = "Model, e.g. ctr or ctr:3.")
+  String model;
 
-    @Option(names = "--data", required = true, paramLabel = "ROWS.jsonl", description = "Labelled rows (JSON Lines).")
-    Path data;
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "ROWS.jsonl",
+      description = "Labelled rows (JSON Lines).")
+  Path data;
 
-    @Option(names = "--output", paramLabel = "NAME", description = "Output to score (default: the model's first output).")
-    String output;
+  @Option(
+      names = "--output",
+      paramLabel = "NAME",
+      description = "Output to score (default: the model's first output).")
+  String output;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "Use at most N rows (default: all).")
-    int limit;
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Use at most N rows (default: all).")
+  int limit;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
-    int threads;
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+  int threads;
 
-    /** Picocli needs a public no-arg constructor. */
-    public EvaluateCommand() {
+  /** Picocli needs a public no-arg constructor. */
+  public EvaluateCommand() {}
+
+  @Override
+  public Integer call() {
+    try {
+      ModelStore store = ModelStore.open(storeDir);
+      ModelVersion v = store.verify(store.resolve(model));
+      if (!Files.exists(data)) {
+        throw new IllegalArgumentException("data : " + data + " (expected: an existing rows file)");
+      }
+      List<Row> rows = RowsReader.readAll(data, limit);
+      if (rows.isEmpty()) {
+        throw new IllegalArgumentException(
+            "data : " + data + " has no rows (expected: at least one)");
+      }
+      OnnxModel m = OnnxModel.load(v.modelFile());
+      EvalReport r =
+          Evaluator.evaluate(
+              m.toBytes(),
+              RowTable.fromRows(RowTable.inputsOf(m), rows),
+              output,
+              TableScorer.Options.defaults().withThreads(threads));
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("model", v.id());
+      json.putAll(r.toMap());
+      out().println(QuantizeCommand.JSON.writeValueAsString(json));
+      out().flush();
+      return 0;
+    } catch (IllegalArgumentException
+        | OnnxFormatException
+        | ModelStoreException
+        | RowsFormatException
+        | ScoringException
+        | UncheckedIOException
+        | IOException e) {
+      err().println("evaluate: " + e.getMessage());
+      err().flush();
+      return 1;
     }
+  }
 
-    @Override
-    public Integer call() {
-        try {
-            ModelStore store = ModelStore.open(storeDir);
-            ModelVersion v = store.verify(store.resolve(model));
-            if (!Files.exists(data)) {
-                throw new IllegalArgumentException("data : " + data + " (expected: an existing rows file)");
-            }
-            List<Row> rows = RowsReader.readAll(data, limit);
-            if (rows.isEmpty()) {
-                throw new IllegalArgumentException("data : " + data + " has no rows (expected: at least one)");
-            }
-            OnnxModel m = OnnxModel.load(v.modelFile());
-            EvalReport r = Evaluator.evaluate(m.toBytes(), RowTable.fromRows(RowTable.inputsOf(m), rows), output,
-                    TableScorer.Options.defaults().withThreads(threads));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("model", v.id());
-            json.putAll(r.toMap());
-            out().println(QuantizeCommand.JSON.writeValueAsString(json));
-            out().flush();
-            return 0;
-        } catch (IllegalArgumentException | OnnxFormatException | ModelStoreException | RowsFormatException
-                | ScoringException | UncheckedIOException | IOException e) {
-            err().println("evaluate: " + e.getMessage());
-            err().flush();
-            return 1;
-        }
-    }
+  private PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
 
-    private PrintWriter out() {
-        return spec.commandLine().getOut();
-    }
-
-    private PrintWriter err() {
-        return spec.commandLine().getErr();
-    }
+  private PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
 }

@@ -16,23 +16,23 @@ import java.util.Map;
  */
 public record ModelCost(long flopsPerRow, long parameters, long bytes) {
 
-    /** Measures a model. */
-    public static ModelCost of(OnnxModel model) {
-        Map<String, OnnxMl.TensorProto> init = model.initializers();
-        long params = 0;
-        for (OnnxMl.TensorProto t : init.values()) {
-            params += TensorProtos.elementCount(t);
-        }
-        long macs = 0;
-        for (OnnxMl.NodeProto n : model.nodes()) {
-            String op = n.getOpType();
-            if ((op.equals("Gemm") || op.equals("MatMul")) && n.getInputCount() >= 2) {
-                OnnxMl.TensorProto w = init.get(n.getInput(1));
-                if (w != null && w.getDimsCount() == 2) {
-                    macs += w.getDims(0) * w.getDims(1);
-                }
-            }
-        }
-        return new ModelCost(2 * macs, params, model.sizeBytes());
+  /** Measures a model. */
+  public static ModelCost of(OnnxModel model) {
+    Map<String, OnnxMl.TensorProto> init = model.initializers();
+    long params = 0;
+    for (OnnxMl.TensorProto t : init.values()) {
+      params += TensorProtos.elementCount(t);
     }
+    long macs = 0;
+    for (OnnxMl.NodeProto n : model.nodes()) {
+      String op = n.getOpType();
+      if ((op.equals("Gemm") || op.equals("MatMul")) && n.getInputCount() >= 2) {
+        OnnxMl.TensorProto w = init.get(n.getInput(1));
+        if (w != null && w.getDimsCount() == 2) {
+          macs += w.getDims(0) * w.getDims(1);
+        }
+      }
+    }
+    return new ModelCost(2 * macs, params, model.sizeBytes());
+  }
 }

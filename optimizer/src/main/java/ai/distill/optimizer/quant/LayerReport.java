@@ -13,34 +13,43 @@ import java.util.Map;
  * @param quantized whether the layer is INT8 in the result
  * @param note why it stayed FP32 (fallback or user exclusion), or empty
  */
-public record LayerReport(String layer, String op, String weight, double sqnrDb, double aucDeltaAlone,
-        double meanShiftAlone, double meanAbsDiffAlone, boolean quantized, String note) {
+public record LayerReport(
+    String layer,
+    String op,
+    String weight,
+    double sqnrDb,
+    double aucDeltaAlone,
+    double meanShiftAlone,
+    double meanAbsDiffAlone,
+    boolean quantized,
+    String note) {
 
-    public LayerReport withFallback(String why) {
-        return new LayerReport(layer, op, weight, sqnrDb, aucDeltaAlone, meanShiftAlone, meanAbsDiffAlone, false, why);
-    }
+  public LayerReport withFallback(String why) {
+    return new LayerReport(
+        layer, op, weight, sqnrDb, aucDeltaAlone, meanShiftAlone, meanAbsDiffAlone, false, why);
+  }
 
-    public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("layer", layer);
-        m.put("op", op);
-        m.put("weight", weight);
-        m.put("sqnr_db", finite(sqnrDb));
-        m.put("auc_delta_alone", finite(aucDeltaAlone));
-        m.put("mean_shift_alone", finite(meanShiftAlone));
-        m.put("mean_abs_diff_alone", finite(meanAbsDiffAlone));
-        m.put("quantized", quantized);
-        m.put("note", note);
-        return m;
-    }
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("layer", layer);
+    m.put("op", op);
+    m.put("weight", weight);
+    m.put("sqnr_db", finite(sqnrDb));
+    m.put("auc_delta_alone", finite(aucDeltaAlone));
+    m.put("mean_shift_alone", finite(meanShiftAlone));
+    m.put("mean_abs_diff_alone", finite(meanAbsDiffAlone));
+    m.put("quantized", quantized);
+    m.put("note", note);
+    return m;
+  }
 
-    static Object finite(double v) {
-        if (Double.isNaN(v)) {
-            return null;
-        }
-        if (Double.isInfinite(v)) {
-            return v > 0 ? "inf" : "-inf";
-        }
-        return v;
+  static Object finite(double v) {
+    if (Double.isNaN(v)) {
+      return null;
     }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "inf" : "-inf";
+    }
+    return v;
+  }
 }

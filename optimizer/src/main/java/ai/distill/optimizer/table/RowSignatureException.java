@@ -6,22 +6,22 @@ package ai.distill.optimizer.table;
  */
 public final class RowSignatureException extends IllegalArgumentException {
 
-    private final long row;
-    private final String input;
+  private final long row;
+  private final String input;
 
-    public RowSignatureException(long row, String input, String problem) {
-        super("row " + row + ": " + (input == null ? "" : "input '" + input + "' ") + problem);
-        this.row = row;
-        this.input = input;
-    }
+  public RowSignatureException(long row, String input, String problem) {
+    super("row " + row + ": " + (input == null ? "" : "input '" + input + "' ") + problem);
+    this.row = row;
+    this.input = input;
+  }
 
-    /** The row's line number in its file. */
-    public long row() {
-        return row;
-    }
+  /** The row's line number in its file. */
+  public long row() {
+    return row;
+  }
 
-    /** The input, or null when the problem is the row's label. */
-    public String input() {
-        return input;
-    }
+  /** The input, or null when the problem is the row's label. */
+  public String input() {
+    return input;
+  }
 }
