@@ -1,5 +1,6 @@
 package ai.distill.optimizer.cli;
 
+import ai.distill.optimizer.distill.DistillGate;
 import ai.distill.optimizer.distill.DistillJob;
 import ai.distill.optimizer.distill.DistillOptions;
 import ai.distill.optimizer.table.ScoringException;
@@ -178,6 +179,33 @@ public final class DistillCommand implements Callable<Integer> {
           "Progress as one JSON line per event on stderr: {\"stage\", \"fraction\", \"message\"} (for the gateway's jobs).")
   boolean progressJson;
 
+  @Option(
+      names = "--max-soft-auc-gap",
+      paramLabel = "X",
+      description =
+          "Label-free student gate (too few labels): allowed soft AUC gap vs the teacher (default: 0.02).")
+  Double maxSoftAucGap;
+
+  @Option(
+      names = "--max-mean-abs-diff",
+      paramLabel = "X",
+      description = "Label-free student gate: allowed mean |student - teacher| (default: 0.05).")
+  Double maxMeanAbsDiff;
+
+  @Option(
+      names = "--min-rank-agreement",
+      paramLabel = "X",
+      description =
+          "Label-free student gate: least Spearman agreement with the teacher (default: 0.8).")
+  Double minRankAgreement;
+
+  @Option(
+      names = "--max-mean-shift",
+      paramLabel = "X",
+      description =
+          "Student gate: allowed relative change of the mean prediction vs the teacher (default: 0.2).")
+  Double maxMeanShift;
+
   public DistillCommand() {}
 
   @Override
@@ -205,7 +233,10 @@ public final class DistillCommand implements Callable<Integer> {
           DistillOptions.defaults()
               .withStudent(config)
               .withTemperature(temperature)
-              .withAlpha(alpha);
+              .withAlpha(alpha)
+              .withGate(
+                  DistillGate.Bounds.DEFAULTS.with(
+                      maxSoftAucGap, maxMeanAbsDiff, minRankAgreement, maxMeanShift));
       ModelStore modelStore = ModelStore.open(store);
       // Verified here and pinned by version, so the job reads exactly the bytes that were checked.
       String verifiedTeacher = modelStore.verify(modelStore.resolve(teacher)).id();

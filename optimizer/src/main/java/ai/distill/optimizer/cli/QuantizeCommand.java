@@ -124,6 +124,30 @@ public final class QuantizeCommand implements Callable<Integer> {
   double maxMeanShift;
 
   @Option(
+      names = "--max-soft-auc-gap",
+      paramLabel = "X",
+      defaultValue = "0.002",
+      description =
+          "Label-free gate (too few labels): allowed soft AUC gap vs the FP32 scores (default: ${DEFAULT-VALUE}).")
+  double maxSoftAucGap;
+
+  @Option(
+      names = "--max-mean-abs-diff",
+      paramLabel = "X",
+      defaultValue = "0.01",
+      description =
+          "Label-free gate: allowed mean |INT8 - FP32| score (default: ${DEFAULT-VALUE}).")
+  double maxMeanAbsDiff;
+
+  @Option(
+      names = "--min-rank-agreement",
+      paramLabel = "X",
+      defaultValue = "0.98",
+      description =
+          "Label-free gate: least Spearman agreement with FP32 (default: ${DEFAULT-VALUE}).")
+  double minRankAgreement;
+
+  @Option(
       names = "--max-fallbacks",
       paramLabel = "N",
       defaultValue = "8",
@@ -204,6 +228,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             .dynamic(dynamic)
             .maxAucDrop(maxAucDrop)
             .maxMeanShift(maxMeanShift)
+            .maxSoftAucGap(maxSoftAucGap)
+            .maxMeanAbsDiff(maxMeanAbsDiff)
+            .minRankAgreement(minRankAgreement)
             .maxFallbacks(maxFallbacks)
             .calibrationRows(calibrationRows)
             .heldOutRows(heldOutRows)

@@ -1,5 +1,6 @@
 package ai.distill.optimizer.distill;
 
+import ai.distill.optimizer.drift.ReferenceSketch;
 import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.table.RowTable;
@@ -19,8 +20,10 @@ import java.util.function.Consumer;
 /**
  * One distillation job against a model store: resolve the teacher, read (or generate) rows, distil,
  * publish the student (role student, parent = teacher, evaluation in the manifest) and, on request,
- * its INT8 version. Everything is checked and trained before anything is published, so a failure or
- * a cancellation leaves the store untouched. Stateless; used by the {@code distill} command and the
+ * its INT8 version. Everything is checked, trained and gated before anything is published, so a
+ * failure, a failed gate ({@link DistillGate}: the student against the teacher, labelled or
+ * label-free; the INT8 student against the FP32 student and, without labels, the teacher) or a
+ * cancellation leaves the store untouched. Stateless; used by the {@code distill} command and the
  * gateway's jobs. The quantize counterpart is {@link ai.distill.optimizer.quant.QuantizeJob}.
  *
  * <pre>{@code
@@ -147,6 +150,7 @@ public final class DistillJob {
             evalRows,
             request.options(),
             progress.within(0.05, request.int8() ? 0.85 : 0.97));
+    DistillGate.check("the student", result.gate());
     Map<String, Object> metrics = new LinkedHashMap<>(result.metrics());
     ModelVersion int8Version = null;
     byte[] int8Bytes = null;
@@ -154,7 +158,12 @@ public final class DistillJob {
     if (request.int8()) {
       Int8Chain.Int8Student q =
           Int8Chain.quantize(
-              result.model(), rows, evalRows, request.options(), progress.within(0.85, 0.97));
+              result.model(),
+              teacher.toBytes(),
+              rows,
+              evalRows,
+              request.options(),
+              progress.within(0.85, 0.97));
       int8Bytes = q.model();
       int8Metrics = q.metrics();
     }
@@ -186,6 +195,9 @@ public final class DistillJob {
     summary.putAll(result.metrics());
     if (int8Metrics != null) {
       for (Map.Entry<String, Object> e : int8Metrics.entrySet()) {
+        if (e.getKey().equals(ReferenceSketch.METRICS_KEY)) {
+          continue; // in the manifest, too large for the one-line summary
+        }
         summary.put("int8_" + e.getKey(), e.getValue());
       }
     }

@@ -14,6 +14,8 @@ import ai.distill.optimizer.train.StudentConfig;
  * @param minRows fewer rows than this is an error (a student's embedding tables need many rows)
  * @param teacherThreads ORT intra-op threads for teacher scoring (0: ORT default)
  * @param scoreBatch rows per ORT run when scoring
+ * @param gate the bounds the student must meet against the teacher before anything is published
+ *     (default {@link DistillGate.Bounds#DEFAULTS}; null means those)
  */
 public record DistillOptions(
     StudentConfig student,
@@ -23,7 +25,8 @@ public record DistillOptions(
     int maxHeldOutRows,
     int minRows,
     int teacherThreads,
-    int scoreBatch) {
+    int scoreBatch,
+    DistillGate.Bounds gate) {
 
   public DistillOptions {
     if (!(temperature > 0) || temperature > 100) {
@@ -52,6 +55,7 @@ public record DistillOptions(
               + scoreBatch
               + " (expected: >= 0 and >= 1)");
     }
+    gate = gate == null ? DistillGate.Bounds.DEFAULTS : gate;
   }
 
   /**
@@ -59,7 +63,16 @@ public record DistillOptions(
    * 1,024.
    */
   public static DistillOptions defaults() {
-    return new DistillOptions(StudentConfig.defaults(), 1.0, 0.5, 0.05, 20_000, 1_000, 2, 1024);
+    return new DistillOptions(
+        StudentConfig.defaults(),
+        1.0,
+        0.5,
+        0.05,
+        20_000,
+        1_000,
+        2,
+        1024,
+        DistillGate.Bounds.DEFAULTS);
   }
 
   public DistillOptions withStudent(StudentConfig v) {
@@ -71,12 +84,21 @@ public record DistillOptions(
         maxHeldOutRows,
         minRows,
         teacherThreads,
-        scoreBatch);
+        scoreBatch,
+        gate);
   }
 
   public DistillOptions withTemperature(double v) {
     return new DistillOptions(
-        student, v, alpha, heldOutFraction, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        student,
+        v,
+        alpha,
+        heldOutFraction,
+        maxHeldOutRows,
+        minRows,
+        teacherThreads,
+        scoreBatch,
+        gate);
   }
 
   public DistillOptions withAlpha(double v) {
@@ -88,12 +110,13 @@ public record DistillOptions(
         maxHeldOutRows,
         minRows,
         teacherThreads,
-        scoreBatch);
+        scoreBatch,
+        gate);
   }
 
   public DistillOptions withHeldOutFraction(double v) {
     return new DistillOptions(
-        student, temperature, alpha, v, maxHeldOutRows, minRows, teacherThreads, scoreBatch);
+        student, temperature, alpha, v, maxHeldOutRows, minRows, teacherThreads, scoreBatch, gate);
   }
 
   public DistillOptions withMinRows(int v) {
@@ -105,11 +128,25 @@ public record DistillOptions(
         maxHeldOutRows,
         v,
         teacherThreads,
-        scoreBatch);
+        scoreBatch,
+        gate);
   }
 
   public DistillOptions withTeacherThreads(int v) {
     return new DistillOptions(
-        student, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, v, scoreBatch);
+        student, temperature, alpha, heldOutFraction, maxHeldOutRows, minRows, v, scoreBatch, gate);
+  }
+
+  public DistillOptions withGate(DistillGate.Bounds v) {
+    return new DistillOptions(
+        student,
+        temperature,
+        alpha,
+        heldOutFraction,
+        maxHeldOutRows,
+        minRows,
+        teacherThreads,
+        scoreBatch,
+        v);
   }
 }

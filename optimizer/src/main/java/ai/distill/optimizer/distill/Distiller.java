@@ -1,6 +1,7 @@
 package ai.distill.optimizer.distill;
 
 import ai.distill.optimizer.eval.BinaryMetrics;
+import ai.distill.optimizer.eval.GateVerdict;
 import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.table.RowTable;
@@ -226,7 +227,17 @@ public final class Distiller {
     put(m, "train_cpu_seconds", round(trained.cpuSeconds(), 3));
     put(m, "teacher_score_seconds", round(scoreSeconds, 3));
     put(m, "export_max_abs_diff", exportDiff);
-    return new DistillResult(bytes, student, trained, m);
+    GateVerdict gate = DistillGate.judge(evalTable, evalTeacherProb, evalStudent, options.gate());
+    m.put("gate", gate.toMap());
+    progress.progress(
+        "evaluate",
+        1,
+        (GateVerdict.LABEL_FREE.equals(gate.mode()) ? "label-free gate" : "gate")
+            + " against the teacher on "
+            + evalTable.rows()
+            + " rows: "
+            + (gate.passed() ? "passed" : "FAILED: " + String.join("; ", gate.violations())));
+    return new DistillResult(bytes, student, trained, m, gate);
   }
 
   /**

@@ -1,5 +1,6 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.drift.ReferenceSketch;
 import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.store.ModelStore;
@@ -18,9 +19,11 @@ import java.util.Map;
 /**
  * One quantization job against a model store: verify the source model, read and split the rows,
  * {@link Quantizer quantize} (calibrate, gate, check kernels and speed) and publish the result as a
- * student whose parent is the source, with the evaluation and the quantization report in its
- * manifest. Nothing is published on any failure or cancellation. Stateless; used by the {@code
- * quantize} command and, later, the gateway's jobs.
+ * student whose parent is the source, with the evaluation, the gate that ran ({@code metrics.gate}:
+ * labelled or label-free, its numbers), the quantization report and the {@link ReferenceSketch} of
+ * the calibration rows ({@code metrics.reference_sketch}, for drift) in its manifest. Nothing is
+ * published on any failure or cancellation. Stateless; used by the {@code quantize} command and,
+ * later, the gateway's jobs.
  *
  * <pre>{@code
  * QuantizeJob.Outcome o = QuantizeJob.run(ModelStore.open(dir),
@@ -94,7 +97,11 @@ public final class QuantizeJob {
     QuantizeReport report = result.report();
     progress.checkCancelled("publish");
     Map<String, Object> metrics = new LinkedHashMap<>(report.comparison().candidate().toMap());
+    metrics.put("gate", report.gateMap());
     metrics.put("quantization", report.toMap());
+    if (result.sketch() != null) {
+      metrics.put(ReferenceSketch.METRICS_KEY, result.sketch().toMap());
+    }
     ModelVersion published =
         store.publish(
             PublishRequest.fromBytes(
@@ -117,6 +124,7 @@ public final class QuantizeJob {
     summary.put(
         "mean_prediction_change", finite(report.comparison().meanPredictionRelativeChange()));
     summary.put("fell_back", report.fellBack());
+    summary.put("gate", report.gateMap());
     summary.put("integer_kernels", report.kernels().integerKernels());
     summary.put("size_ratio", round(report.sizeRatio()));
     summary.put("speed_ratio", report.speed() == null ? null : round(report.speed().ratio()));

@@ -1,5 +1,6 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.eval.LabelFreeComparison;
 import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.quant.QuantMath.QType;
 import java.util.Set;
@@ -24,7 +25,13 @@ import java.util.function.Consumer;
  * @param heldOutRows at most this many held-out rows for the gate (default 10000)
  * @param sensitivityRows held-out rows used per sensitivity trial (default 2000)
  * @param maxAucDrop gate: |ΔAUC| allowed (default 0.002)
- * @param maxMeanShift gate: relative change of the mean prediction allowed (default 0.01)
+ * @param maxMeanShift gate: relative change of the mean prediction allowed (default 0.01); the
+ *     label-free gate holds the ratio of the mean predictions to [1 − it, 1 + it]
+ * @param maxSoftAucGap label-free gate: source soft AUC − candidate soft AUC allowed (default
+ *     0.002)
+ * @param maxMeanAbsDiff label-free gate: mean |candidate − source| allowed (default 0.01)
+ * @param minRankAgreement label-free gate: least Spearman rank correlation with the source (default
+ *     0.98)
  * @param maxFallbacks at most this many layers are reverted to FP32 (default 8)
  * @param threads ORT intra-op threads (default 1)
  * @param speedCheck benchmark FP32 vs INT8 at batch 256 and refuse a slower result (default true)
@@ -47,6 +54,9 @@ public record QuantizeOptions(
     int sensitivityRows,
     double maxAucDrop,
     double maxMeanShift,
+    double maxSoftAucGap,
+    double maxMeanAbsDiff,
+    double minRankAgreement,
     int maxFallbacks,
     int threads,
     boolean speedCheck,
@@ -80,6 +90,9 @@ public record QuantizeOptions(
     if (!(maxMeanShift >= 0)) {
       throw new IllegalArgumentException("maxMeanShift : " + maxMeanShift + " (expected: >= 0)");
     }
+    // the label-free bounds validate themselves (soft AUC gap, mean |diff| >= 0, rank agreement in
+    // [-1, 1])
+    new LabelFreeComparison.Bounds(maxSoftAucGap, maxMeanAbsDiff, 1.0, minRankAgreement, 0, 1);
     if (maxFallbacks < 0) {
       throw new IllegalArgumentException("maxFallbacks : " + maxFallbacks + " (expected: >= 0)");
     }
@@ -91,6 +104,21 @@ public record QuantizeOptions(
     if (v <= 0) {
       throw new IllegalArgumentException(name + " : " + v + " (expected: > 0)");
     }
+  }
+
+  /**
+   * The label-free gate's bounds: {@link LabelFreeComparison.Bounds#DEFAULTS} unless changed, the
+   * max absolute difference unbounded, the mean prediction ratio within [1 − maxMeanShift, 1 +
+   * maxMeanShift].
+   */
+  public LabelFreeComparison.Bounds labelFreeBounds() {
+    return new LabelFreeComparison.Bounds(
+        maxSoftAucGap,
+        maxMeanAbsDiff,
+        1.0,
+        minRankAgreement,
+        Math.max(0, 1 - maxMeanShift),
+        1 + maxMeanShift);
   }
 
   public static QuantizeOptions defaults() {
@@ -116,6 +144,9 @@ public record QuantizeOptions(
     b.sensitivityRows = sensitivityRows;
     b.maxAucDrop = maxAucDrop;
     b.maxMeanShift = maxMeanShift;
+    b.maxSoftAucGap = maxSoftAucGap;
+    b.maxMeanAbsDiff = maxMeanAbsDiff;
+    b.minRankAgreement = minRankAgreement;
     b.maxFallbacks = maxFallbacks;
     b.threads = threads;
     b.speedCheck = speedCheck;
@@ -140,6 +171,9 @@ public record QuantizeOptions(
     private int sensitivityRows = 2000;
     private double maxAucDrop = 0.002;
     private double maxMeanShift = 0.01;
+    private double maxSoftAucGap = LabelFreeComparison.Bounds.DEFAULTS.maxSoftAucGap();
+    private double maxMeanAbsDiff = LabelFreeComparison.Bounds.DEFAULTS.maxMeanAbsDiff();
+    private double minRankAgreement = LabelFreeComparison.Bounds.DEFAULTS.minSpearman();
     private int maxFallbacks = 8;
     private int threads = 1;
     private boolean speedCheck = true;
@@ -214,6 +248,21 @@ public record QuantizeOptions(
       return this;
     }
 
+    public Builder maxSoftAucGap(double v) {
+      this.maxSoftAucGap = v;
+      return this;
+    }
+
+    public Builder maxMeanAbsDiff(double v) {
+      this.maxMeanAbsDiff = v;
+      return this;
+    }
+
+    public Builder minRankAgreement(double v) {
+      this.minRankAgreement = v;
+      return this;
+    }
+
     public Builder maxFallbacks(int v) {
       this.maxFallbacks = v;
       return this;
@@ -265,6 +314,9 @@ public record QuantizeOptions(
           sensitivityRows,
           maxAucDrop,
           maxMeanShift,
+          maxSoftAucGap,
+          maxMeanAbsDiff,
+          minRankAgreement,
           maxFallbacks,
           threads,
           speedCheck,

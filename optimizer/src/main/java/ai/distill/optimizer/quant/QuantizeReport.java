@@ -1,5 +1,6 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.eval.GateVerdict;
 import ai.distill.optimizer.eval.ModelComparison;
 import ai.distill.optimizer.eval.ThroughputBenchmark;
 import ai.distill.optimizer.quant.CalibrationMethod.Range;
@@ -12,7 +13,9 @@ import java.util.Map;
 /**
  * Everything a quantization run decided and measured: settings, rows used, per-layer sensitivity,
  * metrics before/after on held-out rows, the gate, the kernels ORT formed, sizes and (optionally)
- * speed. {@link #toMap()} goes into the store manifest; {@link #toTable()} is for people.
+ * speed. {@code gate} is the verdict of the gate that ran (labelled or label-free, see {@link
+ * AccuracyGate}) on the published model. {@link #toMap()} goes into the store manifest; {@link
+ * #toTable()} is for people.
  */
 public record QuantizeReport(
     String mode,
@@ -32,6 +35,7 @@ public record QuantizeReport(
     double maxMeanShift,
     boolean gatePassed,
     List<String> fellBack,
+    GateVerdict gate,
     KernelCounter.Kernels kernels,
     long sizeBefore,
     long sizeAfter,
@@ -67,12 +71,7 @@ public record QuantizeReport(
         LayerReport.finite(comparison.meanPredictionRelativeChange()));
     m.put("max_abs_diff", comparison.maxAbsDiff());
     m.put("mean_abs_diff", comparison.meanAbsDiff());
-    Map<String, Object> gate = new LinkedHashMap<>();
-    gate.put("max_auc_drop", maxAucDrop);
-    gate.put("max_mean_shift", maxMeanShift);
-    gate.put("passed", gatePassed);
-    gate.put("fell_back", fellBack);
-    m.put("gate", gate);
+    m.put("gate", gateMap());
     m.put("layers", layers.stream().map(LayerReport::toMap).toList());
     Map<String, Object> ranges = new LinkedHashMap<>();
     activationRanges.forEach((k, v) -> ranges.put(k, List.of(v.min(), v.max())));
@@ -93,6 +92,19 @@ public record QuantizeReport(
     }
     m.put("warnings", warnings);
     return m;
+  }
+
+  /**
+   * The gate as recorded: {@link GateVerdict#toMap()} plus {@code max_auc_drop}, {@code
+   * max_mean_shift}, {@code fell_back}.
+   */
+  public Map<String, Object> gateMap() {
+    Map<String, Object> g = new LinkedHashMap<>(gate.toMap());
+    g.putIfAbsent("max_auc_drop", maxAucDrop);
+    g.putIfAbsent("max_mean_shift", maxMeanShift);
+    g.put("passed", gatePassed);
+    g.put("fell_back", fellBack);
+    return g;
   }
 
   public String toTable() {
@@ -152,14 +164,34 @@ public record QuantizeReport(
             comparison.maxAbsDiff(),
             comparison.meanAbsDiff(),
             comparison.spearman()));
-    b.append(
-        String.format(
-            Locale.ROOT,
-            "gate (|dAUC| <= %s, |dmean| <= %s): %s%s%n",
-            maxAucDrop,
-            maxMeanShift,
-            gatePassed ? "PASSED" : "FAILED",
-            fellBack.isEmpty() ? "" : ", fell back to fp32: " + fellBack));
+    if (GateVerdict.LABEL_FREE.equals(gate.mode())) {
+      Map<String, Object> n = gate.numbers();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "label-free gate (int8 vs fp32 scores, too few labels): soft AUC gap %s"
+                  + " <= %s, mean|diff| %s <= %s, spearman %s >= %s, mean ratio %s in [%s, %s]: %s%s%n",
+              n.get("soft_auc_gap"),
+              n.get("max_soft_auc_gap"),
+              n.get("mean_abs_diff"),
+              n.get("max_mean_abs_diff"),
+              n.get("spearman"),
+              n.get("min_rank_agreement"),
+              n.get("mean_prediction_ratio"),
+              n.get("min_mean_prediction_ratio"),
+              n.get("max_mean_prediction_ratio"),
+              gatePassed ? "PASSED" : "FAILED",
+              fellBack.isEmpty() ? "" : ", fell back to fp32: " + fellBack));
+    } else {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "gate (|dAUC| <= %s, |dmean| <= %s): %s%s%n",
+              maxAucDrop,
+              maxMeanShift,
+              gatePassed ? "PASSED" : "FAILED",
+              fellBack.isEmpty() ? "" : ", fell back to fp32: " + fellBack));
+    }
     b.append(
         String.format(
             Locale.ROOT,

@@ -1,6 +1,9 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.drift.ReferenceSketch;
 import ai.distill.optimizer.eval.Evaluator;
+import ai.distill.optimizer.eval.GateVerdict;
+import ai.distill.optimizer.eval.LabelFreeComparison;
 import ai.distill.optimizer.eval.ThroughputBenchmark;
 import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.onnx.OnnxModel;
@@ -143,17 +146,28 @@ public final class Quantizer {
             scoring,
             progress.within(0.4, 0.7));
 
+    boolean labelled = GateVerdict.labelsSuffice(heldOut);
+    if (!labelled) {
+      checkProbabilities(fp32Held, model);
+      progress.progress(
+          "gate",
+          0.7,
+          "held-out rows: "
+              + GateVerdict.whyLabelFree(heldOut)
+              + "; gating INT8 against the FP32 scores on the same rows (label-free)");
+    }
     AccuracyGate.Outcome gated =
-        AccuracyGate.of(o)
-            .enforce(
+        AccuracyGate.of(o, labelled)
+            .enforceOn(
                 full,
                 build,
                 layers,
-                candidate ->
-                    Evaluator.compare(
-                        fp32Held,
-                        Evaluator.predict(candidate.toBytes(), heldOut, output, scoring),
-                        heldOut),
+                candidate -> {
+                  float[] p = Evaluator.predict(candidate.toBytes(), heldOut, output, scoring);
+                  return new AccuracyGate.Evaluation(
+                      Evaluator.compare(fp32Held, p, heldOut),
+                      labelled ? null : LabelFreeComparison.of(fp32Held, p));
+                },
                 progress.within(0.7, 0.85));
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
@@ -197,12 +211,36 @@ public final class Quantizer {
             o.maxMeanShift(),
             true,
             gated.fellBack(),
+            gated.verdict(),
             kernels,
             model.sizeBytes(),
             int8.length,
             speed,
             List.copyOf(warnings));
-    return new QuantizeResult(int8, report);
+    ReferenceSketch sketch =
+        o.dynamic() ? null : CalibrationSketch.of(model, calibration).orElse(null);
+    return new QuantizeResult(int8, report, sketch);
+  }
+
+  /** The label-free gate treats the source's scores as soft labels: they must be probabilities. */
+  private static void checkProbabilities(float[] scores, OnnxModel model) {
+    for (int i = 0; i < scores.length; i++) {
+      if (!(scores[i] >= 0 && scores[i] <= 1)) {
+        throw new QuantizationException(
+            Reason.ACCURACY_GATE,
+            "the held-out rows have too few labels for the"
+                + " labelled gate (it needs "
+                + GateVerdict.MIN_LABELLED_ROWS
+                + " with both classes) and the"
+                + " label-free gate needs probabilities, but output '"
+                + model.outputs().get(0).name()
+                + "' is "
+                + scores[i]
+                + " on held-out row "
+                + (i + 1)
+                + "; supply labelled rows");
+      }
+    }
   }
 
   /** The quantizable layers the caller did not exclude; none is an error. */

@@ -1,8 +1,10 @@
 package ai.distill.optimizer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.optimizer.drift.ReferenceSketch;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.Manifest;
 import ai.distill.store.ModelStore;
@@ -116,6 +118,8 @@ class DistillCommandTest {
 
   @Test
   void int8_flag_publishes_the_quantized_student_too() throws Exception {
+    // --alpha 1: the labels here are coin flips; trained on them the student would (rightly) fail
+    // its gate
     int exit =
         run(
             args(
@@ -124,7 +128,9 @@ class DistillCommandTest {
                 "--hidden",
                 "32,16",
                 "--embedding-dim",
-                "8"));
+                "8",
+                "--alpha",
+                "1"));
     if (exit != 0) {
       // the quantizer refuses an INT8 model slower than FP32 on this tiny net: nothing is published
       // then
@@ -222,5 +228,93 @@ class DistillCommandTest {
             "s"));
     assertTrue(err.toString().startsWith("distill: model 'nope' not found"), err.toString());
     assertEquals(1, err.toString().trim().lines().filter(l -> l.startsWith("distill: ")).count());
+  }
+
+  @Test
+  void int8_on_unlabelled_rows_is_gated_label_free_against_the_fp32_student_and_the_teacher()
+      throws Exception {
+    int exit =
+        run(
+            args(
+                rows("rows.jsonl", 4000, false),
+                "--int8",
+                "--hidden",
+                "32,16",
+                "--embedding-dim",
+                "8"));
+    if (exit != 0) {
+      // refused by a gate (its numbers in the message) or by the speed check: nothing is published
+      // then
+      assertTrue(
+          err.toString().contains("gate failed") || err.toString().contains("SLOWER_THAN_SOURCE"),
+          err.toString());
+      assertTrue(out.toString().isBlank(), out.toString());
+      assertTrue(store.latest("s").isEmpty() && store.latest("s-int8").isEmpty());
+      return;
+    }
+    assertFalse(err.toString().contains("AUC NaN"), err.toString());
+    assertTrue(err.toString().contains("label-free vs FP32 student"), err.toString());
+    JsonNode summary = new ObjectMapper().readTree(out.toString().trim());
+    assertEquals("label_free", summary.get("gate").get("mode").asText(), summary.toString());
+    assertTrue(summary.get("gate").get("passed").asBoolean());
+    JsonNode int8Gate = summary.get("int8_gate");
+    assertEquals("label_free", int8Gate.get("mode").asText(), summary.toString());
+    assertTrue(int8Gate.get("passed").asBoolean());
+    assertTrue(int8Gate.get("spearman").asDouble() >= 0.98, int8Gate.toString());
+    assertEquals("label_free", summary.get("int8_teacher_gate").get("mode").asText());
+    assertFalse(summary.has("int8_reference_sketch"), "the sketch stays in the manifest");
+    Map<String, Object> metrics = store.resolve("s-int8").manifest().metrics();
+    assertEquals("label_free", ((Map<?, ?>) metrics.get("gate")).get("mode"));
+    assertTrue(metrics.containsKey("teacher_gate"), metrics.keySet().toString());
+    ReferenceSketch sketch = ReferenceSketch.fromMetrics(metrics).orElseThrow();
+    assertEquals(10, sketch.columns().size());
+    assertEquals(
+        "label_free",
+        ((Map<?, ?>) store.resolve("s").manifest().metrics().get("gate")).get("mode"));
+  }
+
+  @Test
+  void
+      a_student_outside_the_label_free_bounds_is_refused_with_the_numbers_and_nothing_is_published() {
+    int exit =
+        run(
+            args(
+                rows("rows.jsonl", 1500, false),
+                "--int8",
+                "--hidden",
+                "8",
+                "--embedding-dim",
+                "2",
+                "--max-mean-abs-diff",
+                "0"));
+    assertEquals(1, exit, err.toString());
+    assertTrue(
+        lastError()
+            .startsWith("distill: label-free gate failed for the student against the teacher"),
+        lastError());
+    assertTrue(
+        lastError().contains("mean absolute difference ") && lastError().contains(" > 0;"),
+        lastError());
+    assertTrue(out.toString().isBlank(), out.toString());
+    assertTrue(store.latest("s").isEmpty() && store.latest("s-int8").isEmpty());
+  }
+
+  @Test
+  void labelled_evaluation_rows_keep_the_labelled_gate() throws Exception {
+    int exit =
+        run(
+            args(
+                rows("rows.jsonl", 1500, false),
+                "--eval",
+                rows("eval.jsonl", 600, true).toString(),
+                "--hidden",
+                "8",
+                "--embedding-dim",
+                "2"));
+    assertEquals(0, exit, err.toString());
+    JsonNode gate = new ObjectMapper().readTree(out.toString().trim()).get("gate");
+    assertEquals("labelled", gate.get("mode").asText(), gate.toString());
+    assertEquals(600, gate.get("labelled_rows").asInt());
+    assertTrue(gate.has("auc_delta") && gate.get("passed").asBoolean(), gate.toString());
   }
 }
