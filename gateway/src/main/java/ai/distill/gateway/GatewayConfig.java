@@ -1,6 +1,7 @@
 package ai.distill.gateway;
 
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.jobs.JobsConfig;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -33,7 +34,8 @@ import java.util.Set;
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
- *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000}
+ *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
+ *  "jobs": {"runner": "child", "queue_capacity": 8}}
  * }</pre>
  *
  * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
@@ -56,6 +58,7 @@ public final class GatewayConfig {
   private final Duration watchInterval;
   private final Duration drainTimeout;
   private final Duration shutdownGrace;
+  private final JobsConfig jobs;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
@@ -75,6 +78,7 @@ public final class GatewayConfig {
     this.watchInterval = b.watchInterval;
     this.drainTimeout = b.drainTimeout;
     this.shutdownGrace = b.shutdownGrace;
+    this.jobs = b.jobs;
   }
 
   public static Builder builder(Path store) {
@@ -151,6 +155,11 @@ public final class GatewayConfig {
     return shutdownGrace;
   }
 
+  /** How optimizer jobs run (the {@code "jobs"} section; see {@link JobsConfig}). */
+  public JobsConfig jobs() {
+    return jobs;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b =
@@ -165,7 +174,8 @@ public final class GatewayConfig {
             .batching(batching)
             .watchInterval(watchInterval)
             .drainTimeout(drainTimeout)
-            .shutdownGrace(shutdownGrace);
+            .shutdownGrace(shutdownGrace)
+            .jobs(jobs);
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -209,7 +219,8 @@ public final class GatewayConfig {
             "models",
             "watch_interval_ms",
             "drain_timeout_ms",
-            "shutdown_grace_ms"));
+            "shutdown_grace_ms",
+            "jobs"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -260,6 +271,9 @@ public final class GatewayConfig {
     }
     if (json.containsKey("shutdown_grace_ms")) {
       b.shutdownGrace(Duration.ofMillis(json.getLong("shutdown_grace_ms")));
+    }
+    if (json.containsKey("jobs")) {
+      b.jobs(JobsConfig.fromJson(json.getJsonObject("jobs")));
     }
     return b;
   }
@@ -332,6 +346,7 @@ public final class GatewayConfig {
     private Duration watchInterval = Duration.ofSeconds(1);
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(1);
+    private JobsConfig jobs = JobsConfig.DEFAULT;
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -421,6 +436,11 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    public Builder jobs(JobsConfig jobs) {
+      this.jobs = Objects.requireNonNull(jobs, "jobs");
       return this;
     }
 

@@ -26,7 +26,8 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       BenchCommand.class,
       WorldCommand.class,
-      DemoCommand.class
+      DemoCommand.class,
+      JobsCommand.class
     })
 public final class Main implements Runnable {
 

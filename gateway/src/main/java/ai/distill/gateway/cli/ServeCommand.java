@@ -8,6 +8,8 @@ import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.feedback.FeedbackRoutes;
 import ai.distill.gateway.feedback.FeedbackService;
+import ai.distill.gateway.jobs.CanaryHook;
+import ai.distill.gateway.jobs.JobRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -101,7 +103,8 @@ public final class ServeCommand implements Callable<Integer> {
       Gateway gateway,
       FeedbackRoutes feedback,
       CaptureRoutes capture,
-      ExperimentRoutes experiments) {
+      ExperimentRoutes experiments,
+      JobRoutes jobs) {
 
     static Running start(GatewayConfig cfg) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per
@@ -115,22 +118,19 @@ public final class ServeCommand implements Callable<Integer> {
         throw e;
       }
       CaptureRoutes capture = null;
+      ExperimentRoutes experiments;
+      FeedbackRoutes feedback;
       try {
-        FeedbackRoutes feedback =
-            FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
         capture =
             CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
-        return new Running(
-            vertx,
-            gateway,
-            feedback,
-            capture,
+        experiments =
             ExperimentRoutes.install(
                     gateway,
                     ExperimentService.Options.DEFAULT,
                     feedback.service(),
                     capture.service())
-                .await());
+                .await();
       } catch (Exception e) {
         if (capture != null) {
           capture.close().await();
@@ -139,9 +139,26 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
       }
+      try {
+        // Canaries are not wired to the experiment service yet: CanaryHook.NONE.
+        return new Running(
+            vertx,
+            gateway,
+            feedback,
+            capture,
+            experiments,
+            JobRoutes.install(gateway, CanaryHook.NONE).await());
+      } catch (Exception e) {
+        experiments.close().await();
+        capture.close().await();
+        gateway.close().await();
+        vertx.close().await();
+        throw new IllegalStateException("cannot start jobs: " + e.getMessage(), e);
+      }
     }
 
     void close() throws Exception {
+      jobs.close().await();
       experiments.close().await();
       capture.close().await();
       gateway.close().await();

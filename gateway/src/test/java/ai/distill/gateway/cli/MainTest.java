@@ -20,7 +20,7 @@ class MainTest {
   void lists_serve_store_and_optimizer_subcommands() {
     CommandLine cli = Main.commandLine();
     for (String command :
-        new String[] {"serve", "store", "quantize", "distill", "evaluate", "bench"}) {
+        new String[] {"serve", "store", "quantize", "distill", "evaluate", "bench", "jobs"}) {
       assertTrue(cli.getSubcommands().containsKey(command), command);
     }
     StringWriter out = new StringWriter();

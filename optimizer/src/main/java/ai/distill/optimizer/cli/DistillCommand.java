@@ -3,7 +3,6 @@ package ai.distill.optimizer.cli;
 import ai.distill.optimizer.distill.DistillGate;
 import ai.distill.optimizer.distill.DistillJob;
 import ai.distill.optimizer.distill.DistillOptions;
-import ai.distill.optimizer.job.ProgressListener;
 import ai.distill.optimizer.table.ScoringException;
 import ai.distill.optimizer.train.StudentConfig;
 import ai.distill.store.ModelStore;
@@ -174,6 +173,13 @@ public final class DistillCommand implements Callable<Integer> {
   boolean int8;
 
   @Option(
+      names = "--progress-json",
+      hidden = true,
+      description =
+          "Progress as one JSON line per event on stderr: {\"stage\", \"fraction\", \"message\"} (for the gateway's jobs).")
+  boolean progressJson;
+
+  @Option(
       names = "--max-soft-auc-gap",
       paramLabel = "X",
       description =
@@ -245,14 +251,7 @@ public final class DistillCommand implements Callable<Integer> {
               options,
               int8);
       DistillJob.Outcome outcome =
-          DistillJob.run(
-              modelStore,
-              request,
-              ProgressListener.lines(
-                  line -> {
-                    err.println(line);
-                    err.flush();
-                  }));
+          DistillJob.run(modelStore, request, QuantizeCommand.progressTo(err, progressJson));
       PrintWriter out = spec.commandLine().getOut();
       out.println(JSON.writeValueAsString(outcome.summary()));
       out.flush();

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -186,6 +188,13 @@ public final class QuantizeCommand implements Callable<Integer> {
       description = "Publish even if the INT8 model benchmarks slower than its source.")
   boolean force;
 
+  @Option(
+      names = "--progress-json",
+      hidden = true,
+      description =
+          "Progress as one JSON line per event on stderr: {\"stage\", \"fraction\", \"message\"} (for the gateway's jobs).")
+  boolean progressJson;
+
   /** Picocli needs a public no-arg constructor. */
   public QuantizeCommand() {}
 
@@ -233,11 +242,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizeJob.run(
             ModelStore.open(storeDir),
             new QuantizeJob.Request(model, data, name, options),
-            ProgressListener.lines(
-                line -> {
-                  err().println(line);
-                  err().flush();
-                }));
+            progressTo(err(), progressJson));
     QuantizeReport report = outcome.report();
     err().print(report.toTable());
     if (report.kernels().integerKernels() == 0) {
@@ -249,6 +254,29 @@ public final class QuantizeCommand implements Callable<Integer> {
     out().println(JSON.writeValueAsString(outcome.summary()));
     out().flush();
     return 0;
+  }
+
+  /**
+   * Progress on {@code err}: the message lines, or with {@code json} one line {@code {"stage":
+   * "...", "fraction": 0.42, "message": "..."}} per event, flushed each time.
+   */
+  static ProgressListener progressTo(PrintWriter err, boolean json) {
+    return (stage, fraction, message) -> {
+      if (json) {
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("stage", stage);
+        event.put("fraction", fraction);
+        event.put("message", message);
+        try {
+          err.println(JSON.writeValueAsString(event));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalStateException(e);
+        }
+      } else {
+        err.println(message);
+      }
+      err.flush();
+    };
   }
 
   static double round(double v) {
