@@ -4,9 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -15,20 +12,16 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -53,27 +46,20 @@ public final class ModelStore {
 
   private static final System.Logger LOG = System.getLogger(ModelStore.class.getName());
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-  private static final Pattern VERSION_DIR = Pattern.compile("[1-9][0-9]{0,17}");
-  private static final String HIGH_WATER_FILE = ".highwater";
-  private static final String LOCK_SUFFIX = ".lock";
   private static final int MAX_PUBLISH_ATTEMPTS = 1000;
 
   private final Path root;
   private final Path models;
   private final Path tmp;
+  private final TmpArea tmpArea;
   private final Map<String, ReentrantLock> nameLocks = new ConcurrentHashMap<>();
-  private final Set<String> warned = ConcurrentHashMap.newKeySet();
-
-  /**
-   * Temporary ids in use by this JVM. POSIX locks are per process and closing any descriptor of a
-   * file drops them, so the cleaner must not even open the lock file of a slot this JVM owns.
-   */
-  private static final Set<String> LIVE_SLOTS = ConcurrentHashMap.newKeySet();
+  private final VersionFiles files = new VersionFiles();
 
   private ModelStore(Path root) {
     this.root = root;
     this.models = root.resolve("models");
     this.tmp = root.resolve("tmp");
+    this.tmpArea = new TmpArea(tmp);
   }
 
   /**
@@ -94,7 +80,7 @@ public final class ModelStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the model store at " + root + ": " + e, e);
     }
-    store.cleanTmp();
+    store.tmpArea.clean();
     return store;
   }
 
@@ -150,7 +136,7 @@ public final class ModelStore {
     TreeMap<Long, ModelVersion> found = new TreeMap<>();
     for (Path dir : list(models.resolve(name))) {
       String d = dir.getFileName().toString();
-      if (VERSION_DIR.matcher(d).matches()) {
+      if (VersionFiles.VERSION_DIR.matcher(d).matches()) {
         long v = Long.parseLong(d);
         load(name, v, dir).ifPresent(mv -> found.put(v, mv));
       }
@@ -284,7 +270,7 @@ public final class ModelStore {
     Objects.requireNonNull(req, "req");
     String name = req.name();
     Path modelDir = models.resolve(name);
-    try (TmpSlot slot = newTmpSlot()) {
+    try (TmpArea.Slot slot = tmpArea.newSlot()) {
       Path staged = slot.dir;
       DurableFiles.Digest digest;
       try (InputStream in =
@@ -300,7 +286,7 @@ public final class ModelStore {
       ReentrantLock lock = nameLocks.computeIfAbsent(name, k -> new ReentrantLock());
       lock.lock();
       try {
-        long version = nextVersion(name);
+        long version = files.nextVersion(models.resolve(name));
         for (int attempt = 1; ; attempt++) {
           Manifest manifest =
               new Manifest(
@@ -331,11 +317,11 @@ public final class ModelStore {
                 || !(Files.exists(target) || Files.notExists(modelDir))) {
               throw e;
             }
-            version = Math.max(version + 1, nextVersion(name));
+            version = Math.max(version + 1, files.nextVersion(models.resolve(name)));
             continue;
           }
           DurableFiles.syncDir(modelDir);
-          recordHighWater(slot, modelDir, version);
+          VersionFiles.recordHighWater(slot, modelDir, version);
           LOG.log(
               System.Logger.Level.INFO,
               "published {0} ({1} bytes, sha256 {2})",
@@ -404,50 +390,7 @@ public final class ModelStore {
    *     the expected and the actual digest
    */
   public ModelVersion verify(ModelVersion v) {
-    Objects.requireNonNull(v, "v");
-    Manifest m = v.manifest();
-    Path file = v.modelFile();
-    DurableFiles.Digest actual;
-    try {
-      actual = DurableFiles.digest(file);
-    } catch (NoSuchFileException e) {
-      throw new IntegrityException(
-          "model file "
-              + file
-              + " of "
-              + v.id()
-              + " is missing (expected sha256 "
-              + m.sha256()
-              + ", "
-              + m.size()
-              + " bytes)",
-          file,
-          m.sha256(),
-          null);
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot read model file " + file + " of " + v.id() + ": " + e, e);
-    }
-    if (!actual.sha256().equals(m.sha256()) || actual.size() != m.size()) {
-      throw new IntegrityException(
-          "model file "
-              + file
-              + " of "
-              + v.id()
-              + " is corrupt: expected sha256 "
-              + m.sha256()
-              + " ("
-              + m.size()
-              + " bytes), actual sha256 "
-              + actual.sha256()
-              + " ("
-              + actual.size()
-              + " bytes)",
-          file,
-          m.sha256(),
-          actual.sha256());
-    }
-    return v;
+    return VersionFiles.verify(v);
   }
 
   /**
@@ -487,93 +430,15 @@ public final class ModelStore {
   }
 
   private Optional<ModelVersion> load(String name, long version, Path dir) {
-    Path manifestFile = dir.resolve(ModelVersion.MANIFEST_FILE);
-    if (!Files.isRegularFile(dir.resolve(ModelVersion.MODEL_FILE))
-        || !Files.isRegularFile(manifestFile)) {
-      return Optional.empty();
-    }
-    Manifest m;
-    try {
-      m = Manifest.read(manifestFile);
-    } catch (IllegalArgumentException e) {
-      warnOnce(manifestFile, "ignoring " + name + ":" + version + ": " + e.getMessage());
-      return Optional.empty();
-    } catch (UncheckedIOException e) {
-      if (e.getCause() instanceof NoSuchFileException) {
-        return Optional.empty(); // removed concurrently
-      }
-      warnOnce(manifestFile, "ignoring " + name + ":" + version + ": " + e.getMessage());
-      return Optional.empty();
-    }
-    if (!m.name().equals(name) || m.version() != version) {
-      warnOnce(
-          manifestFile,
-          "ignoring "
-              + name
-              + ":"
-              + version
-              + ": its manifest "
-              + manifestFile
-              + " describes "
-              + m.id()
-              + " (expected: "
-              + name
-              + ":"
-              + version
-              + ")");
-      return Optional.empty();
-    }
-    return Optional.of(new ModelVersion(name, version, dir, m));
+    return files.load(name, version, dir);
   }
 
   private void warnOnce(Path file, String message) {
-    if (warned.add(file + "|" + message)) {
-      LOG.log(System.Logger.Level.WARNING, message);
-    }
-  }
-
-  private long nextVersion(String name) throws IOException {
-    Path modelDir = models.resolve(name);
-    long max = 0;
-    for (Path dir : list(modelDir)) {
-      String d = dir.getFileName().toString();
-      if (VERSION_DIR.matcher(d).matches()) {
-        max = Math.max(max, Long.parseLong(d));
-      }
-    }
-    Path hw = modelDir.resolve(HIGH_WATER_FILE);
-    try {
-      max = Math.max(max, Long.parseLong(Files.readString(hw).trim()));
-    } catch (NoSuchFileException e) {
-      // no history yet
-    } catch (NumberFormatException e) {
-      warnOnce(hw, "ignoring unreadable " + hw);
-    }
-    return max + 1;
-  }
-
-  /**
-   * Remembers the highest number ever published so removing the latest version does not free its
-   * number.
-   */
-  private void recordHighWater(TmpSlot slot, Path modelDir, long version) {
-    try {
-      Files.createDirectories(slot.dir);
-      Path staged = slot.dir.resolve(HIGH_WATER_FILE);
-      Files.writeString(staged, Long.toString(version));
-      Files.move(
-          staged,
-          modelDir.resolve(HIGH_WATER_FILE),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      LOG.log(
-          System.Logger.Level.DEBUG, "cannot record the version high-water mark in " + modelDir, e);
-    }
+    files.warnOnce(file, message);
   }
 
   private void moveAwayAndDelete(Path dir, String what) {
-    try (TmpSlot slot = newTmpSlot()) {
+    try (TmpArea.Slot slot = tmpArea.newSlot()) {
       Files.delete(slot.dir);
       try {
         Files.move(dir, slot.dir, StandardCopyOption.ATOMIC_MOVE);
@@ -588,7 +453,7 @@ public final class ModelStore {
     }
   }
 
-  private static List<Path> list(Path dir) {
+  static List<Path> list(Path dir) {
     List<Path> out = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
@@ -609,99 +474,5 @@ public final class ModelStore {
     return items.size() <= 20
         ? String.join(", ", items)
         : String.join(", ", items.subList(0, 20)) + ", ... (" + items.size() + " in all)";
-  }
-
-  // --- temporary directories
-  // ------------------------------------------------------------------------------
-
-  /**
-   * A directory {@code tmp/<id>} guarded by an exclusive OS lock on {@code tmp/<id>.lock}, held
-   * until close. The lock dies with the process, which is how {@link #cleanTmp()} tells abandoned
-   * directories from live ones.
-   */
-  private TmpSlot newTmpSlot() throws IOException {
-    String id = UUID.randomUUID().toString();
-    Path lockFile = tmp.resolve(id + LOCK_SUFFIX);
-    Files.createDirectories(tmp);
-    LIVE_SLOTS.add(id);
-    FileChannel ch = null;
-    try {
-      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      FileLock lock = ch.lock();
-      Path dir = tmp.resolve(id);
-      Files.createDirectory(dir);
-      return new TmpSlot(id, dir, lockFile, ch, lock);
-    } catch (IOException | RuntimeException e) {
-      if (ch != null) {
-        ch.close();
-      }
-      Files.deleteIfExists(lockFile);
-      LIVE_SLOTS.remove(id);
-      throw e;
-    }
-  }
-
-  private static final class TmpSlot implements AutoCloseable {
-    final String id;
-    final Path dir;
-    final Path lockFile;
-    final FileChannel channel;
-    final FileLock lock;
-
-    TmpSlot(String id, Path dir, Path lockFile, FileChannel channel, FileLock lock) {
-      this.id = id;
-      this.dir = dir;
-      this.lockFile = lockFile;
-      this.channel = channel;
-      this.lock = lock;
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        DurableFiles.deleteRecursively(dir);
-        Files.deleteIfExists(lockFile);
-      } finally {
-        channel.close(); // releases the lock
-        LIVE_SLOTS.remove(id);
-      }
-    }
-  }
-
-  /**
-   * Deletes tmp entries whose owner is gone (no live lock); skips those of live publishers in any
-   * process.
-   */
-  private void cleanTmp() {
-    Set<String> ids = new HashSet<>();
-    for (Path p : list(tmp)) {
-      String f = p.getFileName().toString();
-      ids.add(f.endsWith(LOCK_SUFFIX) ? f.substring(0, f.length() - LOCK_SUFFIX.length()) : f);
-    }
-    for (String id : ids) {
-      if (LIVE_SLOTS.contains(id)) {
-        continue;
-      }
-      Path lockFile = tmp.resolve(id + LOCK_SUFFIX);
-      try (FileChannel ch =
-          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-        FileLock lock;
-        try {
-          lock = ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-          continue; // a publisher in this JVM owns it
-        }
-        if (lock == null) {
-          continue; // a publisher in another process owns it
-        }
-        DurableFiles.deleteRecursively(tmp.resolve(id));
-        Files.deleteIfExists(lockFile);
-        LOG.log(System.Logger.Level.INFO, "removed leftover temporary entry {0}", tmp.resolve(id));
-      } catch (IOException e) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "cannot clean temporary entry " + tmp.resolve(id) + ": " + e);
-      }
-    }
   }
 }

@@ -1,23 +1,20 @@
 package ai.distill.gateway.jobs;
 
+import static ai.distill.gateway.jobs.JobValidation.result;
+import static ai.distill.gateway.jobs.JobValidation.sourceName;
+
 import ai.distill.gateway.jobs.JobRecord.State;
 import ai.distill.gateway.jobs.JobRejectedException.Reason;
-import ai.distill.store.ModelNotFoundException;
 import ai.distill.store.ModelStore;
 import ai.distill.store.ModelVersion;
-import ai.distill.store.Role;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Accepts, queues, runs and remembers optimizer jobs. A request is checked up front (unknown
@@ -42,8 +39,6 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class JobService implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(JobService.class.getName());
-  private static final DateTimeFormatter ID_TIME =
-      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS").withZone(ZoneOffset.UTC);
 
   /** How long {@link #close()} waits for a running job to stop. */
   static final long CLOSE_WAIT_MILLIS = ChildProcessJobRunner.KILL_GRACE.toMillis() + 2_000;
@@ -125,69 +120,10 @@ public final class JobService implements AutoCloseable {
    * @throws JobRejectedException with the reason the job cannot be accepted
    */
   public JobRecord submit(JobSpec spec) {
-    ModelVersion source;
-    try {
-      source = store.resolve(spec.source());
-    } catch (ModelNotFoundException e) {
-      throw new JobRejectedException(Reason.NOT_FOUND, "source: " + e.getMessage());
-    } catch (IllegalArgumentException e) {
-      throw new JobRejectedException(Reason.BAD_REQUEST, "source: " + e.getMessage());
-    }
-    String id =
-        ID_TIME.format(clock.instant())
-            + "-"
-            + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
-    JobRunner.Task task;
-    try {
-      ModelStore.checkName(spec.name());
-      if (spec.action() == JobSpec.Action.DISTILL_QUANTIZE) {
-        ModelStore.checkName(spec.name() + "-int8");
-      }
-      if (spec.name().equals(source.name())) {
-        throw new IllegalArgumentException(
-            "name: '"
-                + spec.name()
-                + "' is the source model's own name "
-                + "(expected: a new name for the result, e.g. '"
-                + source.name()
-                + "-int8')");
-      }
-      if (spec.action() != JobSpec.Action.QUANTIZE && source.role() != Role.TEACHER) {
-        throw new IllegalArgumentException(
-            "action: "
-                + spec.action().jsonName()
-                + " needs a teacher, but "
-                + source.id()
-                + " is a "
-                + source.role()
-                + " (its manifest role)"
-                + (source.manifest().parent() == null
-                    ? ""
-                    : "; distill from its parent " + source.manifest().parent() + " instead")
-                + ", or quantize it");
-      }
-      java.nio.file.Path rows = spec.rowsPath(store.root());
-      if (spec.capturedRows()) {
-        long needed = JobArguments.minRows(spec);
-        long have = RowCounter.count(rows, needed);
-        if (have < needed) {
-          throw new IllegalArgumentException(
-              "rows: "
-                  + have
-                  + " captured rows of '"
-                  + spec.rows()
-                  + "' exist in "
-                  + rows
-                  + ", "
-                  + needed
-                  + " are needed (capture more traffic, e.g. POST "
-                  + "/admin/v1/capture, or lower options.min_rows)");
-        }
-      }
-      task = JobArguments.task(id, spec, store.root(), source.id(), rows);
-    } catch (IllegalArgumentException e) {
-      throw new JobRejectedException(Reason.BAD_REQUEST, e.getMessage());
-    }
+    String id = JobValidation.newId(clock.instant());
+    JobValidation.Accepted accepted = JobValidation.check(store, spec, id);
+    ModelVersion source = accepted.source();
+    JobRunner.Task task = accepted.task();
     JobRecord record;
     synchronized (lock) {
       if (closed) {
@@ -197,27 +133,10 @@ public final class JobService implements AutoCloseable {
       }
       String active = activeBySource.get(source.name());
       if (active != null) {
-        JobRecord other = records.get(active);
-        throw new JobRejectedException(
-            Reason.CONFLICT,
-            "source: a job for '"
-                + source.name()
-                + "' is already "
-                + other.state().jsonName()
-                + ": "
-                + active
-                + " (wait for it, or cancel it with POST /admin/v1/jobs/"
-                + active
-                + "/cancel)");
+        throw JobValidation.busy(source.name(), active, records.get(active).state());
       }
       if (queue.size() >= config.queueCapacity()) {
-        throw new JobRejectedException(
-            Reason.QUEUE_FULL,
-            "the job queue is full ("
-                + queue.size()
-                + " jobs waiting, jobs.queue_capacity "
-                + config.queueCapacity()
-                + "): retry once a job finished");
+        throw JobValidation.queueFull(queue.size(), config.queueCapacity());
       }
       record = JobRecord.queued(id, spec, source.id(), clock.instant());
       records.put(id, record);
@@ -545,30 +464,6 @@ public final class JobService implements AutoCloseable {
           t.setDaemon(true);
           t.start();
         });
-  }
-
-  /** The model a summary says the job published (for distill+quantize, the INT8 student). */
-  static JobRecord.Result result(JobSpec.Action action, JsonObject summary) {
-    String key =
-        switch (action) {
-          case QUANTIZE -> "published";
-          case DISTILL -> "student";
-          case DISTILL_QUANTIZE -> "int8_student";
-        };
-    String published = summary.getString(key);
-    int colon = published == null ? -1 : published.lastIndexOf(':');
-    if (colon < 1) {
-      throw new IllegalArgumentException("no \"" + key + "\": \"<model>:<version>\"");
-    }
-    return new JobRecord.Result(
-        published.substring(0, colon), Long.parseLong(published.substring(colon + 1)), summary);
-  }
-
-  private static String sourceName(JobRecord r) {
-    String v = r.sourceVersion();
-    return v != null && v.lastIndexOf(':') > 0
-        ? v.substring(0, v.lastIndexOf(':'))
-        : r.spec().sourceModel();
   }
 
   // Reads the newest state inside the repository's lock, so the last write carries the latest.

@@ -59,8 +59,6 @@ final class BodyReader {
     }
   }
 
-  private record PendingOutput(String name, Boolean binary) {}
-
   final byte[] json; // holds the JSON part at [base, base + jsonLength)
   final int base;
   final int jsonLength;
@@ -72,7 +70,7 @@ final class BodyReader {
   boolean sawInputs;
   final List<PendingInput> inputs = new ArrayList<>();
   final Set<String> withData = new HashSet<>();
-  List<PendingOutput> outputs = List.of();
+  List<OutputSelection.Requested> outputs = List.of();
   Map<String, Object> parameters = Map.of();
   boolean binaryDataOutput;
 
@@ -285,54 +283,7 @@ final class BodyReader {
   }
 
   void parseOutputs(JsonParser p, JsonToken t) throws IOException {
-    if (t != JsonToken.START_ARRAY) {
-      throw new BadInputException(
-          "'outputs' must be an array of output objects, got " + describe(p, t));
-    }
-    List<PendingOutput> list = new ArrayList<>();
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      String label = "outputs[" + list.size() + "]";
-      if (t != JsonToken.START_OBJECT) {
-        throw new BadInputException(label + " must be an object, got " + describe(p, t));
-      }
-      String name = null;
-      Boolean binary = null;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        t = p.nextToken();
-        if (field.equals("name")) {
-          if (t != JsonToken.VALUE_STRING) {
-            throw new BadInputException(label + ": 'name' must be a string, got " + describe(p, t));
-          }
-          name = p.getText();
-        } else if (field.equals("parameters")) {
-          if (t != JsonToken.START_OBJECT) {
-            throw new BadInputException(
-                label + ": 'parameters' must be an object, got " + describe(p, t));
-          }
-          while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String param = p.currentName();
-            t = p.nextToken();
-            if (param.equals("binary_data")) {
-              if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
-                throw new BadInputException(
-                    label + ": binary_data must be true or false, got " + describe(p, t));
-              }
-              binary = t == JsonToken.VALUE_TRUE;
-            } else {
-              p.skipChildren();
-            }
-          }
-        } else {
-          p.skipChildren();
-        }
-      }
-      if (name == null) {
-        throw new BadInputException(label + " has no 'name'");
-      }
-      list.add(new PendingOutput(name, binary));
-    }
-    outputs = list;
+    outputs = OutputSelection.parse(p, t);
   }
 
   /** Checks an input's datatype and shape against the model and returns its element count. */
@@ -506,27 +457,7 @@ final class BodyReader {
   }
 
   List<RequestedOutput> resolveOutputs() {
-    if (outputs.isEmpty()) return List.of();
-    Set<String> known = modelOutputs.stream().map(TensorSpec::name).collect(Collectors.toSet());
-    Set<String> seen = new HashSet<>();
-    List<String> unknown = new ArrayList<>();
-    List<RequestedOutput> resolved = new ArrayList<>(outputs.size());
-    for (PendingOutput o : outputs) {
-      if (!seen.add(o.name())) {
-        throw new BadInputException("output '" + o.name() + "' is requested more than once");
-      }
-      if (!known.contains(o.name())) unknown.add(o.name());
-      resolved.add(
-          new RequestedOutput(o.name(), o.binary() != null ? o.binary() : binaryDataOutput));
-    }
-    if (!unknown.isEmpty()) {
-      throw new BadInputException(
-          "unknown output(s) "
-              + quote(unknown)
-              + "; the model's outputs are "
-              + quote(modelOutputs.stream().map(TensorSpec::name).toList()));
-    }
-    return resolved;
+    return OutputSelection.resolve(outputs, modelOutputs, binaryDataOutput);
   }
 
   static String describe(JsonParser p, JsonToken t) throws IOException {

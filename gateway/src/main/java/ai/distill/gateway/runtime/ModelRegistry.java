@@ -57,7 +57,7 @@ public final class ModelRegistry {
   private volatile ServingVersions serving = ServingVersions.EMPTY;
   private final Map<String, Future<LoadedModel>> loading = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
-  private final Map<LoadedModel, Promise<Void>> closed = new ConcurrentHashMap<>();
+  private final VersionCloser closer;
   private AutoCloseable watcher;
   private boolean shutdown;
 
@@ -73,6 +73,7 @@ public final class ModelRegistry {
     this.options = options;
     this.loader = new ModelLoader(vertx, store, sessions, metrics, options);
     this.loadWorker = vertx.createSharedWorkerExecutor("distill-load", 1);
+    this.closer = new VersionCloser(loadWorker, metrics);
   }
 
   /** The batching configuration of {@code model}. */
@@ -181,7 +182,7 @@ public final class ModelRegistry {
     }
     loadWorker
         .<LoadedModel>executeBlocking(
-            () -> loader.open(name, version, pinned, this::closeWhenUnused), false)
+            () -> loader.open(name, version, pinned, closer::closeWhenUnused), false)
         .map(this::swapIn)
         .onComplete(
             ar -> {
@@ -226,7 +227,7 @@ public final class ModelRegistry {
       }
     }
     if (stopping) {
-      closed.computeIfAbsent(model, k -> Promise.promise());
+      closer.retiring(model);
       model.release();
       throw new ModelUnavailableException("the gateway is shutting down");
     }
@@ -240,7 +241,7 @@ public final class ModelRegistry {
         model.signature().outputs().size(),
         retired.isEmpty() ? "" : "; retiring " + retired.stream().map(LoadedModel::id).toList());
     for (LoadedModel r : retired) {
-      closed.computeIfAbsent(r, k -> Promise.promise());
+      closer.retiring(r);
       r.release();
     }
     return model;
@@ -255,40 +256,10 @@ public final class ModelRegistry {
       serving = serving.without(models);
     }
     for (LoadedModel m : models) {
-      closed.computeIfAbsent(m, k -> Promise.promise());
+      closer.retiring(m);
       updateLoadedGauge(m.name());
       m.release();
     }
-  }
-
-  private void closeWhenUnused(LoadedModel model) {
-    Promise<Void> done = closed.computeIfAbsent(model, k -> Promise.promise());
-    // Every batch must have returned from ORT before the session is freed: a request reference
-    // may be gone while its batch still runs (a failed caller, a timed-out drain).
-    model
-        .batcher()
-        .drain()
-        .compose(
-            v ->
-                loadWorker.executeBlocking(
-                    () -> {
-                      model.session().close();
-                      model.markSessionClosed();
-                      return null;
-                    },
-                    false))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                LOG.log(
-                    System.Logger.Level.WARNING,
-                    "closing the session of " + model.id() + " failed: " + ar.cause());
-              }
-              metrics.forgetVersion(model.name(), Long.toString(model.version()));
-              closed.remove(model);
-              LOG.log(System.Logger.Level.INFO, "model {0} drained and closed", model.id());
-              done.tryComplete();
-            });
   }
 
   private void updateLoadedGauge(String name) {
@@ -493,12 +464,9 @@ public final class ModelRegistry {
       }
     }
     for (LoadedModel m : all) {
-      closed.computeIfAbsent(m, k -> Promise.promise());
+      closer.retiring(m);
     }
-    List<Future<Void>> done = new ArrayList<>();
-    for (Promise<Void> p : closed.values()) {
-      done.add(p.future());
-    }
+    List<Future<Void>> done = closer.allClosed();
     // Stop queueing and run what is queued now: the batches finish (their requests get their
     // answers) before the sessions close, and the ORT executor closes only after every session.
     List<Future<Void>> drains = new ArrayList<>();

@@ -128,8 +128,8 @@ class JobServiceTest {
             .put("student", "s:3")
             .put("int8_student", "s-int8:2")
             .put("published", "q:7");
-    assertEquals("s-int8", JobService.result(JobSpec.Action.DISTILL_QUANTIZE, summary).model());
-    assertEquals(3, JobService.result(JobSpec.Action.DISTILL, summary).version());
-    assertEquals("q", JobService.result(JobSpec.Action.QUANTIZE, summary).model());
+    assertEquals("s-int8", JobValidation.result(JobSpec.Action.DISTILL_QUANTIZE, summary).model());
+    assertEquals(3, JobValidation.result(JobSpec.Action.DISTILL, summary).version());
+    assertEquals("q", JobValidation.result(JobSpec.Action.QUANTIZE, summary).model());
   }
 }
