@@ -131,7 +131,7 @@ public record LabelFreeComparison(
         softAucUnchecked(source, source),
         sumAbs / n,
         maxAbs,
-        spearman(source, candidate),
+        BinaryMetrics.spearman(source, candidate),
         sumSource == 0 ? Double.NaN : sumCandidate / sumSource);
   }
 
@@ -253,41 +253,6 @@ public record LabelFreeComparison(
     }
     double pairs = positives * negatives - selfPairs;
     return pairs <= 0 ? Double.NaN : numerator / pairs;
-  }
-
-  private static double spearman(float[] a, float[] b) {
-    double[] ra = averageRanks(a);
-    double[] rb = averageRanks(b);
-    // both rank vectors have the mean (n + 1) / 2
-    double mean = (a.length + 1) / 2.0;
-    double cov = 0;
-    double va = 0;
-    double vb = 0;
-    for (int i = 0; i < ra.length; i++) {
-      cov += (ra[i] - mean) * (rb[i] - mean);
-      va += (ra[i] - mean) * (ra[i] - mean);
-      vb += (rb[i] - mean) * (rb[i] - mean);
-    }
-    return va == 0 || vb == 0 ? Double.NaN : cov / Math.sqrt(va * vb);
-  }
-
-  /** 1-based ranks, ties given the average of the ranks they span. */
-  private static double[] averageRanks(float[] v) {
-    int[] order = ascending(v);
-    double[] ranks = new double[v.length];
-    int i = 0;
-    while (i < order.length) {
-      int j = i;
-      while (j + 1 < order.length && v[order[j + 1]] == v[order[i]]) {
-        j++;
-      }
-      double avg = (i + j) / 2.0 + 1;
-      for (int k = i; k <= j; k++) {
-        ranks[order[k]] = avg;
-      }
-      i = j + 1;
-    }
-    return ranks;
   }
 
   /**
