@@ -31,9 +31,6 @@ import java.util.Set;
  */
 final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
 
-  /** Test hook: runs on the ORT worker right before {@code session.run}, inputs allocated. */
-  static volatile java.util.function.Consumer<String> beforeRun;
-
   private final String model;
   private final OrtEnvironment env;
   private final OrtSession session;
@@ -68,10 +65,6 @@ final class OnnxBatchRunner implements BatchRunner<InferRequest, List<Tensor>> {
       int slot = 0;
       for (TensorSpec spec : signature.inputs()) {
         inputs.put(spec.name(), stack(spec, slot++, batch));
-      }
-      java.util.function.Consumer<String> hook = beforeRun;
-      if (hook != null) {
-        hook.accept(model);
       }
       // The input tensors (and the buffers they wrap) stay referenced until run returns.
       try (OrtSession.Result result = session.run(inputs, wanted)) {

@@ -10,9 +10,13 @@ import ai.distill.gateway.protocol.InferRequestDecoder;
 import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.gateway.tensor.Tensor;
 import ai.distill.gateway.testing.TestGateways;
+import ai.distill.optimizer.onnx.GraphBuilder;
 import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,59 +27,132 @@ import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Gateway.close() while a batch is inside ORT (held there by the runner's test hook): the session
- * closes only after the batch returned, in-flight requests get their answers, and readiness turns
- * 503 while the server still listens.
+ * Gateway.close() while a batch is inside ORT (a genuinely slow model, observed inside {@code
+ * OrtSession.run} from its worker thread's stack): the session closes only after the batch
+ * returned, in-flight requests get their answers, and readiness turns 503 while the server still
+ * listens.
  */
 class ShutdownDrainTest {
 
   static final OnnxModel MODEL = TinyModels.ctrModel(3, 2, 10, 2, new int[] {4}, 1);
 
+  // Loop steps of a 256x256 MatMul each: long enough (about a second on a laptop core) that the
+  // checks made while the batch runs finish long before it does. Warm-up (zeros) runs no step.
+  static final int SLOW_STEPS = 700;
+
   @TempDir Path dir;
   Vertx vertx;
   WebClient client;
   Gateway gateway;
-  final AtomicBoolean armed = new AtomicBoolean();
-  final CountDownLatch inOrt = new CountDownLatch(1);
-  final CountDownLatch letGo = new CountDownLatch(1);
 
   @BeforeEach
   void setUp() {
     vertx = TestGateways.strictVertx();
     client = TestGateways.client(vertx);
-    TestGateways.publish(ModelStore.open(dir.resolve("store")), "ctr", MODEL);
-    // Blocks the first armed batch right before OrtSession.run, inputs allocated.
-    OnnxBatchRunner.beforeRun =
-        model -> {
-          if (armed.compareAndSet(true, false)) {
-            inOrt.countDown();
-            try {
-              letGo.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        };
+    ModelStore store = ModelStore.open(dir.resolve("store"));
+    TestGateways.publish(store, "ctr", MODEL);
+    TestGateways.publish(store, "slow", slowModel(256));
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    letGo.countDown();
-    OnnxBatchRunner.beforeRun = null;
     if (gateway != null) {
       gateway.close().await(60, TimeUnit.SECONDS);
     }
     vertx.close().await();
     assertEquals(List.of(), TestGateways.drainBlockedWarnings());
+  }
+
+  /**
+   * x [n, 1] -> y = x, after max(x) steps of v = tanh(v · w) on a {@code size}² matrix: the time a
+   * batch spends inside ORT is set by the request, not by a hook in the runner.
+   */
+  static OnnxModel slowModel(int size) {
+    float[] w = new float[size * size];
+    float[] v = new float[size * size];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = ((i * 31 % 17) - 8) / (8f * size);
+      v[i] = ((i * 7 % 5) - 2) / 2f;
+    }
+    GraphProto body =
+        GraphBuilder.create("step")
+            .input("i", DataType.INT64)
+            .input("cond_in", DataType.BOOL)
+            .input("v_in", DataType.FLOAT, size, size)
+            .matmul("v_in", "w", "vw")
+            .op("Tanh", "vw", "v_out")
+            .op("Identity", "cond_in", "cond_out")
+            .output("cond_out", DataType.BOOL)
+            .output("v_out", DataType.FLOAT, size, size)
+            .toProto()
+            .getGraph();
+    AttributeProto bodyAttr =
+        AttributeProto.newBuilder()
+            .setName("body")
+            .setType(AttributeProto.AttributeType.GRAPH)
+            .setG(body)
+            .build();
+    return GraphBuilder.create("slow")
+        .input("x", DataType.FLOAT, -1, 1)
+        .initializer("w", w, size, size)
+        .initializer("v0", v, size, size)
+        .initializer("zero", new float[] {0f}, 1)
+        .node("ReduceMax", List.of("x"), List.of("x_max"), GraphBuilder.attr("keepdims", 0L))
+        .cast("x_max", "steps", DataType.INT64)
+        .node("Loop", List.of("steps", "", "v0"), List.of("v_last"), bodyAttr)
+        .node("ReduceMean", List.of("v_last"), List.of("mean"), GraphBuilder.attr("keepdims", 0L))
+        .mul("mean", "zero", "nothing")
+        .add("x", "nothing", "y")
+        .output("y", DataType.FLOAT, -1, 1)
+        .build();
+  }
+
+  static JsonObject slowRequest(String id, int steps) {
+    return new JsonObject()
+        .put("id", id)
+        .put(
+            "inputs",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("name", "x")
+                        .put("datatype", "FP32")
+                        .put("shape", new JsonArray().add(1).add(1))
+                        .put("data", new JsonArray().add(steps))));
+  }
+
+  /** The thread inside the native {@code OrtSession.run}, waiting for one (up to 30 s). */
+  static Thread awaitThreadInsideOrt() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+        if (insideOrt(e.getValue())) {
+          return e.getKey();
+        }
+      }
+      assertTrue(System.nanoTime() < deadline, "the batch never reached ORT");
+      Thread.sleep(1);
+    }
+  }
+
+  static boolean insideOrt(StackTraceElement[] stack) {
+    for (StackTraceElement frame : stack) {
+      if (frame.isNativeMethod()
+          && frame.getClassName().equals("ai.onnxruntime.OrtSession")
+          && frame.getMethodName().equals("run")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static JsonObject request(String id) {
@@ -110,11 +187,12 @@ class ShutdownDrainTest {
                     .build())
             .await();
     int port = gateway.port();
-    LoadedModel model = gateway.models().find("ctr", 1);
-    armed.set(true);
+    LoadedModel model = gateway.models().find("slow", 1);
     Future<HttpResponse<Buffer>> inFlight =
-        client.post(port, "127.0.0.1", "/v2/models/ctr/infer").sendJsonObject(request("in-flight"));
-    assertTrue(inOrt.await(30, TimeUnit.SECONDS), "the batch never reached ORT");
+        client
+            .post(port, "127.0.0.1", "/v2/models/slow/infer")
+            .sendJsonObject(slowRequest("in-flight", SLOW_STEPS));
+    Thread ort = awaitThreadInsideOrt();
 
     Future<Void> closed = gateway.close();
     HttpResponse<Buffer> ready =
@@ -129,10 +207,12 @@ class ShutdownDrainTest {
     assertTrue(
         late.bodyAsJsonObject().getString("error").contains("shutting down"), late.bodyAsString());
     // The batch is still inside ORT: nothing may be freed yet.
-    assertFalse(closed.isComplete(), "close() completed while a batch was running");
-    assertFalse(model.sessionClosed(), "the session was closed while a batch was running");
+    boolean done = closed.isComplete();
+    boolean sessionClosed = model.sessionClosed();
+    assertTrue(insideOrt(ort.getStackTrace()), "the batch left ORT before the checks ended");
+    assertFalse(done, "close() completed while a batch was running");
+    assertFalse(sessionClosed, "the session was closed while a batch was running");
 
-    letGo.countDown();
     HttpResponse<Buffer> answered = inFlight.await(30, TimeUnit.SECONDS);
     assertEquals(200, answered.statusCode(), answered.bodyAsString());
     assertEquals("in-flight", answered.bodyAsJsonObject().getString("id"));
@@ -147,29 +227,42 @@ class ShutdownDrainTest {
     gateway =
         Gateway.start(
                 vertx,
-                TestGateways.config(dir.resolve("store")).drainTimeout(Duration.ZERO).build())
+                TestGateways.config(dir.resolve("store"))
+                    .drainTimeout(Duration.ZERO)
+                    .shutdownGrace(Duration.ZERO)
+                    .build())
             .await();
     ModelRegistry models = gateway.models();
-    LoadedModel model = models.acquire("ctr", null);
+    LoadedModel model = models.acquire("slow", null);
     InferRequest decoded =
         new InferRequestDecoder()
             .decode(
-                request("direct").toBuffer(),
+                slowRequest("direct", SLOW_STEPS).toBuffer(),
                 null,
                 model.signature().inputs(),
                 model.signature().outputs());
-    armed.set(true);
     Future<List<Tensor>> result = models.infer(model, decoded);
     // The caller gives its reference back while its batch runs (as a failed or timed-out
     // caller would): the running batch alone must keep the session open.
     model.release();
-    assertTrue(inOrt.await(30, TimeUnit.SECONDS), "the batch never reached ORT");
+    Thread ort = awaitThreadInsideOrt();
 
     Future<Void> closed = gateway.close();
-    assertFalse(closed.isComplete(), "close() completed while a batch was running");
-    assertFalse(model.sessionClosed(), "the session was closed while a batch was running");
-
-    letGo.countDown();
+    // No grace and no drain: close() goes straight to the sessions, yet until the batch leaves
+    // ORT neither close() nor the session may finish (each sample read while it was inside).
+    int samplesInsideOrt = 0;
+    while (true) {
+      boolean done = closed.isComplete();
+      boolean sessionClosed = model.sessionClosed();
+      if (!insideOrt(ort.getStackTrace())) {
+        break;
+      }
+      assertFalse(done, "close() completed while a batch was running");
+      assertFalse(sessionClosed, "the session was closed while a batch was running");
+      samplesInsideOrt++;
+      Thread.sleep(1);
+    }
+    assertTrue(samplesInsideOrt > 0, "the batch left ORT before close() could be observed");
     List<Tensor> outputs =
         result.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertEquals(1, outputs.size());
