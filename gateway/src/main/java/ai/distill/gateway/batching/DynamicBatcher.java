@@ -97,6 +97,20 @@ public final class DynamicBatcher<I, O> {
    * threw for its batch.
    */
   public Future<O> submit(I request) {
+    return submitTimed(request).map(Timed::value);
+  }
+
+  /**
+   * What a request cost the model: its result, how long it waited in the queue and how long the
+   * batch that ran it took (the whole batch's run time, shared by every request in it).
+   */
+  public record Timed<O>(O value, long queueNanos, long computeNanos) {}
+
+  /**
+   * As {@link #submit}, with the request's queue wait and its batch's compute time: what the model
+   * itself cost this request, without decoding, encoding or event-loop time.
+   */
+  public Future<Timed<O>> submitTimed(I request) {
     int rows = rowCounter.applyAsInt(request);
     Context context = vertx.getOrCreateContext();
     Pending<I, O> pending = new Pending<>(request, rows, context, System.nanoTime());
@@ -267,14 +281,27 @@ public final class DynamicBatcher<I, O> {
       List<I> requests = new ArrayList<>(batch.size());
       int rows = 0;
       for (Pending<I, O> p : batch) {
-        observer.queueWait(now - p.enqueuedNanos);
+        p.queueNanos = now - p.enqueuedNanos;
+        observer.queueWait(p.queueNanos);
         requests.add(p.request);
         rows += p.rows;
       }
       int batchRows = rows;
+      long[] computeNanos = new long[1]; // written on the worker, read after it completes
       workers
-          .<List<Object>>executeBlocking(() -> runIsolated(requests, batchRows), false)
-          .onComplete(ar -> finish(batch, ar.succeeded() ? ar.result() : null, ar.cause()));
+          .<List<Object>>executeBlocking(
+              () -> {
+                long start = System.nanoTime();
+                try {
+                  return runIsolated(requests, batchRows);
+                } finally {
+                  computeNanos[0] = System.nanoTime() - start;
+                }
+              },
+              false)
+          .onComplete(
+              ar ->
+                  finish(batch, ar.succeeded() ? ar.result() : null, ar.cause(), computeNanos[0]));
     }
   }
 
@@ -316,14 +343,15 @@ public final class DynamicBatcher<I, O> {
   }
 
   @SuppressWarnings("unchecked")
-  private void finish(List<Pending<I, O>> batch, List<Object> outcomes, Throwable failure) {
+  private void finish(
+      List<Pending<I, O>> batch, List<Object> outcomes, Throwable failure, long computeNanos) {
     for (int i = 0; i < batch.size(); i++) {
       Pending<I, O> p = batch.get(i);
       Object outcome = failure != null ? new Failed(failure) : outcomes.get(i);
       if (outcome instanceof Failed f) {
         p.context.runOnContext(v -> p.promise.fail(f.cause));
       } else {
-        O out = (O) outcome;
+        Timed<O> out = new Timed<>((O) outcome, p.queueNanos, computeNanos);
         p.context.runOnContext(v -> p.promise.complete(out));
       }
     }
@@ -367,7 +395,8 @@ public final class DynamicBatcher<I, O> {
     final int rows;
     final Context context;
     final long enqueuedNanos;
-    final Promise<O> promise = Promise.promise();
+    long queueNanos; // set when its batch launches
+    final Promise<Timed<O>> promise = Promise.promise();
 
     Pending(I request, int rows, Context context, long enqueuedNanos) {
       this.request = request;

@@ -17,6 +17,11 @@ public enum DecisionKind {
   PROMOTE,
   /** Stop serving this student. */
   ROLLBACK,
+  /**
+   * Decisions are frozen by a sample-ratio mismatch: nothing is promoted or rolled back on CTR
+   * until a person looks (manual promote, rollback and stop still work).
+   */
+  FROZEN,
   /** End the experiment: the teacher serves everything. */
   STOP,
   /** Shown for a student once it was promoted. */

@@ -1,5 +1,10 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.experiment.stats.ErrorGuardrail;
+import ai.distill.gateway.experiment.stats.GuardrailVerdict;
+import ai.distill.gateway.experiment.stats.LatencyGuardrail;
+import ai.distill.gateway.experiment.stats.QuantileBounds;
+import ai.distill.gateway.experiment.stats.SequentialSrm;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -8,11 +13,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One live experiment: its sticky assignment, per-variant counts, serving windows, shadow
+ * One live experiment: its sticky assignment, per-variant counts, model outcomes (successes, model
+ * errors, load shedding), latency guardrails on model cost, the sequential SRM test, shadow
  * agreement, current weights, status and decision history. Thread-safe: counters are updated under
- * the experiment's monitor in O(1); {@link #evaluate} runs the {@link DecisionEngine} and, when
- * decisions are automatic and the experiment runs, applies them. Counting only: {@link
- * ExperimentJson} renders and restores it, {@link ExperimentRepository} persists it.
+ * the experiment's monitor in O(1); {@link #evaluate} runs the {@link DecisionEngine} at a time the
+ * caller gives and, when decisions are automatic and the experiment runs, applies them. Counting
+ * only: {@link ExperimentJson} renders and restores it, {@link ExperimentRepository} persists it.
  */
 public final class Experiment {
 
@@ -42,6 +48,9 @@ public final class Experiment {
   private Status status = Status.RUNNING;
   private DecisionEngine.Evaluation last;
   private long promotedVariant = -1;
+  private final int maxUsers;
+  private SequentialSrm srm = new SequentialSrm();
+  private boolean frozenLogged;
   private final java.util.concurrent.atomic.LongAdder changes =
       new java.util.concurrent.atomic.LongAdder();
 
@@ -51,7 +60,24 @@ public final class Experiment {
    */
   static final class Arm {
     final UserLedger ledger;
+
+    /** End-to-end latency, shown in the API and never judged. */
     final ServingWindow window;
+
+    /** Model cost (queue wait + batch compute), shown in the API. */
+    final ServingWindow cost;
+
+    /** A student's latency guardrail against the teacher; null for the teacher. */
+    LatencyGuardrail latency;
+
+    long successes;
+    long modelErrors;
+    long shed;
+    long clientErrors;
+
+    /** Requests of new users turned away from the ledger because a ledger was full. */
+    long cappedRequests;
+
     final ShadowAgreement shadow = new ShadowAgreement();
     long srmExposures;
     long anonymousRequests;
@@ -59,11 +85,15 @@ public final class Experiment {
     long anonymousClicks;
     volatile Long servedVersion;
     DecisionKind lastDecision = DecisionKind.HOLD;
-    int latencyBreaches;
 
     Arm(int maxUsers, long windowNanos, long now) {
       ledger = new UserLedger(maxUsers);
       window = new ServingWindow(windowNanos, now);
+      cost = new ServingWindow(windowNanos, now);
+    }
+
+    ErrorGuardrail.Counts outcomes() {
+      return new ErrorGuardrail.Counts(successes, modelErrors, shed);
     }
   }
 
@@ -79,11 +109,30 @@ public final class Experiment {
     this.weights = weights.clone();
     this.createdMillis = createdMillis;
     this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
-    long now = System.nanoTime();
+    this.maxUsers = maxUsers;
+    long now = System.nanoTime(); // the displayed end-to-end windows only
     this.arms = new Arm[definition.variants().size()];
+    LatencyGuardrail.Config latencyConfig = latencyConfig(definition);
     for (int i = 0; i < arms.length; i++) {
       arms[i] = new Arm(maxUsers, TimeUnit.SECONDS.toNanos(definition.windowSeconds()), now);
+      if (i != definition.teacherIndex()) {
+        arms[i].latency = new LatencyGuardrail(latencyConfig);
+      }
     }
+  }
+
+  /** The latency guardrail a definition asks for (a too-small window is raised to the minimum). */
+  static LatencyGuardrail.Config latencyConfig(ExperimentDefinition d) {
+    LatencyGuardrail.Config defaults = LatencyGuardrail.Config.DEFAULT;
+    long needed = QuantileBounds.minSamplesForUpper(defaults.quantile(), defaults.z());
+    return new LatencyGuardrail.Config(
+        (int) Math.min(Integer.MAX_VALUE, Math.max(d.minWindowRequests(), needed)),
+        defaults.quantile(),
+        defaults.z(),
+        d.latencyRatio(),
+        Math.round(d.latencyTolerance() * 1e9),
+        Math.round(d.latencySloSeconds() * 1e9),
+        d.latencyBreaches());
   }
 
   /** A new experiment at its configured weights. */
@@ -125,35 +174,80 @@ public final class Experiment {
   }
 
   /**
-   * Records a served request. On success the user's impressions grow by {@code rows} (a first
-   * exposure counts towards exposures and SRM); errors count only towards the guardrail window.
+   * Records a request routed by this experiment. {@code costNanos} is what the model itself cost it
+   * (queue wait + batch compute): it feeds the latency guardrails (a teacher's cost feeds every
+   * student's); {@code latencyNanos} (end to end) is only shown. On success the user's impressions
+   * grow by {@code rows} (a first exposure counts towards exposures and SRM, unless a ledger is
+   * full); a model error or a shed request counts towards the error guardrail's figures only, a
+   * client error towards nothing.
    */
   public void recordServed(
-      Assignment a, String userId, int rows, long latencyNanos, boolean ok, Long version) {
+      Assignment a,
+      String userId,
+      int rows,
+      RequestOutcome outcome,
+      long latencyNanos,
+      long costNanos,
+      Long version) {
     changes.increment();
     Arm arm = arms[a.variant()];
-    arm.window.record(latencyNanos, ok);
-    if (version != null) {
+    if (version != null && outcome == RequestOutcome.OK) {
       arm.servedVersion = version;
     }
-    if (!ok) {
-      metrics.served(name(), a.model(), false);
+    metrics.served(name(), a.model(), outcome.label());
+    if (outcome != RequestOutcome.OK) {
+      synchronized (this) {
+        switch (outcome) {
+          case MODEL_ERROR -> arm.modelErrors++;
+          case SHED -> arm.shed++;
+          default -> arm.clientErrors++;
+        }
+      }
       return;
     }
+    arm.window.record(latencyNanos, true);
+    arm.cost.record(costNanos, true);
     boolean fresh = false;
     synchronized (this) {
+      arm.successes++;
+      long cost = Math.max(0, costNanos);
+      if (arm.latency != null) {
+        arm.latency.recordStudent(cost);
+      } else {
+        for (Arm other : arms) {
+          if (other.latency != null) {
+            other.latency.recordTeacher(cost);
+          }
+        }
+      }
       if (a.anonymous()) {
         arm.anonymousRequests++;
         arm.anonymousImpressions += rows;
       } else {
-        fresh = arm.ledger.impression(Murmur3.hash64(userId), rows);
-        if (fresh) {
-          arm.srmExposures++;
+        long user = Murmur3.hash64(userId);
+        if (ledgerCapped() && !arm.ledger.contains(user)) {
+          // Once any arm's ledger is full, no arm takes new users, so exposures stay comparable
+          // across arms (and SRM is not fed by the order in which ledgers fill).
+          arm.cappedRequests++;
+        } else {
+          fresh = arm.ledger.impression(user, rows);
+          if (fresh) {
+            arm.srmExposures++;
+          }
         }
       }
     }
-    metrics.served(name(), a.model(), true);
     metrics.impressions(name(), a.model(), rows, fresh);
+  }
+
+  /** True once any arm's ledger is full: from then on no arm counts new users. */
+  synchronized boolean ledgerCapped() {
+    for (Arm arm : arms) {
+      if (arm.ledger.users() >= maxUsers) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -200,28 +294,58 @@ public final class Experiment {
   }
 
   /**
-   * Runs the decision engine; with automatic decisions on and the experiment running, applies them.
+   * Runs the decision engine at {@code nowMillis} (the caller's clock; history entries carry it);
+   * with automatic decisions on and the experiment running, applies them. An SRM alarm freezes
+   * decisions: it is logged once, and nothing is promoted or rolled back on CTR until a person
+   * acts; a confirmed guardrail failure still rolls back.
    */
-  public synchronized DecisionEngine.Evaluation evaluate() {
+  public synchronized DecisionEngine.Evaluation evaluate(long nowMillis) {
     if (status != Status.RUNNING && last != null) {
       return last; // an ended experiment keeps the figures of its final decision
     }
-    DecisionEngine.ArmFigures[] figures = figures(System.nanoTime());
-    DecisionEngine.Evaluation e = DecisionEngine.evaluate(definition, figures);
+    DecisionEngine.ArmFigures[] figures = figures();
+    DecisionEngine.Evaluation e =
+        DecisionEngine.evaluate(definition, figures, readSrm(), ledgerCapped());
     last = e;
+    metrics.srm(name(), e.srmPValue(), e.srm().pValue(), e.srmAlarm());
     for (int i = 0; i < arms.length; i++) {
-      arms[i].latencyBreaches = e.latencyBreach()[i] ? arms[i].latencyBreaches + 1 : 0;
+      if (i != teacherIndex()) {
+        String model = figures[i].model();
+        LatencyGuardrail.Status lat = e.latency()[i];
+        ErrorGuardrail.Result err = e.errors()[i];
+        metrics.guardrail(name(), model, "latency", lat != null && lat.breach());
+        metrics.guardrail(
+            name(), model, "errors", err != null && err.verdict() == GuardrailVerdict.ROLLBACK);
+      }
     }
-    metrics.srm(name(), e.srmPValue());
     if (status != Status.RUNNING) {
       return e;
+    }
+    if (e.srmAlarm() && !frozenLogged) {
+      frozenLogged = true;
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "experiment {0}: SRM alarm, decisions frozen until a person acts: {1}",
+          name(),
+          DecisionEngine.frozenReason(e.srm(), e.srmPValue()));
+      log(
+          new Decision(
+              nowMillis,
+              DecisionKind.FROZEN,
+              definition.teacher(),
+              DecisionEngine.frozenReason(e.srm(), e.srmPValue()),
+              true,
+              new JsonObject()
+                  .put("srm_sequential_p_value", e.srm().pValue())
+                  .put("srm_p_value", e.srmPValue())
+                  .put("observed", srmCountsJson())));
     }
     for (int i = 0; i < arms.length; i++) {
       DecisionKind d = e.decisions()[i];
       if (d == DecisionKind.HOLD && arms[i].lastDecision != DecisionKind.HOLD) {
         log(
             new Decision(
-                System.currentTimeMillis(),
+                nowMillis,
                 DecisionKind.HOLD,
                 figures[i].model(),
                 e.reasons()[i],
@@ -234,20 +358,48 @@ public final class Experiment {
     }
     if (definition.auto()) {
       for (int i : e.rollback()) {
-        rollbackLocked(i, e.reasons()[i], true, e.numbers()[i]);
+        rollbackLocked(i, e.reasons()[i], true, e.numbers()[i], nowMillis);
       }
       if (e.promote() >= 0 && status == Status.RUNNING) {
-        promoteLocked(e.promote(), e.reasons()[e.promote()], true, e.numbers()[e.promote()]);
+        promoteLocked(
+            e.promote(), e.reasons()[e.promote()], true, e.numbers()[e.promote()], nowMillis);
       }
     }
     return e;
+  }
+
+  /** Reads the sequential SRM test on the exposures counted since the last reweight. */
+  private SequentialSrm.Result readSrm() {
+    long[] counts = new long[arms.length];
+    for (int i = 0; i < arms.length; i++) {
+      counts[i] = arms[i].srmExposures;
+    }
+    try {
+      return srm.update(counts, weights);
+    } catch (IllegalArgumentException inconsistent) {
+      srm.restart(); // restored counts behind the restored test: start a segment, keep evidence
+      return srm.update(counts, weights);
+    }
+  }
+
+  private io.vertx.core.json.JsonArray srmCountsJson() {
+    io.vertx.core.json.JsonArray a = new io.vertx.core.json.JsonArray();
+    for (Arm arm : arms) {
+      a.add(arm.srmExposures);
+    }
+    return a;
   }
 
   /** Manual promotion of a student (or the single student when {@code model} is null). */
   public synchronized Decision promote(String model, String reason) {
     int i = studentIndex(model);
     requireRunning("promote");
-    return promoteLocked(i, reason == null ? "manual promotion" : reason, false, numbersOf(i));
+    return promoteLocked(
+        i,
+        reason == null ? "manual promotion" : reason,
+        false,
+        numbersOf(i),
+        System.currentTimeMillis());
   }
 
   /** Manual rollback of one student, or of every student when {@code model} is null. */
@@ -258,11 +410,12 @@ public final class Experiment {
     if (model == null) {
       for (int i = 0; i < arms.length; i++) {
         if (i != teacherIndex() && weights[i] > 0) {
-          out.add(rollbackLocked(i, why, false, numbersOf(i)));
+          out.add(rollbackLocked(i, why, false, numbersOf(i), System.currentTimeMillis()));
         }
       }
     } else {
-      out.add(rollbackLocked(studentIndex(model), why, false, numbersOf(studentIndex(model))));
+      int i = studentIndex(model);
+      out.add(rollbackLocked(i, why, false, numbersOf(i), System.currentTimeMillis()));
     }
     return out;
   }
@@ -286,7 +439,8 @@ public final class Experiment {
     return d;
   }
 
-  private Decision promoteLocked(int i, String reason, boolean automatic, JsonObject numbers) {
+  private Decision promoteLocked(
+      int i, String reason, boolean automatic, JsonObject numbers, long nowMillis) {
     double[] w = new double[weights.length];
     w[i] = 100;
     reweight(w);
@@ -295,7 +449,7 @@ public final class Experiment {
     arms[i].lastDecision = DecisionKind.PROMOTED;
     Decision d =
         new Decision(
-            System.currentTimeMillis(),
+            nowMillis,
             DecisionKind.PROMOTE,
             definition.variants().get(i).model(),
             reason,
@@ -305,14 +459,15 @@ public final class Experiment {
     return d;
   }
 
-  private Decision rollbackLocked(int i, String reason, boolean automatic, JsonObject numbers) {
+  private Decision rollbackLocked(
+      int i, String reason, boolean automatic, JsonObject numbers, long nowMillis) {
     double[] w = weights.clone();
     w[i] = 0;
     reweight(w);
     arms[i].lastDecision = DecisionKind.ROLLED_BACK;
     Decision d =
         new Decision(
-            System.currentTimeMillis(),
+            nowMillis,
             DecisionKind.ROLLBACK,
             definition.variants().get(i).model(),
             reason,
@@ -329,13 +484,17 @@ public final class Experiment {
     return d;
   }
 
-  /** New weights; SRM restarts counting because the expected split changed. */
+  /**
+   * New weights; SRM restarts counting because the expected split changed, and keeps the evidence
+   * gathered so far.
+   */
   private void reweight(double[] w) {
     assigner.reweight(w);
     System.arraycopy(w, 0, weights, 0, w.length);
     for (Arm a : arms) {
       a.srmExposures = 0;
     }
+    srm.restart();
   }
 
   /** A counter that moves whenever the persisted state may have changed. */
@@ -426,7 +585,7 @@ public final class Experiment {
   // ---- read by ExperimentJson and ExperimentRepository (under this experiment's monitor)
   // ------------
 
-  private DecisionEngine.ArmFigures[] figures(long now) {
+  private DecisionEngine.ArmFigures[] figures() {
     DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
     for (int i = 0; i < arms.length; i++) {
       Arm a = arms[i];
@@ -440,8 +599,8 @@ public final class Experiment {
               a.ledger.ratio(),
               a.ledger.ratioVariance(),
               a.srmExposures,
-              a.window.snapshot(now),
-              a.latencyBreaches);
+              a.latency == null ? null : a.latency.status(),
+              a.outcomes());
     }
     return figures;
   }
@@ -449,9 +608,27 @@ public final class Experiment {
   /** The last evaluation, evaluating (without applying anything) when there was none yet. */
   synchronized DecisionEngine.Evaluation lastEvaluation() {
     if (last == null) {
-      last = DecisionEngine.evaluate(definition, figures(System.nanoTime()));
+      last = DecisionEngine.evaluate(definition, figures(), srm.current(), ledgerCapped());
     }
     return last;
+  }
+
+  // ---- decision state persisted by ExperimentJson (SRM evidence, freeze) ---------------------
+
+  synchronized SequentialSrm.State srmState() {
+    return srm.state();
+  }
+
+  synchronized void restoreDecisionState(SequentialSrm.State state, boolean frozen) {
+    srm =
+        SequentialSrm.restore(
+            SequentialSrm.DEFAULT_ALPHA, SequentialSrm.DEFAULT_CONCENTRATION, state);
+    frozenLogged = frozen;
+  }
+
+  /** True when an SRM alarm froze the decisions (it stays until the experiment ends). */
+  synchronized boolean frozen() {
+    return status == Status.RUNNING && srm.current().alarm();
   }
 
   Arm[] arms() {

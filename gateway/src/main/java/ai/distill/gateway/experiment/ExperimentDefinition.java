@@ -14,12 +14,19 @@ import java.util.List;
  * @param minExposure exposed users each arm needs before a promotion
  * @param attributionWindowSeconds how long feedback for a response is accepted
  * @param plannedUsers n* of the confidence sequence (default 10,000)
+ * @param latencyRatio the student's model cost p99 may be up to this × the teacher's (1.10)
  * @param latencyTolerance absolute slack (seconds) added to 1.10 × teacher p99, since
  *     sub-millisecond p99s are dominated by scheduling noise (default 0.0005)
- * @param minWindowRequests successful requests each arm needs in the guardrail window before its
- *     p99 is compared (default 1000: a p99 over fewer is mostly noise)
- * @param latencyBreaches consecutive evaluations (one a second) a p99 breach must last before it
- *     rolls back (default 3); an error-rate breach rolls back at once
+ * @param maxErrorRate absolute ceiling on a student's model error rate, judged on its always-valid
+ *     lower bound (default 0.05)
+ * @param windowSeconds the sliding window of the end-to-end latency shown in the API (never judged)
+ * @param minWindowRequests model costs each arm needs before a latency guardrail window closes
+ *     (default 2000; raised to 846 when lower, since fewer cannot bound a p99 from above)
+ * @param latencyBreaches consecutive breaching latency windows that roll back (default 3)
+ * @param latencySloSeconds absolute SLO on a student's model cost p99, judged on its lower bound; a
+ *     breach rolls back when its window closes (default 0.05; 0 = none)
+ * @param maxErrorRateDelta allowed student − teacher model error rate, judged on an always-valid
+ *     bound (default 0.01)
  */
 public record ExperimentDefinition(
     String name,
@@ -39,7 +46,9 @@ public record ExperimentDefinition(
     double maxErrorRate,
     long windowSeconds,
     long minWindowRequests,
-    int latencyBreaches) {
+    int latencyBreaches,
+    double latencySloSeconds,
+    double maxErrorRateDelta) {
 
   /** One arm: a model, optionally pinned to a version (null = the model's serving version). */
   public record Variant(String model, Long version, double weight) {}

@@ -1,6 +1,9 @@
 package ai.distill.gateway.experiment;
 
 import ai.distill.gateway.experiment.stats.ConfidenceSequence;
+import ai.distill.gateway.experiment.stats.ErrorGuardrail;
+import ai.distill.gateway.experiment.stats.LatencyGuardrail;
+import ai.distill.gateway.experiment.stats.SequentialSrm;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -126,17 +129,25 @@ public final class ExperimentJson {
     check(latencyRatio >= 1, "max_p99_ratio", latencyRatio, ">= 1");
     double tolerance = number(body, "p99_tolerance_seconds", 0.0005, "p99_tolerance_seconds");
     check(tolerance >= 0, "p99_tolerance_seconds", tolerance, ">= 0");
-    double maxErrorRate = number(body, "max_error_rate", 0.01, "max_error_rate");
+    double maxErrorRate = number(body, "max_error_rate", 0.05, "max_error_rate");
     check(
         maxErrorRate >= 0 && maxErrorRate <= 1,
         "max_error_rate",
         maxErrorRate,
         "0 <= max_error_rate <= 1");
+    double maxErrorRateDelta = number(body, "max_error_rate_delta", 0.01, "max_error_rate_delta");
+    check(
+        maxErrorRateDelta >= 0 && maxErrorRateDelta < 1,
+        "max_error_rate_delta",
+        maxErrorRateDelta,
+        "0 <= max_error_rate_delta < 1");
+    double slo = number(body, "latency_slo_seconds", 0.05, "latency_slo_seconds");
+    check(slo >= 0 && slo <= 60, "latency_slo_seconds", slo, "0 (none) to 60");
     long windowSeconds =
         (long) number(body, "guardrail_window_seconds", 60, "guardrail_window_seconds");
     check(windowSeconds > 0, "guardrail_window_seconds", windowSeconds, "> 0");
     long minRequests =
-        (long) number(body, "guardrail_min_requests", 1000, "guardrail_min_requests");
+        (long) number(body, "guardrail_min_requests", 2000, "guardrail_min_requests");
     check(minRequests > 0, "guardrail_min_requests", minRequests, "> 0");
     long breaches =
         (long) number(body, "guardrail_latency_breaches", 3, "guardrail_latency_breaches");
@@ -159,7 +170,9 @@ public final class ExperimentJson {
         maxErrorRate,
         windowSeconds,
         minRequests,
-        (int) breaches);
+        (int) breaches,
+        slo,
+        maxErrorRateDelta);
   }
 
   /** A definition as the admin API accepts it (and {@link #definition} reads it back). */
@@ -192,7 +205,9 @@ public final class ExperimentJson {
         .put("max_error_rate", d.maxErrorRate())
         .put("guardrail_window_seconds", d.windowSeconds())
         .put("guardrail_min_requests", d.minWindowRequests())
-        .put("guardrail_latency_breaches", d.latencyBreaches());
+        .put("guardrail_latency_breaches", d.latencyBreaches())
+        .put("latency_slo_seconds", d.latencySloSeconds())
+        .put("max_error_rate_delta", d.maxErrorRateDelta());
   }
 
   // ---- decisions
@@ -235,6 +250,7 @@ public final class ExperimentJson {
         Experiment.Arm a = arms[i];
         ExperimentDefinition.Variant v = definition.variants().get(i);
         ServingWindow.Snapshot w = a.window.snapshot(now);
+        ServingWindow.Snapshot cost = a.cost.snapshot(now);
         ConfidenceSequence.Result ci =
             test.compare(a.ledger.ratio(), a.ledger.ratioVariance(), 0, 0, 0, a.ledger.users());
         Long version = v.version() != null ? v.version() : a.servedVersion;
@@ -253,15 +269,17 @@ public final class ExperimentJson {
                 .put("ctr_ci", DecisionEngine.array(ci.lower(), ci.upper()))
                 .put("p50_seconds", DecisionEngine.finite(w.p50Seconds()))
                 .put("p99_seconds", DecisionEngine.finite(w.p99Seconds()))
-                .put("error_rate", w.errorRate())
+                .put("model_cost_p99_seconds", DecisionEngine.finite(cost.p99Seconds()))
+                .put("error_rate", a.outcomes().errorRate())
                 .put("window_requests", w.requests())
+                .put("guardrails", guardrails(a, last, i))
                 .put(
                     "anonymous",
                     new JsonObject()
                         .put("requests", a.anonymousRequests)
                         .put("impressions", a.anonymousImpressions)
                         .put("clicks", a.anonymousClicks))
-                .put("untracked_users", a.ledger.untracked())
+                .put("untracked_users", a.ledger.untracked() + a.cappedRequests)
                 .put(
                     "shadow",
                     new JsonObject()
@@ -280,6 +298,8 @@ public final class ExperimentJson {
       return new JsonObject()
           .put("name", e.name())
           .put("status", e.status().name().toLowerCase())
+          .put("frozen", e.frozen() ? "SRM" : null)
+          .put("ledger_capped", last.ledgerCapped())
           .put("teacher", definition.teacher())
           .put("created", e.createdMillis())
           .put("variants", variants)
@@ -287,12 +307,54 @@ public final class ExperimentJson {
               "srm",
               new JsonObject()
                   .put("p_value", last.srmPValue())
+                  .put("sequential_p_value", last.srm().pValue())
                   .put("alarm", last.srmAlarm())
+                  .put("ledger_capped", last.ledgerCapped())
                   .put("threshold", DecisionEngine.SRM_ALPHA)
                   .put("observed", observed))
           .put("definition", toJson(definition))
           .put("history", history(e));
     }
+  }
+
+  /** A variant's guardrails: the latency windows on model cost, and its outcome counts. */
+  private static JsonObject guardrails(Experiment.Arm a, DecisionEngine.Evaluation last, int i) {
+    ErrorGuardrail.Result err = last.errors()[i];
+    JsonObject errors =
+        new JsonObject()
+            .put("requests", a.successes + a.modelErrors)
+            .put("model_errors", a.modelErrors)
+            .put("shed", a.shed)
+            .put("client_errors", a.clientErrors)
+            .put("error_rate", a.outcomes().errorRate())
+            .put("shed_rate", a.outcomes().shedRate())
+            .put("verdict", err == null ? null : err.verdict().name().toLowerCase())
+            .put("reason", err == null ? null : err.reason())
+            .put(
+                "difference_lower",
+                err == null ? null : DecisionEngine.finite(err.differenceLower()))
+            .put(
+                "difference_upper",
+                err == null ? null : DecisionEngine.finite(err.differenceUpper()));
+    JsonObject out = new JsonObject().put("errors", errors);
+    LatencyGuardrail.Status lat = a.latency == null ? null : a.latency.status();
+    if (lat != null) {
+      out.put(
+          "latency",
+          new JsonObject()
+              .put("verdict", lat.verdict().name().toLowerCase())
+              .put("reason", lat.reason())
+              .put("windows", lat.window())
+              .put("breach", lat.breach())
+              .put("consecutive_breaches", lat.consecutiveBreaches())
+              .put("student_p99_seconds", DecisionEngine.finite(lat.student().estimateSeconds()))
+              .put("student_p99_lower_seconds", DecisionEngine.finite(lat.student().lowerSeconds()))
+              .put("teacher_p99_seconds", DecisionEngine.finite(lat.teacher().estimateSeconds()))
+              .put("teacher_p99_upper_seconds", DecisionEngine.finite(lat.teacher().upperSeconds()))
+              .put("open_window_student", lat.openStudent())
+              .put("open_window_teacher", lat.openTeacher()));
+    }
+    return out;
   }
 
   private static JsonArray history(Experiment e) {
@@ -337,9 +399,58 @@ public final class ExperimentJson {
           .put("status", e.status().name())
           .put("created", e.createdMillis())
           .put("arms", arr)
-          .put("history", history(e));
+          .put("history", history(e))
+          .put("decision_state", decisionState(e));
     }
   }
+
+  // ---- decision state (SRM evidence, freeze, model outcomes): added by the decision work -------
+  // A separate block so that the persistence side can move it without reading the rest. Latency
+  // guardrail windows are not persisted: after a restart they start empty (a confirmed rollback
+  // was already applied and is in the history).
+
+  private static JsonObject decisionState(Experiment e) {
+    SequentialSrm.State srm = e.srmState();
+    JsonArray outcomes = new JsonArray();
+    for (Experiment.Arm a : e.arms()) {
+      outcomes.add(
+          new JsonArray().add(a.successes).add(a.modelErrors).add(a.shed).add(a.clientErrors));
+    }
+    return new JsonObject()
+        .put(
+            "srm",
+            new JsonArray()
+                .add(srm.maxLogBayesFactor())
+                .add(srm.carriedLogBayesFactor())
+                .add(srm.segmentLogBayesFactor())
+                .add(srm.segmentObservations()))
+        .put("frozen_logged", e.frozen())
+        .put("outcomes", outcomes);
+  }
+
+  private static void restoreDecisionState(Experiment e, JsonObject o) {
+    if (o == null) {
+      return; // written before decision state was persisted: start the tests afresh
+    }
+    JsonArray srm = o.getJsonArray("srm");
+    if (srm != null && srm.size() == 4) {
+      e.restoreDecisionState(
+          new SequentialSrm.State(
+              srm.getDouble(0), srm.getDouble(1), srm.getDouble(2), srm.getLong(3)),
+          o.getBoolean("frozen_logged", false));
+    }
+    JsonArray outcomes = o.getJsonArray("outcomes", new JsonArray());
+    Experiment.Arm[] arms = e.arms();
+    for (int i = 0; i < Math.min(arms.length, outcomes.size()); i++) {
+      JsonArray c = outcomes.getJsonArray(i);
+      arms[i].successes = c.getLong(0);
+      arms[i].modelErrors = c.getLong(1);
+      arms[i].shed = c.getLong(2);
+      arms[i].clientErrors = c.getLong(3);
+    }
+  }
+
+  // ---- end of decision state ---------------------------------------------------------------
 
   /** Rebuilds an experiment from {@link #state}; its user ledgers start empty. */
   static Experiment restore(JsonObject state, ExperimentMetrics metrics, int maxUsers) {
@@ -370,6 +481,7 @@ public final class ExperimentJson {
       history.add(decision((JsonObject) d));
     }
     e.restore(Experiment.Status.valueOf(state.getString("status", "RUNNING")), history);
+    restoreDecisionState(e, state.getJsonObject("decision_state"));
     Experiment.Arm[] arms = e.arms();
     for (int i = 0; i < arr.size(); i++) {
       JsonObject a = arr.getJsonObject(i);

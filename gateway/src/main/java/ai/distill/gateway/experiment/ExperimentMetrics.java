@@ -23,6 +23,9 @@ public class ExperimentMetrics {
   private final Counter clicks;
   private final Counter decisions;
   private final Gauge srmPValue;
+  private final Gauge srmSequentialPValue;
+  private final Gauge srmAlarm;
+  private final Gauge guardrailBreach;
   private final Gauge shadow;
   private final Counter shadowRequests;
 
@@ -33,6 +36,9 @@ public class ExperimentMetrics {
     clicks = null;
     decisions = null;
     srmPValue = null;
+    srmSequentialPValue = null;
+    srmAlarm = null;
+    guardrailBreach = null;
     shadow = null;
     shadowRequests = null;
   }
@@ -41,7 +47,9 @@ public class ExperimentMetrics {
     requests =
         Counter.builder()
             .name("distill_experiment_requests_total")
-            .help("Requests routed through an experiment, by variant and outcome")
+            .help(
+                "Requests routed through an experiment, by variant and outcome "
+                    + "(ok, model_error, shed, client_error)")
             .labelNames("experiment", "variant", "outcome")
             .register(registry);
     exposures =
@@ -71,8 +79,28 @@ public class ExperimentMetrics {
     srmPValue =
         Gauge.builder()
             .name("distill_experiment_srm_p_value")
-            .help("Chi-square p-value of the sample-ratio check (alarm below 0.001)")
+            .help("Chi-square p-value of the sample-ratio check (shown only; never decides)")
             .labelNames("experiment")
+            .register(registry);
+    srmSequentialPValue =
+        Gauge.builder()
+            .name("distill_experiment_srm_sequential_p_value")
+            .help("Always-valid p-value of the sequential sample-ratio test (alarm below 0.001)")
+            .labelNames("experiment")
+            .register(registry);
+    srmAlarm =
+        Gauge.builder()
+            .name("distill_experiment_srm_alarm")
+            .help("1 when a sample-ratio mismatch froze the experiment's decisions, else 0")
+            .labelNames("experiment")
+            .register(registry);
+    guardrailBreach =
+        Gauge.builder()
+            .name("distill_experiment_guardrail_breach")
+            .help(
+                "1 when a student's guardrail (latency: its last window breached; errors: a"
+                    + " confirmed excess) is breached, else 0")
+            .labelNames("experiment", "variant", "guardrail")
             .register(registry);
     shadow =
         Gauge.builder()
@@ -95,9 +123,9 @@ public class ExperimentMetrics {
     return new ExperimentMetrics(registry);
   }
 
-  void served(String experiment, String variant, boolean ok) {
+  void served(String experiment, String variant, String outcome) {
     if (requests != null) {
-      requests.labelValues(experiment, variant, ok ? "ok" : "error").inc();
+      requests.labelValues(experiment, variant, outcome).inc();
     }
   }
 
@@ -122,9 +150,17 @@ public class ExperimentMetrics {
     }
   }
 
-  void srm(String experiment, double p) {
+  void srm(String experiment, double chiSquareP, double sequentialP, boolean alarm) {
     if (srmPValue != null) {
-      srmPValue.labelValues(experiment).set(p);
+      srmPValue.labelValues(experiment).set(chiSquareP);
+      srmSequentialPValue.labelValues(experiment).set(sequentialP);
+      srmAlarm.labelValues(experiment).set(alarm ? 1 : 0);
+    }
+  }
+
+  void guardrail(String experiment, String variant, String guardrail, boolean breach) {
+    if (guardrailBreach != null) {
+      guardrailBreach.labelValues(experiment, variant, guardrail).set(breach ? 1 : 0);
     }
   }
 

@@ -135,7 +135,7 @@ public final class ExperimentRoutes {
                 vertx
                     .executeBlocking(
                         () -> {
-                          service.evaluateAll();
+                          service.evaluateAll(System.currentTimeMillis());
                           return null;
                         },
                         false)
@@ -207,9 +207,10 @@ public final class ExperimentRoutes {
                   result.version(),
                   result.outputs(),
                   result.latencyNanos(),
+                  result.queueNanos() + result.computeNanos(),
                   null);
             } else {
-              service.completed(selection, request, null, -1, null, 0, failure);
+              service.completed(selection, request, null, -1, null, 0, 0, failure);
             }
           }
         });

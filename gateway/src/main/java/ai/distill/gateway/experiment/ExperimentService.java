@@ -252,10 +252,14 @@ public final class ExperimentService implements AutoCloseable {
   }
 
   /**
-   * Records the outcome of a selected request: latency and errors for the guardrails, impressions
-   * for the statistics, the impression for click feedback; then, off the response path, capture (at
-   * the experiment's capture rate) and shadow scoring. Non-blocking; never throws.
+   * Records the outcome of a selected request: its outcome ({@link RequestOutcome}: model errors
+   * and load shedding apart) and model cost for the guardrails, impressions for the statistics, the
+   * impression for click feedback; then, off the response path, capture (at the experiment's
+   * capture rate) and shadow scoring (whose teacher runs are never counted as the teacher arm's).
+   * Non-blocking; never throws.
    *
+   * @param latencyNanos end to end, shown only
+   * @param costNanos what the model itself cost the request: queue wait + batch compute
    * @return the routing summary on success, null on failure
    */
   public Routed completed(
@@ -265,15 +269,17 @@ public final class ExperimentService implements AutoCloseable {
       long version,
       List<Tensor> outputs,
       long latencyNanos,
+      long costNanos,
       Throwable failure) {
     Experiment e = s.experiment();
     Experiment.Assignment a = s.assignment();
     int rows = (int) request.rows();
     if (failure != null) {
-      e.recordServed(a, s.userId(), rows, latencyNanos, false, null);
+      e.recordServed(
+          a, s.userId(), rows, RequestOutcome.of(failure), latencyNanos, costNanos, null);
       return null;
     }
-    e.recordServed(a, s.userId(), rows, latencyNanos, true, version);
+    e.recordServed(a, s.userId(), rows, RequestOutcome.OK, latencyNanos, costNanos, version);
     try {
       long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
       feedback.remember(
@@ -323,12 +329,20 @@ public final class ExperimentService implements AutoCloseable {
             ar -> {
               long latency = System.nanoTime() - start;
               if (ar.failed()) {
-                completed(s, request, id, -1, null, latency, ar.cause());
+                completed(s, request, id, -1, null, latency, 0, ar.cause());
                 return Future.failedFuture(ar.cause());
               }
               VariantInvoker.Served served = ar.result();
               return Future.succeededFuture(
-                  completed(s, request, id, served.version(), served.outputs(), latency, null));
+                  completed(
+                      s,
+                      request,
+                      id,
+                      served.version(),
+                      served.outputs(),
+                      latency,
+                      served.costNanos(),
+                      null));
             });
   }
 
@@ -347,11 +361,14 @@ public final class ExperimentService implements AutoCloseable {
     }
   }
 
-  /** Runs every experiment's decision engine; persists those whose history changed. Blocking. */
-  public void evaluateAll() {
+  /**
+   * Runs every experiment's decision engine at {@code nowMillis}; persists those whose history
+   * changed. Blocking.
+   */
+  public void evaluateAll(long nowMillis) {
     for (Experiment e : experiments.values()) {
       try {
-        e.evaluate();
+        e.evaluate(nowMillis);
         int h = historySize(e);
         if (savedHistory.getOrDefault(e.name(), 0) != h) {
           recordPromotions(e);

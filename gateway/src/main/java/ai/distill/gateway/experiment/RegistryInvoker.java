@@ -22,7 +22,9 @@ public final class RegistryInvoker implements VariantInvoker {
 
   @Override
   public Future<Served> infer(String model, Long version, InferRequest request) {
-    return registry.infer(model, version, request).map(s -> new Served(s.outputs(), s.version()));
+    return registry
+        .infer(model, version, request)
+        .map(s -> new Served(s.outputs(), s.version(), s.queueNanos() + s.computeNanos()));
   }
 
   @Override

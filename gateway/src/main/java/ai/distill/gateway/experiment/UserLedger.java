@@ -76,6 +76,11 @@ final class UserLedger {
     return true;
   }
 
+  /** True when the user is tracked (was exposed and fit under {@code maxUsers}). */
+  boolean contains(long user) {
+    return keys[find(user)] != 0;
+  }
+
   long users() {
     return size;
   }

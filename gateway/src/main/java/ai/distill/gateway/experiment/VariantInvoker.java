@@ -13,8 +13,15 @@ import java.util.List;
  */
 public interface VariantInvoker {
 
-  /** What a model returned, and which version served it. */
-  record Served(List<Tensor> outputs, long version) {}
+  /**
+   * What a model returned, which version served it, and what the model cost the request (queue wait
+   * + batch compute, nanoseconds).
+   */
+  record Served(List<Tensor> outputs, long version, long costNanos) {
+    public Served(List<Tensor> outputs, long version) {
+      this(outputs, version, 0);
+    }
+  }
 
   /**
    * A model's inputs and outputs as the engine compares them (equal signatures = interchangeable).

@@ -14,12 +14,16 @@
  *       {@code feedback.FeedbackService} (its impression; joined clicks come back to the counts)
  *       and {@code capture.CaptureService} (sampled at the definition's {@code capture_rate}).
  *   <li>{@link ai.distill.gateway.experiment.Experiment} holds the live counts: per-variant user
- *       ledgers (delta-method sums), serving windows (HdrHistogram p50/p99, error rate), shadow
- *       agreement, weights, status and history.
+ *       ledgers (delta-method sums), outcome counts ({@link
+ *       ai.distill.gateway.experiment.RequestOutcome}: model errors and load shedding apart), the
+ *       latency guardrails on model cost (queue wait + batch compute), the sequential SRM test,
+ *       end-to-end latency windows (shown only), shadow agreement, weights, status and history.
  *   <li>{@link ai.distill.gateway.experiment.DecisionEngine} (every second) turns the figures into
- *       {@link ai.distill.gateway.experiment.DecisionKind}s: SRM by {@code stats.ChiSquare},
- *       non-inferiority on the always-valid {@code stats.ConfidenceSequence} with {@code
- *       stats.BenjaminiHochberg} across students, guardrails; promote / roll back / hold.
+ *       {@link ai.distill.gateway.experiment.DecisionKind}s: SRM by {@code stats.SequentialSrm} (an
+ *       alarm freezes), non-inferiority on the always-valid {@code stats.ConfidenceSequence} after
+ *       {@code stats.MinimumEvidence} with {@code stats.BenjaminiHochberg} across students, {@code
+ *       stats.LatencyGuardrail} and {@code stats.ErrorGuardrail}; promote / roll back / hold /
+ *       frozen. The caller passes the time, so an hour of traffic is a fast test.
  *   <li>{@link ai.distill.gateway.experiment.ExperimentJson} is the one JSON (de)serialiser
  *       (definitions, decisions, the API view, the persisted state); {@link
  *       ai.distill.gateway.experiment.ExperimentRepository} persists each experiment under {@code
@@ -49,7 +53,10 @@
  * capture_rate} 0, {@code min_exposure} 1000 users per arm, {@code attribution_window_seconds} 600,
  * {@code auto} true, {@code planned_users} 10000 (n* of the confidence sequence), {@code alpha}
  * 0.05, {@code salt} (the name), {@code max_p99_ratio} 1.10, {@code p99_tolerance_seconds} 0.0005,
- * {@code max_error_rate} 0.01, {@code guardrail_window_seconds} 60, {@code guardrail_min_requests}
- * 1000, {@code guardrail_latency_breaches} 3.
+ * {@code max_error_rate} 0.05 (absolute ceiling), {@code max_error_rate_delta} 0.01, {@code
+ * latency_slo_seconds} 0.05, {@code guardrail_window_seconds} 60 (end-to-end latency shown only),
+ * {@code guardrail_min_requests} 2000 (per arm per latency window), {@code
+ * guardrail_latency_breaches} 3 (consecutive breaching windows). gateway/README.md explains each
+ * decision for operators.
  */
 package ai.distill.gateway.experiment;

@@ -4,6 +4,7 @@ import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.InferTargetResolver.Route;
 import ai.distill.gateway.InferTargetResolver.Target;
+import ai.distill.gateway.batching.DynamicBatcher;
 import ai.distill.gateway.batching.QueueFullException;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
@@ -229,7 +230,7 @@ public final class InferHandler implements Handler<RoutingContext> {
     String versionLabel = Long.toString(model.version());
     metrics.inFlight(model.name(), versionLabel, 1);
     // The registry holds its own reference while the request runs; ours covered the decoding.
-    Future<List<Tensor>> run = models.infer(model, request);
+    Future<DynamicBatcher.Timed<List<Tensor>>> run = models.infer(model, request);
     model.release();
     run.onComplete(
         ar -> {
@@ -246,7 +247,7 @@ public final class InferHandler implements Handler<RoutingContext> {
             ctx.fail(ar.cause());
             return;
           }
-          List<Tensor> outputs = ar.result();
+          List<Tensor> outputs = ar.result().value();
           String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
           Map<String, Object> parameters = new LinkedHashMap<>();
           parameters.put("model_version", versionLabel);
@@ -275,7 +276,15 @@ public final class InferHandler implements Handler<RoutingContext> {
           }
           long nanos = System.nanoTime() - start;
           InferResult result =
-              new InferResult(id, model.name(), model.version(), variant, outputs, nanos);
+              new InferResult(
+                  id,
+                  model.name(),
+                  model.version(),
+                  variant,
+                  outputs,
+                  nanos,
+                  ar.result().queueNanos(),
+                  ar.result().computeNanos());
           // Observers run before the response is written, so that what they record (an impression
           // awaiting click feedback) is visible to any request the client sends after this answer.
           try {

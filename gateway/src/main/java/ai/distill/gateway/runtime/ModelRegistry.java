@@ -1,6 +1,7 @@
 package ai.distill.gateway.runtime;
 
 import ai.distill.gateway.batching.BatchingConfig;
+import ai.distill.gateway.batching.DynamicBatcher;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.tensor.InferRequest;
 import ai.distill.gateway.tensor.Tensor;
@@ -348,22 +349,27 @@ public final class ModelRegistry {
     model.batcher().checkAdmission();
   }
 
-  /** What {@link #infer(String, Long, InferRequest)} returned, and which version ran it. */
-  public record Served(String model, long version, List<Tensor> outputs) {}
+  /**
+   * What {@link #infer(String, Long, InferRequest)} returned, which version ran it, and what the
+   * model cost the request: its queue wait and its batch's compute time.
+   */
+  public record Served(
+      String model, long version, List<Tensor> outputs, long queueNanos, long computeNanos) {}
 
   /**
    * Queues {@code request} on the batcher of {@code model}, holding a reference of its own until
    * the outputs are back: the caller's reference (from {@link #acquire}, held while it decoded the
    * request against this version's signature) may be released as soon as this returns. Never
-   * throws; fails with {@link ModelUnavailableException} when the version already closed.
+   * throws; fails with {@link ModelUnavailableException} when the version already closed. The
+   * result carries the request's queue wait and its batch's compute time.
    */
-  public Future<List<Tensor>> infer(LoadedModel model, InferRequest request) {
+  public Future<DynamicBatcher.Timed<List<Tensor>>> infer(LoadedModel model, InferRequest request) {
     if (!model.tryAcquire()) {
       return Future.failedFuture(
           new ModelUnavailableException("model " + model.id() + " was retired; retry"));
     }
     try {
-      return model.batcher().submit(request).andThen(ar -> model.release());
+      return model.batcher().submitTimed(request).andThen(ar -> model.release());
     } catch (RuntimeException e) {
       model.release();
       return Future.failedFuture(e);
@@ -383,7 +389,8 @@ public final class ModelRegistry {
       return Future.failedFuture(e);
     }
     try {
-      return infer(m, request).map(outputs -> new Served(m.name(), m.version(), outputs));
+      return infer(m, request)
+          .map(t -> new Served(m.name(), m.version(), t.value(), t.queueNanos(), t.computeNanos()));
     } finally {
       m.release();
     }

@@ -241,7 +241,7 @@ class ShutdownDrainTest {
                 null,
                 model.signature().inputs(),
                 model.signature().outputs());
-    Future<List<Tensor>> result = models.infer(model, decoded);
+    Future<List<Tensor>> result = models.infer(model, decoded).map(t -> t.value());
     // The caller gives its reference back while its batch runs (as a failed or timed-out
     // caller would): the running batch alone must keep the session open.
     model.release();
