@@ -318,4 +318,22 @@ public final class DecisionEngine {
     }
     return a;
   }
+
+  /** The history entry logged once when an SRM alarm freezes an experiment's decisions. */
+  static Decision frozen(
+      long nowMillis,
+      ExperimentDefinition definition,
+      Evaluation e,
+      io.vertx.core.json.JsonArray observed) {
+    return new Decision(
+        nowMillis,
+        DecisionKind.FROZEN,
+        definition.teacher(),
+        frozenReason(e.srm(), e.srmPValue()),
+        true,
+        new JsonObject()
+            .put("srm_sequential_p_value", e.srm().pValue())
+            .put("srm_p_value", e.srmPValue())
+            .put("observed", observed));
+  }
 }

@@ -1,9 +1,6 @@
 package ai.distill.gateway.experiment;
 
-import ai.distill.gateway.experiment.stats.ErrorGuardrail;
-import ai.distill.gateway.experiment.stats.GuardrailVerdict;
 import ai.distill.gateway.experiment.stats.LatencyGuardrail;
-import ai.distill.gateway.experiment.stats.QuantileBounds;
 import ai.distill.gateway.experiment.stats.SequentialSrm;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -54,49 +51,6 @@ public final class Experiment {
   private final java.util.concurrent.atomic.LongAdder changes =
       new java.util.concurrent.atomic.LongAdder();
 
-  /**
-   * One variant's counters; guarded by the experiment's monitor except where volatile or
-   * self-synchronized.
-   */
-  static final class Arm {
-    final UserLedger ledger;
-
-    /** End-to-end latency, shown in the API and never judged. */
-    final ServingWindow window;
-
-    /** Model cost (queue wait + batch compute), shown in the API. */
-    final ServingWindow cost;
-
-    /** A student's latency guardrail against the teacher; null for the teacher. */
-    LatencyGuardrail latency;
-
-    long successes;
-    long modelErrors;
-    long shed;
-    long clientErrors;
-
-    /** Requests of new users turned away from the ledger because a ledger was full. */
-    long cappedRequests;
-
-    final ShadowAgreement shadow = new ShadowAgreement();
-    long srmExposures;
-    long anonymousRequests;
-    long anonymousImpressions;
-    long anonymousClicks;
-    volatile Long servedVersion;
-    DecisionKind lastDecision = DecisionKind.HOLD;
-
-    Arm(int maxUsers, long windowNanos, long now) {
-      ledger = new UserLedger(maxUsers);
-      window = new ServingWindow(windowNanos, now);
-      cost = new ServingWindow(windowNanos, now);
-    }
-
-    ErrorGuardrail.Counts outcomes() {
-      return new ErrorGuardrail.Counts(successes, modelErrors, shed);
-    }
-  }
-
   Experiment(
       ExperimentDefinition definition,
       StickyAssigner assigner,
@@ -112,27 +66,13 @@ public final class Experiment {
     this.maxUsers = maxUsers;
     long now = System.nanoTime(); // the displayed end-to-end windows only
     this.arms = new Arm[definition.variants().size()];
-    LatencyGuardrail.Config latencyConfig = latencyConfig(definition);
+    LatencyGuardrail.Config latencyConfig = Arm.latencyConfig(definition);
     for (int i = 0; i < arms.length; i++) {
       arms[i] = new Arm(maxUsers, TimeUnit.SECONDS.toNanos(definition.windowSeconds()), now);
       if (i != definition.teacherIndex()) {
         arms[i].latency = new LatencyGuardrail(latencyConfig);
       }
     }
-  }
-
-  /** The latency guardrail a definition asks for (a too-small window is raised to the minimum). */
-  static LatencyGuardrail.Config latencyConfig(ExperimentDefinition d) {
-    LatencyGuardrail.Config defaults = LatencyGuardrail.Config.DEFAULT;
-    long needed = QuantileBounds.minSamplesForUpper(defaults.quantile(), defaults.z());
-    return new LatencyGuardrail.Config(
-        (int) Math.min(Integer.MAX_VALUE, Math.max(d.minWindowRequests(), needed)),
-        defaults.quantile(),
-        defaults.z(),
-        d.latencyRatio(),
-        Math.round(d.latencyTolerance() * 1e9),
-        Math.round(d.latencySloSeconds() * 1e9),
-        d.latencyBreaches());
   }
 
   /** A new experiment at its configured weights. */
@@ -303,21 +243,12 @@ public final class Experiment {
     if (status != Status.RUNNING && last != null) {
       return last; // an ended experiment keeps the figures of its final decision
     }
-    DecisionEngine.ArmFigures[] figures = figures();
+    DecisionEngine.ArmFigures[] figures = Arm.figures(definition, weights, arms);
     DecisionEngine.Evaluation e =
-        DecisionEngine.evaluate(definition, figures, readSrm(), ledgerCapped());
+        DecisionEngine.evaluate(
+            definition, figures, Arm.readSrm(srm, arms, weights), ledgerCapped());
     last = e;
-    metrics.srm(name(), e.srmPValue(), e.srm().pValue(), e.srmAlarm());
-    for (int i = 0; i < arms.length; i++) {
-      if (i != teacherIndex()) {
-        String model = figures[i].model();
-        LatencyGuardrail.Status lat = e.latency()[i];
-        ErrorGuardrail.Result err = e.errors()[i];
-        metrics.guardrail(name(), model, "latency", lat != null && lat.breach());
-        metrics.guardrail(
-            name(), model, "errors", err != null && err.verdict() == GuardrailVerdict.ROLLBACK);
-      }
-    }
+    metrics.evaluated(name(), figures, e, teacherIndex());
     if (status != Status.RUNNING) {
       return e;
     }
@@ -328,17 +259,7 @@ public final class Experiment {
           "experiment {0}: SRM alarm, decisions frozen until a person acts: {1}",
           name(),
           DecisionEngine.frozenReason(e.srm(), e.srmPValue()));
-      log(
-          new Decision(
-              nowMillis,
-              DecisionKind.FROZEN,
-              definition.teacher(),
-              DecisionEngine.frozenReason(e.srm(), e.srmPValue()),
-              true,
-              new JsonObject()
-                  .put("srm_sequential_p_value", e.srm().pValue())
-                  .put("srm_p_value", e.srmPValue())
-                  .put("observed", srmCountsJson())));
+      log(DecisionEngine.frozen(nowMillis, definition, e, Arm.srmCounts(arms)));
     }
     for (int i = 0; i < arms.length; i++) {
       DecisionKind d = e.decisions()[i];
@@ -368,31 +289,9 @@ public final class Experiment {
     return e;
   }
 
-  /** Reads the sequential SRM test on the exposures counted since the last reweight. */
-  private SequentialSrm.Result readSrm() {
-    long[] counts = new long[arms.length];
-    for (int i = 0; i < arms.length; i++) {
-      counts[i] = arms[i].srmExposures;
-    }
-    try {
-      return srm.update(counts, weights);
-    } catch (IllegalArgumentException inconsistent) {
-      srm.restart(); // restored counts behind the restored test: start a segment, keep evidence
-      return srm.update(counts, weights);
-    }
-  }
-
-  private io.vertx.core.json.JsonArray srmCountsJson() {
-    io.vertx.core.json.JsonArray a = new io.vertx.core.json.JsonArray();
-    for (Arm arm : arms) {
-      a.add(arm.srmExposures);
-    }
-    return a;
-  }
-
   /** Manual promotion of a student (or the single student when {@code model} is null). */
   public synchronized Decision promote(String model, String reason) {
-    int i = studentIndex(model);
+    int i = StudentLookup.index(definition, weights, model);
     requireRunning("promote");
     return promoteLocked(
         i,
@@ -414,7 +313,7 @@ public final class Experiment {
         }
       }
     } else {
-      int i = studentIndex(model);
+      int i = StudentLookup.index(definition, weights, model);
       out.add(rollbackLocked(i, why, false, numbersOf(i), System.currentTimeMillis()));
     }
     return out;
@@ -524,57 +423,6 @@ public final class Experiment {
     return last == null || last.numbers()[i] == null ? new JsonObject() : last.numbers()[i].copy();
   }
 
-  private int studentIndex(String model) {
-    int teacher = teacherIndex();
-    if (model == null) {
-      int found = -1;
-      for (int i = 0; i < arms.length; i++) {
-        if (i != teacher && weights[i] > 0) {
-          if (found >= 0) {
-            throw new IllegalArgumentException(
-                "model: missing (expected: which student, one of " + studentNames() + ")");
-          }
-          found = i;
-        }
-      }
-      if (found < 0) {
-        throw new ExperimentConflictException("experiment '" + name() + "' has no active student");
-      }
-      return found;
-    }
-    for (int i = 0; i < arms.length; i++) {
-      if (definition.variants().get(i).model().equals(model)) {
-        if (i == teacher) {
-          throw new IllegalArgumentException(
-              "model: '"
-                  + model
-                  + "' is the teacher (expected: a student, one of "
-                  + studentNames()
-                  + ")");
-        }
-        return i;
-      }
-    }
-    throw new UnknownVariantException(
-        "experiment '"
-            + name()
-            + "' has no variant '"
-            + model
-            + "' (expected: one of "
-            + studentNames()
-            + ")");
-  }
-
-  private List<String> studentNames() {
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < arms.length; i++) {
-      if (i != teacherIndex()) {
-        names.add(definition.variants().get(i).model());
-      }
-    }
-    return names;
-  }
-
   private void requireRunning(String what) {
     if (status != Status.RUNNING) {
       throw new ExperimentConflictException(
@@ -585,30 +433,12 @@ public final class Experiment {
   // ---- read by ExperimentJson and ExperimentRepository (under this experiment's monitor)
   // ------------
 
-  private DecisionEngine.ArmFigures[] figures() {
-    DecisionEngine.ArmFigures[] figures = new DecisionEngine.ArmFigures[arms.length];
-    for (int i = 0; i < arms.length; i++) {
-      Arm a = arms[i];
-      figures[i] =
-          new DecisionEngine.ArmFigures(
-              definition.variants().get(i).model(),
-              weights[i],
-              a.ledger.users(),
-              a.ledger.impressions(),
-              a.ledger.clicks(),
-              a.ledger.ratio(),
-              a.ledger.ratioVariance(),
-              a.srmExposures,
-              a.latency == null ? null : a.latency.status(),
-              a.outcomes());
-    }
-    return figures;
-  }
-
   /** The last evaluation, evaluating (without applying anything) when there was none yet. */
   synchronized DecisionEngine.Evaluation lastEvaluation() {
     if (last == null) {
-      last = DecisionEngine.evaluate(definition, figures(), srm.current(), ledgerCapped());
+      last =
+          DecisionEngine.evaluate(
+              definition, Arm.figures(definition, weights, arms), srm.current(), ledgerCapped());
     }
     return last;
   }

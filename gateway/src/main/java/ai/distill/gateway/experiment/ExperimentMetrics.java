@@ -177,4 +177,27 @@ public class ExperimentMetrics {
       shadow.labelValues(experiment, variant, "mean_ratio").set(s.meanRatio());
     }
   }
+
+  /** Exports one evaluation: SRM p-values and alarm, and each student's guardrail breaches. */
+  void evaluated(
+      String experiment,
+      DecisionEngine.ArmFigures[] figures,
+      DecisionEngine.Evaluation e,
+      int teacher) {
+    srm(experiment, e.srmPValue(), e.srm().pValue(), e.srmAlarm());
+    for (int i = 0; i < figures.length; i++) {
+      if (i != teacher) {
+        String model = figures[i].model();
+        var lat = e.latency()[i];
+        var err = e.errors()[i];
+        guardrail(experiment, model, "latency", lat != null && lat.breach());
+        guardrail(
+            experiment,
+            model,
+            "errors",
+            err != null
+                && err.verdict() == ai.distill.gateway.experiment.stats.GuardrailVerdict.ROLLBACK);
+      }
+    }
+  }
 }

@@ -141,7 +141,7 @@ public final class ExperimentRepository {
   private static void writeLedgers(Experiment e, DataOutputStream out) throws IOException {
     synchronized (e) {
       out.writeInt(e.arms().length);
-      for (Experiment.Arm a : e.arms()) {
+      for (Arm a : e.arms()) {
         a.ledger.writeTo(out);
       }
     }
@@ -152,7 +152,7 @@ public final class ExperimentRepository {
     if (n != e.arms().length) {
       throw new IOException("ledger file has " + n + " arms (expected: " + e.arms().length + ")");
     }
-    for (Experiment.Arm arm : e.arms()) {
+    for (Arm arm : e.arms()) {
       arm.ledger.readFrom(in);
     }
   }
