@@ -55,6 +55,10 @@ public final class CaptureWriter implements AutoCloseable {
     public static final Limits DEFAULT =
         new Limits(10_000, 64L << 20, 1L << 30, DEFAULT_FSYNC_INTERVAL_MILLIS);
 
+    public Limits withFsyncIntervalMillis(long millis) {
+      return new Limits(queueCapacity, maxSegmentBytes, maxStreamBytes, millis);
+    }
+
     /** With the default fsync interval. */
     public Limits(int queueCapacity, long maxSegmentBytes, long maxStreamBytes) {
       this(queueCapacity, maxSegmentBytes, maxStreamBytes, DEFAULT_FSYNC_INTERVAL_MILLIS);
