@@ -35,10 +35,13 @@ import java.util.Set;
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
- *  "jobs": {"runner": "child", "queue_capacity": 8}}
+ *  "jobs": {"runner": "child", "queue_capacity": 8}, "capture": {"fsync_interval_ms": 1000}}
  * }</pre>
  *
- * When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
+ * {@code capture.fsync_interval_ms}: how often captured rows are forced to disk (0: after every
+ * batch of writes; see the README's "Durability").
+ *
+ * <p>When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
  * BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few batches of work
  * only adds latency under overload, it serves nothing more. When {@code workers} is not given it is
  * {@code max(1, cores / intra_op_threads)}, so that workers × intra-op threads ≤ cores.
@@ -59,6 +62,7 @@ public final class GatewayConfig {
   private final Duration drainTimeout;
   private final Duration shutdownGrace;
   private final JobsConfig jobs;
+  private final Duration captureFsyncInterval;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
@@ -79,6 +83,7 @@ public final class GatewayConfig {
     this.drainTimeout = b.drainTimeout;
     this.shutdownGrace = b.shutdownGrace;
     this.jobs = b.jobs;
+    this.captureFsyncInterval = b.captureFsyncInterval;
   }
 
   public static Builder builder(Path store) {
@@ -160,6 +165,11 @@ public final class GatewayConfig {
     return jobs;
   }
 
+  /** How often captured rows are forced to disk ({@code capture.fsync_interval_ms}). */
+  public Duration captureFsyncInterval() {
+    return captureFsyncInterval;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b =
@@ -175,7 +185,8 @@ public final class GatewayConfig {
             .watchInterval(watchInterval)
             .drainTimeout(drainTimeout)
             .shutdownGrace(shutdownGrace)
-            .jobs(jobs);
+            .jobs(jobs)
+            .captureFsyncInterval(captureFsyncInterval);
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -220,7 +231,8 @@ public final class GatewayConfig {
             "watch_interval_ms",
             "drain_timeout_ms",
             "shutdown_grace_ms",
-            "jobs"));
+            "jobs",
+            "capture"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -274,6 +286,13 @@ public final class GatewayConfig {
     }
     if (json.containsKey("jobs")) {
       b.jobs(JobsConfig.fromJson(json.getJsonObject("jobs")));
+    }
+    if (json.containsKey("capture")) {
+      JsonObject c = json.getJsonObject("capture");
+      checkKeys(c, "capture.", Set.of("fsync_interval_ms"));
+      if (c.containsKey("fsync_interval_ms")) {
+        b.captureFsyncInterval(Duration.ofMillis(c.getLong("fsync_interval_ms")));
+      }
     }
     return b;
   }
@@ -347,6 +366,7 @@ public final class GatewayConfig {
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(1);
     private JobsConfig jobs = JobsConfig.DEFAULT;
+    private Duration captureFsyncInterval = Duration.ofSeconds(1);
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
@@ -436,6 +456,15 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    public Builder captureFsyncInterval(Duration interval) {
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException(
+            "capture.fsync_interval_ms: " + interval.toMillis() + " (expected: >= 0)");
+      }
+      this.captureFsyncInterval = interval;
       return this;
     }
 

@@ -65,6 +65,20 @@ class GatewayConfigTest {
   }
 
   @Test
+  void capture_fsync_interval_is_read_and_defaults_to_one_second() throws Exception {
+    Path file = dir.resolve("capture.json");
+    Files.writeString(file, "{\"capture\": {\"fsync_interval_ms\": 250}}");
+    GatewayConfig c = GatewayConfig.fromFile(dir, file);
+    assertEquals(250, c.captureFsyncInterval().toMillis());
+    assertEquals(250, c.toBuilder().build().captureFsyncInterval().toMillis());
+    assertEquals(1000, GatewayConfig.builder(dir).build().captureFsyncInterval().toMillis());
+    Files.writeString(file, "{\"capture\": {\"fsync_interval_ms\": -1}}");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromFile(dir, file));
+    assertTrue(e.getMessage().contains("capture.fsync_interval_ms: -1"), e.getMessage());
+  }
+
+  @Test
   void unknown_keys_and_bad_values_fail_with_a_message_naming_them() throws Exception {
     Path file = dir.resolve("bad.json");
     Files.writeString(file, "{\"batching\": {\"max_rows\": 3}}");

@@ -4,6 +4,8 @@ import ai.distill.store.rows.RowsWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * Writes capture records as JSON lines, encoded by the store's {@link RowsWriter}, to rotated,
@@ -23,7 +26,12 @@ import java.util.concurrent.atomic.LongAdder;
  * by a bounded queue. {@link #offer} never blocks and never throws: a full queue or a failing disk
  * drops the record and counts it. Each run starts a new segment (never appends after a possibly
  * torn line); once a stream's segments exceed {@code maxStreamBytes} the oldest are deleted.
- * Thread-safe.
+ *
+ * <p>Durability: written rows reach the OS whenever the queue empties or at the latest every
+ * {@value #TICK_MILLIS} ms, and the disk every {@link Limits#fsyncIntervalMillis()} (default 1 s),
+ * when a segment rotates and at close. A kill -9 loses what is still queued (at most {@code
+ * queueCapacity} records); a power loss also what was written since the last fsync (at most the
+ * fsync interval). Thread-safe.
  *
  * <pre>{@code
  * CaptureWriter w = new CaptureWriter(store.capturesDir(), CaptureWriter.Limits.DEFAULT, metrics, null);
@@ -34,11 +42,33 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class CaptureWriter implements AutoCloseable {
 
-  /** Queue and disk bounds. */
-  public record Limits(int queueCapacity, long maxSegmentBytes, long maxStreamBytes) {
-    public static final Limits DEFAULT = new Limits(10_000, 64L << 20, 1L << 30);
+  /**
+   * Queue and disk bounds, and the fsync policy.
+   *
+   * @param fsyncIntervalMillis how often written rows are forced to disk ({@code
+   *     capture.fsync_interval_ms}; 0: after every batch); segments are also forced when they
+   *     rotate and when the writer closes
+   */
+  public record Limits(
+      int queueCapacity, long maxSegmentBytes, long maxStreamBytes, long fsyncIntervalMillis) {
+    public static final long DEFAULT_FSYNC_INTERVAL_MILLIS = 1_000;
+    public static final Limits DEFAULT =
+        new Limits(10_000, 64L << 20, 1L << 30, DEFAULT_FSYNC_INTERVAL_MILLIS);
+
+    public Limits withFsyncIntervalMillis(long millis) {
+      return new Limits(queueCapacity, maxSegmentBytes, maxStreamBytes, millis);
+    }
+
+    /** With the default fsync interval. */
+    public Limits(int queueCapacity, long maxSegmentBytes, long maxStreamBytes) {
+      this(queueCapacity, maxSegmentBytes, maxStreamBytes, DEFAULT_FSYNC_INTERVAL_MILLIS);
+    }
 
     public Limits {
+      if (fsyncIntervalMillis < 0) {
+        throw new IllegalArgumentException(
+            "fsyncIntervalMillis : " + fsyncIntervalMillis + " (expected: >= 0)");
+      }
       if (queueCapacity <= 0) {
         throw new IllegalArgumentException("queueCapacity : " + queueCapacity + " (expected: > 0)");
       }
@@ -55,10 +85,13 @@ public final class CaptureWriter implements AutoCloseable {
 
   private static final Object STOP = new Object();
 
+  /** How often the writer runs its tick (expired pending rows, flush, fsync), busy or idle. */
+  static final long TICK_MILLIS = 200;
+
   private final Path root;
   private final Limits limits;
   private final CaptureMetrics metrics;
-  private final Runnable onIdle;
+  private final Supplier<List<CaptureRecord>> onTick;
   private final BlockingQueue<Object> queue;
   private final Map<String, Segment> segments = new HashMap<>();
 
@@ -74,11 +107,20 @@ public final class CaptureWriter implements AutoCloseable {
   private final Thread thread;
   private volatile boolean closed;
 
-  public CaptureWriter(Path capturesDir, Limits limits, CaptureMetrics metrics, Runnable onIdle) {
+  /**
+   * @param onTick called by the writer thread every {@value #TICK_MILLIS} ms whether or not records
+   *     keep arriving; the records it returns (the sampler's expired pending ones) are written at
+   *     once, without going through the queue (so a full queue cannot drop them); or null
+   */
+  public CaptureWriter(
+      Path capturesDir,
+      Limits limits,
+      CaptureMetrics metrics,
+      Supplier<List<CaptureRecord>> onTick) {
     this.root = capturesDir;
     this.limits = limits;
     this.metrics = metrics == null ? CaptureMetrics.NOOP : metrics;
-    this.onIdle = onIdle;
+    this.onTick = onTick;
     this.queue = new ArrayBlockingQueue<>(limits.queueCapacity());
     this.thread = new Thread(this::run, "distill-capture-writer");
     this.thread.setDaemon(true);
@@ -130,29 +172,40 @@ public final class CaptureWriter implements AutoCloseable {
   }
 
   private void run() {
+    long lastTick = System.nanoTime();
+    long lastSync = lastTick;
     try {
       while (true) {
-        Object item = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (item == null) {
-          idle();
-          flushAll();
-          continue;
-        }
+        Object item = queue.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
         if (item == STOP) {
           break;
         }
-        write((CaptureRecord) item);
-        if (queue.isEmpty()) {
-          flushAll();
+        if (item != null) {
+          write((CaptureRecord) item);
+        }
+        long now = System.nanoTime();
+        boolean tick = now - lastTick >= TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS);
+        if (tick) {
+          lastTick = now;
+          tick(); // on time even under steady traffic, not only when the queue idles
+        }
+        if (tick || queue.isEmpty()) {
+          boolean sync =
+              now - lastSync >= TimeUnit.MILLISECONDS.toNanos(limits.fsyncIntervalMillis());
+          flushAll(sync);
+          if (sync) {
+            lastSync = now;
+          }
         }
       }
-      idle();
+      tick();
       Object rest;
       while ((rest = queue.poll()) != null) {
         if (rest != STOP) {
           write((CaptureRecord) rest);
         }
       }
+      flushAll(true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
@@ -163,13 +216,15 @@ public final class CaptureWriter implements AutoCloseable {
     }
   }
 
-  private void idle() {
-    if (onIdle != null) {
+  private void tick() {
+    if (onTick != null) {
+      List<CaptureRecord> due;
       try {
-        onIdle.run();
+        due = onTick.get();
       } catch (RuntimeException e) {
-        // a failing hook must not stop the writer
+        return; // a failing hook must not stop the writer
       }
+      due.forEach(this::write);
     }
   }
 
@@ -207,11 +262,12 @@ public final class CaptureWriter implements AutoCloseable {
     }
   }
 
-  private void flushAll() {
+  /** Flushes every open segment to the OS and, with {@code sync}, forces it to disk. */
+  private void flushAll(boolean sync) {
     List<String> failed = new ArrayList<>();
     for (Map.Entry<String, Segment> e : segments.entrySet()) {
       try {
-        e.getValue().out.flush();
+        e.getValue().flush(sync);
       } catch (IOException ex) {
         failed.add(e.getKey());
       }
@@ -229,6 +285,7 @@ public final class CaptureWriter implements AutoCloseable {
   /** The open segment of one stream. Used by the writer thread only. */
   private final class Segment {
     final Path dir;
+    FileChannel channel;
     OutputStream out;
     long size;
     long seq;
@@ -242,6 +299,7 @@ public final class CaptureWriter implements AutoCloseable {
 
     void write(byte[] bytes) throws IOException {
       if (size > 0 && size + bytes.length > limits.maxSegmentBytes()) {
+        flush(true);
         out.close();
         seq++;
         open();
@@ -252,10 +310,8 @@ public final class CaptureWriter implements AutoCloseable {
 
     private void open() throws IOException {
       Path file = dir.resolve(String.format("segment-%012d.jsonl", seq));
-      out =
-          new java.io.BufferedOutputStream(
-              Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-              64 * 1024);
+      channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      out = new java.io.BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
       size = 0;
       enforceBound(file);
     }
@@ -275,6 +331,13 @@ public final class CaptureWriter implements AutoCloseable {
         }
         total -= Files.size(f);
         Files.deleteIfExists(f);
+      }
+    }
+
+    void flush(boolean sync) throws IOException {
+      out.flush();
+      if (sync) {
+        channel.force(false);
       }
     }
 

@@ -14,6 +14,12 @@ import java.util.function.LongSupplier;
  * need no later join). Pending records are bounded by count ({@code maxPending}) and by approximate
  * heap bytes ({@code maxPendingBytes}); beyond either bound the oldest is written unlabelled. Never
  * blocks and never throws on the request path. Thread-safe.
+ *
+ * <p>Durability: pending records live in memory only. A record whose window closes is written
+ * (unlabelled) within one writer tick ({@value CaptureWriter#TICK_MILLIS} ms) even under steady
+ * traffic; {@link #close} writes all of them. A kill -9 loses the pending records (at most the last
+ * attribution window's captured rows, bounded by {@code maxPending} and {@code maxPendingBytes})
+ * plus what the {@link CaptureWriter} had not written yet.
  */
 public final class TrafficCapture implements AutoCloseable {
 
@@ -50,7 +56,7 @@ public final class TrafficCapture implements AutoCloseable {
     this.maxPending = maxPending;
     this.maxPendingBytes = maxPendingBytes;
     this.clock = clockMillis;
-    this.writer = new CaptureWriter(capturesDir, limits, metrics, this::flushExpired);
+    this.writer = new CaptureWriter(capturesDir, limits, metrics, this::takeExpired);
   }
 
   public void start() {
@@ -143,8 +149,16 @@ public final class TrafficCapture implements AutoCloseable {
     return pending.size();
   }
 
-  /** Writes, unlabelled, every pending record whose window closed (called by the writer thread). */
+  /**
+   * Writes, unlabelled, every pending record whose window closed (the writer thread calls it on
+   * every tick, busy or idle).
+   */
   public void flushExpired() {
+    takeExpired().forEach(writer::offer);
+  }
+
+  /** Removes and returns the pending records whose window closed, oldest first. */
+  List<CaptureRecord> takeExpired() {
     long now = clock.getAsLong();
     List<CaptureRecord> due = new ArrayList<>();
     synchronized (this) {
@@ -159,7 +173,7 @@ public final class TrafficCapture implements AutoCloseable {
         it.remove();
       }
     }
-    due.forEach(writer::offer);
+    return due;
   }
 
   /** Writes everything still pending (unlabelled) and stops the writer. */

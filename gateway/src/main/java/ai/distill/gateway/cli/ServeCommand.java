@@ -4,6 +4,7 @@ import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
 import ai.distill.gateway.capture.CaptureRoutes;
 import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.capture.CaptureWriter;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.feedback.FeedbackRoutes;
@@ -123,7 +124,12 @@ public final class ServeCommand implements Callable<Integer> {
       try {
         feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
         capture =
-            CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
+            CaptureRoutes.install(
+                gateway,
+                CaptureService.Options.DEFAULT.withLimits(
+                    CaptureWriter.Limits.DEFAULT.withFsyncIntervalMillis(
+                        cfg.captureFsyncInterval().toMillis())),
+                feedback.service());
         experiments =
             ExperimentRoutes.install(
                     gateway,

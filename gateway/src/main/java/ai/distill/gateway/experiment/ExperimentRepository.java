@@ -1,33 +1,54 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.feedback.FeedbackStore;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Experiments on disk under {@code <store>/experiments/}: {@code <name>.json} (definition, weights,
- * slot ranges, counters, history) and {@code <name>.users} (per-user counts), each written to a
- * temporary file, synced and atomically renamed; promotions are also appended to {@code
- * promotions.jsonl}. The JSON is {@link ExperimentJson}'s. Methods may block: call them from a
- * worker thread. Thread-safe per experiment name.
+ * slot ranges, counters, history) and {@code <name>.users} (per-user counts), each replaced
+ * atomically ({@link AtomicFiles}: unique temporary file, fsync, rename); promotions are also
+ * appended to {@code promotions.jsonl}. The JSON is {@link ExperimentJson}'s. The feedback store's
+ * pending impressions are kept next to them in {@code <store>/feedback/impressions.bin}.
+ *
+ * <p>One writer per experiment: saves of one experiment are serialized (a per-experiment lock) and
+ * coalesced: a save requested while another runs waits for it and then runs once for every request
+ * that arrived meanwhile; a request already covered by a write that started after it returns at
+ * once. Saving never holds the experiment's monitor (which serving takes) for more than O(arms)
+ * counters or one ledger segment ({@link UserLedger#copySegment}); the disk write runs outside it.
+ * A snapshot is therefore consistent per segment and may be a few requests behind or ahead between
+ * segments and the JSON counters: each user's impressions and clicks stay together, which is what
+ * the delta method needs. Methods block: call them from a worker thread. Thread-safe.
  */
 public final class ExperimentRepository {
 
+  /** First int of the second {@code .users} format (the first format starts with the arm count). */
+  private static final int SEGMENTED_FORMAT = -2;
+
   private final Path dir;
+  private final Map<String, Writer> writers = new ConcurrentHashMap<>();
+  private final Object impressionsWriter = new Object();
+
+  /** Serializes and coalesces the saves of one experiment. */
+  private static final class Writer {
+    final ReentrantLock lock = new ReentrantLock();
+    final AtomicLong requested = new AtomicLong();
+    long written; // guarded by lock
+  }
 
   public ExperimentRepository(Path experimentsDir) {
     this.dir = experimentsDir;
@@ -37,26 +58,56 @@ public final class ExperimentRepository {
     return dir;
   }
 
+  /** Where the feedback store's pending impressions are persisted. */
+  public Path impressionsFile() {
+    return dir.resolveSibling("feedback").resolve("impressions.bin");
+  }
+
   /**
-   * Writes an experiment's state and ledgers atomically (ledgers first, so state never refers
-   * ahead).
+   * Writes an experiment's state and ledgers, each atomically (ledgers first, so state never refers
+   * ahead). Serialized and coalesced per experiment (see the class comment); returns once a write
+   * that started after this call has completed.
    */
   public void save(Experiment e) throws IOException {
-    Files.createDirectories(dir);
-    JsonObject state = ExperimentJson.state(e);
-    Path users = dir.resolve(e.name() + ".users");
-    Path usersTmp = dir.resolve(e.name() + ".users.tmp");
-    try (OutputStream raw = Files.newOutputStream(usersTmp);
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(raw, 1 << 16))) {
-      writeLedgers(e, out);
+    Writer w = writers.computeIfAbsent(e.name(), n -> new Writer());
+    long ticket = w.requested.incrementAndGet();
+    w.lock.lock();
+    try {
+      if (w.written >= ticket) {
+        return; // a write that started after this request already completed
+      }
+      long target = w.requested.get();
+      write(e);
+      w.written = target;
+    } finally {
+      w.lock.unlock();
     }
-    sync(usersTmp);
-    move(usersTmp, users);
-    Path json = dir.resolve(e.name() + ".json");
-    Path jsonTmp = dir.resolve(e.name() + ".json.tmp");
-    Files.write(jsonTmp, state.encodePrettily().getBytes(StandardCharsets.UTF_8));
-    sync(jsonTmp);
-    move(jsonTmp, json);
+  }
+
+  private void write(Experiment e) throws IOException {
+    AtomicFiles.replace(dir.resolve(e.name() + ".users"), out -> writeLedgers(e, out));
+    JsonObject state = ExperimentJson.state(e);
+    byte[] json = state.encodePrettily().getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.replace(dir.resolve(e.name() + ".json"), out -> out.write(json));
+  }
+
+  /** Writes the pending impressions of a feedback store atomically. */
+  public void saveImpressions(FeedbackStore store) throws IOException {
+    synchronized (impressionsWriter) { // one writer (the store's own lock is taken only to copy)
+      AtomicFiles.replace(impressionsFile(), store::writeSnapshot);
+    }
+  }
+
+  /** Restores the persisted pending impressions (expired ones are dropped); returns how many. */
+  public int loadImpressions(FeedbackStore store) throws IOException {
+    Path f = impressionsFile();
+    if (!Files.exists(f)) {
+      return 0;
+    }
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
+      return store.readSnapshot(in);
+    }
   }
 
   /**
@@ -82,8 +133,14 @@ public final class ExperimentRepository {
 
   /** Deletes an experiment's files. */
   public void delete(String name) throws IOException {
-    Files.deleteIfExists(dir.resolve(name + ".json"));
-    Files.deleteIfExists(dir.resolve(name + ".users"));
+    Writer w = writers.computeIfAbsent(name, n -> new Writer());
+    w.lock.lock();
+    try {
+      Files.deleteIfExists(dir.resolve(name + ".json"));
+      Files.deleteIfExists(dir.resolve(name + ".users"));
+    } finally {
+      w.lock.unlock();
+    }
   }
 
   /**
@@ -99,6 +156,11 @@ public final class ExperimentRepository {
     List<Experiment> out = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
       return out;
+    }
+    try {
+      AtomicFiles.deleteTemporaries(dir); // left by a crash during a save
+    } catch (IOException ex) {
+      errors.add(dir + ": " + ex.getMessage());
     }
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
       for (Path f : files) {
@@ -138,36 +200,54 @@ public final class ExperimentRepository {
     return e;
   }
 
+  /**
+   * Second format: {@code -2, arms}, then per arm {@code untracked} and the ledger's segments as
+   * {@code count, count × (key, value)}. Each segment is copied under the experiment's monitor and
+   * written after releasing it.
+   */
   private static void writeLedgers(Experiment e, DataOutputStream out) throws IOException {
-    synchronized (e) {
-      out.writeInt(e.arms().length);
-      for (Arm a : e.arms()) {
-        a.ledger.writeTo(out);
+    Arm[] arms = e.arms();
+    out.writeInt(SEGMENTED_FORMAT);
+    out.writeInt(arms.length);
+    for (Arm a : arms) {
+      long untracked;
+      synchronized (e) {
+        untracked = a.ledger.untracked();
+      }
+      out.writeLong(untracked);
+      for (int s = 0; s < UserLedger.SEGMENTS; s++) {
+        long[] pairs;
+        synchronized (e) {
+          pairs = a.ledger.copySegment(s);
+        }
+        out.writeInt(pairs.length / 2);
+        for (long v : pairs) {
+          out.writeLong(v);
+        }
       }
     }
   }
 
   private static void readLedgers(Experiment e, DataInputStream in) throws IOException {
-    int n = in.readInt();
+    int first = in.readInt();
+    boolean segmented = first == SEGMENTED_FORMAT;
+    int n = segmented ? in.readInt() : first;
     if (n != e.arms().length) {
       throw new IOException("ledger file has " + n + " arms (expected: " + e.arms().length + ")");
     }
     for (Arm arm : e.arms()) {
-      arm.ledger.readFrom(in);
-    }
-  }
-
-  private static void sync(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+      if (!segmented) {
+        arm.ledger.readLegacy(in);
+        continue;
+      }
+      arm.ledger.restoreUntracked(in.readLong());
+      for (int s = 0; s < UserLedger.SEGMENTS; s++) {
+        int count = in.readInt();
+        for (int i = 0; i < count; i++) {
+          long key = in.readLong();
+          arm.ledger.restore(key, in.readLong());
+        }
+      }
     }
   }
 }

@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The experiment HTTP API on the gateway's router, the infer-routing hook that serves {@code
  * /v2/models/{experiment}/infer}, and the timers that evaluate (every second) and persist (every 30
- * s, and on close) the experiments.
+ * s, and on close) the experiments and the pending impressions. All disk work runs on workers; the
+ * saves of one experiment are serialized and coalesced by {@link ExperimentRepository}, whichever
+ * timer or admin action asks for them.
  *
  * <pre>{@code
  * FeedbackRoutes feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
@@ -52,6 +54,7 @@ public final class ExperimentRoutes {
   private final Vertx vertx;
   private final ExperimentService service;
   private final AtomicBoolean evaluating = new AtomicBoolean();
+  private final AtomicBoolean snapshotting = new AtomicBoolean();
   private long evaluateTimer = -1;
   private long snapshotTimer = -1;
   private final InferTargetResolver resolver =
@@ -145,13 +148,18 @@ public final class ExperimentRoutes {
     snapshotTimer =
         vertx.setPeriodic(
             SNAPSHOT_MILLIS,
-            id ->
-                vertx.executeBlocking(
-                    () -> {
-                      service.snapshot();
-                      return null;
-                    },
-                    false));
+            id -> {
+              if (snapshotting.compareAndSet(false, true)) {
+                vertx
+                    .executeBlocking(
+                        () -> {
+                          service.snapshot();
+                          return null;
+                        },
+                        false)
+                    .onComplete(ar -> snapshotting.set(false));
+              }
+            });
   }
 
   /** Stops the timers and persists every experiment. */

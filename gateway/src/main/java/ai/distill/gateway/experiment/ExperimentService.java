@@ -107,10 +107,21 @@ public final class ExperimentService implements AutoCloseable {
     }
   }
 
-  /** Restores persisted experiments. Blocking. */
+  /**
+   * Restores persisted experiments and the pending impressions of the feedback store (so clicks on
+   * responses served before a restart still join). Blocking; call before serving.
+   */
   public List<String> start() {
     List<String> errors = new ArrayList<>();
     if (repository != null) {
+      try {
+        int n = repository.loadImpressions(feedback.store());
+        if (n > 0) {
+          LOG.log(System.Logger.Level.INFO, "restored {0} pending impressions", n);
+        }
+      } catch (IOException | RuntimeException ex) {
+        errors.add(repository.impressionsFile() + ": " + ex.getMessage());
+      }
       List<ExperimentDefinition> definitions = new ArrayList<>();
       for (Experiment e :
           repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
@@ -403,8 +414,19 @@ public final class ExperimentService implements AutoCloseable {
     return d;
   }
 
-  /** Persists every experiment that changed since it was last saved. Blocking. */
+  /**
+   * Persists the feedback store's pending impressions, then every experiment that changed since it
+   * was last saved (in that order, so the saved ledgers know every user of the saved impressions).
+   * Blocking.
+   */
   public void snapshot() {
+    if (repository != null) {
+      try {
+        repository.saveImpressions(feedback.store());
+      } catch (IOException | RuntimeException ex) {
+        LOG.log(System.Logger.Level.WARNING, "cannot persist pending impressions", ex);
+      }
+    }
     for (Experiment e : experiments.values()) {
       if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
         save(e);

@@ -1,7 +1,13 @@
 package ai.distill.gateway.feedback;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -10,7 +16,8 @@ import java.util.function.LongSupplier;
  * to them. Memory is bounded: at most {@code maxEntries} impressions (the oldest is forgotten
  * first, counted as evicted). An impression stays recognizable as expired for one more window after
  * it closes, so late feedback gets "expired" rather than "unknown". Thread-safe (short synchronized
- * sections).
+ * sections). {@link #writeSnapshot} and {@link #readSnapshot} carry the impressions across a
+ * restart (the experiment engine persists them on its snapshot schedule).
  *
  * <pre>{@code
  * FeedbackStore store = new FeedbackStore(1_000_000, System::currentTimeMillis);
@@ -24,7 +31,7 @@ public final class FeedbackStore {
     final Impression impression;
     final long graceMillis;
     final int servings;
-    boolean joined;
+    volatile boolean joined;
 
     Entry(Impression impression, long graceMillis, int servings) {
       this.impression = impression;
@@ -32,6 +39,8 @@ public final class FeedbackStore {
       this.servings = servings;
     }
   }
+
+  private static final int SNAPSHOT_FORMAT = 1;
 
   private final int maxEntries;
   private final LongSupplier clock;
@@ -115,6 +124,107 @@ public final class FeedbackStore {
       e.joined = true;
       return new FeedbackOutcome.Joined(i, clicks.clone());
     }
+  }
+
+  /**
+   * Writes the remembered impressions (with their deadlines, servings and joined flags), oldest
+   * first. Holds this store's lock only to copy references (O(entries), no I/O); the write happens
+   * after, so the snapshot may miss requests served while it is written.
+   */
+  public void writeSnapshot(DataOutputStream out) throws IOException {
+    Entry[] copy;
+    synchronized (this) {
+      purge(clock.getAsLong());
+      copy = entries.values().toArray(new Entry[0]);
+    }
+    out.writeInt(SNAPSHOT_FORMAT);
+    out.writeInt(copy.length);
+    for (Entry e : copy) {
+      Impression i = e.impression;
+      writeString(out, i.id());
+      writeString(out, i.experiment());
+      out.writeInt(i.variant());
+      writeString(out, i.model());
+      writeString(out, i.userId());
+      out.writeInt(i.rows());
+      out.writeLong(i.expiresAtMillis());
+      out.writeLong(e.graceMillis);
+      out.writeInt(e.servings);
+      out.writeBoolean(e.joined);
+    }
+  }
+
+  /**
+   * Restores impressions written by {@link #writeSnapshot}, dropping those no longer recognizable
+   * (past their window and its grace) and never replacing one remembered since; call it before
+   * serving. Returns how many were restored.
+   */
+  public int readSnapshot(DataInputStream in) throws IOException {
+    int format = in.readInt();
+    if (format != SNAPSHOT_FORMAT) {
+      throw new IOException(
+          "impressions snapshot format " + format + " (expected: " + SNAPSHOT_FORMAT + ")");
+    }
+    int n = in.readInt();
+    long now = clock.getAsLong();
+    List<Entry> restored = new ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      Impression i =
+          new Impression(
+              readString(in),
+              readString(in),
+              in.readInt(),
+              readString(in),
+              readString(in),
+              in.readInt(),
+              in.readLong());
+      long grace = in.readLong();
+      int servings = in.readInt();
+      boolean joined = in.readBoolean();
+      if (now <= i.expiresAtMillis() + grace) {
+        Entry e = new Entry(i, grace, servings);
+        e.joined = joined;
+        restored.add(e);
+      }
+    }
+    int count = 0;
+    synchronized (this) {
+      for (Entry e : restored) {
+        if (entries.putIfAbsent(e.impression.id(), e) == null) {
+          count++;
+        }
+      }
+      while (entries.size() > maxEntries) {
+        Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
+        it.next();
+        it.remove();
+        evicted++;
+      }
+    }
+    return count;
+  }
+
+  private static void writeString(DataOutputStream out, String s) throws IOException {
+    if (s == null) {
+      out.writeInt(-1);
+      return;
+    }
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      return null;
+    }
+    if (n > 1 << 20) {
+      throw new IOException("impressions snapshot: a string of " + n + " bytes (corrupt file?)");
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return new String(b, StandardCharsets.UTF_8);
   }
 
   /** Impressions currently remembered (including expired ones still recognizable). */

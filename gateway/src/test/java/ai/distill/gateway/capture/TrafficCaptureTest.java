@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -234,5 +236,60 @@ class TrafficCaptureTest {
           "a non-finite output is written as null");
       assertFalse(rows.hasNext());
     }
+  }
+
+  @Test
+  void expired_pending_rows_are_written_on_time_while_traffic_continues() throws Exception {
+    TrafficCapture capture =
+        new TrafficCapture(dir, CaptureWriter.Limits.DEFAULT, 1_000, null, now::get);
+    capture.start();
+    for (int i = 0; i < 5; i++) {
+      assertTrue(capture.capture(record("ctr-ab", "waiting-" + i, 1), now.get() + 60_000));
+    }
+    now.addAndGet(60_001); // their attribution window closes without feedback
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread traffic =
+        new Thread(
+            () -> {
+              // steady traffic: the writer's queue never idles (rows written at once)
+              for (int i = 0; !stop.get(); i++) {
+                capture.capture(record("other", null, 1), 0);
+                if (i % 10 == 0) {
+                  try {
+                    Thread.sleep(1);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              }
+            });
+    traffic.start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (capture.pending() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(0, capture.pending(), "expired rows left the pending set under load");
+      assertTrue(traffic.isAlive(), "traffic was still flowing");
+      List<JsonObject> rows = List.of();
+      while (rows.size() < 5 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        rows = readRows(dir.resolve("ctr-ab")); // flushed within a tick, still under load
+      }
+      assertEquals(5, rows.size());
+      assertFalse(rows.get(0).containsKey("label"), "written without a label");
+    } finally {
+      stop.set(true);
+      traffic.join();
+      capture.close();
+    }
+  }
+
+  @Test
+  void a_negative_fsync_interval_is_refused() {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> new CaptureWriter.Limits(10, 100, 100, -1));
+    assertTrue(e.getMessage().contains("fsyncIntervalMillis"));
   }
 }
