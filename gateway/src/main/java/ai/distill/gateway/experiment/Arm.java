@@ -4,6 +4,7 @@ import ai.distill.gateway.experiment.stats.ErrorGuardrail;
 import ai.distill.gateway.experiment.stats.LatencyGuardrail;
 import ai.distill.gateway.experiment.stats.QuantileBounds;
 import ai.distill.gateway.experiment.stats.SequentialSrm;
+import io.vertx.core.json.JsonArray;
 
 /**
  * One variant's counters; guarded by the experiment's monitor except where volatile or
@@ -84,8 +85,8 @@ final class Arm {
   }
 
   /** Each arm's SRM exposures, as JSON. */
-  static io.vertx.core.json.JsonArray srmCounts(Arm[] arms) {
-    io.vertx.core.json.JsonArray a = new io.vertx.core.json.JsonArray();
+  static JsonArray srmCounts(Arm[] arms) {
+    JsonArray a = new JsonArray();
     for (Arm arm : arms) {
       a.add(arm.srmExposures);
     }

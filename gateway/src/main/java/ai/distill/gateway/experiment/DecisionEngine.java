@@ -321,10 +321,7 @@ public final class DecisionEngine {
 
   /** The history entry logged once when an SRM alarm freezes an experiment's decisions. */
   static Decision frozen(
-      long nowMillis,
-      ExperimentDefinition definition,
-      Evaluation e,
-      io.vertx.core.json.JsonArray observed) {
+      long nowMillis, ExperimentDefinition definition, Evaluation e, JsonArray observed) {
     return new Decision(
         nowMillis,
         DecisionKind.FROZEN,

@@ -1,5 +1,6 @@
 package ai.distill.gateway.experiment;
 
+import ai.distill.gateway.experiment.stats.GuardrailVerdict;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -192,11 +193,7 @@ public class ExperimentMetrics {
         var err = e.errors()[i];
         guardrail(experiment, model, "latency", lat != null && lat.breach());
         guardrail(
-            experiment,
-            model,
-            "errors",
-            err != null
-                && err.verdict() == ai.distill.gateway.experiment.stats.GuardrailVerdict.ROLLBACK);
+            experiment, model, "errors", err != null && err.verdict() == GuardrailVerdict.ROLLBACK);
       }
     }
   }

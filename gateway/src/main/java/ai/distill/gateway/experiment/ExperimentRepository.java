@@ -1,6 +1,7 @@
 package ai.distill.gateway.experiment;
 
 import ai.distill.gateway.feedback.FeedbackStore;
+import ai.distill.store.AtomicFiles;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

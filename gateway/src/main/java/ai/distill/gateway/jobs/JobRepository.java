@@ -1,17 +1,14 @@
 package ai.distill.gateway.jobs;
 
+import ai.distill.store.AtomicFiles;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -58,24 +55,9 @@ public final class JobRepository {
           "job id : " + record.id() + " (expected: " + ID.pattern() + ")");
     }
     Path target = dir.resolve(record.id() + ".json");
-    Path tmp = dir.resolve("." + record.id() + ".json.tmp");
     try {
-      Files.createDirectories(dir);
       byte[] bytes = (record.toJson().encodePrettily() + "\n").getBytes(StandardCharsets.UTF_8);
-      try (FileChannel ch =
-          FileChannel.open(
-              tmp,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
-      }
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      syncDir();
+      AtomicFiles.replace(target, out -> out.write(bytes));
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot write job record " + target + ": " + e.getMessage(), e);
@@ -116,12 +98,4 @@ public final class JobRepository {
   /** Newest first: by creation time, then by id. */
   static final Comparator<JobRecord> NEWEST_FIRST =
       Comparator.comparing(JobRecord::created).thenComparing(JobRecord::id).reversed();
-
-  private void syncDir() {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // directories cannot be fsynced on every platform: the rename is still atomic
-    }
-  }
 }

@@ -25,11 +25,6 @@ public final class SequentialSrm {
    */
   public static final double DEFAULT_CONCENTRATION = 100;
 
-  private static final double[] LANCZOS = {
-    676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7
-  };
-
   private final double alpha;
   private final double concentration;
   private double maxLogBayesFactor;
@@ -147,12 +142,13 @@ public final class SequentialSrm {
               + " as counts only grow; call restart() when they start over)");
     }
     // log BF = log B(α + x) − log B(α) − Σ x_i log θ_i, with B the multivariate beta function.
-    double logBf = logGamma(concentration) - logGamma(concentration + n);
+    double logBf = ChiSquare.logGamma(concentration) - ChiSquare.logGamma(concentration + n);
     for (int i = 0; i < counts.length; i++) {
       if (weights[i] > 0) {
         double theta = weights[i] / totalWeight;
         double a = concentration * theta;
-        logBf += logGamma(a + counts[i]) - logGamma(a) - counts[i] * Math.log(theta);
+        logBf +=
+            ChiSquare.logGamma(a + counts[i]) - ChiSquare.logGamma(a) - counts[i] * Math.log(theta);
       }
     }
     segmentLogBayesFactor = logBf;
@@ -180,19 +176,5 @@ public final class SequentialSrm {
   private Result result(long n) {
     double p = Math.min(1, Math.exp(-maxLogBayesFactor));
     return new Result(p, carriedLogBayesFactor + segmentLogBayesFactor, n, p < alpha);
-  }
-
-  /** ln Γ(x) for x &gt; 0 (Lanczos, g = 7), ~1e-15 relative. */
-  static double logGamma(double x) {
-    if (x < 0.5) {
-      return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
-    }
-    x -= 1;
-    double a = 0.99999999999980993;
-    double t = x + 7.5;
-    for (int i = 0; i < LANCZOS.length; i++) {
-      a += LANCZOS[i] / (x + i + 1);
-    }
-    return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
   }
 }

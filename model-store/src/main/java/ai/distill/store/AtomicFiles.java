@@ -1,4 +1,4 @@
-package ai.distill.gateway.experiment;
+package ai.distill.store;
 
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
@@ -19,17 +19,18 @@ import java.util.UUID;
  * leaves either the old or the new file (plus perhaps a stray {@code .tmp}, which {@link
  * #deleteTemporaries} removes at start). Stateless.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
   /** Writes a file's content. */
   @FunctionalInterface
-  interface Content {
+  public interface Content {
     void writeTo(DataOutputStream out) throws IOException;
   }
 
   private AtomicFiles() {}
 
-  static void replace(Path target, Content content) throws IOException {
+  /** Replaces {@code target} with what {@code content} writes; see the class comment. */
+  public static void replace(Path target, Content content) throws IOException {
     Path dir = target.getParent();
     Files.createDirectories(dir);
     Path tmp = dir.resolve(target.getFileName() + "." + UUID.randomUUID() + ".tmp");
@@ -52,11 +53,11 @@ final class AtomicFiles {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    syncDir(dir);
+    DurableFiles.syncDir(dir);
   }
 
   /** Deletes the {@code *.tmp} files an interrupted {@link #replace} left in a directory. */
-  static void deleteTemporaries(Path dir) throws IOException {
+  public static void deleteTemporaries(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       return;
     }
@@ -64,14 +65,6 @@ final class AtomicFiles {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
-    }
-  }
-
-  private static void syncDir(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // not supported on this platform or file system: the rename is still atomic
     }
   }
 }
