@@ -4,6 +4,7 @@ import ai.distill.gateway.batching.BatchingConfig;
 import ai.distill.gateway.jobs.JobsConfig;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,6 +64,7 @@ public final class GatewayConfig {
   private final Duration shutdownGrace;
   private final JobsConfig jobs;
   private final Duration captureFsyncInterval;
+  private final JsonArray policies;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
@@ -84,6 +86,7 @@ public final class GatewayConfig {
     this.shutdownGrace = b.shutdownGrace;
     this.jobs = b.jobs;
     this.captureFsyncInterval = b.captureFsyncInterval;
+    this.policies = b.policies;
   }
 
   public static Builder builder(Path store) {
@@ -160,6 +163,11 @@ public final class GatewayConfig {
     return shutdownGrace;
   }
 
+  /** The {@code "policies"} section: recalibration policies as JSON (see the loop package). */
+  public JsonArray policies() {
+    return policies.copy();
+  }
+
   /** How optimizer jobs run (the {@code "jobs"} section; see {@link JobsConfig}). */
   public JobsConfig jobs() {
     return jobs;
@@ -187,6 +195,7 @@ public final class GatewayConfig {
             .shutdownGrace(shutdownGrace)
             .jobs(jobs)
             .captureFsyncInterval(captureFsyncInterval);
+    b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
     return b;
   }
@@ -232,7 +241,8 @@ public final class GatewayConfig {
             "drain_timeout_ms",
             "shutdown_grace_ms",
             "jobs",
-            "capture"));
+            "capture",
+            "policies"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));
@@ -286,6 +296,11 @@ public final class GatewayConfig {
     }
     if (json.containsKey("jobs")) {
       b.jobs(JobsConfig.fromJson(json.getJsonObject("jobs")));
+    }
+    if (json.getValue("policies") instanceof JsonArray policies) {
+      b.policies = policies.copy(); // read by the recalibration loop (RecalibrationPolicy)
+    } else if (json.containsKey("policies")) {
+      throw new IllegalArgumentException("policies: expected an array of recalibration policies");
     }
     if (json.containsKey("capture")) {
       JsonObject c = json.getJsonObject("capture");
@@ -367,6 +382,7 @@ public final class GatewayConfig {
     private Duration shutdownGrace = Duration.ofSeconds(1);
     private JobsConfig jobs = JobsConfig.DEFAULT;
     private Duration captureFsyncInterval = Duration.ofSeconds(1);
+    private JsonArray policies = new JsonArray();
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");

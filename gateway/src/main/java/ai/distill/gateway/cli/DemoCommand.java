@@ -5,6 +5,7 @@ import ai.distill.gateway.demo.DemoExperiment;
 import ai.distill.gateway.demo.TrafficSimulator;
 import ai.distill.gateway.demo.WorldCandidates;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.loop.RecalibrationPolicy;
 import ai.distill.optimizer.world.CtrWorld;
 import ai.distill.optimizer.world.DemoModels;
 import ai.distill.store.ModelStore;
@@ -59,6 +60,20 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Candidates scored per request (default: 32).")
   int candidates;
 
+  @Option(
+      names = "--shift-after",
+      defaultValue = "90",
+      description =
+          "Seconds after which the simulated population shifts (drift → recalibration → canary;"
+              + " default: 90; 0 = never).")
+  long shiftAfterSeconds;
+
+  @Option(
+      names = "--shift",
+      defaultValue = "1.5",
+      description = "How far the dense features shift, in standard deviations (default: 1.5).")
+  double shiftSigmas;
+
   @Option(names = "--quick", description = "Build small demo models (seconds instead of minutes).")
   boolean quick;
 
@@ -106,13 +121,19 @@ public final class DemoCommand implements Callable<Integer> {
     if (!experiments.isExperiment(EXPERIMENT)) {
       experiments.create(DemoExperiment.definition(EXPERIMENT, models));
     }
+    if (models.int8Student() != null) {
+      RecalibrationPolicy policy = DemoExperiment.policy(EXPERIMENT, models.int8Student().name());
+      running.loop().service().put(policy);
+      System.err.println("distill demo: recalibration policy " + policy.toJson().encode());
+    }
     int actualPort = running.gateway().port();
     TrafficSimulator traffic = null;
+    WorldCandidates world = new WorldCandidates(CtrWorld.demo(), candidates);
     if (rate > 0) {
       traffic =
           new TrafficSimulator(
               running.vertx(),
-              new WorldCandidates(CtrWorld.demo(), candidates),
+              world,
               new TrafficSimulator.Options(
                   connectHost(),
                   actualPort,
@@ -124,6 +145,22 @@ public final class DemoCommand implements Callable<Integer> {
                   0,
                   System.nanoTime()));
       traffic.start();
+      if (shiftAfterSeconds > 0) {
+        running
+            .vertx()
+            .setTimer(
+                shiftAfterSeconds * 1000,
+                id -> {
+                  world.shift(shiftSigmas);
+                  System.err.println(
+                      "distill demo: the simulated world shifts now: every dense feature moves by "
+                          + shiftSigmas
+                          + " standard deviations (expect: drift detected, recalibration job,"
+                          + " canary in "
+                          + EXPERIMENT
+                          + ", decision)");
+                });
+      }
     }
     String base =
         "http://"
@@ -134,6 +171,12 @@ public final class DemoCommand implements Callable<Integer> {
         "distill demo serving " + running.gateway().models().loadedNames() + " at " + base + "/v2");
     System.out.println("  experiment:  " + base + "/v1/experiments/" + EXPERIMENT);
     System.out.println("  metrics:     " + base + "/metrics");
+    System.out.println(
+        "  loop:        curl -s -H \"Authorization: Bearer $(cat "
+            + store.resolve("admin.token")
+            + ")\" "
+            + base
+            + "/admin/v1/policies   (and /admin/v1/jobs)");
     System.out.println(
         "  infer:       curl -s " + base + "/v2/models/" + EXPERIMENT + "/infer -d @request.json");
     System.out.println(

@@ -11,6 +11,7 @@ import ai.distill.gateway.feedback.FeedbackRoutes;
 import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.jobs.CanaryHook;
 import ai.distill.gateway.jobs.JobRoutes;
+import ai.distill.gateway.loop.LoopRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -105,7 +106,8 @@ public final class ServeCommand implements Callable<Integer> {
       FeedbackRoutes feedback,
       CaptureRoutes capture,
       ExperimentRoutes experiments,
-      JobRoutes jobs) {
+      JobRoutes jobs,
+      LoopRoutes loop) {
 
     static Running start(GatewayConfig cfg) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per
@@ -145,16 +147,15 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw new IllegalStateException("cannot start experiments: " + e.getMessage(), e);
       }
+      JobRoutes jobs = null;
       try {
-        // Canaries are not wired to the experiment service yet: CanaryHook.NONE.
-        return new Running(
-            vertx,
-            gateway,
-            feedback,
-            capture,
-            experiments,
-            JobRoutes.install(gateway, CanaryHook.NONE).await());
+        jobs = JobRoutes.install(gateway, canaries(vertx, gateway, experiments.service())).await();
+        LoopRoutes loop = LoopRoutes.install(gateway, jobs.service()).await();
+        return new Running(vertx, gateway, feedback, capture, experiments, jobs, loop);
       } catch (Exception e) {
+        if (jobs != null) {
+          jobs.close().await();
+        }
         experiments.close().await();
         capture.close().await();
         gateway.close().await();
@@ -163,7 +164,27 @@ public final class ServeCommand implements Callable<Integer> {
       }
     }
 
+    /**
+     * A successful job's canary: once the published version is loaded, it enters the experiment as
+     * its next generation ({@link ExperimentService#addCanary}).
+     */
+    static CanaryHook canaries(Vertx vertx, Gateway gateway, ExperimentService experiments) {
+      return (experiment, teacher, model, version, weight) ->
+          gateway
+              .models()
+              .load(model, version, false)
+              .compose(
+                  loaded ->
+                      vertx.executeBlocking(
+                          () -> {
+                            experiments.addCanary(experiment, teacher, model, version, weight);
+                            return null;
+                          },
+                          false));
+    }
+
     void close() throws Exception {
+      loop.close();
       jobs.close().await();
       experiments.close().await();
       capture.close().await();

@@ -2,6 +2,7 @@ package ai.distill.gateway.demo;
 
 import ai.distill.gateway.experiment.ExperimentDefinition;
 import ai.distill.gateway.experiment.ExperimentJson;
+import ai.distill.gateway.loop.RecalibrationPolicy;
 import ai.distill.optimizer.world.DemoModels;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,5 +41,23 @@ public final class DemoExperiment {
             .put("shadow_rate", 0.1)
             .put("capture_rate", 0.05)
             .put("auto", true));
+  }
+
+  /**
+   * The demo's recalibration policy: watch the INT8 student's inputs in the experiment's captured
+   * traffic every 10 s; on drift (PSI above 0.2) recalibrate it from 2,000 rows of the new
+   * distribution and canary the result in the experiment at 30% (a large share so that the demo
+   * reaches a decision in minutes; 5% is the production default).
+   */
+  public static RecalibrationPolicy policy(String experiment, String int8Model) {
+    return RecalibrationPolicy.fromJson(
+        new JsonObject()
+            .put("model", int8Model)
+            .put("rows", "capture:" + experiment)
+            .put("min_rows", 2_000)
+            .put("psi_threshold", 0.2)
+            .put("check_seconds", 10)
+            .put("cooldown_seconds", 600)
+            .put("canary", new JsonObject().put("experiment", experiment).put("weight", 30)));
   }
 }

@@ -14,6 +14,7 @@ public final class WorldCandidates implements TrafficSimulator.CandidateSource {
 
   private final CtrWorld world;
   private final int candidates;
+  private volatile double denseShift;
 
   public WorldCandidates(CtrWorld world, int candidates) {
     if (candidates <= 0) {
@@ -23,13 +24,22 @@ public final class WorldCandidates implements TrafficSimulator.CandidateSource {
     this.candidates = candidates;
   }
 
+  /**
+   * Moves the population of the candidates drawn from now on: dense features by {@code sigmas}
+   * standard deviations (see {@link CtrWorld#sampleRow(Random, double)}).
+   */
+  public void shift(double sigmas) {
+    this.denseShift = sigmas;
+  }
+
   @Override
   public TrafficSimulator.Candidates draw(Random random) {
+    double shift = denseShift;
     JsonArray dense = new JsonArray();
     JsonArray sparse = new JsonArray();
     double[] truth = new double[candidates];
     for (int i = 0; i < candidates; i++) {
-      CtrWorld.Sample sample = world.sampleRow(random);
+      CtrWorld.Sample sample = world.sampleRow(random, shift);
       for (float v : sample.dense()) {
         dense.add(v);
       }

@@ -132,6 +132,30 @@ public final class ExperimentRepository {
         StandardOpenOption.SYNC);
   }
 
+  /**
+   * Moves an experiment's files to {@code archive/<name>-<created millis>.{json,users}}, so its
+   * next generation starts from nothing and the old one stays readable.
+   */
+  public void archive(Experiment e) throws IOException {
+    Writer w = writers.computeIfAbsent(e.name(), n -> new Writer());
+    w.lock.lock();
+    try {
+      Path archive = dir.resolve("archive");
+      Files.createDirectories(archive);
+      for (String ext : new String[] {".json", ".users"}) {
+        Path f = dir.resolve(e.name() + ext);
+        if (Files.exists(f)) {
+          Files.move(
+              f,
+              archive.resolve(e.name() + "-" + e.createdMillis() + ext),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } finally {
+      w.lock.unlock();
+    }
+  }
+
   /** Deletes an experiment's files. */
   public void delete(String name) throws IOException {
     Writer w = writers.computeIfAbsent(name, n -> new Writer());

@@ -189,49 +189,7 @@ public final class ExperimentService implements AutoCloseable {
    * signature ({@link IllegalArgumentException}). Persists it (blocking).
    */
   public Experiment create(ExperimentDefinition def) {
-    if (invoker.isModel(def.name())) {
-      throw new ExperimentConflictException(
-          "name: '"
-              + def.name()
-              + "' is already a model (expected: a name "
-              + "that no model uses, since experiments are served at /v2/models/{name}/infer)");
-    }
-    ExperimentDefinition.Variant teacher = def.variants().get(def.teacherIndex());
-    VariantInvoker.Signature reference = invoker.signature(teacher.model(), teacher.version());
-    if (reference == null) {
-      throw new IllegalArgumentException(
-          "teacher: model '"
-              + teacher.model()
-              + "'"
-              + (teacher.version() == null ? "" : " version " + teacher.version())
-              + " is not loaded (expected: a loaded model; load it first)");
-    }
-    for (int i = 0; i < def.variants().size(); i++) {
-      ExperimentDefinition.Variant v = def.variants().get(i);
-      VariantInvoker.Signature s = invoker.signature(v.model(), v.version());
-      if (s == null) {
-        throw new IllegalArgumentException(
-            "variants["
-                + i
-                + "].model: '"
-                + v.model()
-                + "'"
-                + (v.version() == null ? "" : " version " + v.version())
-                + " is not loaded (expected: a loaded model; load it first)");
-      }
-      if (!s.equals(reference)) {
-        throw new IllegalArgumentException(
-            "variants["
-                + i
-                + "].model: '"
-                + v.model()
-                + "' has signature "
-                + describe(s)
-                + " (expected: the teacher's "
-                + describe(reference)
-                + ")");
-      }
-    }
+    ExperimentChecks.check(invoker, def);
     Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
     if (experiments.putIfAbsent(def.name(), e) != null) {
       throw new ExperimentConflictException(
@@ -244,8 +202,42 @@ public final class ExperimentService implements AutoCloseable {
     return e;
   }
 
-  private static String describe(VariantInvoker.Signature s) {
-    return "inputs " + s.inputs() + ", outputs " + s.outputs();
+  /**
+   * Puts {@code model:version} into experiment {@code name} as a canary at {@code weight} percent
+   * of its traffic, as the experiment's next generation ({@link CanaryPlan}): the running
+   * generation is stopped and archived under {@code experiments/archive/}, the new one starts
+   * counting afresh (its split changed). Without an experiment of that name, creates one of {@code
+   * teacher} and the canary. Blocking.
+   */
+  public synchronized Experiment addCanary(
+      String name, String teacher, String model, long version, double weight) {
+    Experiment current = experiments.get(name);
+    ExperimentDefinition next = CanaryPlan.next(current, name, teacher, model, version, weight);
+    ExperimentChecks.check(invoker, next);
+    if (current != null) {
+      if (current.status() == Experiment.Status.RUNNING) {
+        current.stop("superseded by the canary " + model + ":" + version + " (next generation)");
+      }
+      save(current);
+      if (repository != null) {
+        try {
+          repository.archive(current);
+        } catch (IOException ex) {
+          LOG.log(System.Logger.Level.WARNING, "cannot archive experiment " + name, ex);
+        }
+      }
+      experiments.remove(name, current);
+    }
+    Experiment e = create(next);
+    LOG.log(
+        System.Logger.Level.INFO,
+        "experiment {0}: canary {1}:{2} at {3}% ({4})",
+        name,
+        model,
+        version,
+        weight,
+        ExperimentJson.toJson(next).getJsonArray("variants").encode());
+    return e;
   }
 
   /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
@@ -363,7 +355,10 @@ public final class ExperimentService implements AutoCloseable {
       return;
     }
     Experiment e = experiments.get(i.experiment());
-    if (e != null) {
+    // clicks on a previous generation's responses do not count in the next one
+    if (e != null
+        && i.expiresAtMillis() - e.definition().attributionWindowSeconds() * 1000
+            >= e.createdMillis()) {
       int sum = 0;
       for (int c : clicks) {
         sum += c;

@@ -26,7 +26,7 @@ public interface CanaryHook {
    * @param teacherModel the job's source model (the experiment's teacher)
    * @param model the published model
    * @param version its version
-   * @param weight the canary's weight, 1..100
+   * @param weight the canary's weight, 1..99
    * @return completes when the experiment serves the canary, fails with a reason otherwise
    */
   Future<Void> canary(

@@ -25,6 +25,12 @@ final class JobArguments {
 
   static final long DEFAULT_MIN_ROWS = 1_000;
 
+  /**
+   * The job's own option: train or calibrate on only the newest this many captured rows (0: all),
+   * e.g. the rows since a drift.
+   */
+  static final String RECENT_ROWS = "recent-rows";
+
   /** Options the job sets itself (from source, name, rows and action). */
   private static final Set<String> RESERVED =
       Set.of(
@@ -48,22 +54,43 @@ final class JobArguments {
 
   /** {@code min_rows} from the options, or the default. */
   static long minRows(JobSpec spec) {
+    return ownOption(spec, MIN_ROWS, DEFAULT_MIN_ROWS, 1, "the least captured rows the job needs");
+  }
+
+  /** {@code recent_rows} from the options, or 0 (every captured row). */
+  static int recentRows(JobSpec spec) {
+    return (int)
+        ownOption(
+            spec,
+            RECENT_ROWS,
+            0,
+            0,
+            "how many of the newest captured rows the job uses, 0 for all, at most 10000000");
+  }
+
+  private static long ownOption(
+      JobSpec spec, String name, long fallback, long least, String meaning) {
     for (Map.Entry<String, Object> e : spec.options().entrySet()) {
-      if (normalize(e.getKey()).equals(MIN_ROWS)) {
+      if (normalize(e.getKey()).equals(name)) {
         if (!(e.getValue() instanceof Number n)
             || n.doubleValue() != Math.rint(n.doubleValue())
-            || n.longValue() < 1) {
+            || n.longValue() < least
+            || n.longValue() > 10_000_000) {
           throw new IllegalArgumentException(
               "options."
                   + e.getKey()
                   + ": "
                   + e.getValue()
-                  + " (expected: an integer >= 1, the least captured rows the job needs)");
+                  + " (expected: an integer >= "
+                  + least
+                  + ", "
+                  + meaning
+                  + ")");
         }
         return n.longValue();
       }
     }
-    return DEFAULT_MIN_ROWS;
+    return fallback;
   }
 
   /**
@@ -93,7 +120,7 @@ final class JobArguments {
     CommandSpec cmd = cli.getCommandSpec();
     for (Map.Entry<String, Object> e : spec.options().entrySet()) {
       String key = normalize(e.getKey());
-      if (key.equals(MIN_ROWS)) {
+      if (key.equals(MIN_ROWS) || key.equals(RECENT_ROWS)) {
         continue;
       }
       String where = "options." + e.getKey();
@@ -117,6 +144,8 @@ final class JobArguments {
                 + accepted(cmd)
                 + ", "
                 + MIN_ROWS.replace('-', '_')
+                + ", "
+                + RECENT_ROWS.replace('-', '_')
                 + ")");
       }
       Object value = e.getValue();

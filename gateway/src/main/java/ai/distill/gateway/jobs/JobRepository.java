@@ -98,4 +98,13 @@ public final class JobRepository {
   /** Newest first: by creation time, then by id. */
   static final Comparator<JobRecord> NEWEST_FIRST =
       Comparator.comparing(JobRecord::created).thenComparing(JobRecord::id).reversed();
+
+  /** Deletes the frozen copy of the newest rows a finished job read, if it made one. */
+  void deleteRowsCopy(String id) {
+    try {
+      java.nio.file.Files.deleteIfExists(dir.resolve(id + ".rows.jsonl"));
+    } catch (java.io.IOException e) {
+      // a leftover copy costs disk only; the next start does not read it
+    }
+  }
 }

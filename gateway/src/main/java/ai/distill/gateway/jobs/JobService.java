@@ -406,6 +406,7 @@ public final class JobService implements AutoCloseable {
       metrics.running(sourceName(ended), false);
       metrics.ended(ended.spec().action(), ended.state());
       persist(id);
+      repository.deleteRowsCopy(id);
       LOG.log(
           System.Logger.Level.INFO,
           "job {0} {1}{2}",

@@ -81,7 +81,7 @@ public record JobSpec(
    * Canary the published model in an experiment at a small weight.
    *
    * @param experiment the experiment name
-   * @param weight the canary's traffic weight, 1..100
+   * @param weight the canary's traffic weight, 1..99 percent
    */
   public record Canary(String experiment, int weight) {
     public Canary {
@@ -91,9 +91,11 @@ public record JobSpec(
                 + experiment
                 + " (expected: the name of an experiment, e.g. \"ctr-ab\")");
       }
-      if (weight < 1 || weight > 100) {
+      if (weight < 1 || weight > 99) {
         throw new IllegalArgumentException(
-            "canary.weight: " + weight + " (expected: an integer 1..100)");
+            "canary.weight: "
+                + weight
+                + " (expected: an integer 1..99, the percent of traffic the canary gets)");
       }
     }
 
@@ -203,7 +205,9 @@ public record JobSpec(
       }
       if (!(weight instanceof Integer || weight instanceof Long)) {
         throw new IllegalArgumentException(
-            "canary.weight: " + weight + " (expected: an integer 1..100)");
+            "canary.weight: "
+                + weight
+                + " (expected: an integer 1..99, the percent of traffic the canary gets)");
       }
       long w = ((Number) weight).longValue();
       canary = new Canary(e, (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, w)));

@@ -1,5 +1,6 @@
 package ai.distill.gateway.jobs;
 
+import ai.distill.gateway.capture.RecentRows;
 import ai.distill.gateway.jobs.JobRejectedException.Reason;
 import ai.distill.store.ModelNotFoundException;
 import ai.distill.store.ModelStore;
@@ -85,11 +86,28 @@ final class JobValidation {
                   + "/admin/v1/capture, or lower options.min_rows)");
         }
       }
+      int recent = JobArguments.recentRows(spec);
+      if (recent > 0) {
+        rows =
+            newestRows(rows, recent, JobRepository.dirOf(store.root()).resolve(id + ".rows.jsonl"));
+      }
       task = JobArguments.task(id, spec, store.root(), source.id(), rows);
     } catch (IllegalArgumentException e) {
       throw new JobRejectedException(Reason.BAD_REQUEST, e.getMessage());
     }
     return new Accepted(source, task);
+  }
+
+  // The job reads a frozen copy of the newest rows: the capture keeps growing while it runs.
+  private static java.nio.file.Path newestRows(
+      java.nio.file.Path rows, int recent, java.nio.file.Path copy) {
+    try {
+      RecentRows.copyNewest(rows, recent, copy);
+      return copy;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "cannot copy the newest rows of " + rows + ": " + e, e);
+    }
   }
 
   /** The model a summary says the job published (for distill+quantize, the INT8 student). */

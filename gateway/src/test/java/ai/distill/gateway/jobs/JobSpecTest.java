@@ -50,12 +50,12 @@ class JobSpecTest {
             .startsWith(
                 "body: unknown key 'when' (accepted keys: source, action, name, rows, options, canary"));
     assertEquals(
-        "canary.weight: 0 (expected: an integer 1..100)",
+        "canary.weight: 0 (expected: an integer 1..99, the percent of traffic the canary gets)",
         error(
             "{\"source\": \"ctr\", \"action\": "
                 + "\"quantize\", \"name\": \"x\", \"canary\": {\"experiment\": \"ab\", \"weight\": 0}}"));
     assertEquals(
-        "canary.weight: 2.5 (expected: an integer 1..100)",
+        "canary.weight: 2.5 (expected: an integer 1..99, the percent of traffic the canary gets)",
         error(
             "{\"source\": \"ctr\", \"action\": "
                 + "\"quantize\", \"name\": \"x\", \"canary\": {\"experiment\": \"ab\", \"weight\": 2.5}}"));

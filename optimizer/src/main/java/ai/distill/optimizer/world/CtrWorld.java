@@ -112,10 +112,22 @@ public final class CtrWorld {
 
   /** Draws one row (features and the hidden click probability). */
   public Sample sampleRow(Random random) {
+    return sampleRow(random, 0);
+  }
+
+  /**
+   * Draws one row from a shifted population: every dense feature's latent normal moves by {@code
+   * denseShift} standard deviations (a covariate shift: who shows up changes, how they click does
+   * not).
+   */
+  public Sample sampleRow(Random random, double denseShift) {
     float[] dense = new float[DENSE];
     long[] sparse = new long[FIELDS];
     for (int i = 0; i < DENSE; i++) {
-      dense[i] = (float) Math.log1p(Math.exp(denseMu[i] + denseSigma[i] * random.nextGaussian()));
+      dense[i] =
+          (float)
+              Math.log1p(
+                  Math.exp(denseMu[i] + denseSigma[i] * (denseShift + random.nextGaussian())));
     }
     for (int f = 0; f < FIELDS; f++) {
       sparse[f] = idSampler[f].sample(random) - 1;
