@@ -190,8 +190,17 @@ public final class ExperimentService implements AutoCloseable {
    */
   public Experiment create(ExperimentDefinition def) {
     ExperimentChecks.check(invoker, def);
+    return install(def, null);
+  }
+
+  // Puts a new experiment under its name, or in place of {@code replacing} (no gap in between).
+  private Experiment install(ExperimentDefinition def, Experiment replacing) {
     Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
-    if (experiments.putIfAbsent(def.name(), e) != null) {
+    boolean installed =
+        replacing == null
+            ? experiments.putIfAbsent(def.name(), e) == null
+            : experiments.replace(def.name(), replacing, e);
+    if (!installed) {
       throw new ExperimentConflictException(
           "name: experiment '"
               + def.name()
@@ -226,9 +235,8 @@ public final class ExperimentService implements AutoCloseable {
           LOG.log(System.Logger.Level.WARNING, "cannot archive experiment " + name, ex);
         }
       }
-      experiments.remove(name, current);
     }
-    Experiment e = create(next);
+    Experiment e = install(next, current);
     LOG.log(
         System.Logger.Level.INFO,
         "experiment {0}: canary {1}:{2} at {3}% ({4})",

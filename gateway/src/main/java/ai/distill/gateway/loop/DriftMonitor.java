@@ -130,9 +130,21 @@ public final class DriftMonitor {
           v.id() + " has no reference sketch in its manifest (quantize it with this version)",
           ts);
     }
-    if (rows.isEmpty()) {
+    if (rows.size() < policy.minRows()) {
+      // PSI over few rows is mostly sampling noise (about bins / rows): wait for a full sample.
       return new Check(
-          v, null, 0, 0, published, "no rows captured yet in captures/" + policy.stream(), ts);
+          v,
+          null,
+          rows.size(),
+          fresh,
+          published,
+          rows.size()
+              + " rows captured in captures/"
+              + policy.stream()
+              + ", "
+              + policy.minRows()
+              + " needed to measure drift",
+          ts);
     }
     DriftReport report = new PsiCalculator(sketch.get()).compute(rows);
     for (Map.Entry<String, Double> e : report.psi().entrySet()) {

@@ -144,6 +144,7 @@ class PolicyServiceTest {
   private double psiMax() {
     return registry.scrape().stream()
         .filter(s -> s.getMetadata().getPrometheusName().equals("distill_drift_psi_max"))
+        .filter(s -> !s.getDataPoints().isEmpty())
         .findFirst()
         .map(s -> s.getDataPoints().get(0))
         .map(
@@ -162,6 +163,18 @@ class PolicyServiceTest {
     assertTrue(started.isEmpty(), view().encodePrettily());
     assertTrue(view().getString("last_action").startsWith("no drift"), view().encodePrettily());
     assertTrue(psiMax() < 0.2, "PSI max " + psiMax());
+  }
+
+  @Test
+  void a_few_rows_are_not_enough_to_measure_drift() throws Exception {
+    capture(100, 3.0);
+    tick(1_000);
+
+    assertTrue(started.isEmpty());
+    assertTrue(
+        view().getString("last_action").endsWith("500 needed to measure drift"),
+        view().encodePrettily());
+    assertTrue(Double.isNaN(psiMax()), "no PSI exported from 100 rows");
   }
 
   @Test
