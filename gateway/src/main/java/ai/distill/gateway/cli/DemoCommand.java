@@ -50,8 +50,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--rate",
-      defaultValue = "50",
-      description = "Simulated requests per second (default: 50; 0 = no traffic).")
+      defaultValue = "100",
+      description = "Simulated requests per second (default: 100; 0 = no traffic).")
   double rate;
 
   @Option(
@@ -62,10 +62,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--shift-after",
-      defaultValue = "90",
+      defaultValue = "60",
       description =
           "Seconds after which the simulated population shifts (drift → recalibration → canary;"
-              + " default: 90; 0 = never).")
+              + " default: 60; 0 = never).")
   long shiftAfterSeconds;
 
   @Option(

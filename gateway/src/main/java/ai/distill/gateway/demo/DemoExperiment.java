@@ -16,9 +16,9 @@ public final class DemoExperiment {
 
   /**
    * An automatic experiment over the demo's models: 10% shadow scoring, 5% of requests captured as
-   * rows for recalibration jobs, and a student must keep 97% of the teacher's CTR (margin 0.97,
+   * rows for recalibration jobs, and a student must keep 95% of the teacher's CTR (margin 0.95,
    * confidence sequence tuned for 2,000 users) so that decisions come within minutes at the demo's
-   * 50 requests/s; the production defaults are 0.99 and 10,000.
+   * traffic; the production defaults are 0.99 and 10,000.
    */
   public static ExperimentDefinition definition(String name, DemoModels.Result models) {
     List<String> students = new ArrayList<>();
@@ -39,7 +39,7 @@ public final class DemoExperiment {
             .put("name", name)
             .put("teacher", models.teacher().name())
             .put("variants", variants)
-            .put("margin", 0.97)
+            .put("margin", 0.95)
             .put("planned_users", 2_000)
             .put("shadow_rate", 0.1)
             .put("capture_rate", 0.05)
@@ -49,7 +49,7 @@ public final class DemoExperiment {
   /**
    * The demo's recalibration policy: watch the INT8 student's inputs in the experiment's captured
    * traffic every 10 s; on drift (PSI above 0.2) recalibrate it from 2,000 rows of the new
-   * distribution and canary the result in the experiment at 30% (a large share so that the demo
+   * distribution and canary the result in the experiment at 50% (a large share so that the demo
    * reaches a decision in minutes; 5% is the production default).
    */
   public static RecalibrationPolicy policy(String experiment, String int8Model) {
@@ -61,6 +61,6 @@ public final class DemoExperiment {
             .put("psi_threshold", 0.2)
             .put("check_seconds", 10)
             .put("cooldown_seconds", 600)
-            .put("canary", new JsonObject().put("experiment", experiment).put("weight", 30)));
+            .put("canary", new JsonObject().put("experiment", experiment).put("weight", 50)));
   }
 }

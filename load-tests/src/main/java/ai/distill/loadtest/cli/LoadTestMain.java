@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       RampCommand.class,
       SpikeCommand.class,
       HotSwapCommand.class,
+      JobImpactCommand.class,
       VariantsCommand.class,
       BaselineCommand.class,
       ReportCommand.class
