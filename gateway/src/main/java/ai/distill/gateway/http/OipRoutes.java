@@ -1,6 +1,8 @@
 package ai.distill.gateway.http;
 
 import ai.distill.gateway.InferTargetResolver;
+import ai.distill.gateway.logging.AccessLogHandler;
+import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
@@ -34,8 +36,8 @@ public final class OipRoutes {
   /** Server name in {@code GET /v2}. */
   public static final String SERVER_NAME = "distill";
 
-  /** Server version in {@code GET /v2}. */
-  public static final String SERVER_VERSION = "0.1.0";
+  /** Server version in {@code GET /v2}: the build's version. */
+  public static final String SERVER_VERSION = ai.distill.gateway.metrics.BuildInfo.version();
 
   /** Extensions advertised in {@code GET /v2}. */
   public static final List<String> EXTENSIONS =
@@ -66,6 +68,8 @@ public final class OipRoutes {
       Handler<RoutingContext> admin,
       long maxBodyBytes) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
+    router.route().handler(new RequestIdHandler());
+    router.route().handler(new AccessLogHandler());
     router.route().handler(OipRoutes::neverFormDecode);
     // Preallocated from Content-Length (Vert.x caps it at 64 KiB): growing the buffer by doubling
     // was most of the gateway's per-request garbage (three copies of every 17 KB binary body).
@@ -73,6 +77,8 @@ public final class OipRoutes {
         .route()
         .handler(
             BodyHandler.create(false).setBodyLimit(maxBodyBytes).setPreallocateBodyBuffer(true));
+    // The body handler continues on a later callback: the request id goes back in the MDC.
+    router.route().handler(RequestIdHandler.restoreMdc());
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
     router.get("/v2").handler(r::serverMetadata);
