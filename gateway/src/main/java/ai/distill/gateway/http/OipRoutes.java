@@ -4,13 +4,13 @@ import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.logging.AccessLogHandler;
 import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics;
+import ai.distill.gateway.metrics.MetricsEndpoint;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.runtime.RepositoryIndex;
 import ai.distill.gateway.runtime.UnknownModelException;
 import ai.distill.store.tensor.TensorSpec;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -20,9 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
@@ -46,7 +43,6 @@ public final class OipRoutes {
   private final ModelRegistry models;
   private final GatewayMetrics metrics;
   private final BooleanSupplier ready;
-  private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
   private OipRoutes(ModelRegistry models, GatewayMetrics metrics, BooleanSupplier ready) {
     this.models = models;
@@ -92,7 +88,7 @@ public final class OipRoutes {
     router.post("/v2/repository/index").handler(r::index);
     router.post("/v2/repository/models/:model/load").handler(admin).handler(r::load);
     router.post("/v2/repository/models/:model/unload").handler(admin).handler(r::unload);
-    router.get("/metrics").handler(r::metrics);
+    router.get("/metrics").handler(new MetricsEndpoint(metrics.registry()));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(new FailureHandler(maxBodyBytes));
   }
@@ -302,18 +298,6 @@ public final class OipRoutes {
     } catch (DecodeException | ClassCastException e) {
       throw new HttpStatusException(400, "request body is not a JSON object: " + e.getMessage());
     }
-  }
-
-  private void metrics(RoutingContext ctx) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-    try {
-      metricsWriter.write(out, metrics.registry().scrape());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE)
-        .end(Buffer.buffer(out.toByteArray()));
   }
 
   private static void json(RoutingContext ctx, JsonObject body) {
