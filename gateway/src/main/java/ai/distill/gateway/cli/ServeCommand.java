@@ -5,6 +5,7 @@ import ai.distill.gateway.GatewayConfig;
 import ai.distill.gateway.capture.CaptureRoutes;
 import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.capture.CaptureWriter;
+import ai.distill.gateway.dashboard.DashboardRoutes;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.feedback.FeedbackRoutes;
@@ -154,6 +155,7 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw e;
       }
+      DashboardRoutes.install(gateway);
       CaptureRoutes capture = null;
       ExperimentRoutes experiments;
       FeedbackRoutes feedback;
