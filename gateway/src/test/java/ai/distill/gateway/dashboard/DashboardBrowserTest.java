@@ -4,26 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.distill.gateway.Gateway;
-import ai.distill.gateway.capture.CaptureRoutes;
-import ai.distill.gateway.capture.CaptureService;
-import ai.distill.gateway.demo.DemoExperiment;
 import ai.distill.gateway.demo.TrafficSimulator;
-import ai.distill.gateway.demo.WorldCandidates;
-import ai.distill.gateway.experiment.ExperimentRoutes;
-import ai.distill.gateway.experiment.ExperimentService;
-import ai.distill.gateway.feedback.FeedbackRoutes;
-import ai.distill.gateway.feedback.FeedbackService;
-import ai.distill.gateway.jobs.CanaryHook;
-import ai.distill.gateway.jobs.JobRoutes;
-import ai.distill.gateway.testing.TestGateways;
-import ai.distill.optimizer.world.CtrWorld;
-import ai.distill.optimizer.world.DemoModels;
-import ai.distill.store.ModelStore;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,19 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardBrowserTest {
 
-  private static final String EXPERIMENT = "ctr-ab";
+  private static final String EXPERIMENT = DemoGateway.EXPERIMENT;
   private static final int REQUESTS = 240;
 
   private Path dir;
-
   private String chromium;
-  private Vertx vertx;
-  private Gateway gateway;
-  private FeedbackRoutes feedback;
-  private CaptureRoutes capture;
-  private ExperimentRoutes experiments;
-  private JobRoutes jobs;
-  private WebClient client;
+  private DemoGateway demo;
 
   static String chromium() {
     for (String name : new String[] {"chromium", "chromium-browser", "google-chrome"}) {
@@ -88,57 +64,22 @@ class DashboardBrowserTest {
         chromium != null,
         "chromium not on PATH: install it (apt-get install -y chromium) to run the dashboard's"
             + " browser test");
-    Path storeDir = dir.resolve("store");
-    ModelStore store = ModelStore.open(storeDir);
-    DemoModels.Result models = DemoModels.ensure(store, DemoModels.Options.small(), line -> {});
-    vertx = TestGateways.strictVertx();
-    gateway = Gateway.start(vertx, TestGateways.config(storeDir).build()).await();
-    DashboardRoutes.install(gateway);
-    feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
-    capture = CaptureRoutes.install(gateway, CaptureService.Options.DEFAULT, feedback.service());
-    experiments =
-        ExperimentRoutes.install(
-                gateway, ExperimentService.Options.DEFAULT, feedback.service(), capture.service())
-            .await();
-    jobs = JobRoutes.install(gateway, CanaryHook.NONE).await();
-    experiments.service().create(DemoExperiment.definition(EXPERIMENT, models));
-    TrafficSimulator traffic =
-        new TrafficSimulator(
-            vertx,
-            new WorldCandidates(CtrWorld.demo(), 8),
-            new TrafficSimulator.Options(
-                "127.0.0.1", gateway.port(), EXPERIMENT, 400, 3, 200, 16, REQUESTS, 11));
-    traffic.start();
-    traffic.finished().await(120, TimeUnit.SECONDS);
-    traffic.stop().await();
-    assertEquals(0, traffic.failed(), traffic.summary());
-    client = TestGateways.client(vertx);
+    demo = DemoGateway.start(dir, REQUESTS);
   }
 
   @AfterAll
   void stop() {
-    if (gateway == null) {
-      return;
+    if (demo != null) {
+      demo.close();
     }
-    jobs.close().await();
-    experiments.close().await();
-    capture.close().await();
-    gateway.close().await();
-    vertx.close().await();
   }
 
   private JsonObject get(String path) {
-    var req = client.get(gateway.port(), "127.0.0.1", path);
-    if (path.startsWith("/admin/")) {
-      req.putHeader("Authorization", "Bearer " + gateway.adminToken());
-    }
-    var r = req.send().await();
-    assertEquals(200, r.statusCode(), path + ": " + r.bodyAsString());
-    return r.bodyAsJsonObject();
+    return demo.get(path);
   }
 
   private String url() {
-    return "http://127.0.0.1:" + gateway.port() + "/dashboard#token=" + gateway.adminToken();
+    return "http://127.0.0.1:" + demo.port() + "/dashboard#token=" + demo.gateway.adminToken();
   }
 
   private String runChromium(String... extra) throws Exception {
@@ -214,7 +155,10 @@ class DashboardBrowserTest {
         leader = v.getString("model");
       }
     }
-    assertEquals(REQUESTS * 8L, impressions, "every simulated request was counted");
+    assertEquals(
+        REQUESTS * (long) DemoGateway.CANDIDATES,
+        impressions,
+        "every simulated request was counted");
     assertEquals(leader, byTestId(dom, "leader/" + EXPERIMENT).text());
     assertEquals(
         Boolean.toString(experiment.getJsonObject("srm").getBoolean("alarm")),
@@ -256,12 +200,7 @@ class DashboardBrowserTest {
     Files.createDirectories(target);
     Path png = target.resolve("dashboard.png");
     Files.deleteIfExists(png);
-    TrafficSimulator live =
-        new TrafficSimulator(
-            vertx,
-            new WorldCandidates(CtrWorld.demo(), 8),
-            new TrafficSimulator.Options(
-                "127.0.0.1", gateway.port(), EXPERIMENT, 400, 3, 40, 8, 0, 12));
+    TrafficSimulator live = demo.traffic(40, 0, 12);
     live.start();
     try {
       runChromium("--screenshot=" + png.toAbsolutePath(), "--hide-scrollbars");
