@@ -1,6 +1,7 @@
 package ai.distill.gateway.dashboard;
 
 import ai.distill.gateway.Gateway;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -39,9 +40,12 @@ public final class DashboardRoutes {
   }
 
   static void mount(Router router, ModelsView models, MetricsView metrics) {
+    // Read once here, off the event loops: the page itself is answered from memory.
+    Buffer index = Buffer.buffer(resource(WEBROOT + "/index.html"));
     router.get("/v1/models").handler(models);
     router.get("/dashboard/api/metrics").handler(metrics);
-    router.get("/dashboard").handler(DashboardRoutes::index);
+    router.get("/dashboard").handler(ctx -> index(ctx, index));
+    router.get("/dashboard/").handler(ctx -> index(ctx, index));
     router
         .get("/dashboard/lib/uplot/*")
         .handler(
@@ -53,12 +57,22 @@ public final class DashboardRoutes {
   }
 
   // The page at /dashboard and /dashboard/ alike (its asset links are absolute).
-  private static void index(RoutingContext ctx) {
+  private static void index(RoutingContext ctx, Buffer page) {
     ctx.response()
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-        .sendFile(WEBROOT + "/index.html")
-        .onFailure(ctx::fail);
+        .end(page);
+  }
+
+  private static byte[] resource(String name) {
+    try (InputStream in = DashboardRoutes.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException(name + " missing from the class path");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The uPlot version bundled in the jar, read from its WebJar. */

@@ -229,7 +229,7 @@ class PrometheusScrapeTest {
     try {
       var r = req.send().await();
       return r.statusCode() == 200 ? r.bodyAsJsonObject() : null;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Future.await rethrows the connect failure as it is
       return null; // not listening yet
     }
   }
