@@ -95,6 +95,29 @@ class MetricsEndpointTest {
   }
 
   @Test
+  void negotiates_protobuf_with_native_histograms_for_a_prometheus_that_asks() {
+    client
+        .post(gateway.port(), "127.0.0.1", "/v2/models/mlp/infer")
+        .sendBuffer(
+            Buffer.buffer(
+                "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 4],"
+                    + " \"data\": [1, 2, 3, 4]}]}"))
+        .await();
+    HttpResponse<Buffer> r =
+        scrape(
+            "/metrics?name[]=distill_request_duration_seconds",
+            "Accept",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                + "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3");
+    assertEquals(200, r.statusCode());
+    assertTrue(
+        r.getHeader("Content-Type").startsWith("application/vnd.google.protobuf"),
+        r.getHeader("Content-Type"));
+    String body = r.body().toString(StandardCharsets.ISO_8859_1);
+    assertTrue(body.contains("distill_request_duration_seconds"), "the family is in the body");
+  }
+
+  @Test
   void gzips_when_the_scraper_accepts_it() throws Exception {
     HttpResponse<Buffer> r = scrape("/metrics", "Accept-Encoding", "gzip");
     assertEquals("gzip", r.getHeader("Content-Encoding"));
