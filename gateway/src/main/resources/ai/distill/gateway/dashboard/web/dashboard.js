@@ -83,75 +83,11 @@
     }
   }
 
-  // ---- metric snapshots
-  function points(poll, family) {
-    return (poll && poll.families[family]) || [];
-  }
-
-  function matches(labels, filter) {
-    for (const [k, v] of Object.entries(filter)) if (labels[k] !== v) return false;
-    return true;
-  }
-
-  function total(poll, family, filter) {
-    let s = 0;
-    for (const p of points(poll, family)) if (matches(p.labels, filter)) s += p.value || 0;
-    return s;
-  }
-
-  // Per-second increase of a counter between the snapshot `back` polls ago and the newest; a
-  // counter that went down (the gateway restarted) counts from zero, as Prometheus does.
-  function rate(family, filter, at, back) {
-    const polls = state.polls;
-    at = at === undefined ? polls.length - 1 : at;
-    const from = Math.max(0, at - (back || WINDOW));
-    if (at <= from) return null;
-    const a = total(polls[from], family, filter);
-    const b = total(polls[at], family, filter);
-    const dt = (polls[at].ts - polls[from].ts) / 1000;
-    if (dt <= 0) return null;
-    return (b >= a ? b - a : b) / dt;
-  }
-
-  // Buckets of a histogram summed over the series matching `filter`: [[le, cumulative]...].
-  function buckets(poll, family, filter) {
-    const sum = new Map();
-    for (const p of points(poll, family)) {
-      if (!matches(p.labels, filter)) continue;
-      for (const [le, c] of p.buckets) {
-        const k = le === '+Inf' ? Infinity : le;
-        sum.set(k, (sum.get(k) || 0) + c);
-      }
-    }
-    return [...sum.entries()].sort((x, y) => x[0] - y[0]);
-  }
-
-  // The q-quantile of the observations between two snapshots, interpolated linearly inside the
-  // bucket that holds it (histogram_quantile's rule); null without observations.
-  function quantile(q, family, filter, at, back) {
-    const polls = state.polls;
-    at = at === undefined ? polls.length - 1 : at;
-    const from = Math.max(0, at - (back || WINDOW));
-    if (at <= from) return null;
-    const a = new Map(buckets(polls[from], family, filter));
-    const b = buckets(polls[at], family, filter);
-    const delta = b.map(([le, c]) => [le, Math.max(0, c - (a.get(le) || 0))]);
-    if (!delta.length) return null;
-    const n = delta[delta.length - 1][1];
-    if (n <= 0) return null;
-    const rank = q * n;
-    let prevLe = 0;
-    let prevC = 0;
-    for (const [le, c] of delta) {
-      if (c >= rank) {
-        if (le === Infinity) return prevLe;
-        return prevLe + ((le - prevLe) * (rank - prevC)) / Math.max(c - prevC, 1e-12);
-      }
-      prevLe = le;
-      prevC = c;
-    }
-    return prevLe;
-  }
+  // ---- metric snapshots (series.js); rates and quantiles over this page's polls
+  const { points, total } = DistillSeries;
+  const rate = (family, filter, at, back) => DistillSeries.rate(state.polls, family, filter, at, back || WINDOW);
+  const quantile = (q, family, filter, at, back) =>
+    DistillSeries.quantile(state.polls, q, family, filter, at, back || WINDOW);
 
   function servedModels() {
     const last = state.polls[state.polls.length - 1];
