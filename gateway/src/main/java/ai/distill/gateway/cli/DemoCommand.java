@@ -5,6 +5,7 @@ import ai.distill.gateway.demo.DemoExperiment;
 import ai.distill.gateway.demo.TrafficSimulator;
 import ai.distill.gateway.demo.WorldCandidates;
 import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.logging.LogSetup;
 import ai.distill.gateway.loop.RecalibrationPolicy;
 import ai.distill.optimizer.world.CtrWorld;
 import ai.distill.optimizer.world.DemoModels;
@@ -33,19 +34,22 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--store",
-      defaultValue = "store",
-      description = "Model store (default: ./store).")
+      defaultValue = "${DISTILL_STORE:-store}",
+      description = "Model store (default: $DISTILL_STORE, else ./store).")
   Path store;
 
   @Option(
       names = "--host",
-      defaultValue = "127.0.0.1",
+      defaultValue = "${DISTILL_HOST:-127.0.0.1}",
       description =
-          "Address to bind (default: 127.0.0.1, this machine only; 0.0.0.0 for every "
-              + "interface).")
+          "Address to bind (default: $DISTILL_HOST, else 127.0.0.1, this machine only; 0.0.0.0 "
+              + "for every interface).")
   String host;
 
-  @Option(names = "--port", defaultValue = "8080", description = "Port (default: 8080).")
+  @Option(
+      names = "--port",
+      defaultValue = "${DISTILL_PORT:-8080}",
+      description = "Port (default: $DISTILL_PORT, else 8080).")
   int port;
 
   @Option(
@@ -100,8 +104,29 @@ public final class DemoCommand implements Callable<Integer> {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
   }
 
+  @Option(
+      names = "--log-format",
+      defaultValue = "${DISTILL_LOG_FORMAT:-text}",
+      description = "Log lines as text or json (default: $DISTILL_LOG_FORMAT, else text).")
+  String logFormat;
+
+  @Option(
+      names = "--access-log",
+      defaultValue = "${DISTILL_ACCESS_LOG:-false}",
+      description = "Log one line per HTTP request (default: $DISTILL_ACCESS_LOG, else off).")
+  boolean accessLog;
+
   @Override
   public Integer call() throws Exception {
+    try {
+      LogSetup.apply(
+          LogSetup.Settings.fromEnvironment()
+              .withFormat(LogSetup.Format.parse(logFormat))
+              .withAccessLog(accessLog));
+    } catch (IllegalArgumentException e) {
+      System.err.println("distill demo: " + e.getMessage());
+      return 2;
+    }
     ModelStore modelStore = ModelStore.open(store);
     DemoModels.Options options = quick ? DemoModels.Options.small() : DemoModels.Options.defaults();
     System.err.println("distill demo: store " + store.toAbsolutePath());
@@ -169,6 +194,7 @@ public final class DemoCommand implements Callable<Integer> {
             + actualPort;
     System.out.println(
         "distill demo serving " + running.gateway().models().loadedNames() + " at " + base + "/v2");
+    System.out.println("  dashboard:   " + base + "/dashboard");
     System.out.println("  experiment:  " + base + "/v1/experiments/" + EXPERIMENT);
     System.out.println("  metrics:     " + base + "/metrics");
     System.out.println(

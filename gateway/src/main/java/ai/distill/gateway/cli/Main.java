@@ -1,5 +1,6 @@
 package ai.distill.gateway.cli;
 
+import ai.distill.gateway.metrics.BuildInfo;
 import ai.distill.optimizer.cli.BenchCommand;
 import ai.distill.optimizer.cli.DistillCommand;
 import ai.distill.optimizer.cli.EvaluateCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "distill",
     mixinStandardHelpOptions = true,
-    version = "distill 0.1.0",
+    versionProvider = Main.BuildVersion.class,
     description = "Inference gateway for compressed CTR models.",
     subcommands = {
       ServeCommand.class,
@@ -37,9 +38,29 @@ public final class Main implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line with every subcommand registered (tests execute it directly). */
+  /**
+   * The command line with every subcommand registered (tests execute it directly). Every command,
+   * subcommands of other modules included, answers {@code --version} with the build's version.
+   */
   public static CommandLine commandLine() {
-    return new CommandLine(new Main());
+    CommandLine cli = new CommandLine(new Main());
+    useBuildVersion(cli);
+    return cli;
+  }
+
+  private static void useBuildVersion(CommandLine cli) {
+    cli.getCommandSpec().versionProvider(new BuildVersion());
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      useBuildVersion(sub);
+    }
+  }
+
+  /** {@code distill <version>}, from the build. */
+  static final class BuildVersion implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"distill " + BuildInfo.version()};
+    }
   }
 
   @Override

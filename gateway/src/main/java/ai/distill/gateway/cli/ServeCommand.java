@@ -5,12 +5,14 @@ import ai.distill.gateway.GatewayConfig;
 import ai.distill.gateway.capture.CaptureRoutes;
 import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.capture.CaptureWriter;
+import ai.distill.gateway.dashboard.DashboardRoutes;
 import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.feedback.FeedbackRoutes;
 import ai.distill.gateway.feedback.FeedbackService;
 import ai.distill.gateway.jobs.CanaryHook;
 import ai.distill.gateway.jobs.JobRoutes;
+import ai.distill.gateway.logging.LogSetup;
 import ai.distill.gateway.loop.LoopRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -31,13 +33,22 @@ import picocli.CommandLine.Option;
     description = "Serve every model in the store over the Open Inference Protocol v2.")
 public final class ServeCommand implements Callable<Integer> {
 
-  @Option(names = "--store", required = true, description = "Model store directory.")
+  @Option(
+      names = "--store",
+      defaultValue = "${DISTILL_STORE}",
+      description = "Model store directory (default: $DISTILL_STORE; one of them is required).")
   Path store;
 
-  @Option(names = "--port", description = "Port (default: 8080, or the config's; 0 = ephemeral).")
+  @Option(
+      names = "--port",
+      defaultValue = "${DISTILL_PORT}",
+      description = "Port (default: $DISTILL_PORT, else the config's, else 8080; 0 = ephemeral).")
   Integer port;
 
-  @Option(names = "--host", description = "Listen address (default: 0.0.0.0, or the config's).")
+  @Option(
+      names = "--host",
+      defaultValue = "${DISTILL_HOST}",
+      description = "Listen address (default: $DISTILL_HOST, else the config's, else 0.0.0.0).")
   String host;
 
   @Option(
@@ -50,8 +61,34 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
   String adminToken;
 
+  @Option(
+      names = "--log-format",
+      defaultValue = "${DISTILL_LOG_FORMAT:-text}",
+      description = "Log lines as text or json (default: $DISTILL_LOG_FORMAT, else text).")
+  String logFormat;
+
+  @Option(
+      names = "--access-log",
+      defaultValue = "${DISTILL_ACCESS_LOG:-false}",
+      description = "Log one line per HTTP request (default: $DISTILL_ACCESS_LOG, else off).")
+  boolean accessLog;
+
   @Override
   public Integer call() throws Exception {
+    try {
+      LogSetup.apply(
+          LogSetup.Settings.fromEnvironment()
+              .withFormat(LogSetup.Format.parse(logFormat))
+              .withAccessLog(accessLog));
+    } catch (IllegalArgumentException e) {
+      System.err.println("distill serve: " + e.getMessage());
+      return 2;
+    }
+    if (store == null) {
+      System.err.println(
+          "distill serve: no model store (expected: --store DIR or the DISTILL_STORE variable)");
+      return 2;
+    }
     GatewayConfig.Builder builder;
     try {
       builder =
@@ -89,7 +126,7 @@ public final class ServeCommand implements Callable<Integer> {
             + shownHost
             + ":"
             + gateway.port()
-            + "/v2 (metrics: /metrics; Ctrl-C to stop)");
+            + "/v2 (dashboard: /dashboard; metrics: /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;
@@ -120,6 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
         vertx.close().await();
         throw e;
       }
+      DashboardRoutes.install(gateway);
       CaptureRoutes capture = null;
       ExperimentRoutes experiments;
       FeedbackRoutes feedback;

@@ -7,6 +7,7 @@ import ai.distill.gateway.experiment.UnknownVariantException;
 import ai.distill.gateway.feedback.AmbiguousResponseException;
 import ai.distill.gateway.feedback.FeedbackExpiredException;
 import ai.distill.gateway.feedback.UnknownResponseException;
+import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.protocol.BadInputException;
 import ai.distill.gateway.runtime.ModelLoadException;
@@ -126,10 +127,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
               + "): send the JSON (or JSON + binary tensor) body as-is, e.g. with "
               + "Content-Type: application/json";
     } else if (status == 500) {
-      LOG.log(
-          System.Logger.Level.ERROR,
-          "internal error on " + ctx.request().method() + " " + ctx.request().path(),
-          failure);
+      RequestIdHandler.withMdc(
+          ctx,
+          () ->
+              LOG.log(
+                  System.Logger.Level.ERROR,
+                  "internal error on " + ctx.request().method() + " " + ctx.request().path(),
+                  failure));
       message = "internal error: " + failure;
     } else {
       message = failure.getMessage() != null ? failure.getMessage() : failure.toString();

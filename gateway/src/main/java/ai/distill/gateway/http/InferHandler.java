@@ -73,6 +73,30 @@ public final class InferHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    try {
+      dispatch(ctx);
+    } catch (RuntimeException e) {
+      if (ctx.get(COUNTED) == null) {
+        countRefused(ctx.pathParam("model"), e);
+      }
+      throw e;
+    }
+  }
+
+  // A request refused before it reached a model (unknown model or version: 404; not ready: 503)
+  // is counted too. Its model label is the requested name only when that names a loaded model:
+  // names from clients are unbounded, so anything else is counted as "_unknown".
+  private void countRefused(String name, RuntimeException e) {
+    String model = name != null && models.isLoaded(name, null) ? name : UNKNOWN_MODEL;
+    metrics.request(model, "", FailureHandler.outcome(FailureHandler.status(e)), 0);
+  }
+
+  /** The {@code model} label of requests for names that are not loaded models. */
+  public static final String UNKNOWN_MODEL = "_unknown";
+
+  private static final String COUNTED = "distill.request_counted";
+
+  private void dispatch(RoutingContext ctx) {
     long start = System.nanoTime();
     if (!ready.getAsBoolean()) {
       throw new ModelUnavailableException("the gateway is not ready (starting or shutting down)");
@@ -99,6 +123,7 @@ public final class InferHandler implements Handler<RoutingContext> {
             Long.toString(model.version()),
             FailureHandler.outcome(FailureHandler.status(e)),
             0);
+        ctx.put(COUNTED, Boolean.TRUE);
         model.release();
         throw e;
       }
@@ -135,6 +160,14 @@ public final class InferHandler implements Handler<RoutingContext> {
     try {
       // The target is chosen after decoding; the signature model's queue is the cheap proxy.
       models.checkAdmission(signatureModel);
+    } catch (RuntimeException e) {
+      metrics.request(
+          signatureModel.name(),
+          Long.toString(signatureModel.version()),
+          FailureHandler.outcome(FailureHandler.status(e)),
+          0);
+      ctx.put(COUNTED, Boolean.TRUE);
+      throw e;
     } finally {
       signatureModel.release();
     }

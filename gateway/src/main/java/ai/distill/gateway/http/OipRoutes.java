@@ -1,14 +1,16 @@
 package ai.distill.gateway.http;
 
 import ai.distill.gateway.InferTargetResolver;
+import ai.distill.gateway.logging.AccessLogHandler;
+import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics;
+import ai.distill.gateway.metrics.MetricsEndpoint;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.runtime.RepositoryIndex;
 import ai.distill.gateway.runtime.UnknownModelException;
 import ai.distill.store.tensor.TensorSpec;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -18,9 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
@@ -34,8 +33,8 @@ public final class OipRoutes {
   /** Server name in {@code GET /v2}. */
   public static final String SERVER_NAME = "distill";
 
-  /** Server version in {@code GET /v2}. */
-  public static final String SERVER_VERSION = "0.1.0";
+  /** Server version in {@code GET /v2}: the build's version. */
+  public static final String SERVER_VERSION = ai.distill.gateway.metrics.BuildInfo.version();
 
   /** Extensions advertised in {@code GET /v2}. */
   public static final List<String> EXTENSIONS =
@@ -44,7 +43,6 @@ public final class OipRoutes {
   private final ModelRegistry models;
   private final GatewayMetrics metrics;
   private final BooleanSupplier ready;
-  private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
   private OipRoutes(ModelRegistry models, GatewayMetrics metrics, BooleanSupplier ready) {
     this.models = models;
@@ -66,6 +64,8 @@ public final class OipRoutes {
       Handler<RoutingContext> admin,
       long maxBodyBytes) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
+    router.route().handler(new RequestIdHandler());
+    router.route().handler(new AccessLogHandler());
     router.route().handler(OipRoutes::neverFormDecode);
     // Preallocated from Content-Length (Vert.x caps it at 64 KiB): growing the buffer by doubling
     // was most of the gateway's per-request garbage (three copies of every 17 KB binary body).
@@ -73,6 +73,8 @@ public final class OipRoutes {
         .route()
         .handler(
             BodyHandler.create(false).setBodyLimit(maxBodyBytes).setPreallocateBodyBuffer(true));
+    // The body handler continues on a later callback: the request id goes back in the MDC.
+    router.route().handler(RequestIdHandler.restoreMdc());
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
     router.get("/v2").handler(r::serverMetadata);
@@ -86,7 +88,7 @@ public final class OipRoutes {
     router.post("/v2/repository/index").handler(r::index);
     router.post("/v2/repository/models/:model/load").handler(admin).handler(r::load);
     router.post("/v2/repository/models/:model/unload").handler(admin).handler(r::unload);
-    router.get("/metrics").handler(r::metrics);
+    router.get("/metrics").handler(new MetricsEndpoint(metrics.registry()));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(new FailureHandler(maxBodyBytes));
   }
@@ -296,18 +298,6 @@ public final class OipRoutes {
     } catch (DecodeException | ClassCastException e) {
       throw new HttpStatusException(400, "request body is not a JSON object: " + e.getMessage());
     }
-  }
-
-  private void metrics(RoutingContext ctx) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
-    try {
-      metricsWriter.write(out, metrics.registry().scrape());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE)
-        .end(Buffer.buffer(out.toByteArray()));
   }
 
   private static void json(RoutingContext ctx, JsonObject body) {

@@ -41,8 +41,12 @@ public final class GatewayMetrics {
     }
   }
 
-  private static final double[] LATENCY_BUCKETS = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  // Dense where serving p99s live (1-10 ms: steps of at most 25%), sparse beyond 100 ms. A
+  // Prometheus that negotiates protobuf also gets a native (exponential) histogram.
+  static final double[] LATENCY_BUCKETS = {
+    0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.00125, 0.0015, 0.00175, 0.002, 0.0025, 0.003, 0.0035,
+    0.004, 0.005, 0.006, 0.007, 0.008, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1,
+    0.25, 0.5, 1, 2.5, 5, 10
   };
   private static final double[] ROW_BUCKETS = {
     1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096
@@ -59,6 +63,7 @@ public final class GatewayMetrics {
   private final Gauge loadedVersions;
   private final Counter loadFailures;
   private final Counter modelLoads;
+  private final Gauge buildInfo;
 
   private GatewayMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -73,7 +78,6 @@ public final class GatewayMetrics {
             .name("distill_request_duration_seconds")
             .help("Inference request latency from decoded request to encoded response")
             .labelNames("model", "version")
-            .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
     queueSeconds =
@@ -81,7 +85,6 @@ public final class GatewayMetrics {
             .name("distill_queue_wait_seconds")
             .help("Time a request waited in its batcher's queue")
             .labelNames("model", "version")
-            .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
     computeSeconds =
@@ -89,7 +92,6 @@ public final class GatewayMetrics {
             .name("distill_compute_duration_seconds")
             .help("ONNX Runtime time per batch, including stacking inputs and splitting outputs")
             .labelNames("model", "version")
-            .classicOnly()
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
     batchRows =
@@ -130,6 +132,13 @@ public final class GatewayMetrics {
             .help("Model versions loaded successfully")
             .labelNames("model")
             .register(registry);
+    buildInfo =
+        Gauge.builder()
+            .name("distill_build_info")
+            .help("Always 1; the version label is the gateway's build")
+            .labelNames("version")
+            .register(registry);
+    buildInfo.labelValues(BuildInfo.version()).set(1);
   }
 
   /** Registers the gateway metrics (and, when {@code jvm}, the JVM metrics) in {@code registry}. */
@@ -202,10 +211,21 @@ public final class GatewayMetrics {
     };
   }
 
-  /** Drops the per-version series of an unloaded version (bounded label sets). */
+  /**
+   * Drops every series of an unloaded version (counters and histograms too), so label sets stay
+   * bounded across hot swaps. Series are matched on their first two labels, model and version.
+   */
   public void forgetVersion(String model, String version) {
-    queueDepth.remove(model, version);
-    inFlight.remove(model, version);
+    java.util.function.Function<java.util.List<String>, Boolean> ofVersion =
+        labels ->
+            labels.size() >= 2 && labels.get(0).equals(model) && labels.get(1).equals(version);
+    requests.removeIf(ofVersion);
+    requestSeconds.removeIf(ofVersion);
+    queueSeconds.removeIf(ofVersion);
+    computeSeconds.removeIf(ofVersion);
+    batchRows.removeIf(ofVersion);
+    queueDepth.removeIf(ofVersion);
+    inFlight.removeIf(ofVersion);
   }
 
   private static double seconds(long nanos) {

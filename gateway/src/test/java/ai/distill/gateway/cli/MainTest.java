@@ -56,4 +56,45 @@ class MainTest {
     assertEquals(0, demo.gatewayConfig().build().port());
     assertEquals("127.0.0.1", demo.connectHost());
   }
+
+  @Test
+  void every_command_prints_the_build_version() {
+    for (String[] args :
+        new String[][] {{"--version"}, {"serve", "--version"}, {"store", "--version"}}) {
+      StringWriter out = new StringWriter();
+      CommandLine cli = Main.commandLine();
+      cli.setOut(new PrintWriter(out));
+      assertEquals(0, cli.execute(args));
+      assertTrue(
+          out.toString().matches("distill \\d+\\.\\d+\\.\\d+.*\\R"),
+          String.join(" ", args) + " printed: '" + out + "'");
+    }
+  }
+
+  // Picocli resolves ${DISTILL_PORT} from a system property first, then the environment; the test
+  // sets the properties, a container sets the environment.
+  @Test
+  void serve_and_demo_take_store_host_and_port_from_the_environment() {
+    System.setProperty("DISTILL_STORE", dir.toString());
+    System.setProperty("DISTILL_PORT", "9191");
+    System.setProperty("DISTILL_HOST", "127.0.0.2");
+    try {
+      ServeCommand serve = new ServeCommand();
+      new CommandLine(serve).parseArgs();
+      assertEquals(dir, serve.store);
+      assertEquals(9191, serve.port);
+      assertEquals("127.0.0.2", serve.host);
+      serve = new ServeCommand();
+      new CommandLine(serve).parseArgs("--port", "7000");
+      assertEquals(7000, serve.port, "a flag wins over the environment");
+      DemoCommand demo = new DemoCommand();
+      new CommandLine(demo).parseArgs();
+      assertEquals(9191, demo.gatewayConfig().build().port());
+      assertEquals("127.0.0.2", demo.gatewayConfig().build().host());
+    } finally {
+      System.clearProperty("DISTILL_STORE");
+      System.clearProperty("DISTILL_PORT");
+      System.clearProperty("DISTILL_HOST");
+    }
+  }
 }

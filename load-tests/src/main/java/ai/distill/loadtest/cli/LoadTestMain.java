@@ -1,5 +1,6 @@
 package ai.distill.loadtest.cli;
 
+import ai.distill.gateway.metrics.BuildInfo;
 import ai.distill.loadtest.LoadTestException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "distill-loadtest",
     mixinStandardHelpOptions = true,
-    version = "distill-loadtest 0.1.0",
+    versionProvider = LoadTestMain.BuildVersion.class,
     description = "Open-loop load generator and benchmarks for the Distill gateway.",
     subcommands = {
       SteadyCommand.class,
@@ -40,6 +41,14 @@ public final class LoadTestMain implements Runnable {
         "a command is required (steady, ramp, spike, hotswap, variants, baseline, report)");
   }
 
+  /** {@code distill-loadtest <version>}, from the build. */
+  static final class BuildVersion implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"distill-loadtest " + BuildInfo.version()};
+    }
+  }
+
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
     System.exit(
@@ -49,6 +58,9 @@ public final class LoadTestMain implements Runnable {
   /** Runs a command line with the given output streams; returns the exit code. */
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new LoadTestMain());
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      sub.getCommandSpec().versionProvider(new BuildVersion());
+    }
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
