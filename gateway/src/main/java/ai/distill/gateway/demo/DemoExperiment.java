@@ -16,7 +16,7 @@ public final class DemoExperiment {
 
   /**
    * An automatic experiment over the demo's models: 10% shadow scoring, 5% of requests captured as
-   * rows for recalibration jobs, and a student must keep 95% of the teacher's CTR (margin 0.95,
+   * rows for recalibration jobs, and a student must keep 90% of the teacher's CTR (margin 0.90,
    * confidence sequence tuned for 2,000 users) so that decisions come within minutes at the demo's
    * traffic; the production defaults are 0.99 and 10,000.
    */
@@ -39,7 +39,7 @@ public final class DemoExperiment {
             .put("name", name)
             .put("teacher", models.teacher().name())
             .put("variants", variants)
-            .put("margin", 0.95)
+            .put("margin", 0.90)
             .put("planned_users", 2_000)
             .put("shadow_rate", 0.1)
             .put("capture_rate", 0.05)
