@@ -50,6 +50,7 @@ public final class QdqRewriter {
     Map<Integer, QuantTarget> byIndex = quantizedByNode(targets, fp32Layers);
     Map<String, TensorProto> inits = model.initializers();
     Emitter e = new Emitter(model);
+    e.tableType = o.activationType();
     Map<String, Params> actParams = new HashMap<>();
     List<NodeProto> nodes = model.nodes();
     for (int i = 0; i < nodes.size(); i++) {
@@ -160,6 +161,17 @@ public final class QdqRewriter {
         : TensorProtos.uint8(name, new byte[] {(byte) zp});
   }
 
+  /** Asymmetric per-tensor parameters covering every value of a table. */
+  static Params tableParams(float[] values, QType type) {
+    double min = 0;
+    double max = 0;
+    for (float v : values) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    return QuantMath.asymmetric(min, max, type.min, type.max);
+  }
+
   static NodeProto node(String op, String name, List<String> inputs, String output) {
     return NodeProto.newBuilder()
         .setOpType(op)
@@ -193,6 +205,12 @@ public final class QdqRewriter {
     private final Map<Integer, List<NodeProto>> pending = new HashMap<>();
     private final Set<String> retyped = new HashSet<>();
 
+    /**
+     * Tables quantized per tensor, asymmetric, to this type (the activation type, so that a Concat
+     * of lookups can run as QLinearConcat); null: int8 symmetric.
+     */
+    QType tableType;
+
     Emitter(OnnxModel model) {
       this.source = model.nodes();
       for (int i = 0; i < source.size(); i++) {
@@ -216,14 +234,27 @@ public final class QdqRewriter {
       if (scale == null) {
         int rows = (int) table.getDims(0);
         int cols = (int) table.getDims(1);
-        WeightQuant wq =
-            QuantMath.quantizeWeights(
-                TensorProtos.toFloats(table), rows, cols, 0, false, reduceRange);
-        scale = wq.scales()[0];
+        float[] values = TensorProtos.toFloats(table);
+        if (tableType == null) {
+          WeightQuant wq = QuantMath.quantizeWeights(values, rows, cols, 0, false, reduceRange);
+          scale = wq.scales()[0];
+          inits.add(TensorProtos.int8(tq, wq.values(), rows, cols));
+          inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
+        } else {
+          Params p = tableParams(values, tableType);
+          scale = p.scale();
+          byte[] q = new byte[values.length];
+          for (int i = 0; i < values.length; i++) {
+            q[i] = (byte) QuantMath.quantize(values[i], p, tableType.min, tableType.max);
+          }
+          inits.add(
+              tableType == QType.INT8
+                  ? TensorProtos.int8(tq, q, rows, cols)
+                  : TensorProtos.uint8(tq, q, rows, cols));
+          inits.add(zeroPoint(t.weight() + "_zero_point", tableType, p.zeroPoint()));
+        }
         tables.put(t.weight(), scale);
-        inits.add(TensorProtos.int8(tq, wq.values(), rows, cols));
         inits.add(TensorProtos.floats(t.weight() + "_scale", new float[] {scale}));
-        inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
       }
       NodeProto gatherNode = source.get(index);
       String tensor = t.output();

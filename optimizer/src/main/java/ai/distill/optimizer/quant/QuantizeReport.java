@@ -40,6 +40,7 @@ public record QuantizeReport(
     long sizeBefore,
     long sizeAfter,
     ThroughputBenchmark.Result speed,
+    List<PropagationSearch.Decision> integerDomain,
     List<String> warnings) {
 
   public double sizeRatio() {
@@ -90,6 +91,7 @@ public record QuantizeReport(
       s.put("ratio", speed.ratio());
       m.put("speed", s);
     }
+    m.put("integer_domain", integerDomain.stream().map(PropagationSearch.Decision::toMap).toList());
     m.put("warnings", warnings);
     return m;
   }
@@ -211,6 +213,18 @@ public record QuantizeReport(
               speed.referenceRowsPerSecond(),
               speed.candidateRowsPerSecond(),
               speed.ratio()));
+    }
+    for (PropagationSearch.Decision d : integerDomain) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "integer domain %-8s %-28s fused %-24s speedup %-6s %s: %s%n",
+              d.op(),
+              d.layer(),
+              d.kernels().isEmpty() ? "-" : String.join(",", d.kernels()),
+              Double.isNaN(d.speedup()) ? "-" : String.format(Locale.ROOT, "%.3fx", d.speedup()),
+              d.taken() ? "taken" : "not taken",
+              d.reason()));
     }
     for (String warning : warnings) {
       b.append("WARNING: ").append(warning).append(System.lineSeparator());

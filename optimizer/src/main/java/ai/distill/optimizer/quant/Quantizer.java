@@ -156,19 +156,33 @@ public final class Quantizer {
               + GateVerdict.whyLabelFree(heldOut)
               + "; gating INT8 against the FP32 scores on the same rows (label-free)");
     }
+    AccuracyGate gate = AccuracyGate.of(o, labelled);
+    Function<OnnxModel, AccuracyGate.Evaluation> evaluate =
+        candidate -> {
+          float[] p = Evaluator.predict(candidate.toBytes(), heldOut, output, scoring);
+          return new AccuracyGate.Evaluation(
+              Evaluator.compare(fp32Held, p, heldOut),
+              labelled ? null : LabelFreeComparison.of(fp32Held, p));
+        };
     AccuracyGate.Outcome gated =
-        AccuracyGate.of(o, labelled)
-            .enforceOn(
-                full,
-                build,
-                layers,
-                candidate -> {
-                  float[] p = Evaluator.predict(candidate.toBytes(), heldOut, output, scoring);
-                  return new AccuracyGate.Evaluation(
-                      Evaluator.compare(fp32Held, p, heldOut),
-                      labelled ? null : LabelFreeComparison.of(fp32Held, p));
-                },
-                progress.within(0.7, 0.85));
+        gate.enforceOn(full, build, layers, evaluate, progress.within(0.7, 0.85));
+    List<PropagationSearch.Decision> decisions = List.of();
+    if (!o.dynamic() && o.integerDomain()) {
+      progress.checkCancelled("propagate");
+      PropagationSearch.Searched searched =
+          PropagationSearch.afterGate(
+              model,
+              gated,
+              calibration,
+              heldOut,
+              ranges,
+              gate,
+              evaluate,
+              o,
+              progress.within(0.85, 0.9));
+      gated = searched.gated();
+      decisions = searched.decisions();
+    }
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
       finalLayers.add(
@@ -216,6 +230,7 @@ public final class Quantizer {
             model.sizeBytes(),
             int8.length,
             speed,
+            decisions,
             List.copyOf(warnings));
     ReferenceSketch sketch =
         o.dynamic() ? null : CalibrationSketch.of(model, calibration).orElse(null);

@@ -1,0 +1,225 @@
+package ai.distill.optimizer.quant;
+
+import ai.distill.optimizer.eval.GateVerdict;
+import ai.distill.optimizer.eval.ThroughputBenchmark;
+import ai.distill.optimizer.job.ProgressListener;
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.quant.CalibrationMethod.Range;
+import ai.distill.optimizer.quant.QdqPropagation.Candidate;
+import ai.distill.optimizer.table.RowTable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Decides, one {@link Candidate} at a time in graph order, whether to keep its tensors quantized: a
+ * candidate is taken only when ORT's optimized graph gains the integer kernel it stands for, the
+ * whole model runs faster than without it (side by side at batch 256) and the accuracy gate still
+ * holds. Stateless; each call owns its ORT sessions.
+ */
+public final class PropagationSearch {
+
+  /**
+   * What was decided for one candidate.
+   *
+   * @param kernels integer kernels ORT formed for it (empty: not fused)
+   * @param speedup rows/s with it over rows/s without it, batch 256 (NaN when not measured)
+   * @param taken whether the published model keeps it
+   * @param reason why not, or "faster and within the gate"
+   */
+  public record Decision(
+      String layer, String op, Set<String> kernels, double speedup, boolean taken, String reason) {
+
+    public Map<String, Object> toMap() {
+      return Map.of(
+          "layer", layer,
+          "op", op,
+          "fused_kernels", List.copyOf(kernels),
+          "speedup", Double.isNaN(speedup) ? "not measured" : speedup,
+          "taken", taken,
+          "reason", reason);
+    }
+  }
+
+  /** The model after the search and one decision per candidate. */
+  public record Outcome(OnnxModel model, List<Decision> decisions) {}
+
+  /** The gate's outcome after the search (same fallbacks, the searched model) and the decisions. */
+  public record Searched(AccuracyGate.Outcome gated, List<Decision> decisions) {}
+
+  /**
+   * The search on a gated QDQ model: calibrates the candidates' tensors on the calibration rows
+   * (their ranges are added to {@code ranges}), benchmarks with the first 256 held-out rows and
+   * judges each with {@code gate}.
+   */
+  static Searched afterGate(
+      OnnxModel fp32,
+      AccuracyGate.Outcome gated,
+      RowTable calibration,
+      RowTable heldOut,
+      Map<String, Range> ranges,
+      AccuracyGate gate,
+      Function<OnnxModel, AccuracyGate.Evaluation> evaluate,
+      QuantizeOptions o,
+      ProgressListener progress) {
+    List<Candidate> candidates = QdqPropagation.find(fp32);
+    if (candidates.isEmpty()) {
+      return new Searched(gated, List.of());
+    }
+    Map<String, TensorHistogram> stats =
+        Calibrator.collect(
+            fp32,
+            QdqPropagation.tensorsOf(candidates),
+            calibration,
+            o.histogramBins(),
+            o.threads(),
+            progress.within(0, 0.3));
+    Map<String, Range> found = new LinkedHashMap<>();
+    stats.forEach((t, h) -> found.put(t, o.method().range(h, o.percentile())));
+    Outcome out =
+        run(
+            gated.model(),
+            candidates,
+            found,
+            heldOut.slice(0, Math.min(256, heldOut.rows())),
+            m -> gate.judge(evaluate.apply(m)),
+            o,
+            progress.within(0.3, 1));
+    if (out.model() == gated.model()) {
+      return new Searched(gated, out.decisions());
+    }
+    for (Decision d : out.decisions()) {
+      if (d.taken()) {
+        for (Candidate c : candidates) {
+          if (c.layer().equals(d.layer())) {
+            c.tensors().forEach(t -> ranges.putIfAbsent(t, found.get(t)));
+          }
+        }
+      }
+    }
+    AccuracyGate.Evaluation e = evaluate.apply(out.model());
+    return new Searched(
+        new AccuracyGate.Outcome(
+            out.model(), e.comparison(), gated.fellBack(), gated.reasons(), gate.judge(e)),
+        out.decisions());
+  }
+
+  /** Smallest speed-up (candidate over current) that counts as faster on a noisy machine. */
+  static final double MIN_SPEEDUP = 1.0;
+
+  private PropagationSearch() {}
+
+  /**
+   * Runs the search from {@code start} (the gated QDQ model).
+   *
+   * @param ranges calibrated ranges of every candidate tensor
+   * @param benchRows rows to benchmark with (batch 256, repeated if fewer)
+   * @param gate the accuracy gate's verdict on a candidate model
+   */
+  public static Outcome run(
+      OnnxModel start,
+      List<Candidate> candidates,
+      Map<String, Range> ranges,
+      RowTable benchRows,
+      Function<OnnxModel, GateVerdict> gate,
+      QuantizeOptions o,
+      ProgressListener progress) {
+    OnnxModel current = start;
+    Map<String, Integer> currentOps = KernelCounter.count(current.toBytes(), o.threads()).ops();
+    List<Decision> decisions = new ArrayList<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      Candidate c = candidates.get(i);
+      progress.checkCancelled("propagate");
+      OnnxModel next = QdqPropagation.apply(current, Set.copyOf(c.tensors()), ranges, o);
+      if (next.graph().getNodeCount() == current.graph().getNodeCount()) {
+        decisions.add(
+            new Decision(
+                c.layer(),
+                c.op(),
+                Set.of(),
+                Double.NaN,
+                true,
+                "its tensors are already quantized (by a neighbour's decision)"));
+        continue;
+      }
+      Map<String, Integer> nextOps = KernelCounter.count(next.toBytes(), o.threads()).ops();
+      Set<String> fused = new TreeSet<>(QdqPropagation.gained(currentOps, nextOps).keySet());
+      fused.retainAll(c.kernels());
+      if (fused.isEmpty()) {
+        decisions.add(
+            new Decision(
+                c.layer(),
+                c.op(),
+                fused,
+                Double.NaN,
+                false,
+                "ORT did not fuse it into " + c.kernels() + ": a Q/DQ pair would only add work"));
+        progress(progress, i, candidates.size(), c, "not fused, skipped");
+        continue;
+      }
+      double speedup = speedup(current, next, benchRows, o);
+      if (!(speedup > MIN_SPEEDUP)) {
+        decisions.add(
+            new Decision(
+                c.layer(),
+                c.op(),
+                fused,
+                speedup,
+                false,
+                String.format(Locale.ROOT, "not faster (%.3fx)", speedup)));
+        progress(
+            progress,
+            i,
+            candidates.size(),
+            c,
+            String.format(Locale.ROOT, "%.3fx, skipped", speedup));
+        continue;
+      }
+      GateVerdict v = gate.apply(next);
+      if (!v.passed()) {
+        decisions.add(
+            new Decision(
+                c.layer(),
+                c.op(),
+                fused,
+                speedup,
+                false,
+                "accuracy gate fails with it: " + String.join("; ", v.violations())));
+        progress(progress, i, candidates.size(), c, "fails the gate, skipped");
+        continue;
+      }
+      decisions.add(
+          new Decision(c.layer(), c.op(), fused, speedup, true, "faster and within the gate"));
+      progress(
+          progress, i, candidates.size(), c, String.format(Locale.ROOT, "%.3fx, taken", speedup));
+      current = next;
+      currentOps = nextOps;
+    }
+    return new Outcome(current, List.copyOf(decisions));
+  }
+
+  private static void progress(ProgressListener progress, int i, int n, Candidate c, String what) {
+    progress.progress(
+        "propagate", (i + 1.0) / n, "integer domain: " + c.op() + " " + c.layer() + ": " + what);
+  }
+
+  /** Rows/s of {@code candidate} over rows/s of {@code current}, side by side at batch 256. */
+  static double speedup(OnnxModel current, OnnxModel candidate, RowTable rows, QuantizeOptions o) {
+    return ThroughputBenchmark.compare(
+            current.toBytes(),
+            candidate.toBytes(),
+            rows,
+            new int[] {256},
+            o.threads(),
+            Duration.ofMillis(250),
+            4)
+        .get(0)
+        .ratio();
+  }
+}

@@ -1,0 +1,212 @@
+package ai.distill.optimizer.quant;
+
+import ai.distill.optimizer.onnx.OnnxModel;
+import ai.distill.optimizer.onnx.TensorProtos;
+import ai.distill.optimizer.quant.CalibrationMethod.Range;
+import ai.distill.optimizer.quant.QuantMath.Params;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Integer-domain propagation: candidates for keeping tensors quantized between integer kernels
+ * (Concat, Sigmoid, Add, Mul, Softmax, and MatMul of two activations), and the rewrite that puts a
+ * QuantizeLinear→DequantizeLinear pair on each tensor a candidate needs, so that ONNX Runtime can
+ * fuse the op into its integer kernel (QLinearConcat, QLinearSigmoid, QLinearAdd, QLinearMul,
+ * QLinearSoftmax, QLinearMatMul/MatMulIntegerToFloat). Whether a candidate is taken is decided by
+ * {@link PropagationSearch} from ORT's optimized graph and a benchmark, never by op type alone.
+ * Stateless.
+ */
+public final class QdqPropagation {
+
+  /**
+   * One op whose inputs and output would stay quantized.
+   *
+   * @param layer the node name (or {@code <op>_<index>})
+   * @param op the float op type
+   * @param tensors the float tensors that get a Q/DQ pair (its activation inputs and its output)
+   * @param kernels op types of ORT's optimized graph that show the op was fused into an integer
+   *     kernel
+   */
+  public record Candidate(String layer, String op, List<String> tensors, Set<String> kernels) {}
+
+  /** ORT's integer kernels per float op type (QDQ fusion targets). */
+  static final Map<String, Set<String>> KERNELS =
+      Map.of(
+          "Concat", Set.of("QLinearConcat"),
+          "Sigmoid", Set.of("QLinearSigmoid"),
+          "Add", Set.of("QLinearAdd"),
+          "Mul", Set.of("QLinearMul"),
+          "Softmax", Set.of("QLinearSoftmax"),
+          "MatMul", Set.of("QLinearMatMul", "MatMulIntegerToFloat", "MatMulInteger"));
+
+  private QdqPropagation() {}
+
+  /**
+   * The candidates of a float model, in graph order: every Concat, Sigmoid, Add, Mul and Softmax in
+   * the default domain, and every MatMul whose two inputs are both computed (not initializers).
+   * Inputs that are initializers are left alone (Add/Mul with a constant stay candidates only when
+   * at least one input is computed).
+   */
+  public static List<Candidate> find(OnnxModel model) {
+    Map<String, TensorProto> inits = model.initializers();
+    Set<String> graphInputs = new HashSet<>();
+    model.graph().getInputList().forEach(v -> graphInputs.add(v.getName()));
+    Map<String, NodeProto> producers = model.producers();
+    List<Candidate> out = new ArrayList<>();
+    List<NodeProto> nodes = model.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeProto n = nodes.get(i);
+      if (!n.getDomain().isEmpty() || !KERNELS.containsKey(n.getOpType())) {
+        continue;
+      }
+      List<String> tensors = new ArrayList<>();
+      boolean ok = n.getOutputCount() == 1;
+      for (String in : n.getInputList()) {
+        if (inits.containsKey(in)) {
+          continue;
+        }
+        NodeProto p = producers.get(in);
+        if (p == null && !graphInputs.contains(in) || p != null && isIntegerSource(p, model)) {
+          ok = false; // Constant or an integer tensor (shape arithmetic): not an activation
+        }
+        tensors.add(in);
+      }
+      if (!ok || tensors.isEmpty()) {
+        continue;
+      }
+      if (n.getOpType().equals("MatMul") && tensors.size() != 2) {
+        continue; // weight MatMuls are QuantTargets
+      }
+      tensors.add(n.getOutput(0));
+      String layer = n.getName().isEmpty() ? n.getOpType() + "_" + i : n.getName();
+      out.add(
+          new Candidate(
+              layer,
+              n.getOpType(),
+              List.copyOf(new LinkedHashSet<>(tensors)),
+              KERNELS.get(n.getOpType())));
+    }
+    return out;
+  }
+
+  /** Shape/Constant producers whose outputs are not float activations. */
+  private static boolean isIntegerSource(NodeProto p, OnnxModel model) {
+    return Set.of("Shape", "Constant", "ConstantOfShape", "Size", "Cast", "NonZero")
+        .contains(p.getOpType());
+  }
+
+  /**
+   * {@code qdq} with a Q→DQ pair on each of {@code tensors} that is not quantized there already (a
+   * DequantizeLinear output, or read by a QuantizeLinear). A graph output keeps its name: its
+   * producer writes {@code <name>_float} and the DequantizeLinear writes the output.
+   *
+   * @param ranges the calibrated range of every tensor in {@code tensors}
+   */
+  public static OnnxModel apply(
+      OnnxModel qdq, Set<String> tensors, Map<String, Range> ranges, QuantizeOptions o) {
+    List<NodeProto> nodes = new ArrayList<>(qdq.nodes());
+    Set<String> graphOutputs = new HashSet<>();
+    qdq.graph().getOutputList().forEach(v -> graphOutputs.add(v.getName()));
+    List<TensorProto> inits = new ArrayList<>();
+    for (String t : tensors) {
+      if (alreadyQuantized(nodes, t)) {
+        continue;
+      }
+      Range r = ranges.get(t);
+      if (r == null) {
+        throw new IllegalStateException("no calibrated range for tensor '" + t + "'");
+      }
+      Params p = QuantMath.activation(r.min(), r.max(), o.activationType(), false);
+      String scale = t + "_p_scale";
+      String zp = t + "_p_zero_point";
+      inits.add(TensorProtos.floats(scale, new float[] {p.scale()}));
+      inits.add(QdqRewriter.zeroPoint(zp, o.activationType(), p.zeroPoint()));
+      int producer = -1;
+      for (int i = 0; i < nodes.size(); i++) {
+        if (nodes.get(i).getOutputList().contains(t)) {
+          producer = i;
+          break;
+        }
+      }
+      String source = t;
+      String dequantized = t + "_p_dequantized";
+      if (graphOutputs.contains(t)) {
+        if (producer < 0) {
+          continue; // a graph input passed straight through
+        }
+        source = t + "_float";
+        dequantized = t;
+        NodeProto.Builder b = nodes.get(producer).toBuilder();
+        b.setOutput(b.getOutputList().indexOf(t), source);
+        nodes.set(producer, b.build());
+      } else {
+        for (int i = 0; i < nodes.size(); i++) {
+          NodeProto n = nodes.get(i);
+          if (n.getInputList().contains(t)) {
+            NodeProto.Builder b = n.toBuilder();
+            for (int k = 0; k < b.getInputCount(); k++) {
+              if (b.getInput(k).equals(t)) {
+                b.setInput(k, dequantized);
+              }
+            }
+            nodes.set(i, b.build());
+          }
+        }
+      }
+      NodeProto q =
+          QdqRewriter.node(
+              "QuantizeLinear", t + "_p_QuantizeLinear", List.of(source, scale, zp), t + "_p_q");
+      NodeProto dq =
+          QdqRewriter.node(
+              "DequantizeLinear",
+              t + "_p_DequantizeLinear",
+              List.of(t + "_p_q", scale, zp),
+              dequantized);
+      nodes.addAll(producer + 1, List.of(q, dq));
+    }
+    GraphProto g =
+        qdq.graph().toBuilder().clearNode().addAllNode(nodes).addAllInitializer(inits).build();
+    return qdq.withGraph(g);
+  }
+
+  /** Whether {@code t} is already carried quantized: a DQ output, or read by a Q. */
+  private static boolean alreadyQuantized(List<NodeProto> nodes, String t) {
+    for (NodeProto n : nodes) {
+      if (n.getOpType().equals("DequantizeLinear") && n.getOutputList().contains(t)) {
+        return true;
+      }
+      if (n.getOpType().equals("QuantizeLinear") && n.getInput(0).equals(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Every tensor of {@code candidates}, for one calibration pass. */
+  static Set<String> tensorsOf(List<Candidate> candidates) {
+    Set<String> all = new LinkedHashSet<>();
+    candidates.forEach(c -> all.addAll(c.tensors()));
+    return all;
+  }
+
+  /** Op counts of kernels ORT formed, minus those of {@code before}: the kernels gained. */
+  static Map<String, Integer> gained(Map<String, Integer> before, Map<String, Integer> after) {
+    Map<String, Integer> d = new HashMap<>();
+    after.forEach(
+        (k, v) -> {
+          int diff = v - before.getOrDefault(k, 0);
+          if (diff > 0) {
+            d.put(k, diff);
+          }
+        });
+    return d;
+  }
+}
