@@ -133,8 +133,16 @@ public final class PropagationSearch {
     OnnxModel current = start;
     Map<String, Integer> currentOps = KernelCounter.count(current.toBytes(), o.threads()).ops();
     List<Decision> decisions = new ArrayList<>();
-    for (int i = 0; i < candidates.size(); i++) {
-      Candidate c = candidates.get(i);
+    List<Candidate> slowAlone = new ArrayList<>();
+    List<Candidate> units = new ArrayList<>(candidates);
+    for (int i = 0; ; i++) {
+      if (i == candidates.size()) {
+        units.addAll(groups(slowAlone)); // candidates that pay off only together with neighbours
+      }
+      if (i >= units.size()) {
+        break;
+      }
+      Candidate c = units.get(i);
       progress.checkCancelled("propagate");
       OnnxModel next = QdqPropagation.apply(current, Set.copyOf(c.tensors()), ranges, o);
       if (next.graph().getNodeCount() == current.graph().getNodeCount()) {
@@ -160,11 +168,14 @@ public final class PropagationSearch {
                 Double.NaN,
                 false,
                 "ORT did not fuse it into " + c.kernels() + ": a Q/DQ pair would only add work"));
-        progress(progress, i, candidates.size(), c, "not fused, skipped");
+        progress(progress, i, units.size(), c, "not fused, skipped");
         continue;
       }
       double speedup = speedup(current, next, benchRows, o);
       if (!(speedup > MIN_SPEEDUP)) {
+        if (i < candidates.size()) {
+          slowAlone.add(c);
+        }
         decisions.add(
             new Decision(
                 c.layer(),
@@ -172,13 +183,13 @@ public final class PropagationSearch {
                 fused,
                 speedup,
                 false,
-                String.format(Locale.ROOT, "not faster (%.3fx)", speedup)));
+                String.format(
+                    Locale.ROOT,
+                    "not faster (%.3fx)%s",
+                    speedup,
+                    i < candidates.size() ? " alone" : "")));
         progress(
-            progress,
-            i,
-            candidates.size(),
-            c,
-            String.format(Locale.ROOT, "%.3fx, skipped", speedup));
+            progress, i, units.size(), c, String.format(Locale.ROOT, "%.3fx, skipped", speedup));
         continue;
       }
       GateVerdict v = gate.apply(next);
@@ -191,17 +202,60 @@ public final class PropagationSearch {
                 speedup,
                 false,
                 "accuracy gate fails with it: " + String.join("; ", v.violations())));
-        progress(progress, i, candidates.size(), c, "fails the gate, skipped");
+        progress(progress, i, units.size(), c, "fails the gate, skipped");
         continue;
       }
       decisions.add(
           new Decision(c.layer(), c.op(), fused, speedup, true, "faster and within the gate"));
-      progress(
-          progress, i, candidates.size(), c, String.format(Locale.ROOT, "%.3fx, taken", speedup));
+      progress(progress, i, units.size(), c, String.format(Locale.ROOT, "%.3fx, taken", speedup));
       current = next;
       currentOps = nextOps;
     }
     return new Outcome(current, List.copyOf(decisions));
+  }
+
+  /**
+   * Candidates that share tensors, joined (connected components of at least two), then all of them
+   * together when that differs from every component: a chain such as MatMul → Mul → Softmax →
+   * MatMul pays off only when its Q/DQ pairs cancel each other.
+   */
+  static List<Candidate> groups(List<Candidate> slow) {
+    List<List<Candidate>> components = new ArrayList<>();
+    for (Candidate c : slow) {
+      List<Candidate> joined = new ArrayList<>(List.of(c));
+      for (java.util.Iterator<List<Candidate>> it = components.iterator(); it.hasNext(); ) {
+        List<Candidate> comp = it.next();
+        boolean shares =
+            comp.stream().anyMatch(m -> m.tensors().stream().anyMatch(c.tensors()::contains));
+        if (shares) {
+          joined.addAll(comp);
+          it.remove();
+        }
+      }
+      components.add(joined);
+    }
+    List<Candidate> out = new ArrayList<>();
+    for (List<Candidate> comp : components) {
+      if (comp.size() > 1) {
+        out.add(join(comp));
+      }
+    }
+    if (slow.size() > 1 && (components.size() > 1 || out.isEmpty())) {
+      out.add(join(slow));
+    }
+    return out;
+  }
+
+  private static Candidate join(List<Candidate> members) {
+    Set<String> tensors = new java.util.LinkedHashSet<>();
+    Set<String> kernels = new TreeSet<>();
+    List<String> layers = new ArrayList<>();
+    for (Candidate m : members) {
+      tensors.addAll(m.tensors());
+      kernels.addAll(m.kernels());
+      layers.add(m.layer());
+    }
+    return new Candidate("together" + layers, "group", List.copyOf(tensors), Set.copyOf(kernels));
   }
 
   private static void progress(ProgressListener progress, int i, int n, Candidate c, String what) {
@@ -211,15 +265,7 @@ public final class PropagationSearch {
 
   /** Rows/s of {@code candidate} over rows/s of {@code current}, side by side at batch 256. */
   static double speedup(OnnxModel current, OnnxModel candidate, RowTable rows, QuantizeOptions o) {
-    return ThroughputBenchmark.compare(
-            current.toBytes(),
-            candidate.toBytes(),
-            rows,
-            new int[] {256},
-            o.threads(),
-            Duration.ofMillis(250),
-            4)
-        .get(0)
-        .ratio();
+    return ThroughputBenchmark.medianRatio(
+        current.toBytes(), candidate.toBytes(), rows, 256, o.threads(), Duration.ofMillis(120), 9);
   }
 }

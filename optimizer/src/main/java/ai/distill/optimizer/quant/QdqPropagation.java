@@ -60,6 +60,7 @@ public final class QdqPropagation {
     Set<String> graphInputs = new HashSet<>();
     model.graph().getInputList().forEach(v -> graphInputs.add(v.getName()));
     Map<String, NodeProto> producers = model.producers();
+    Set<String> floats = floatTensors(model);
     List<Candidate> out = new ArrayList<>();
     List<NodeProto> nodes = model.nodes();
     for (int i = 0; i < nodes.size(); i++) {
@@ -68,14 +69,13 @@ public final class QdqPropagation {
         continue;
       }
       List<String> tensors = new ArrayList<>();
-      boolean ok = n.getOutputCount() == 1;
+      boolean ok = n.getOutputCount() == 1 && floats.contains(n.getOutput(0));
       for (String in : n.getInputList()) {
         if (inits.containsKey(in)) {
           continue;
         }
-        NodeProto p = producers.get(in);
-        if (p == null && !graphInputs.contains(in) || p != null && isIntegerSource(p, model)) {
-          ok = false; // Constant or an integer tensor (shape arithmetic): not an activation
+        if (!floats.contains(in) || !producers.containsKey(in) && !graphInputs.contains(in)) {
+          ok = false; // a Constant or an integer tensor (shape arithmetic): not an activation
         }
         tensors.add(in);
       }
@@ -97,10 +97,44 @@ public final class QdqPropagation {
     return out;
   }
 
-  /** Shape/Constant producers whose outputs are not float activations. */
-  private static boolean isIntegerSource(NodeProto p, OnnxModel model) {
-    return Set.of("Shape", "Constant", "ConstantOfShape", "Size", "Cast", "NonZero")
-        .contains(p.getOpType());
+  /**
+   * The FLOAT tensors of a model, by a forward pass over the nodes: graph inputs and initializers
+   * by their type; Shape, Size, NonZero, ArgMax/ArgMin give integers; Cast gives its {@code to};
+   * Constant its value's type; Gather its table's type; every other op its first input's type.
+   */
+  static Set<String> floatTensors(OnnxModel model) {
+    int flt = TensorProto.DataType.FLOAT_VALUE;
+    Map<String, Integer> types = new HashMap<>();
+    model
+        .graph()
+        .getInputList()
+        .forEach(v -> types.put(v.getName(), v.getType().getTensorType().getElemType()));
+    model.graph().getInitializerList().forEach(t -> types.put(t.getName(), t.getDataType()));
+    for (NodeProto n : model.nodes()) {
+      int type =
+          switch (n.getOpType()) {
+            case "Shape", "Size", "NonZero", "ArgMax", "ArgMin" -> TensorProto.DataType.INT64_VALUE;
+            case "Cast" -> (int) QuantTarget.intAttr(n, "to", flt);
+            case "Constant" ->
+                n.getAttributeList().stream()
+                    .filter(a -> a.getName().equals("value"))
+                    .map(a -> a.getT().getDataType())
+                    .findFirst()
+                    .orElse(TensorProto.DataType.INT64_VALUE);
+            default -> n.getInputCount() == 0 ? flt : types.getOrDefault(n.getInput(0), flt);
+          };
+      for (String out : n.getOutputList()) {
+        types.put(out, type);
+      }
+    }
+    Set<String> floats = new HashSet<>();
+    types.forEach(
+        (k, v) -> {
+          if (v == flt) {
+            floats.add(k);
+          }
+        });
+    return floats;
   }
 
   /**

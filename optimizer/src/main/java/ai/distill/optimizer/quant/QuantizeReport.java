@@ -89,6 +89,9 @@ public record QuantizeReport(
       s.put("fp32_rows_per_second", speed.referenceRowsPerSecond());
       s.put("int8_rows_per_second", speed.candidateRowsPerSecond());
       s.put("ratio", speed.ratio());
+      s.put("fp32_cpu_rows_per_second", LayerReport.finite(speed.referenceCpuRowsPerSecond()));
+      s.put("int8_cpu_rows_per_second", LayerReport.finite(speed.candidateCpuRowsPerSecond()));
+      s.put("cpu_ratio", LayerReport.finite(speed.cpuRatio()));
       m.put("speed", s);
     }
     m.put("integer_domain", integerDomain.stream().map(PropagationSearch.Decision::toMap).toList());
@@ -208,11 +211,12 @@ public record QuantizeReport(
       b.append(
           String.format(
               Locale.ROOT,
-              "speed @ batch %d: fp32 %.0f rows/s, int8 %.0f rows/s, ratio %.2fx%n",
+              "speed @ batch %d: fp32 %.0f rows/s, int8 %.0f rows/s, ratio %.2fx (CPU time %.2fx)%n",
               speed.batch(),
               speed.referenceRowsPerSecond(),
               speed.candidateRowsPerSecond(),
-              speed.ratio()));
+              speed.ratio(),
+              speed.cpuRatio()));
     }
     for (PropagationSearch.Decision d : integerDomain) {
       b.append(
