@@ -1,5 +1,6 @@
 package ai.distill.optimizer.quant;
 
+import ai.distill.optimizer.eval.Evaluator;
 import ai.distill.optimizer.eval.GateVerdict;
 import ai.distill.optimizer.eval.ThroughputBenchmark;
 import ai.distill.optimizer.job.ProgressListener;
@@ -7,6 +8,8 @@ import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.quant.CalibrationMethod.Range;
 import ai.distill.optimizer.quant.QdqPropagation.Candidate;
 import ai.distill.optimizer.table.RowTable;
+import ai.distill.optimizer.table.TableScorer;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -130,6 +133,22 @@ public final class PropagationSearch {
       Function<OnnxModel, GateVerdict> gate,
       QuantizeOptions o,
       ProgressListener progress) {
+    return run(start, candidates, ranges, benchRows, gate, MIN_SPEEDUP, o, progress);
+  }
+
+  /**
+   * {@link #run} taking a candidate only when it is more than {@code minSpeedup} times as fast as
+   * the model without it.
+   */
+  static Outcome run(
+      OnnxModel start,
+      List<Candidate> candidates,
+      Map<String, Range> ranges,
+      RowTable benchRows,
+      Function<OnnxModel, GateVerdict> gate,
+      double minSpeedup,
+      QuantizeOptions o,
+      ProgressListener progress) {
     OnnxModel current = start;
     Map<String, Integer> currentOps = KernelCounter.count(current.toBytes(), o.threads()).ops();
     List<Decision> decisions = new ArrayList<>();
@@ -171,8 +190,24 @@ public final class PropagationSearch {
         progress(progress, i, units.size(), c, "not fused, skipped");
         continue;
       }
+      double deviation = fusedDeviation(next, benchRows);
+      if (!(deviation <= o.maxMeanAbsDiff())) {
+        decisions.add(
+            new Decision(
+                c.layer(),
+                c.op(),
+                fused,
+                Double.NaN,
+                false,
+                String.format(
+                    Locale.ROOT,
+                    "ORT's fused kernel is %.4f (mean |diff|) away from the QDQ graph it replaces",
+                    deviation)));
+        progress(progress, i, units.size(), c, "fused kernel deviates, skipped");
+        continue;
+      }
       double speedup = speedup(current, next, benchRows, o);
-      if (!(speedup > MIN_SPEEDUP)) {
+      if (!(speedup > minSpeedup)) {
         if (i < candidates.size()) {
           slowAlone.add(c);
         }
@@ -261,6 +296,27 @@ public final class PropagationSearch {
   private static void progress(ProgressListener progress, int i, int n, Candidate c, String what) {
     progress.progress(
         "propagate", (i + 1.0) / n, "integer domain: " + c.op() + " " + c.layer() + ": " + what);
+  }
+
+  /**
+   * Mean |difference| of the first output between ORT with every optimization (fused integer
+   * kernels) and with basic optimizations only (the QDQ graph as written, Q and DQ run one by one):
+   * how far a fused kernel strays from the arithmetic it stands for.
+   */
+  static double fusedDeviation(OnnxModel model, RowTable rows) {
+    String output = model.outputs().get(0).name();
+    byte[] bytes = model.toBytes();
+    float[] fusedOut =
+        Evaluator.predict(
+            bytes, rows, output, new TableScorer.Options(1, OptLevel.ALL_OPT, 256, null));
+    float[] reference =
+        Evaluator.predict(
+            bytes, rows, output, new TableScorer.Options(1, OptLevel.BASIC_OPT, 256, null));
+    double sum = 0;
+    for (int i = 0; i < fusedOut.length; i++) {
+      sum += Math.abs(fusedOut[i] - reference[i]);
+    }
+    return fusedOut.length == 0 ? 0 : sum / fusedOut.length;
   }
 
   /** Rows/s of {@code candidate} over rows/s of {@code current}, side by side at batch 256. */

@@ -159,6 +159,10 @@ public final class QdqPropagation {
         throw new IllegalStateException("no calibrated range for tensor '" + t + "'");
       }
       Params p = QuantMath.activation(r.min(), r.max(), o.activationType(), false);
+      if (producedBy(nodes, t, "Softmax")) {
+        // ORT's QLinearSoftmax is exact only for the full [0, 1) output range at scale 1/256
+        p = new Params(1f / 256, o.activationType().min);
+      }
       String scale = t + "_p_scale";
       String zp = t + "_p_zero_point";
       inits.add(TensorProtos.floats(scale, new float[] {p.scale()}));
@@ -209,6 +213,10 @@ public final class QdqPropagation {
     GraphProto g =
         qdq.graph().toBuilder().clearNode().addAllNode(nodes).addAllInitializer(inits).build();
     return qdq.withGraph(g);
+  }
+
+  private static boolean producedBy(List<NodeProto> nodes, String t, String op) {
+    return nodes.stream().anyMatch(n -> n.getOpType().equals(op) && n.getOutputList().contains(t));
   }
 
   /** Whether {@code t} is already carried quantized: a DQ output, or read by a Q. */

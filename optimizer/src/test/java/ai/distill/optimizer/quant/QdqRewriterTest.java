@@ -257,11 +257,6 @@ class QdqRewriterTest {
 
   @Test
   void results_pass_onnx_checker(@TempDir Path dir) throws Exception {
-    String python = pythonWithOnnx();
-    Assumptions.assumeTrue(
-        python != null,
-        "python3 with the onnx package is not installed"
-            + " (apt-get install python3-onnx); skipping the onnx.checker test");
     OnnxModel m = ctr();
     List<QuantTarget> targets = QuantTarget.find(m);
     OnnxModel q =
@@ -272,7 +267,20 @@ class QdqRewriterTest {
             QuantizeOptions.defaults(),
             Set.of());
     OnnxModel d = DynamicRewriter.rewrite(m, targets, QuantizeOptions.defaults(), Set.of());
-    for (OnnxModel model : List.of(m, q, d)) {
+    assertCheckerAccepts(dir, List.of(m, q, d));
+  }
+
+  /**
+   * Runs {@code onnx.checker.check_model(full_check=True)} on each model; skipped without
+   * python3-onnx.
+   */
+  static void assertCheckerAccepts(Path dir, List<OnnxModel> models) throws Exception {
+    String python = pythonWithOnnx();
+    Assumptions.assumeTrue(
+        python != null,
+        "python3 with the onnx package is not installed"
+            + " (apt-get install python3-onnx); skipping the onnx.checker test");
+    for (OnnxModel model : models) {
       Path f = dir.resolve("m" + model.hashCode() + ".onnx");
       model.save(f);
       Process p =
