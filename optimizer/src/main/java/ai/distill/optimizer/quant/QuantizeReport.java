@@ -25,6 +25,7 @@ public record QuantizeReport(
     boolean symmetricActivations,
     boolean perChannel,
     boolean reduceRange,
+    int embeddingBits,
     int calibrationRows,
     int heldOutRows,
     int sensitivityRows,
@@ -61,6 +62,7 @@ public record QuantizeReport(
         "int8 symmetric "
             + (perChannel ? "per-channel" : "per-tensor")
             + (reduceRange ? " 7-bit" : ""));
+    m.put("embedding_bits", embeddingBits);
     m.put("calibration_rows", calibrationRows);
     m.put("held_out_rows", heldOutRows);
     m.put("sensitivity_rows", sensitivityRows);

@@ -215,6 +215,7 @@ public final class Quantizer {
             o.symmetricActivations(),
             o.perChannel(),
             o.reduceRange(),
+            o.embeddingBits(),
             o.dynamic() ? 0 : calibration.rows(),
             heldOut.rows(),
             sens.rows(),
