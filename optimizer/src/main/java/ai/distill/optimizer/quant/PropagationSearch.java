@@ -113,6 +113,49 @@ public final class PropagationSearch {
         out.decisions());
   }
 
+  /**
+   * The model to quantize and the decision about fusing its lookups (none when nothing to fuse).
+   */
+  public record Fused(OnnxModel model, List<Decision> decisions) {}
+
+  /**
+   * {@link LookupFusion} when the integer domain is on and the fused float model measures faster
+   * than the source (side by side at batch 256): one 8-bit lookup in a stacked table instead of one
+   * per field.
+   */
+  static Fused fuseLookups(OnnxModel source, RowTable rows, QuantizeOptions o) {
+    if (o.dynamic() || !o.integerDomain()) {
+      return new Fused(source, List.of());
+    }
+    OnnxModel fused = LookupFusion.apply(source);
+    if (fused == source) {
+      return new Fused(source, List.of());
+    }
+    double speedup = speedup(source, fused, rows.slice(0, Math.min(256, rows.rows())), o);
+    boolean taken = speedup > MIN_SPEEDUP;
+    o.progress()
+        .progress(
+            "propagate",
+            0,
+            String.format(
+                Locale.ROOT,
+                "lookups: one stacked table %.3fx as fast as one per field (float), %s",
+                speedup,
+                taken ? "fused" : "kept apart"));
+    return new Fused(
+        taken ? fused : source,
+        List.of(
+            new Decision(
+                "lookups",
+                "Gather",
+                Set.of(),
+                speedup,
+                taken,
+                taken
+                    ? "one lookup in a stacked table is faster than one per field"
+                    : String.format(Locale.ROOT, "not faster (%.3fx)", speedup))));
+  }
+
   /** Smallest speed-up (candidate over current) that counts as faster on a noisy machine. */
   static final double MIN_SPEEDUP = 1.0;
 

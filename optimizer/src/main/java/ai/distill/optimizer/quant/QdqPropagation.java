@@ -199,20 +199,65 @@ public final class QdqPropagation {
           }
         }
       }
+      // pass-through producers of t (Reshape, Transpose, ...) run on the 8-bit values: quantize
+      // where the chain starts, so that ORT can also fuse that Q into the op before it
+      String quantize = source;
+      int quantizeAfter = producer;
+      if (!graphOutputs.contains(t)) {
+        while (quantizeAfter >= 0) {
+          NodeProto step = nodes.get(quantizeAfter);
+          String data = step.getInputCount() == 0 ? "" : step.getInput(0);
+          int dataProducer = indexOfProducer(nodes, data);
+          if (!QdqRewriter.SHAPE_ONLY.contains(step.getOpType())
+              || !step.getDomain().isEmpty()
+              || step.getOutputCount() != 1
+              || dataProducer < 0
+              || consumers(nodes, data) != 1
+              || graphOutputs.contains(data)
+              || nodes.get(dataProducer).getOpType().equals("DequantizeLinear")) {
+            break;
+          }
+          nodes.set(
+              quantizeAfter,
+              step.toBuilder()
+                  .setInput(0, data + "_p_q")
+                  .setOutput(0, step.getOutput(0) + "_p_q")
+                  .build());
+          quantize = data;
+          quantizeAfter = dataProducer;
+        }
+      }
       NodeProto q =
           QdqRewriter.node(
-              "QuantizeLinear", t + "_p_QuantizeLinear", List.of(source, scale, zp), t + "_p_q");
+              "QuantizeLinear",
+              t + "_p_QuantizeLinear",
+              List.of(quantize, scale, zp),
+              (quantize.equals(source) ? t : quantize) + "_p_q");
       NodeProto dq =
           QdqRewriter.node(
               "DequantizeLinear",
               t + "_p_DequantizeLinear",
               List.of(t + "_p_q", scale, zp),
               dequantized);
-      nodes.addAll(producer + 1, List.of(q, dq));
+      nodes.add(producer + 1, dq);
+      nodes.add(quantizeAfter + 1, q);
     }
     GraphProto g =
         qdq.graph().toBuilder().clearNode().addAllNode(nodes).addAllInitializer(inits).build();
     return qdq.withGraph(g);
+  }
+
+  private static int indexOfProducer(List<NodeProto> nodes, String t) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).getOutputList().contains(t)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static long consumers(List<NodeProto> nodes, String t) {
+    return nodes.stream().flatMap(n -> n.getInputList().stream()).filter(t::equals).count();
   }
 
   private static boolean producedBy(List<NodeProto> nodes, String t, String op) {

@@ -100,8 +100,10 @@ public final class Quantizer {
    * steps.
    */
   public static QuantizeResult quantize(
-      OnnxModel model, RowTable calibration, RowTable heldOut, QuantizeOptions o) {
+      OnnxModel source, RowTable calibration, RowTable heldOut, QuantizeOptions o) {
     ProgressListener progress = o.progress();
+    PropagationSearch.Fused lookups = PropagationSearch.fuseLookups(source, heldOut, o);
+    OnnxModel model = lookups.model();
     List<QuantTarget> targets = targets(model, o);
     QdqRewriter.checkOpset(model);
     if (heldOut.rows() < MIN_HELD_OUT_ROWS) {
@@ -113,7 +115,7 @@ public final class Quantizer {
               + MIN_HELD_OUT_ROWS
               + " rows that are not calibration rows to check accuracy)");
     }
-    byte[] fp32 = model.toBytes();
+    byte[] fp32 = source.toBytes();
     List<String> warnings = new ArrayList<>();
 
     Map<String, Range> ranges =
@@ -166,7 +168,7 @@ public final class Quantizer {
         };
     AccuracyGate.Outcome gated =
         gate.enforceOn(full, build, layers, evaluate, progress.within(0.7, 0.85));
-    List<PropagationSearch.Decision> decisions = List.of();
+    List<PropagationSearch.Decision> decisions = lookups.decisions();
     if (!o.dynamic() && o.integerDomain()) {
       progress.checkCancelled("propagate");
       PropagationSearch.Searched searched =
@@ -181,7 +183,8 @@ public final class Quantizer {
               o,
               progress.within(0.85, 0.9));
       gated = searched.gated();
-      decisions = searched.decisions();
+      decisions = new ArrayList<>(decisions);
+      decisions.addAll(searched.decisions());
     }
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
@@ -228,7 +231,7 @@ public final class Quantizer {
             gated.fellBack(),
             gated.verdict(),
             kernels,
-            model.sizeBytes(),
+            source.sizeBytes(),
             int8.length,
             speed,
             decisions,
