@@ -149,10 +149,12 @@ public final class QdqPropagation {
     List<NodeProto> nodes = new ArrayList<>(qdq.nodes());
     Set<String> graphOutputs = new HashSet<>();
     qdq.graph().getOutputList().forEach(v -> graphOutputs.add(v.getName()));
+    Set<String> graphInputs = new HashSet<>();
+    qdq.graph().getInputList().forEach(v -> graphInputs.add(v.getName()));
     List<TensorProto> inits = new ArrayList<>();
     for (String t : tensors) {
-      if (alreadyQuantized(nodes, t)) {
-        continue;
+      if (alreadyQuantized(nodes, t) || indexOfProducer(nodes, t) < 0 && !graphInputs.contains(t)) {
+        continue; // quantized by an earlier apply, or inside a chain that now runs on 8 bits
       }
       Range r = ranges.get(t);
       if (r == null) {
@@ -267,6 +269,9 @@ public final class QdqPropagation {
   /** Whether {@code t} is already carried quantized: a DQ output, or read by a Q. */
   private static boolean alreadyQuantized(List<NodeProto> nodes, String t) {
     for (NodeProto n : nodes) {
+      if (n.getName().equals(t + "_p_QuantizeLinear")) {
+        return true; // an earlier apply, whose Q may sit before a pass-through chain
+      }
       if (n.getOpType().equals("DequantizeLinear") && n.getOutputList().contains(t)) {
         return true;
       }

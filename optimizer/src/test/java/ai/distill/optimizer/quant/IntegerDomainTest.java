@@ -188,6 +188,15 @@ class IntegerDomainTest {
     QdqRewriterTest.assertCheckerAccepts(dir, List.of(all));
   }
 
+  @Test
+  void applying_tensors_again_adds_nothing() {
+    Set<String> tensors = QdqPropagation.tensorsOf(candidates);
+    OnnxModel once = QdqPropagation.apply(qdq, tensors, ranges, QuantizeOptions.defaults());
+    OnnxModel twice = QdqPropagation.apply(once, tensors, ranges, QuantizeOptions.defaults());
+    assertEquals(once.graph().getNodeCount(), twice.graph().getNodeCount());
+    assertWithinBound(qdq, twice, 0.1); // loads and runs in ORT
+  }
+
   /** Applies one candidate to the QDQ model and checks kernel, error and output. */
   private static OnnxModel rewriteAlone(String layer, String kernel) {
     return rewriteAlone(layer, kernel, 0.02);
