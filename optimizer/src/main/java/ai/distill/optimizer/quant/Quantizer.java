@@ -102,10 +102,9 @@ public final class Quantizer {
   public static QuantizeResult quantize(
       OnnxModel source, RowTable calibration, RowTable heldOut, QuantizeOptions o) {
     ProgressListener progress = o.progress();
-    PropagationSearch.Fused lookups = PropagationSearch.fuseLookups(source, heldOut, o);
-    OnnxModel model = lookups.model();
-    List<QuantTarget> targets = targets(model, o);
-    QdqRewriter.checkOpset(model);
+    OnnxModel fusable = o.dynamic() || !o.integerDomain() ? source : LookupFusion.apply(source);
+    List<QuantTarget> fusableTargets = targets(fusable, o);
+    QdqRewriter.checkOpset(source);
     if (heldOut.rows() < MIN_HELD_OUT_ROWS) {
       throw new QuantizationException(
           Reason.NOT_ENOUGH_ROWS,
@@ -121,7 +120,11 @@ public final class Quantizer {
     Map<String, Range> ranges =
         o.dynamic()
             ? new LinkedHashMap<>()
-            : calibrate(model, targets, calibration, o, progress.within(0, 0.35));
+            : calibrate(fusable, fusableTargets, calibration, o, progress.within(0, 0.35));
+    PropagationSearch.Fused lookups =
+        PropagationSearch.fuseLookups(source, fusable, fusableTargets, ranges, heldOut, o);
+    OnnxModel model = lookups.model();
+    List<QuantTarget> targets = model == fusable ? fusableTargets : targets(source, o);
     Function<Set<String>, OnnxModel> build =
         fp32Layers ->
             o.dynamic()

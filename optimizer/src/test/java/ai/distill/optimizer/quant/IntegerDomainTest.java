@@ -82,6 +82,27 @@ class IntegerDomainTest {
   }
 
   @Test
+  void lookup_fusion_keeps_the_float_outputs_and_drops_the_per_field_ops() {
+    OnnxModel fused = LookupFusion.apply(fp32);
+    ModelComparison c =
+        Evaluator.compare(
+            fp32.toBytes(),
+            fused.toBytes(),
+            TestRows.table(fp32, check),
+            "prob",
+            TableScorer.Options.defaults());
+    assertTrue(c.maxAbsDiff() < 1e-6, "max |diff| " + c.maxAbsDiff());
+    Map<String, Integer> before = fp32.opCounts();
+    Map<String, Integer> after = fused.opCounts();
+    // 26 column Gathers + 26 table Gathers become 1 + 1; the 26 Unsqueezes of the lookups go
+    assertEquals(before.get("Gather") - 50, after.get("Gather"));
+    assertEquals(before.get("Unsqueeze") - 26, after.get("Unsqueeze"));
+    assertEquals(
+        1,
+        QuantTarget.find(fused).stream().filter(t -> t.kind() == QuantTarget.Kind.GATHER).count());
+  }
+
+  @Test
   void concat_of_lookups_runs_as_qlinear_concat() {
     rewriteAlone("/Concat", "QLinearConcat");
   }
