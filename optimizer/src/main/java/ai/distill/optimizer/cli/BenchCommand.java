@@ -74,6 +74,14 @@ public final class BenchCommand implements Callable<Integer> {
   Path referenceFile;
 
   @Option(
+      names = "--compare-file",
+      paramLabel = "F.onnx",
+      description =
+          "A third model run side by side with the two (e.g. another quantizer's output of the same"
+              + " source); prints its rows/s and ours over it.")
+  Path compareFile;
+
+  @Option(
       names = "--data",
       required = true,
       paramLabel = "ROWS.jsonl",
@@ -173,39 +181,84 @@ public final class BenchCommand implements Callable<Integer> {
           threads,
           rounds,
           seconds);
+      List<byte[]> models = new ArrayList<>(List.of(ref, cand));
+      if (compareFile != null) {
+        models.add(OnnxModel.load(compareFile).toBytes());
+        out.printf(Locale.ROOT, "compared with %s%n", compareFile);
+      }
+      boolean third = compareFile != null;
       out.printf(
-          Locale.ROOT, "%8s %16s %16s %8s%n", "batch", "fp32 rows/s", "int8 rows/s", "ratio");
+          Locale.ROOT,
+          "%8s %14s %14s %8s %9s%s%n",
+          "batch",
+          "ref rows/s",
+          "ours rows/s",
+          "ratio",
+          "cpu ratio",
+          third
+              ? String.format(
+                  Locale.ROOT,
+                  " %14s %8s %9s %10s",
+                  "other rows/s",
+                  "ratio",
+                  "cpu ratio",
+                  "ours/other")
+              : "");
       out.flush();
       List<Map<String, Object>> json = new ArrayList<>();
       for (int b : batches) {
-        ThroughputBenchmark.Result r =
-            ThroughputBenchmark.compare(
-                    ref,
-                    cand,
-                    table,
-                    new int[] {b},
-                    threads,
-                    Duration.ofMillis((long) (seconds * 1000)),
-                    rounds)
-                .get(0);
+        List<ThroughputBenchmark.Rate> r =
+            ThroughputBenchmark.measure(
+                models,
+                table,
+                b,
+                threads,
+                Duration.ofMillis((long) (seconds * 1000)),
+                rounds,
+                false);
+        double fp = r.get(0).rowsPerSecond();
+        double fpCpu = r.get(0).cpuRowsPerSecond();
+        ThroughputBenchmark.Rate ours = r.get(1);
         out.printf(
             Locale.ROOT,
-            "%8d %16.0f %16.0f %7.2fx%n",
+            "%8d %14.0f %14.0f %7.2fx %8.2fx",
             b,
-            r.referenceRowsPerSecond(),
-            r.candidateRowsPerSecond(),
-            r.ratio());
-        out.flush();
+            fp,
+            ours.rowsPerSecond(),
+            ours.rowsPerSecond() / fp,
+            ours.cpuRowsPerSecond() / fpCpu);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("batch", b);
-        m.put("fp32_rows_per_second", Math.round(r.referenceRowsPerSecond()));
-        m.put("int8_rows_per_second", Math.round(r.candidateRowsPerSecond()));
-        m.put("ratio", QuantizeCommand.round(r.ratio()));
+        m.put("fp32_rows_per_second", Math.round(fp));
+        m.put("int8_rows_per_second", Math.round(ours.rowsPerSecond()));
+        m.put("ratio", QuantizeCommand.round(ours.rowsPerSecond() / fp));
+        m.put("cpu_ratio", QuantizeCommand.round(ours.cpuRowsPerSecond() / fpCpu));
+        if (third) {
+          ThroughputBenchmark.Rate other = r.get(2);
+          out.printf(
+              Locale.ROOT,
+              " %14.0f %7.2fx %8.2fx %9.2fx",
+              other.rowsPerSecond(),
+              other.rowsPerSecond() / fp,
+              other.cpuRowsPerSecond() / fpCpu,
+              ours.rowsPerSecond() / other.rowsPerSecond());
+          m.put("other_rows_per_second", Math.round(other.rowsPerSecond()));
+          m.put("other_ratio", QuantizeCommand.round(other.rowsPerSecond() / fp));
+          m.put("other_cpu_ratio", QuantizeCommand.round(other.cpuRowsPerSecond() / fpCpu));
+          m.put(
+              "ours_over_other",
+              QuantizeCommand.round(ours.rowsPerSecond() / other.rowsPerSecond()));
+        }
+        out.println();
+        out.flush();
         json.add(m);
       }
       Map<String, Object> summary = new LinkedHashMap<>();
       summary.put("reference", refName);
       summary.put("candidate", candName);
+      if (third) {
+        summary.put("compared_with", compareFile.toString());
+      }
       summary.put("threads", threads);
       summary.put("results", json);
       out.println(QuantizeCommand.JSON.writeValueAsString(summary));

@@ -184,6 +184,25 @@ public final class QuantizeCommand implements Callable<Integer> {
   boolean speedCheck;
 
   @Option(
+      names = "--integer-domain",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Keep tensors 8-bit between integer kernels where ORT fuses the op (QLinearConcat,"
+              + " QLinearSigmoid, QLinearAdd/Mul, QLinearSoftmax, activation MatMuls) and the model"
+              + " measures faster (default: on).")
+  boolean integerDomain;
+
+  @Option(
+      names = "--embedding-bits",
+      paramLabel = "8|4",
+      defaultValue = "8",
+      description =
+          "Bits per embedding table value: 8, or 4 (row-wise scale and zero point; default: ${DEFAULT-VALUE}).")
+  int embeddingBits;
+
+  @Option(
       names = "--force",
       description = "Publish even if the INT8 model benchmarks slower than its source.")
   boolean force;
@@ -237,6 +256,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             .threads(threads)
             .speedCheck(speedCheck)
             .force(force)
+            .integerDomain(integerDomain)
+            .embeddingBits(embeddingBits)
             .build();
     QuantizeJob.Outcome outcome =
         QuantizeJob.run(

@@ -29,6 +29,7 @@ public final class DynamicRewriter {
     Map<Integer, QuantTarget> byIndex = QdqRewriter.quantizedByNode(targets, fp32Layers);
     Map<String, TensorProto> inits = model.initializers();
     QdqRewriter.Emitter e = new QdqRewriter.Emitter(model);
+    e.tableBits = o.embeddingBits();
     Map<String, String> dynamicInputs = new HashMap<>();
     List<NodeProto> nodes = model.nodes();
     for (int i = 0; i < nodes.size(); i++) {

@@ -50,6 +50,8 @@ public final class QdqRewriter {
     Map<Integer, QuantTarget> byIndex = quantizedByNode(targets, fp32Layers);
     Map<String, TensorProto> inits = model.initializers();
     Emitter e = new Emitter(model);
+    e.tableType = o.activationType();
+    e.tableBits = o.embeddingBits();
     Map<String, Params> actParams = new HashMap<>();
     List<NodeProto> nodes = model.nodes();
     for (int i = 0; i < nodes.size(); i++) {
@@ -160,6 +162,17 @@ public final class QdqRewriter {
         : TensorProtos.uint8(name, new byte[] {(byte) zp});
   }
 
+  /** Asymmetric per-tensor parameters covering every value of a table. */
+  static Params tableParams(float[] values, QType type) {
+    double min = 0;
+    double max = 0;
+    for (float v : values) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    return QuantMath.asymmetric(min, max, type.min, type.max);
+  }
+
   static NodeProto node(String op, String name, List<String> inputs, String output) {
     return NodeProto.newBuilder()
         .setOpType(op)
@@ -187,11 +200,27 @@ public final class QdqRewriter {
     final List<TensorProto> inits = new ArrayList<>();
     final Map<String, WeightQuant> weights = new HashMap<>();
     private final Map<String, Float> tables = new HashMap<>();
+    private boolean usesContribOps;
     private final List<NodeProto> source;
     private final Map<String, List<Integer>> consumers = new HashMap<>();
     private final Set<String> graphOutputs = new HashSet<>();
     private final Map<Integer, List<NodeProto>> pending = new HashMap<>();
     private final Set<String> retyped = new HashSet<>();
+
+    /**
+     * Tables quantized per tensor, asymmetric, to this type (the activation type, so that a Concat
+     * of lookups can run as QLinearConcat); null: int8 symmetric.
+     */
+    QType tableType;
+
+    /** 8, or 4 for row-wise 4-bit tables read by {@code GatherBlockQuantized}. */
+    int tableBits = 8;
+
+    /**
+     * 4-bit tables read by ORT's contrib {@code GatherBlockQuantized} instead of decoded at session
+     * load ({@link Int4Table#decodeNodes}); measured slower than FP32 lookups on ORT 1.29 CPU.
+     */
+    boolean gatherBlockQuantized;
 
     Emitter(OnnxModel model) {
       this.source = model.nodes();
@@ -211,19 +240,36 @@ public final class QdqRewriter {
      * propagation) and run both per row.
      */
     void gather(int index, QuantTarget t, TensorProto table, boolean reduceRange) {
+      if (tableBits == 4 && table.getDims(1) % 2 == 0) {
+        gather4(index, t, table);
+        return;
+      }
       String tq = t.weight() + "_quantized";
       Float scale = tables.get(t.weight());
       if (scale == null) {
         int rows = (int) table.getDims(0);
         int cols = (int) table.getDims(1);
-        WeightQuant wq =
-            QuantMath.quantizeWeights(
-                TensorProtos.toFloats(table), rows, cols, 0, false, reduceRange);
-        scale = wq.scales()[0];
+        float[] values = TensorProtos.toFloats(table);
+        if (tableType == null) {
+          WeightQuant wq = QuantMath.quantizeWeights(values, rows, cols, 0, false, reduceRange);
+          scale = wq.scales()[0];
+          inits.add(TensorProtos.int8(tq, wq.values(), rows, cols));
+          inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
+        } else {
+          Params p = tableParams(values, tableType);
+          scale = p.scale();
+          byte[] q = new byte[values.length];
+          for (int i = 0; i < values.length; i++) {
+            q[i] = (byte) QuantMath.quantize(values[i], p, tableType.min, tableType.max);
+          }
+          inits.add(
+              tableType == QType.INT8
+                  ? TensorProtos.int8(tq, q, rows, cols)
+                  : TensorProtos.uint8(tq, q, rows, cols));
+          inits.add(zeroPoint(t.weight() + "_zero_point", tableType, p.zeroPoint()));
+        }
         tables.put(t.weight(), scale);
-        inits.add(TensorProtos.int8(tq, wq.values(), rows, cols));
         inits.add(TensorProtos.floats(t.weight() + "_scale", new float[] {scale}));
-        inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[1]));
       }
       NodeProto gatherNode = source.get(index);
       String tensor = t.output();
@@ -271,9 +317,30 @@ public final class QdqRewriter {
     }
 
     /**
-     * Emits the rewritten form of node {@code index} if an earlier Gather claimed it; true if it
-     * did.
+     * A row-wise 4-bit table ({@link Int4Table}), decoded to float when ORT loads the model (or
+     * read by {@code GatherBlockQuantized}); the Gather writes float rows into its original output.
      */
+    private void gather4(int index, QuantTarget t, TensorProto table) {
+      String w = t.weight();
+      int rows = (int) table.getDims(0);
+      int cols = (int) table.getDims(1);
+      if (!tables.containsKey(w)) {
+        Int4Table q = Int4Table.quantize(TensorProtos.toFloats(table), rows, cols);
+        tables.put(w, Float.NaN);
+        inits.addAll(q.initializers(w));
+        if (gatherBlockQuantized) {
+          usesContribOps = true;
+        } else {
+          nodes.addAll(Int4Table.decodeNodes(w, rows, cols, inits));
+        }
+      }
+      NodeProto g = source.get(index);
+      nodes.add(
+          gatherBlockQuantized
+              ? Int4Table.gatherNode(w, cols, g, t.output())
+              : g.toBuilder().setInput(0, w + "_4bit_decoded").build());
+    }
+
     /**
      * Emits node {@code index} when it is not a MatMul/Gemm target: nodes moved after a Gather
      * chain, untouched nodes, and Gather targets. Returns false when the caller must emit the
@@ -313,6 +380,9 @@ public final class QdqRewriter {
      * dropped.
      */
     OnnxModel build(OnnxModel model) {
+      if (usesContribOps) {
+        model = Int4Table.withContribDomain(model);
+      }
       Set<String> used = new HashSet<>();
       for (NodeProto n : nodes) {
         used.addAll(n.getInputList());

@@ -128,6 +128,13 @@ public final class QuantizeJob {
     summary.put("integer_kernels", report.kernels().integerKernels());
     summary.put("size_ratio", round(report.sizeRatio()));
     summary.put("speed_ratio", report.speed() == null ? null : round(report.speed().ratio()));
+    summary.put(
+        "speed_cpu_ratio",
+        report.speed() == null ? null : finite(round(report.speed().cpuRatio())));
+    summary.put("embedding_bits", report.embeddingBits());
+    summary.put(
+        "integer_domain",
+        report.integerDomain().stream().map(PropagationSearch.Decision::toMap).toList());
     return summary;
   }
 
@@ -137,6 +144,9 @@ public final class QuantizeJob {
 
   /** {@code v} rounded to 4 decimals, as the summaries print ratios. */
   public static double round(double v) {
+    if (!Double.isFinite(v)) {
+      return v;
+    }
     return Double.parseDouble(String.format(Locale.ROOT, "%.4f", v));
   }
 }

@@ -36,6 +36,10 @@ import java.util.function.Consumer;
  * @param threads ORT intra-op threads (default 1)
  * @param speedCheck benchmark FP32 vs INT8 at batch 256 and refuse a slower result (default true)
  * @param force keep a result that fails the speed check (default false)
+ * @param integerDomain search integer-domain propagation candidates (QLinearConcat, QLinearSigmoid,
+ *     activation MatMuls, ...; see {@link PropagationSearch}) after the gate (default true)
+ * @param embeddingBits bits per embedding table value: 8 (default) or 4 (row-wise, {@code
+ *     GatherBlockQuantized})
  * @param excludedLayers layers the caller wants kept in FP32
  * @param progress receives progress (stage, fraction, line) and is asked about cancellation
  *     (default: ignore)
@@ -61,6 +65,8 @@ public record QuantizeOptions(
     int threads,
     boolean speedCheck,
     boolean force,
+    boolean integerDomain,
+    int embeddingBits,
     Set<String> excludedLayers,
     ProgressListener progress) {
 
@@ -95,6 +101,10 @@ public record QuantizeOptions(
     new LabelFreeComparison.Bounds(maxSoftAucGap, maxMeanAbsDiff, 1.0, minRankAgreement, 0, 1);
     if (maxFallbacks < 0) {
       throw new IllegalArgumentException("maxFallbacks : " + maxFallbacks + " (expected: >= 0)");
+    }
+    if (embeddingBits != 8 && embeddingBits != 4) {
+      throw new IllegalArgumentException(
+          "embeddingBits : " + embeddingBits + " (expected: 8 or 4)");
     }
     excludedLayers = excludedLayers == null ? Set.of() : Set.copyOf(excludedLayers);
     progress = progress == null ? ProgressListener.NONE : progress;
@@ -151,6 +161,8 @@ public record QuantizeOptions(
     b.threads = threads;
     b.speedCheck = speedCheck;
     b.force = force;
+    b.integerDomain = integerDomain;
+    b.embeddingBits = embeddingBits;
     b.excludedLayers = excludedLayers;
     b.progress = progress;
     return b;
@@ -178,6 +190,8 @@ public record QuantizeOptions(
     private int threads = 1;
     private boolean speedCheck = true;
     private boolean force;
+    private boolean integerDomain = true;
+    private int embeddingBits = 8;
     private Set<String> excludedLayers = Set.of();
     private ProgressListener progress;
 
@@ -283,6 +297,16 @@ public record QuantizeOptions(
       return this;
     }
 
+    public Builder integerDomain(boolean v) {
+      this.integerDomain = v;
+      return this;
+    }
+
+    public Builder embeddingBits(int v) {
+      this.embeddingBits = v;
+      return this;
+    }
+
     public Builder excludedLayers(Set<String> v) {
       this.excludedLayers = v;
       return this;
@@ -321,6 +345,8 @@ public record QuantizeOptions(
           threads,
           speedCheck,
           force,
+          integerDomain,
+          embeddingBits,
           excludedLayers,
           progress);
     }

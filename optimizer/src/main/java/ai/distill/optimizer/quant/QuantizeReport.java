@@ -25,6 +25,7 @@ public record QuantizeReport(
     boolean symmetricActivations,
     boolean perChannel,
     boolean reduceRange,
+    int embeddingBits,
     int calibrationRows,
     int heldOutRows,
     int sensitivityRows,
@@ -40,6 +41,7 @@ public record QuantizeReport(
     long sizeBefore,
     long sizeAfter,
     ThroughputBenchmark.Result speed,
+    List<PropagationSearch.Decision> integerDomain,
     List<String> warnings) {
 
   public double sizeRatio() {
@@ -60,6 +62,7 @@ public record QuantizeReport(
         "int8 symmetric "
             + (perChannel ? "per-channel" : "per-tensor")
             + (reduceRange ? " 7-bit" : ""));
+    m.put("embedding_bits", embeddingBits);
     m.put("calibration_rows", calibrationRows);
     m.put("held_out_rows", heldOutRows);
     m.put("sensitivity_rows", sensitivityRows);
@@ -88,8 +91,12 @@ public record QuantizeReport(
       s.put("fp32_rows_per_second", speed.referenceRowsPerSecond());
       s.put("int8_rows_per_second", speed.candidateRowsPerSecond());
       s.put("ratio", speed.ratio());
+      s.put("fp32_cpu_rows_per_second", LayerReport.finite(speed.referenceCpuRowsPerSecond()));
+      s.put("int8_cpu_rows_per_second", LayerReport.finite(speed.candidateCpuRowsPerSecond()));
+      s.put("cpu_ratio", LayerReport.finite(speed.cpuRatio()));
       m.put("speed", s);
     }
+    m.put("integer_domain", integerDomain.stream().map(PropagationSearch.Decision::toMap).toList());
     m.put("warnings", warnings);
     return m;
   }
@@ -206,11 +213,24 @@ public record QuantizeReport(
       b.append(
           String.format(
               Locale.ROOT,
-              "speed @ batch %d: fp32 %.0f rows/s, int8 %.0f rows/s, ratio %.2fx%n",
+              "speed @ batch %d: fp32 %.0f rows/s, int8 %.0f rows/s, ratio %.2fx (CPU time %.2fx)%n",
               speed.batch(),
               speed.referenceRowsPerSecond(),
               speed.candidateRowsPerSecond(),
-              speed.ratio()));
+              speed.ratio(),
+              speed.cpuRatio()));
+    }
+    for (PropagationSearch.Decision d : integerDomain) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "integer domain %-8s %-28s fused %-24s speedup %-6s %s: %s%n",
+              d.op(),
+              d.layer(),
+              d.kernels().isEmpty() ? "-" : String.join(",", d.kernels()),
+              Double.isNaN(d.speedup()) ? "-" : String.format(Locale.ROOT, "%.3fx", d.speedup()),
+              d.taken() ? "taken" : "not taken",
+              d.reason()));
     }
     for (String warning : warnings) {
       b.append("WARNING: ").append(warning).append(System.lineSeparator());

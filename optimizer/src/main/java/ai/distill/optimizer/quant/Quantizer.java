@@ -100,10 +100,11 @@ public final class Quantizer {
    * steps.
    */
   public static QuantizeResult quantize(
-      OnnxModel model, RowTable calibration, RowTable heldOut, QuantizeOptions o) {
+      OnnxModel source, RowTable calibration, RowTable heldOut, QuantizeOptions o) {
     ProgressListener progress = o.progress();
-    List<QuantTarget> targets = targets(model, o);
-    QdqRewriter.checkOpset(model);
+    OnnxModel fusable = o.dynamic() || !o.integerDomain() ? source : LookupFusion.apply(source);
+    List<QuantTarget> fusableTargets = targets(fusable, o);
+    QdqRewriter.checkOpset(source);
     if (heldOut.rows() < MIN_HELD_OUT_ROWS) {
       throw new QuantizationException(
           Reason.NOT_ENOUGH_ROWS,
@@ -113,13 +114,17 @@ public final class Quantizer {
               + MIN_HELD_OUT_ROWS
               + " rows that are not calibration rows to check accuracy)");
     }
-    byte[] fp32 = model.toBytes();
+    byte[] fp32 = source.toBytes();
     List<String> warnings = new ArrayList<>();
 
     Map<String, Range> ranges =
         o.dynamic()
             ? new LinkedHashMap<>()
-            : calibrate(model, targets, calibration, o, progress.within(0, 0.35));
+            : calibrate(fusable, fusableTargets, calibration, o, progress.within(0, 0.35));
+    PropagationSearch.Fused lookups =
+        PropagationSearch.fuseLookups(source, fusable, fusableTargets, ranges, heldOut, o);
+    OnnxModel model = lookups.model();
+    List<QuantTarget> targets = model == fusable ? fusableTargets : targets(source, o);
     Function<Set<String>, OnnxModel> build =
         fp32Layers ->
             o.dynamic()
@@ -156,19 +161,34 @@ public final class Quantizer {
               + GateVerdict.whyLabelFree(heldOut)
               + "; gating INT8 against the FP32 scores on the same rows (label-free)");
     }
+    AccuracyGate gate = AccuracyGate.of(o, labelled);
+    Function<OnnxModel, AccuracyGate.Evaluation> evaluate =
+        candidate -> {
+          float[] p = Evaluator.predict(candidate.toBytes(), heldOut, output, scoring);
+          return new AccuracyGate.Evaluation(
+              Evaluator.compare(fp32Held, p, heldOut),
+              labelled ? null : LabelFreeComparison.of(fp32Held, p));
+        };
     AccuracyGate.Outcome gated =
-        AccuracyGate.of(o, labelled)
-            .enforceOn(
-                full,
-                build,
-                layers,
-                candidate -> {
-                  float[] p = Evaluator.predict(candidate.toBytes(), heldOut, output, scoring);
-                  return new AccuracyGate.Evaluation(
-                      Evaluator.compare(fp32Held, p, heldOut),
-                      labelled ? null : LabelFreeComparison.of(fp32Held, p));
-                },
-                progress.within(0.7, 0.85));
+        gate.enforceOn(full, build, layers, evaluate, progress.within(0.7, 0.85));
+    List<PropagationSearch.Decision> decisions = lookups.decisions();
+    if (!o.dynamic() && o.integerDomain()) {
+      progress.checkCancelled("propagate");
+      PropagationSearch.Searched searched =
+          PropagationSearch.afterGate(
+              model,
+              gated,
+              calibration,
+              heldOut,
+              ranges,
+              gate,
+              evaluate,
+              o,
+              progress.within(0.85, 0.9));
+      gated = searched.gated();
+      decisions = new ArrayList<>(decisions);
+      decisions.addAll(searched.decisions());
+    }
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
       finalLayers.add(
@@ -201,6 +221,7 @@ public final class Quantizer {
             o.symmetricActivations(),
             o.perChannel(),
             o.reduceRange(),
+            o.embeddingBits(),
             o.dynamic() ? 0 : calibration.rows(),
             heldOut.rows(),
             sens.rows(),
@@ -213,9 +234,10 @@ public final class Quantizer {
             gated.fellBack(),
             gated.verdict(),
             kernels,
-            model.sizeBytes(),
+            source.sizeBytes(),
             int8.length,
             speed,
+            decisions,
             List.copyOf(warnings));
     ReferenceSketch sketch =
         o.dynamic() ? null : CalibrationSketch.of(model, calibration).orElse(null);
@@ -383,15 +405,18 @@ public final class Quantizer {
         ThroughputBenchmark.compare(
                 fp32, int8, rows, new int[] {256}, o.threads(), Duration.ofMillis(300), 6)
             .get(0);
-    if (speed.ratio() < 1.0) {
+    // CPU time when measurable: wall time on a shared machine also counts other processes' turns
+    double ratio = Double.isNaN(speed.cpuRatio()) ? speed.ratio() : speed.cpuRatio();
+    if (ratio < 1.0) {
       String msg =
           String.format(
               Locale.ROOT,
               "the INT8 model is SLOWER than its source: %.0f vs %.0f rows/s"
-                  + " (%.2fx) at batch 256; ORT formed %d integer kernel(s), %d float matmul(s) left",
+                  + " (%.2fx wall, %.2fx CPU time) at batch 256; ORT formed %d integer kernel(s), %d float matmul(s) left",
               speed.candidateRowsPerSecond(),
               speed.referenceRowsPerSecond(),
               speed.ratio(),
+              speed.cpuRatio(),
               kernels.integerKernels(),
               kernels.floatMatmuls());
       if (o.symmetricActivations()) {

@@ -195,6 +195,41 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void bench_prints_a_third_model_side_by_side(@TempDir Path dir) throws Exception {
+    Path a = dir.resolve("a.onnx");
+    Path b = dir.resolve("b.onnx");
+    Path c = dir.resolve("c.onnx");
+    TinyModels.mlp(4, new int[] {8}, 1).save(a);
+    TinyModels.mlp(4, new int[] {16}, 2).save(b);
+    TinyModels.mlp(4, new int[] {32}, 3).save(c);
+    Path rows = writeRows(dir.resolve("rows.jsonl"), TestRows.gaussian("x", 4, 10, 1));
+    Run r =
+        run(
+            new BenchCommand(),
+            "--reference-file",
+            a.toString(),
+            "--model-file",
+            b.toString(),
+            "--compare-file",
+            c.toString(),
+            "--data",
+            rows.toString(),
+            "--batches",
+            "8",
+            "--seconds",
+            "0.05",
+            "--rounds",
+            "1");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("other rows/s") && r.out().contains("ours/other"), r.out());
+    String json = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+    JsonNode result = new ObjectMapper().readTree(json).get("results").get(0);
+    assertEquals(c.toString(), new ObjectMapper().readTree(json).get("compared_with").asText());
+    assertTrue(result.get("other_rows_per_second").asDouble() > 0, json);
+    assertTrue(result.has("ours_over_other") && result.has("cpu_ratio"), json);
+  }
+
+  @Test
   void unknown_model_lists_what_exists(@TempDir Path dir) throws Exception {
     Path rows = writeRows(dir.resolve("rows.jsonl"), TestRows.gaussian("x", 4, 10, 1));
     Run r =
