@@ -36,6 +36,11 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Port (default: 8080, or the config's; 0 = ephemeral).")
   Integer port;
 
+  @Option(
+      names = "--grpc-port",
+      description = "OIP v2 gRPC port (default: 8081, or the config's grpc_port; 0 disables).")
+  Integer grpcPort;
+
   @Option(names = "--host", description = "Listen address (default: 0.0.0.0, or the config's).")
   String host;
 
@@ -63,6 +68,11 @@ public final class ServeCommand implements Callable<Integer> {
       if (host != null) {
         builder.host(host);
       }
+      if (grpcPort != null) {
+        builder.grpcPort(grpcPort);
+      } else if (!builder.grpcPortSet()) {
+        builder.grpcPort(GatewayConfig.DEFAULT_GRPC_PORT);
+      }
       if (adminToken != null) {
         builder.adminToken(adminToken);
       }
@@ -88,7 +98,9 @@ public final class ServeCommand implements Callable<Integer> {
             + shownHost
             + ":"
             + gateway.port()
-            + "/v2 (metrics: /metrics; Ctrl-C to stop)");
+            + "/v2"
+            + (gateway.grpcPort() > 0 ? " and grpc://" + shownHost + ":" + gateway.grpcPort() : "")
+            + " (metrics: /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;
