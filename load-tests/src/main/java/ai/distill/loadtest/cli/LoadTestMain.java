@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
       HotSwapCommand.class,
       VariantsCommand.class,
       BaselineCommand.class,
-      ReportCommand.class
+      ReportCommand.class,
+      TransportsCommand.class
     })
 public final class LoadTestMain implements Runnable {
   public static final int EXIT_CHECK_FAILED = 1;
