@@ -37,10 +37,12 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -305,5 +307,81 @@ class GrpcInferenceServiceTest {
     assertEquals(GrpcStatus.UNAUTHENTICATED, anonymous.status());
     assertEquals(RepositoryModelUnloadResponse.getDefaultInstance(), ok);
     assertFalse(gateway.models().isLoaded("spare", null));
+  }
+
+  @Test
+  void a_stock_python_grpcio_client_with_stubs_from_the_proto_scores_and_streams()
+      throws Exception {
+    String python = pythonWithGrpc();
+    Assumptions.assumeTrue(
+        python != null,
+        "skipped: no python3 with grpcio and grpc_tools (Debian: python3-grpcio python3-grpc-tools)");
+    Path proto = Path.of("src/main/proto").toAbsolutePath();
+    Path script = Path.of("src/test/python/oip_grpc_client.py").toAbsolutePath();
+    Process p =
+        new ProcessBuilder(
+                python,
+                script.toString(),
+                proto.toString(),
+                "127.0.0.1:" + gateway.grpcPort(),
+                "ctr")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.waitFor(), output);
+    JsonObject seen = new JsonObject(output.substring(output.lastIndexOf('\n') + 1));
+    float[] expected =
+        probs(
+            grpc.call(
+                "ModelInfer", rawRequest("ctr", 0.5f, 1), ModelInferResponse.getDefaultInstance()));
+    assertTrue(seen.getBoolean("live"));
+    assertEquals("py-1", seen.getString("id"));
+    assertEquals(expected[0], seen.getJsonArray("probs").getFloat(0), 1e-6);
+    assertEquals(List.of("s1", "s2", "s3"), seen.getJsonArray("stream_ids").getList());
+    assertEquals("", seen.getJsonArray("stream_errors").getString(0));
+    assertTrue(seen.getJsonArray("stream_errors").getString(1).contains("'nope' is not loaded"));
+    assertEquals("", seen.getJsonArray("stream_errors").getString(2));
+  }
+
+  static ModelInferRequest rawRequest(String model, float dense, long sparse) {
+    ByteBuffer d = ByteBuffer.allocate(2 * 3 * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 6; i++) d.putFloat(dense);
+    ByteBuffer s = ByteBuffer.allocate(2 * 2 * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 4; i++) s.putLong(sparse);
+    return ModelInferRequest.newBuilder()
+        .setModelName(model)
+        .addInputs(
+            InferInputTensor.newBuilder()
+                .setName("dense")
+                .setDatatype("FP32")
+                .addShape(2)
+                .addShape(3))
+        .addInputs(
+            InferInputTensor.newBuilder()
+                .setName("sparse")
+                .setDatatype("INT64")
+                .addShape(2)
+                .addShape(2))
+        .addRawInputContents(ByteString.copyFrom(d.flip()))
+        .addRawInputContents(ByteString.copyFrom(s.flip()))
+        .build();
+  }
+
+  static String pythonWithGrpc() {
+    for (String candidate : List.of("/usr/bin/python3", "python3")) {
+      try {
+        Process p =
+            new ProcessBuilder(candidate, "-c", "import grpc, grpc_tools")
+                .redirectErrorStream(true)
+                .start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() == 0) {
+          return candidate;
+        }
+      } catch (Exception e) {
+        // try the next one
+      }
+    }
+    return null;
   }
 }
