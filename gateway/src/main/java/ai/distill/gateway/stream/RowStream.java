@@ -7,6 +7,7 @@ import ai.distill.gateway.batching.QueueFullException;
 import ai.distill.gateway.metrics.GatewayMetrics.Transport;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.tensor.InferRequest;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -15,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,8 +110,12 @@ final class RowStream {
     if (length == 0) {
       return; // blank lines are no rows
     }
-    byte[] bytes = line.getBytes(0, length);
-    current.add(bytes, 0, length);
+    ByteBuf view = line instanceof BufferInternal internal ? internal.getByteBuf() : null;
+    if (view != null && view.hasArray()) {
+      current.add(view.array(), view.arrayOffset() + view.readerIndex(), length);
+    } else {
+      current.add(line.getBytes(0, length), 0, length);
+    }
     held++;
     stats.buffered(1);
     // Work-conserving: a full batch goes at once, and so does any batch when nothing runs.
