@@ -16,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayList;
@@ -250,7 +251,12 @@ final class RowStream {
                     target.name(),
                     options.stallTimeout().toMillis());
                 abort("client stopped reading");
-                response.reset();
+                // HTTP/2: reset the stream; HTTP/1.1: the connection is the stream
+                if (request.version() == HttpVersion.HTTP_2) {
+                  response.reset();
+                } else {
+                  request.connection().close();
+                }
               }
             });
   }
