@@ -112,7 +112,9 @@ public final class Gateway {
               ctx.next();
             });
     this.pipeline = new InferPipeline(models, metrics, resolvers, () -> ready);
-    this.streams = new NdjsonStreamHandler(pipeline, StreamOptions.DEFAULT);
+    this.streams =
+        new NdjsonStreamHandler(
+            pipeline, StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
     OipRoutes.mount(
         router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes(), streams);
   }
@@ -202,7 +204,12 @@ public final class Gateway {
     HttpServerOptions options =
         new HttpServerOptions().setHost(config.host()).setPort(port).setTcpNoDelay(true);
     GrpcInferenceService service =
-        new GrpcInferenceService(vertx, pipeline, () -> ready, adminToken, StreamOptions.DEFAULT);
+        new GrpcInferenceService(
+            vertx,
+            pipeline,
+            () -> ready,
+            adminToken,
+            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
     return vertx
         .deployVerticle(
             () ->

@@ -61,6 +61,7 @@ public final class GatewayConfig {
   private final Duration shutdownGrace;
   private final JobsConfig jobs;
   private final Duration captureFsyncInterval;
+  private final Duration streamStallTimeout;
   private final JsonArray policies;
 
   private GatewayConfig(Builder b) {
@@ -85,6 +86,7 @@ public final class GatewayConfig {
     this.shutdownGrace = b.shutdownGrace;
     this.jobs = b.jobs;
     this.captureFsyncInterval = b.captureFsyncInterval;
+    this.streamStallTimeout = b.streamStallTimeout;
     this.policies = b.policies;
   }
 
@@ -188,6 +190,14 @@ public final class GatewayConfig {
     return captureFsyncInterval;
   }
 
+  /**
+   * How long an NDJSON or gRPC stream's client may read nothing before its stream is failed ({@code
+   * stream.stall_timeout_ms}, default 30 s).
+   */
+  public Duration streamStallTimeout() {
+    return streamStallTimeout;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b =
@@ -204,7 +214,8 @@ public final class GatewayConfig {
             .drainTimeout(drainTimeout)
             .shutdownGrace(shutdownGrace)
             .jobs(jobs)
-            .captureFsyncInterval(captureFsyncInterval);
+            .captureFsyncInterval(captureFsyncInterval)
+            .streamStallTimeout(streamStallTimeout);
     b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
     b.grpcPort = grpcPort;
@@ -266,6 +277,7 @@ public final class GatewayConfig {
     private Duration shutdownGrace = Duration.ofSeconds(1);
     private JobsConfig jobs = JobsConfig.DEFAULT;
     private Duration captureFsyncInterval = Duration.ofSeconds(1);
+    private Duration streamStallTimeout = Duration.ofSeconds(30);
     private JsonArray policies = new JsonArray();
 
     private Builder(Path store) {
@@ -372,6 +384,15 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    public Builder streamStallTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(
+            "stream.stall_timeout_ms: " + timeout.toMillis() + " (expected: > 0)");
+      }
+      this.streamStallTimeout = timeout;
       return this;
     }
 

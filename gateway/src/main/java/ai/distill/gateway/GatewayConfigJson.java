@@ -64,6 +64,7 @@ final class GatewayConfigJson {
             "shutdown_grace_ms",
             "jobs",
             "capture",
+            "stream",
             "policies"));
     GatewayConfig.Builder b = GatewayConfig.builder(store);
     if (json.containsKey("host")) {
@@ -126,6 +127,13 @@ final class GatewayConfigJson {
       b.policies(policies); // read by the recalibration loop (RecalibrationPolicy)
     } else if (json.containsKey("policies")) {
       throw new IllegalArgumentException("policies: expected an array of recalibration policies");
+    }
+    if (json.containsKey("stream")) {
+      JsonObject st = json.getJsonObject("stream");
+      checkKeys(st, "stream.", Set.of("stall_timeout_ms"));
+      if (st.containsKey("stall_timeout_ms")) {
+        b.streamStallTimeout(Duration.ofMillis(st.getLong("stall_timeout_ms")));
+      }
     }
     if (json.containsKey("capture")) {
       JsonObject c = json.getJsonObject("capture");
