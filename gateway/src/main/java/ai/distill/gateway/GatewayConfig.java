@@ -2,6 +2,7 @@ package ai.distill.gateway;
 
 import ai.distill.gateway.batching.BatchingConfig;
 import ai.distill.gateway.jobs.JobsConfig;
+import ai.distill.gateway.runtime.ModelPolicy;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -34,13 +35,13 @@ import java.util.Set;
  * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
- *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
+ *  "models": {"ctr": {"batching": {"max_batch_rows": 64}, "allow_non_finite": false}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
  *  "jobs": {"runner": "child", "queue_capacity": 8}, "capture": {"fsync_interval_ms": 1000}}
  * }</pre>
  *
- * {@code capture.fsync_interval_ms}: how often captured rows are forced to disk (0: after every
- * batch of writes; see the README's "Durability").
+ * A model's other keys are its {@link ModelPolicy}. {@code capture.fsync_interval_ms}: how often
+ * captured rows are forced to disk (0: after every batch of writes; see the README's "Durability").
  *
  * <p>When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
  * BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few batches of work
@@ -59,6 +60,7 @@ public final class GatewayConfig {
   private final SessionConfig session;
   private final BatchingConfig batching;
   private final Map<String, BatchingConfig> modelBatching;
+  private final Map<String, ModelPolicy> modelPolicies;
   private final Duration watchInterval;
   private final Duration drainTimeout;
   private final Duration shutdownGrace;
@@ -81,6 +83,7 @@ public final class GatewayConfig {
         b.eventLoops > 0 ? b.eventLoops : Math.max(1, Runtime.getRuntime().availableProcessors());
     this.batching = b.batching;
     this.modelBatching = Map.copyOf(b.modelBatching);
+    this.modelPolicies = Map.copyOf(b.modelPolicies);
     this.watchInterval = b.watchInterval;
     this.drainTimeout = b.drainTimeout;
     this.shutdownGrace = b.shutdownGrace;
@@ -91,6 +94,11 @@ public final class GatewayConfig {
 
   public static Builder builder(Path store) {
     return new Builder(store);
+  }
+
+  /** The guard policy of {@code model} (input checks, timeout, circuit breaker). */
+  public ModelPolicy modelPolicy(String model) {
+    return modelPolicies.getOrDefault(model, ModelPolicy.DEFAULT);
   }
 
   /** The model store directory. */
@@ -197,6 +205,7 @@ public final class GatewayConfig {
             .captureFsyncInterval(captureFsyncInterval);
     b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
+    b.modelPolicies.putAll(modelPolicies);
     return b;
   }
 
@@ -278,7 +287,8 @@ public final class GatewayConfig {
       for (String model : models.fieldNames()) {
         JsonObject m = models.getJsonObject(model);
         String prefix = "models." + model + ".";
-        checkKeys(m, prefix, Set.of("batching"));
+        checkKeys(m, prefix, ModelPolicy.KEYS);
+        b.modelPolicy(model, ModelPolicy.fromJson(m));
         if (m.containsKey("batching")) {
           b.modelBatching(
               model, batching(m.getJsonObject("batching"), b.batching, prefix + "batching."));
@@ -344,25 +354,10 @@ public final class GatewayConfig {
 
   @Override
   public String toString() {
-    return "GatewayConfig{store="
-        + store
-        + ", host="
-        + host
-        + ", port="
-        + port
-        + ", maxBodyBytes="
-        + maxBodyBytes
-        + ", workers="
-        + workers
-        + ", eventLoops="
-        + eventLoops
-        + ", session="
-        + session
-        + ", batching="
-        + batching
-        + ", modelBatching="
-        + modelBatching
-        + "}";
+    return String.format(
+        "GatewayConfig{store=%s, host=%s, port=%d, maxBodyBytes=%d, workers=%d, eventLoops=%d,"
+            + " session=%s, batching=%s, modelBatching=%s}",
+        store, host, port, maxBodyBytes, workers, eventLoops, session, batching, modelBatching);
   }
 
   /** Builds a {@link GatewayConfig}; setters validate and fail fast. */
@@ -377,6 +372,7 @@ public final class GatewayConfig {
     private SessionConfig session = SessionConfig.DEFAULT;
     private BatchingConfig batching = BatchingConfig.DEFAULT;
     private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
+    private final Map<String, ModelPolicy> modelPolicies = new LinkedHashMap<>();
     private Duration watchInterval = Duration.ofSeconds(1);
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(1);
@@ -448,6 +444,11 @@ public final class GatewayConfig {
     public Builder modelBatching(String model, BatchingConfig batching) {
       modelBatching.put(
           Objects.requireNonNull(model, "model"), Objects.requireNonNull(batching, "batching"));
+      return this;
+    }
+
+    public Builder modelPolicy(String model, ModelPolicy policy) {
+      modelPolicies.put(Objects.requireNonNull(model, "model"), Objects.requireNonNull(policy));
       return this;
     }
 
