@@ -1,10 +1,14 @@
 package ai.distill.gateway;
 
+import ai.distill.gateway.grpc.GrpcInferenceService;
 import ai.distill.gateway.http.AdminAuth;
 import ai.distill.gateway.http.OipRoutes;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.SessionFactory;
+import ai.distill.gateway.stream.NdjsonStreamHandler;
+import ai.distill.gateway.stream.StreamOptions;
+import ai.distill.gateway.stream.StreamStats;
 import ai.distill.store.ModelStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -33,8 +37,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running gateway: one HTTP port serving the Open Inference Protocol v2 for every model in the
- * store, with dynamic batching, hot swap and Prometheus metrics.
+ * The running gateway: one HTTP port serving the Open Inference Protocol v2 (and NDJSON streams)
+ * for every model in the store, an optional gRPC port serving OIP v2 over gRPC, with dynamic
+ * batching, hot swap and Prometheus metrics.
  *
  * <pre>{@code
  * Gateway gateway = Gateway.start(vertx, GatewayConfig.builder(Path.of("store")).port(0).build())
@@ -46,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Thread-safe. Owns the model registry (and so every ORT session), its worker executors and the
- * HTTP server; {@link #close()} releases them all, but not the {@link Vertx} instance.
+ * HTTP and gRPC servers; {@link #close()} releases them all, but not the {@link Vertx} instance.
  */
 public final class Gateway {
 
@@ -66,12 +71,15 @@ public final class Gateway {
   private final SessionFactory sessions;
   private final ModelRegistry models;
   private final Router router;
+  private final InferPipeline pipeline;
+  private final NdjsonStreamHandler streams;
   private final List<InferTargetResolver> resolvers = new CopyOnWriteArrayList<>();
   private final String adminToken;
   private final AdminAuth adminAuth;
   private volatile boolean ready;
   private volatile boolean draining;
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+  private final List<HttpServer> grpcServers = new CopyOnWriteArrayList<>();
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private Future<Void> closing;
 
@@ -104,8 +112,10 @@ public final class Gateway {
               }
               ctx.next();
             });
+    this.pipeline = new InferPipeline(models, metrics, resolvers, () -> ready);
+    this.streams = new NdjsonStreamHandler(pipeline, StreamOptions.DEFAULT);
     OipRoutes.mount(
-        router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes());
+        router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes(), streams);
   }
 
   /**
@@ -137,6 +147,7 @@ public final class Gateway {
     int loops = config.eventLoops();
     int port = config.port() != 0 ? config.port() : -1 - (EPHEMERAL.getAndIncrement() % 10_000);
     return deployServers(port, loops)
+        .compose(v -> deployGrpcServers(loops))
         .map(
             v -> {
               ready = true;
@@ -172,6 +183,38 @@ public final class Gateway {
                         .requestHandler(router)
                         .listen()
                         .onSuccess(servers::add);
+                  }
+                },
+            new DeploymentOptions().setInstances(instances))
+        .map(
+            id -> {
+              deployments.add(id);
+              return null;
+            });
+  }
+
+  // The gRPC port (0: none; -1: ephemeral), one server per event loop like HTTP.
+  private Future<Void> deployGrpcServers(int instances) {
+    if (config.grpcPort() == 0) {
+      return Future.succeededFuture();
+    }
+    int port =
+        config.grpcPort() > 0 ? config.grpcPort() : -1 - (EPHEMERAL.getAndIncrement() % 10_000);
+    HttpServerOptions options =
+        new HttpServerOptions().setHost(config.host()).setPort(port).setTcpNoDelay(true);
+    GrpcInferenceService service =
+        new GrpcInferenceService(vertx, pipeline, () -> ready, adminToken, StreamOptions.DEFAULT);
+    return vertx
+        .deployVerticle(
+            () ->
+                new VerticleBase() {
+                  @Override
+                  public Future<?> start() {
+                    return vertx
+                        .createHttpServer(options)
+                        .requestHandler(service.server(config.maxBodyBytes()))
+                        .listen()
+                        .onSuccess(grpcServers::add);
                   }
                 },
             new DeploymentOptions().setInstances(instances))
@@ -236,6 +279,21 @@ public final class Gateway {
   /** The bound port (the ephemeral one when the configured port is 0); -1 before listening. */
   public int port() {
     return servers.isEmpty() ? -1 : servers.get(0).actualPort();
+  }
+
+  /** The bound gRPC port; -1 when gRPC is disabled or before listening. */
+  public int grpcPort() {
+    return grpcServers.isEmpty() ? -1 : grpcServers.get(0).actualPort();
+  }
+
+  /** The transport-agnostic inference path every transport uses. */
+  public InferPipeline pipeline() {
+    return pipeline;
+  }
+
+  /** What the open NDJSON streams hold now. */
+  public StreamStats streamStats() {
+    return streams.stats();
   }
 
   /** The configuration the gateway was started with. */
@@ -328,7 +386,9 @@ public final class Gateway {
             .compose(
                 g -> {
                   List<Future<Void>> shutdowns = new ArrayList<>();
-                  for (HttpServer s : servers) {
+                  List<HttpServer> all = new ArrayList<>(servers);
+                  all.addAll(grpcServers);
+                  for (HttpServer s : all) {
                     shutdowns.add(s.shutdown(drainMillis, TimeUnit.MILLISECONDS).otherwiseEmpty());
                   }
                   return Future.join(shutdowns).<Void>mapEmpty().otherwiseEmpty();

@@ -4,18 +4,13 @@ import ai.distill.gateway.batching.BatchingConfig;
 import ai.distill.gateway.jobs.JobsConfig;
 import ai.distill.gateway.runtime.ModelPolicy;
 import ai.distill.gateway.runtime.SessionConfig;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Everything a {@link Gateway} needs to start: store, listen address, admin token, body limit,
@@ -32,7 +27,7 @@ import java.util.Set;
  * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected):
  *
  * <pre>{@code
- * {"host": "0.0.0.0", "port": 8080, "admin_token": "...", "max_body_bytes": 67108864,
+ * {"host": "0.0.0.0", "port": 8080, "grpc_port": 8081, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}, "allow_non_finite": false}},
@@ -40,8 +35,8 @@ import java.util.Set;
  *  "jobs": {"runner": "child", "queue_capacity": 8}, "capture": {"fsync_interval_ms": 1000}}
  * }</pre>
  *
- * A model's other keys are its {@link ModelPolicy}. {@code capture.fsync_interval_ms}: how often
- * captured rows are forced to disk (0: after every batch of writes; see the README's "Durability").
+ * {@code capture.fsync_interval_ms}: how often captured rows are forced to disk (0: after every
+ * batch of writes; see the README's "Durability").
  *
  * <p>When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
  * BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few batches of work
@@ -53,6 +48,8 @@ public final class GatewayConfig {
   private final Path store;
   private final String host;
   private final int port;
+  private final int grpcPort;
+  private final boolean grpcPortSet;
   private final String adminToken;
   private final long maxBodyBytes;
   private final int workers;
@@ -72,6 +69,8 @@ public final class GatewayConfig {
     this.store = b.store;
     this.host = b.host;
     this.port = b.port;
+    this.grpcPort = b.grpcPort;
+    this.grpcPortSet = b.grpcPortSet;
     this.adminToken = b.adminToken;
     this.maxBodyBytes = b.maxBodyBytes;
     this.session = b.session;
@@ -96,11 +95,6 @@ public final class GatewayConfig {
     return new Builder(store);
   }
 
-  /** The guard policy of {@code model} (input checks, timeout, circuit breaker). */
-  public ModelPolicy modelPolicy(String model) {
-    return modelPolicies.getOrDefault(model, ModelPolicy.DEFAULT);
-  }
-
   /** The model store directory. */
   public Path store() {
     return store;
@@ -114,6 +108,17 @@ public final class GatewayConfig {
   public int port() {
     return port;
   }
+
+  /**
+   * The gRPC (OIP v2) port: 0 disables gRPC (the builder's default; {@code serve} defaults to
+   * {@value #DEFAULT_GRPC_PORT}), -1 picks an ephemeral port (see {@link Gateway#grpcPort()}).
+   */
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  /** The gRPC port {@code serve} listens on unless told otherwise. */
+  public static final int DEFAULT_GRPC_PORT = 8081;
 
   /** The admin token, or null to take {@code DISTILL_ADMIN_TOKEN} or generate one. */
   public String adminToken() {
@@ -147,6 +152,13 @@ public final class GatewayConfig {
   /** Batching for {@code model}: its override, else the default. */
   public BatchingConfig batching(String model) {
     return modelBatching.getOrDefault(model, batching);
+  }
+
+  /**
+   * The guard policy of {@code model} (input checks, timeout, circuit breaker; see ModelPolicy).
+   */
+  public ModelPolicy modelPolicy(String model) {
+    return modelPolicies.getOrDefault(model, ModelPolicy.DEFAULT);
   }
 
   public Map<String, BatchingConfig> modelBatching() {
@@ -206,158 +218,44 @@ public final class GatewayConfig {
     b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
     b.modelPolicies.putAll(modelPolicies);
+    b.grpcPort = grpcPort;
+    b.grpcPortSet = grpcPortSet;
     return b;
   }
 
   /** Reads a JSON configuration file (see the class javadoc) for {@code store}. */
   public static GatewayConfig fromFile(Path store, Path file) {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read config " + file + ": " + e.getMessage(), e);
-    }
-    JsonObject json;
-    try {
-      json = new JsonObject(text);
-    } catch (DecodeException e) {
-      throw new IllegalArgumentException(
-          "config " + file + " is not valid JSON: " + e.getMessage());
-    }
-    try {
-      return fromJson(store, json).build();
-    } catch (IllegalArgumentException | ClassCastException e) {
-      throw new IllegalArgumentException("config " + file + ": " + e.getMessage(), e);
-    }
+    return GatewayConfigJson.fromFile(store, file);
   }
 
   /** A builder initialised from the JSON form (see the class javadoc). */
   public static Builder fromJson(Path store, JsonObject json) {
-    checkKeys(
-        json,
-        "",
-        Set.of(
-            "host",
-            "port",
-            "admin_token",
-            "max_body_bytes",
-            "workers",
-            "event_loops",
-            "session",
-            "batching",
-            "models",
-            "watch_interval_ms",
-            "drain_timeout_ms",
-            "shutdown_grace_ms",
-            "jobs",
-            "capture",
-            "policies"));
-    Builder b = builder(store);
-    if (json.containsKey("host")) {
-      b.host(json.getString("host"));
-    }
-    if (json.containsKey("port")) {
-      b.port(json.getInteger("port"));
-    }
-    if (json.containsKey("admin_token")) {
-      b.adminToken(json.getString("admin_token"));
-    }
-    if (json.containsKey("max_body_bytes")) {
-      b.maxBodyBytes(json.getLong("max_body_bytes"));
-    }
-    if (json.containsKey("workers")) {
-      b.workers(json.getInteger("workers"));
-    }
-    if (json.containsKey("event_loops")) {
-      b.eventLoops(json.getInteger("event_loops"));
-    }
-    if (json.containsKey("session")) {
-      JsonObject s = json.getJsonObject("session");
-      checkKeys(s, "session.", Set.of("intra_op_threads", "optimization_level"));
-      b.session(
-          new SessionConfig(
-              s.getInteger("intra_op_threads", 1),
-              SessionConfig.parseLevel(s.getString("optimization_level", "all"))));
-    }
-    if (json.containsKey("batching")) {
-      b.batching(batching(json.getJsonObject("batching"), BatchingConfig.DEFAULT, "batching."));
-    }
-    if (json.containsKey("models")) {
-      JsonObject models = json.getJsonObject("models");
-      for (String model : models.fieldNames()) {
-        JsonObject m = models.getJsonObject(model);
-        String prefix = "models." + model + ".";
-        checkKeys(m, prefix, ModelPolicy.KEYS);
-        b.modelPolicy(model, ModelPolicy.fromJson(m));
-        if (m.containsKey("batching")) {
-          b.modelBatching(
-              model, batching(m.getJsonObject("batching"), b.batching, prefix + "batching."));
-        }
-      }
-    }
-    if (json.containsKey("watch_interval_ms")) {
-      b.watchInterval(Duration.ofMillis(json.getLong("watch_interval_ms")));
-    }
-    if (json.containsKey("drain_timeout_ms")) {
-      b.drainTimeout(Duration.ofMillis(json.getLong("drain_timeout_ms")));
-    }
-    if (json.containsKey("shutdown_grace_ms")) {
-      b.shutdownGrace(Duration.ofMillis(json.getLong("shutdown_grace_ms")));
-    }
-    if (json.containsKey("jobs")) {
-      b.jobs(JobsConfig.fromJson(json.getJsonObject("jobs")));
-    }
-    if (json.getValue("policies") instanceof JsonArray policies) {
-      b.policies = policies.copy(); // read by the recalibration loop (RecalibrationPolicy)
-    } else if (json.containsKey("policies")) {
-      throw new IllegalArgumentException("policies: expected an array of recalibration policies");
-    }
-    if (json.containsKey("capture")) {
-      JsonObject c = json.getJsonObject("capture");
-      checkKeys(c, "capture.", Set.of("fsync_interval_ms"));
-      if (c.containsKey("fsync_interval_ms")) {
-        b.captureFsyncInterval(Duration.ofMillis(c.getLong("fsync_interval_ms")));
-      }
-    }
-    return b;
-  }
-
-  private static BatchingConfig batching(JsonObject json, BatchingConfig base, String prefix) {
-    checkKeys(json, prefix, Set.of("max_batch_rows", "max_queue_delay_us", "queue_capacity_rows"));
-    int maxBatchRows = json.getInteger("max_batch_rows", base.maxBatchRows());
-    // A new max_batch_rows scales a default capacity with it; an explicit one is inherited.
-    boolean baseDefault =
-        base.queueCapacityRows() == BatchingConfig.defaultQueueCapacity(base.maxBatchRows());
-    int capacity =
-        json.containsKey("queue_capacity_rows")
-            ? json.getInteger("queue_capacity_rows")
-            : baseDefault
-                ? BatchingConfig.defaultQueueCapacity(maxBatchRows)
-                : base.queueCapacityRows();
-    return new BatchingConfig(
-        maxBatchRows, json.getLong("max_queue_delay_us", base.maxQueueDelayMicros()), capacity);
-  }
-
-  private static void checkKeys(JsonObject json, String prefix, Set<String> known) {
-    for (String key : json.fieldNames()) {
-      if (!known.contains(key)) {
-        throw new IllegalArgumentException(
-            "unknown key '"
-                + prefix
-                + key
-                + "' (expected one of "
-                + known.stream().sorted().toList()
-                + ")");
-      }
-    }
+    return GatewayConfigJson.fromJson(store, json);
   }
 
   @Override
   public String toString() {
-    return String.format(
-        "GatewayConfig{store=%s, host=%s, port=%d, maxBodyBytes=%d, workers=%d, eventLoops=%d,"
-            + " session=%s, batching=%s, modelBatching=%s}",
-        store, host, port, maxBodyBytes, workers, eventLoops, session, batching, modelBatching);
+    return "GatewayConfig{store="
+        + store
+        + ", host="
+        + host
+        + ", port="
+        + port
+        + ", grpcPort="
+        + grpcPort
+        + ", maxBodyBytes="
+        + maxBodyBytes
+        + ", workers="
+        + workers
+        + ", eventLoops="
+        + eventLoops
+        + ", session="
+        + session
+        + ", batching="
+        + batching
+        + ", modelBatching="
+        + modelBatching
+        + "}";
   }
 
   /** Builds a {@link GatewayConfig}; setters validate and fail fast. */
@@ -365,12 +263,14 @@ public final class GatewayConfig {
     private final Path store;
     private String host = "0.0.0.0";
     private int port = 8080;
+    private int grpcPort;
+    private boolean grpcPortSet;
     private String adminToken;
     private long maxBodyBytes = 64L << 20;
     private int workers;
     private int eventLoops;
     private SessionConfig session = SessionConfig.DEFAULT;
-    private BatchingConfig batching = BatchingConfig.DEFAULT;
+    BatchingConfig batching = BatchingConfig.DEFAULT; // read by GatewayConfigJson
     private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
     private final Map<String, ModelPolicy> modelPolicies = new LinkedHashMap<>();
     private Duration watchInterval = Duration.ofSeconds(1);
@@ -395,6 +295,22 @@ public final class GatewayConfig {
       }
       this.port = port;
       return this;
+    }
+
+    /** The gRPC port: 0 disables gRPC, -1 picks an ephemeral port. */
+    public Builder grpcPort(int port) {
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException(
+            "grpc_port : " + port + " (expected: 0 to disable, 1..65535, or -1 for any free port)");
+      }
+      this.grpcPort = port;
+      this.grpcPortSet = true;
+      return this;
+    }
+
+    /** True once {@link #grpcPort(int)} was called (by code or the config file). */
+    public boolean grpcPortSet() {
+      return grpcPortSet;
     }
 
     public Builder adminToken(String token) {
@@ -441,14 +357,14 @@ public final class GatewayConfig {
       return this;
     }
 
-    public Builder modelBatching(String model, BatchingConfig batching) {
-      modelBatching.put(
-          Objects.requireNonNull(model, "model"), Objects.requireNonNull(batching, "batching"));
+    public Builder modelPolicy(String model, ModelPolicy policy) {
+      modelPolicies.put(Objects.requireNonNull(model, "model"), Objects.requireNonNull(policy));
       return this;
     }
 
-    public Builder modelPolicy(String model, ModelPolicy policy) {
-      modelPolicies.put(Objects.requireNonNull(model, "model"), Objects.requireNonNull(policy));
+    public Builder modelBatching(String model, BatchingConfig batching) {
+      modelBatching.put(
+          Objects.requireNonNull(model, "model"), Objects.requireNonNull(batching, "batching"));
       return this;
     }
 
@@ -482,6 +398,12 @@ public final class GatewayConfig {
             "capture.fsync_interval_ms: " + interval.toMillis() + " (expected: >= 0)");
       }
       this.captureFsyncInterval = interval;
+      return this;
+    }
+
+    /** The {@code "policies"} section as JSON (checked by the recalibration loop at start). */
+    public Builder policies(JsonArray policies) {
+      this.policies = policies.copy();
       return this;
     }
 

@@ -46,6 +46,11 @@ public final class ServeCommand implements Callable<Integer> {
   Integer port;
 
   @Option(
+      names = "--grpc-port",
+      description = "OIP v2 gRPC port (default: 8081, or the config's grpc_port; 0 disables).")
+  Integer grpcPort;
+
+  @Option(
       names = "--host",
       defaultValue = "${DISTILL_HOST}",
       description = "Listen address (default: $DISTILL_HOST, else the config's, else 0.0.0.0).")
@@ -101,6 +106,11 @@ public final class ServeCommand implements Callable<Integer> {
       if (host != null) {
         builder.host(host);
       }
+      if (grpcPort != null) {
+        builder.grpcPort(grpcPort);
+      } else if (!builder.grpcPortSet()) {
+        builder.grpcPort(GatewayConfig.DEFAULT_GRPC_PORT);
+      }
       if (adminToken != null) {
         builder.adminToken(adminToken);
       }
@@ -126,7 +136,9 @@ public final class ServeCommand implements Callable<Integer> {
             + shownHost
             + ":"
             + gateway.port()
-            + "/v2 (dashboard: /dashboard; metrics: /metrics; Ctrl-C to stop)");
+            + "/v2"
+            + (gateway.grpcPort() > 0 ? " and grpc://" + shownHost + ":" + gateway.grpcPort() : "")
+            + " (dashboard: /dashboard; metrics: /metrics; Ctrl-C to stop)");
     System.out.flush();
     stopped.await();
     return 0;

@@ -363,8 +363,12 @@ public final class ExperimentService implements AutoCloseable {
       return;
     }
     Experiment e = experiments.get(i.experiment());
-    // clicks on a previous generation's responses do not count in the next one
+    // Clicks on a previous generation's responses do not count in the next one: served before it
+    // began, or on an arm it does not have (a request in flight across the switch).
+    List<ExperimentDefinition.Variant> arms = e == null ? List.of() : e.definition().variants();
     if (e != null
+        && i.variant() < arms.size()
+        && arms.get(i.variant()).model().equals(i.model())
         && i.expiresAtMillis() - e.definition().attributionWindowSeconds() * 1000
             >= e.createdMillis()) {
       int sum = 0;

@@ -51,7 +51,8 @@ public final class OipRoutes {
   }
 
   /**
-   * Mounts everything on {@code router}: a body handler limited to {@code maxBodyBytes} for every
+   * Mounts everything on {@code router}: {@code POST /v1/models/:model/stream} (before the body
+   * handler: its body is streamed), a body handler limited to {@code maxBodyBytes} for every other
    * route, the OIP and admin routes, a JSON 404 for unknown paths (ordered last, so routes mounted
    * later still match) and the failure handler.
    */
@@ -62,11 +63,13 @@ public final class OipRoutes {
       List<InferTargetResolver> resolvers,
       BooleanSupplier ready,
       Handler<RoutingContext> admin,
-      long maxBodyBytes) {
+      long maxBodyBytes,
+      Handler<RoutingContext> stream) {
     OipRoutes r = new OipRoutes(models, metrics, ready);
     router.route().handler(new RequestIdHandler());
     router.route().handler(new AccessLogHandler());
     router.route().handler(OipRoutes::neverFormDecode);
+    router.post("/v1/models/:model/stream").handler(stream);
     // Preallocated from Content-Length (Vert.x caps it at 64 KiB): growing the buffer by doubling
     // was most of the gateway's per-request garbage (three copies of every 17 KB binary body).
     router

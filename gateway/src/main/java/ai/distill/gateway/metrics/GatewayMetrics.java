@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's Prometheus metrics, all prefixed {@code distill_} and in base units, labelled by
- * {@code model} and {@code version} only (never by user or request).
+ * {@code model} and {@code version} (and, on the request series, the {@code transport} that carried
+ * the request), never by user or request.
  *
  * <pre>{@code
  * GatewayMetrics metrics = GatewayMetrics.register(new PrometheusRegistry(), true);
@@ -33,6 +34,23 @@ public final class GatewayMetrics {
     private final String label;
 
     Outcome(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  /** What carried a request; the {@code transport} label of the request series. */
+  public enum Transport {
+    HTTP("http"),
+    GRPC("grpc"),
+    STREAM("stream");
+
+    private final String label;
+
+    Transport(String label) {
       this.label = label;
     }
 
@@ -70,14 +88,14 @@ public final class GatewayMetrics {
     requests =
         Counter.builder()
             .name("distill_requests_total")
-            .help("Inference requests by model, version and outcome")
-            .labelNames("model", "version", "outcome")
+            .help("Inference requests by model, version, outcome and transport")
+            .labelNames("model", "version", "outcome", "transport")
             .register(registry);
     requestSeconds =
         Histogram.builder()
             .name("distill_request_duration_seconds")
             .help("Inference request latency from decoded request to encoded response")
-            .labelNames("model", "version")
+            .labelNames("model", "version", "transport")
             .classicUpperBounds(LATENCY_BUCKETS)
             .register(registry);
     queueSeconds =
@@ -155,11 +173,22 @@ public final class GatewayMetrics {
     return registry;
   }
 
-  /** Counts a finished request; {@code nanos} is observed as latency for {@link Outcome#OK}. */
+  /**
+   * Counts a finished HTTP request; see {@link #request(String, String, Outcome, long, Transport)}.
+   */
   public void request(String model, String version, Outcome outcome, long nanos) {
-    requests.labelValues(model, version, outcome.label()).inc();
+    request(model, version, outcome, nanos, Transport.HTTP);
+  }
+
+  /**
+   * Counts a finished request (for a stream: one micro-batch or message); {@code nanos} is observed
+   * as latency for {@link Outcome#OK}.
+   */
+  public void request(
+      String model, String version, Outcome outcome, long nanos, Transport transport) {
+    requests.labelValues(model, version, outcome.label(), transport.label()).inc();
     if (outcome == Outcome.OK) {
-      requestSeconds.labelValues(model, version).observe(seconds(nanos));
+      requestSeconds.labelValues(model, version, transport.label()).observe(seconds(nanos));
     }
   }
 

@@ -79,10 +79,18 @@ class DashboardBrowserTest {
   }
 
   private String url() {
-    return "http://127.0.0.1:" + demo.port() + "/dashboard#token=" + demo.gateway.adminToken();
+    return url(demo.port());
+  }
+
+  private String url(int port) {
+    return "http://127.0.0.1:" + port + "/dashboard#token=" + demo.gateway.adminToken();
   }
 
   private String runChromium(String... extra) throws Exception {
+    return runChromiumAt(url(), extra);
+  }
+
+  private String runChromiumAt(String url, String... extra) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(chromium);
     cmd.addAll(
@@ -96,7 +104,7 @@ class DashboardBrowserTest {
             "--window-size=1400,2200",
             "--virtual-time-budget=15000"));
     cmd.addAll(List.of(extra));
-    cmd.add(url());
+    cmd.add(url);
     Process p =
         new ProcessBuilder(cmd)
             .redirectError(dir.resolve("chromium.log").toFile())
@@ -208,5 +216,68 @@ class DashboardBrowserTest {
       live.stop().await();
     }
     assertTrue(Files.size(png) > 20_000, "screenshot " + png + " is " + Files.size(png) + " bytes");
+  }
+
+  /**
+   * The gateway goes away after the page's first polls (a proxy in front of it starts refusing, as
+   * a restarting gateway does): the page keeps the last data it had and says it is retrying.
+   */
+  @Test
+  @Order(3)
+  void keeps_the_last_data_and_says_so_while_the_gateway_is_unreachable() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger experimentPolls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    io.vertx.core.http.HttpClient upstream = demo.vertx.createHttpClient();
+    io.vertx.core.http.HttpServer proxy =
+        demo.vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  boolean poll = req.path().startsWith("/v1/experiments");
+                  if (poll && experimentPolls.incrementAndGet() > 3) {
+                    req.connection().close(); // gone, as during a restart
+                    return;
+                  }
+                  req.body()
+                      .compose(
+                          body ->
+                              upstream
+                                  .request(req.method(), demo.port(), "127.0.0.1", req.uri())
+                                  .compose(
+                                      out -> {
+                                        out.headers().setAll(req.headers());
+                                        return out.send(body);
+                                      })
+                                  .compose(
+                                      resp ->
+                                          resp.body()
+                                              .map(
+                                                  b -> {
+                                                    req.response()
+                                                        .setStatusCode(resp.statusCode())
+                                                        .headers()
+                                                        .setAll(resp.headers());
+                                                    return b;
+                                                  })))
+                      .onSuccess(b -> req.response().end(b))
+                      .onFailure(e -> req.response().setStatusCode(502).end());
+                })
+            .listen(0, "127.0.0.1")
+            .await();
+    try {
+      Document dom = Jsoup.parse(runChromiumAt(url(proxy.actualPort()), "--dump-dom"));
+
+      assertTrue(experimentPolls.get() > 3, "the page kept polling: " + experimentPolls.get());
+      assertEquals("gateway unreachable — retrying", byTestId(dom, "connection").text());
+      JsonArray variants = get("/v1/experiments/" + EXPERIMENT).getJsonArray("variants");
+      String teacher = variants.getJsonObject(0).getString("model");
+      Element impressions = byTestId(dom, EXPERIMENT + "/" + teacher + "/impressions");
+      assertTrue(
+          Long.parseLong(impressions.attr("data-value")) > 0,
+          "the last data stays on the page: " + impressions);
+    } finally {
+      proxy.close().await();
+      upstream.close().await();
+    }
   }
 }

@@ -139,6 +139,14 @@ class ExperimentCanaryTest {
     assertEquals(2, d.variants().size());
     assertEquals("ctr", d.variants().get(0).model());
     assertEquals(80.0, d.variants().get(0).weight(), 1e-9);
+
+    // A request routed by the old generation to its third arm completes after the switch: its
+    // click is accepted and counts nowhere (the new generation has no such arm).
+    s.feedback()
+        .remember(
+            new ai.distill.gateway.feedback.Impression(
+                "late", "ab", 2, "ctr-other", "u1", 1, System.currentTimeMillis() + 600_000));
+    assertInstanceOf(FeedbackOutcome.Joined.class, s.feedback().feedback("late", new int[] {1}));
     assertEquals("ctr-int8", d.variants().get(1).model());
     assertNull(d.variants().get(0).version());
   }

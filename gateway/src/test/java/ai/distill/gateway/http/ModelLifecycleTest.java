@@ -279,7 +279,9 @@ class ModelLifecycleTest {
     assertEquals(200, running.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(200, waiting.await(30, TimeUnit.SECONDS).statusCode());
     assertEquals(
-        1.0, metric("distill_requests_total{model=\"ctr\",outcome=\"queue_full\",version=\"1\"}"));
+        1.0,
+        metric(
+            "distill_requests_total{model=\"ctr\",outcome=\"queue_full\",transport=\"http\",version=\"1\"}"));
   }
 
   @Test

@@ -397,7 +397,9 @@ class OipEndpointsTest {
     assertEquals(200, metrics.statusCode());
     String text = metrics.bodyAsString();
     assertTrue(
-        text.contains("distill_requests_total{model=\"ctr\",outcome=\"ok\",version=\"1\"}"), text);
+        text.contains(
+            "distill_requests_total{model=\"ctr\",outcome=\"ok\",transport=\"http\",version=\"1\"}"),
+        text);
     assertTrue(text.contains("distill_batch_rows_bucket"), text);
     assertTrue(text.contains("jvm_memory_used_bytes"), text);
   }

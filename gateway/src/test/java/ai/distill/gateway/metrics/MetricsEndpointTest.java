@@ -74,11 +74,11 @@ class MetricsEndpointTest {
     String text = scrape("/metrics", null, null).bodyAsString();
     assertTrue(
         text.contains(
-            "distill_requests_total{model=\"_unknown\",outcome=\"not_found\",version=\"\"} 1.0"),
+            "distill_requests_total{model=\"_unknown\",outcome=\"not_found\",transport=\"http\",version=\"\"} 1.0"),
         text);
     assertTrue(
         text.contains(
-            "distill_requests_total{model=\"mlp\",outcome=\"not_found\",version=\"\"} 1.0"),
+            "distill_requests_total{model=\"mlp\",outcome=\"not_found\",transport=\"http\",version=\"\"} 1.0"),
         text);
     assertFalse(text.contains("nope-"), "client-chosen names never become labels");
   }

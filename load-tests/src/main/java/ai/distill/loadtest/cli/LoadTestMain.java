@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       JobImpactCommand.class,
       VariantsCommand.class,
       BaselineCommand.class,
-      ReportCommand.class
+      ReportCommand.class,
+      TransportsCommand.class
     })
 public final class LoadTestMain implements Runnable {
   public static final int EXIT_CHECK_FAILED = 1;

@@ -1,0 +1,155 @@
+package ai.distill.gateway.grpc;
+
+import ai.distill.gateway.InferPipeline;
+import ai.distill.gateway.InferPipeline.Resolved;
+import ai.distill.gateway.InferResult;
+import ai.distill.gateway.grpc.proto.ModelInferRequest;
+import ai.distill.gateway.grpc.proto.ModelInferResponse;
+import ai.distill.gateway.grpc.proto.ModelStreamInferResponse;
+import ai.distill.gateway.metrics.GatewayMetrics.Transport;
+import ai.distill.gateway.protocol.BadInputException;
+import ai.distill.gateway.runtime.UnknownModelException;
+import ai.distill.gateway.stream.StreamOptions;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The Open Inference Protocol v2 gRPC service ({@code inference.GRPCInferenceService}, see {@code
+ * src/main/proto/inference.proto}) on Vert.x's gRPC server: health, metadata, {@code ModelInfer}
+ * (typed contents or {@code raw_input_contents}), Triton's bidirectional {@code ModelStreamInfer}
+ * and the repository RPCs. Inference goes through the same {@link InferPipeline} as HTTP (batchers,
+ * experiments with {@code parameters.user_id}, capture, feedback ids, metrics with {@code
+ * transport="grpc"}); errors map to the status codes of the HTTP statuses ({@link GrpcErrors}).
+ *
+ * <pre>{@code
+ * GrpcServer server = new GrpcInferenceService(vertx, pipeline, ready, token, options).server(64 << 20);
+ * vertx.createHttpServer(new HttpServerOptions().setPort(8081)).requestHandler(server).listen();
+ * }</pre>
+ *
+ * <p>Handlers run on event loops and never block; thread-safe.
+ */
+public final class GrpcInferenceService {
+
+  /** The service's fully qualified name, as Triton and KServe declare it. */
+  public static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+
+  /** gRPC stream messages in flight per {@code ModelStreamInfer} call. */
+  static final int STREAM_MESSAGES_IN_FLIGHT = 8;
+
+  private final Vertx vertx;
+  private final InferPipeline pipeline;
+  private final StreamOptions options;
+  private final GrpcMetadataRpcs metadata;
+  private final ProtoRequestDecoder decoder = new ProtoRequestDecoder();
+  private final ProtoResponseEncoder encoder = new ProtoResponseEncoder();
+
+  public GrpcInferenceService(
+      Vertx vertx,
+      InferPipeline pipeline,
+      BooleanSupplier ready,
+      String adminToken,
+      StreamOptions options) {
+    this.vertx = vertx;
+    this.pipeline = pipeline;
+    this.options = options;
+    this.metadata = new GrpcMetadataRpcs(pipeline.models(), ready, adminToken);
+  }
+
+  /** A gRPC server (an HTTP request handler) serving every RPC; messages up to {@code maxBytes}. */
+  public GrpcServer server(long maxBytes) {
+    GrpcServer server =
+        GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxBytes));
+    metadata.bind(server);
+    server.callHandler(
+        ServiceMethod.server(
+            SERVICE, "ModelInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
+        this::modelInfer);
+    server.callHandler(
+        ServiceMethod.server(
+            SERVICE, "ModelStreamInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
+        (GrpcServerRequest<Buffer, ModelStreamInferResponse> call) ->
+            new StreamInferCall(
+                    vertx, call, this, STREAM_MESSAGES_IN_FLIGHT, options.stallTimeout())
+                .start());
+    return server;
+  }
+
+  /** A server-side method taking and returning generated messages. */
+  static <Q extends Message, R extends Message> ServiceMethod<Q, R> method(
+      String name, Q defaultRequest) {
+    return ServiceMethod.server(
+        SERVICE, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(defaultRequest));
+  }
+
+  private void modelInfer(GrpcServerRequest<Buffer, ModelInferResponse> call) {
+    call.handler(
+        body ->
+            infer(body)
+                .onSuccess(result -> call.response().send(encoder.encode(result)))
+                .onFailure(e -> GrpcErrors.fail(call.response(), e)));
+  }
+
+  /** Parses, resolves, decodes and serves one request message. Never throws. */
+  Future<InferResult> infer(Buffer body) {
+    return parse(body).compose(this::infer);
+  }
+
+  Future<ModelInferRequest> parse(Buffer body) {
+    try {
+      return Future.succeededFuture(ModelInferRequest.parseFrom(body.getBytes()));
+    } catch (InvalidProtocolBufferException e) {
+      return Future.failedFuture(
+          new BadInputException("malformed ModelInferRequest: " + e.getMessage()));
+    }
+  }
+
+  Future<InferResult> infer(ModelInferRequest request) {
+    try {
+      Long version = version(request.getModelName(), request.getModelVersion());
+      Resolved target = pipeline.resolve(request.getModelName(), version, Transport.GRPC);
+      return pipeline.infer(target, decoder.decode(request, target.signature()), Transport.GRPC);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The inference response of a stream message. */
+  ModelStreamInferResponse streamResponse(InferResult result) {
+    return ModelStreamInferResponse.newBuilder().setInferResponse(encoder.encode(result)).build();
+  }
+
+  /** Parses {@code model_version}: empty means the default version. */
+  static Long version(String model, String version) {
+    if (model.isEmpty()) {
+      throw new BadInputException("model_name is empty (expected: a model or experiment name)");
+    }
+    if (version.isEmpty()) {
+      return null;
+    }
+    try {
+      long v = Long.parseLong(version);
+      if (v >= 1) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new UnknownModelException(
+        "model '"
+            + model
+            + "' has no version '"
+            + version
+            + "' (expected: a positive integer version such as \"1\", or empty for the default)");
+  }
+}
