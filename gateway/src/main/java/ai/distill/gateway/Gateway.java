@@ -98,7 +98,8 @@ public final class Gateway {
             store,
             sessions,
             metrics,
-            new ModelRegistry.Options(config.workers(), config::batching, config.watchInterval()));
+            new ModelRegistry.Options(
+                config.workers(), config::batching, config.watchInterval(), config::modelPolicy));
     this.router = Router.router(vertx);
     // While shutting down, answers tell keep-alive clients to reconnect (to another instance)
     // instead of sending more requests on a connection that is about to close.

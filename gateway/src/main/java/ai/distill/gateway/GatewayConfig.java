@@ -2,6 +2,7 @@ package ai.distill.gateway;
 
 import ai.distill.gateway.batching.BatchingConfig;
 import ai.distill.gateway.jobs.JobsConfig;
+import ai.distill.gateway.runtime.ModelPolicy;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +30,7 @@ import java.util.Objects;
  * {"host": "0.0.0.0", "port": 8080, "grpc_port": 8081, "admin_token": "...", "max_body_bytes": 67108864,
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
- *  "models": {"ctr": {"batching": {"max_batch_rows": 64}}},
+ *  "models": {"ctr": {"batching": {"max_batch_rows": 64}, "allow_non_finite": false}},
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
  *  "jobs": {"runner": "child", "queue_capacity": 8}, "capture": {"fsync_interval_ms": 1000}}
  * }</pre>
@@ -56,6 +57,7 @@ public final class GatewayConfig {
   private final SessionConfig session;
   private final BatchingConfig batching;
   private final Map<String, BatchingConfig> modelBatching;
+  private final Map<String, ModelPolicy> modelPolicies;
   private final Duration watchInterval;
   private final Duration drainTimeout;
   private final Duration shutdownGrace;
@@ -81,6 +83,7 @@ public final class GatewayConfig {
         b.eventLoops > 0 ? b.eventLoops : Math.max(1, Runtime.getRuntime().availableProcessors());
     this.batching = b.batching;
     this.modelBatching = Map.copyOf(b.modelBatching);
+    this.modelPolicies = Map.copyOf(b.modelPolicies);
     this.watchInterval = b.watchInterval;
     this.drainTimeout = b.drainTimeout;
     this.shutdownGrace = b.shutdownGrace;
@@ -153,6 +156,13 @@ public final class GatewayConfig {
     return modelBatching.getOrDefault(model, batching);
   }
 
+  /**
+   * The guard policy of {@code model} (input checks, timeout, circuit breaker; see ModelPolicy).
+   */
+  public ModelPolicy modelPolicy(String model) {
+    return modelPolicies.getOrDefault(model, ModelPolicy.DEFAULT);
+  }
+
   public Map<String, BatchingConfig> modelBatching() {
     return modelBatching;
   }
@@ -218,6 +228,7 @@ public final class GatewayConfig {
             .streamStallTimeout(streamStallTimeout);
     b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
+    b.modelPolicies.putAll(modelPolicies);
     b.grpcPort = grpcPort;
     b.grpcPortSet = grpcPortSet;
     return b;
@@ -272,6 +283,7 @@ public final class GatewayConfig {
     private SessionConfig session = SessionConfig.DEFAULT;
     BatchingConfig batching = BatchingConfig.DEFAULT; // read by GatewayConfigJson
     private final Map<String, BatchingConfig> modelBatching = new LinkedHashMap<>();
+    private final Map<String, ModelPolicy> modelPolicies = new LinkedHashMap<>();
     private Duration watchInterval = Duration.ofSeconds(1);
     private Duration drainTimeout = Duration.ofSeconds(30);
     private Duration shutdownGrace = Duration.ofSeconds(1);
@@ -354,6 +366,11 @@ public final class GatewayConfig {
 
     public Builder batching(BatchingConfig batching) {
       this.batching = Objects.requireNonNull(batching, "batching");
+      return this;
+    }
+
+    public Builder modelPolicy(String model, ModelPolicy policy) {
+      modelPolicies.put(Objects.requireNonNull(model, "model"), Objects.requireNonNull(policy));
       return this;
     }
 

@@ -2,6 +2,7 @@ package ai.distill.gateway;
 
 import ai.distill.gateway.batching.BatchingConfig;
 import ai.distill.gateway.jobs.JobsConfig;
+import ai.distill.gateway.runtime.ModelPolicy;
 import ai.distill.gateway.runtime.SessionConfig;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -104,7 +105,8 @@ final class GatewayConfigJson {
       for (String model : models.fieldNames()) {
         JsonObject m = models.getJsonObject(model);
         String prefix = "models." + model + ".";
-        checkKeys(m, prefix, Set.of("batching"));
+        checkKeys(m, prefix, ModelPolicy.KEYS);
+        b.modelPolicy(model, ModelPolicy.fromJson(m));
         if (m.containsKey("batching")) {
           b.modelBatching(
               model, batching(m.getJsonObject("batching"), b.batching, prefix + "batching."));

@@ -10,6 +10,7 @@ import ai.distill.gateway.feedback.UnknownResponseException;
 import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.protocol.BadInputException;
+import ai.distill.gateway.runtime.ModelFaultException;
 import ai.distill.gateway.runtime.ModelLoadException;
 import ai.distill.gateway.runtime.ModelRunException;
 import ai.distill.gateway.runtime.ModelUnavailableException;
@@ -58,6 +59,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
     } else if (failure instanceof BatcherClosedException
         || failure instanceof ModelUnavailableException) {
       return 503;
+    } else if (failure instanceof ModelFaultException e) {
+      return e.status();
     } else if (failure instanceof ModelRunException e) {
       return e.invalidInput() ? 400 : 500;
     } else if (failure instanceof ModelLoadException) {
@@ -144,6 +147,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     if (failure instanceof QueueFullException q) {
       response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(q.retryAfterSeconds()));
+    } else if (failure instanceof ModelFaultException f && status == 503) {
+      response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(f.retryAfterSeconds()));
     } else if (status == 503) {
       response.putHeader(HttpHeaders.RETRY_AFTER, "1");
     }

@@ -45,7 +45,10 @@ public final class ModelRegistry {
 
   /** Registry tuning; see {@code GatewayConfig}. */
   public record Options(
-      int workers, Function<String, BatchingConfig> batching, Duration watchInterval) {}
+      int workers,
+      Function<String, BatchingConfig> batching,
+      Duration watchInterval,
+      Function<String, ModelPolicy> policies) {}
 
   private final Vertx vertx;
   private final ModelStore store;
@@ -53,6 +56,7 @@ public final class ModelRegistry {
   private final Options options;
   private final ModelLoader loader;
   private final WorkerExecutor loadWorker;
+  private final ModelGuard guard;
 
   private final Object lock = new Object();
   private volatile ServingVersions serving = ServingVersions.EMPTY;
@@ -75,6 +79,7 @@ public final class ModelRegistry {
     this.loader = new ModelLoader(vertx, store, sessions, metrics, options);
     this.loadWorker = vertx.createSharedWorkerExecutor("distill-load", 1);
     this.closer = new VersionCloser(loadWorker, metrics);
+    this.guard = new ModelGuard(vertx, metrics.registry(), options.policies());
   }
 
   /** The batching configuration of {@code model}. */
@@ -248,10 +253,7 @@ public final class ModelRegistry {
     return model;
   }
 
-  /**
-   * Stops routing new requests to these versions and drops the registry's reference; each closes
-   * once its in-flight requests are done.
-   */
+  // Stops routing new requests to these versions; each closes once its in-flight requests are done.
   private void retire(List<LoadedModel> models) {
     synchronized (lock) {
       serving = serving.without(models);
@@ -369,7 +371,9 @@ public final class ModelRegistry {
           new ModelUnavailableException("model " + model.id() + " was retired; retry"));
     }
     try {
-      return model.batcher().submitTimed(request).andThen(ar -> model.release());
+      return guard
+          .run(model.name(), request, () -> model.batcher().submitTimed(request))
+          .andThen(ar -> model.release());
     } catch (RuntimeException e) {
       model.release();
       return Future.failedFuture(e);
