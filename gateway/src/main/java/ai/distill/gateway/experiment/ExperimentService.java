@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
@@ -319,6 +318,26 @@ public final class ExperimentService implements AutoCloseable {
   }
 
   /**
+   * The id of a response served through an experiment when the client chose none: signed and
+   * self-describing ({@link FeedbackService#responseId}), so its click feedback joins on any
+   * instance sharing the feedback key. Non-blocking.
+   */
+  public String responseId(Selection s, InferRequest request, long version) {
+    long now = System.currentTimeMillis();
+    Experiment e = s.experiment();
+    Experiment.Assignment a = s.assignment();
+    return feedback.responseId(
+        e.name(),
+        a.variant(),
+        a.model(),
+        version,
+        s.userId(),
+        (int) request.rows(),
+        now,
+        now + e.definition().attributionWindowSeconds() * 1000);
+  }
+
+  /**
    * Serves a request through an experiment without HTTP: {@link #select}, the variant's model,
    * {@link #completed}.
    */
@@ -329,10 +348,7 @@ public final class ExperimentService implements AutoCloseable {
     } catch (UnknownVariantException ex) {
       return Future.failedFuture(ex);
     }
-    String id =
-        request.id() != null && !request.id().isEmpty()
-            ? request.id()
-            : UUID.randomUUID().toString();
+    String clientId = request.id() != null && !request.id().isEmpty() ? request.id() : null;
     long start = System.nanoTime();
     return invoker
         .infer(s.assignment().model(), s.assignment().version(), request)
@@ -340,10 +356,11 @@ public final class ExperimentService implements AutoCloseable {
             ar -> {
               long latency = System.nanoTime() - start;
               if (ar.failed()) {
-                completed(s, request, id, -1, null, latency, 0, ar.cause());
+                completed(s, request, clientId, -1, null, latency, 0, ar.cause());
                 return Future.failedFuture(ar.cause());
               }
               VariantInvoker.Served served = ar.result();
+              String id = clientId != null ? clientId : responseId(s, request, served.version());
               return Future.succeededFuture(
                   completed(
                       s,
