@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 
 /**
@@ -72,6 +73,7 @@ public final class ExperimentService implements AutoCloseable {
   private final CaptureService capture;
   private final ShadowScorer shadow;
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
+  private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
   private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
@@ -247,6 +249,19 @@ public final class ExperimentService implements AutoCloseable {
     return e;
   }
 
+  /**
+   * Observes every request served successfully through an experiment (e.g. to publish it as an
+   * event to other instances). Called on the serving thread: must not block or throw.
+   */
+  @FunctionalInterface
+  public interface ServedListener {
+    void served(Selection selection, String responseId, int rows, long version);
+  }
+
+  public void addServedListener(ServedListener listener) {
+    servedListeners.add(listener);
+  }
+
   /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
   public record Selection(Experiment experiment, Experiment.Assignment assignment, String userId) {}
 
@@ -294,6 +309,9 @@ public final class ExperimentService implements AutoCloseable {
       long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
       feedback.remember(
           new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+      for (ServedListener l : servedListeners) {
+        l.served(s, id, rows, version);
+      }
       boolean captured =
           capture != null
               && capture.capture(
