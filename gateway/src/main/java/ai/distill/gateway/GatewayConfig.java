@@ -242,7 +242,9 @@ public final class GatewayConfig {
             "shutdown_grace_ms",
             "jobs",
             "capture",
-            "policies"));
+            "policies",
+            "feedback_key", // read by scale.ScaleConfig
+            "kafka"));
     Builder b = builder(store);
     if (json.containsKey("host")) {
       b.host(json.getString("host"));

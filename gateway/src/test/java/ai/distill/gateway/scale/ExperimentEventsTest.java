@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.gateway.GatewayConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -94,5 +95,21 @@ class ExperimentEventsTest {
         "kafka.topics: unknown setting (expected: bootstrap, topic_prefix, buffer_events)",
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> KafkaConfig.fromJson(new JsonObject()));
+  }
+
+  @Test
+  void the_gateway_config_carries_the_kafka_section_and_the_feedback_key() {
+    JsonObject json =
+        new JsonObject()
+            .put("port", 0)
+            .put("feedback_key", "a-key-of-enough-bytes")
+            .put("kafka", new JsonObject().put("bootstrap", "h:9092").put("topic_prefix", "p"));
+    GatewayConfig.fromJson(java.nio.file.Path.of("store"), json).build(); // the keys are allowed
+    ScaleConfig scale = ScaleConfig.fromJson(json);
+    assertEquals(
+        new ScaleConfig("a-key-of-enough-bytes", new KafkaConfig("h:9092", "p", 100_000)), scale);
+    assertEquals(new KafkaConfig("other:1", "p", 100_000), scale.withKafka("other:1").kafka());
+    assertEquals(KafkaConfig.of("x:1"), ScaleConfig.OFF.withKafka("x:1").kafka());
+    assertEquals(null, ScaleConfig.fromJson(new JsonObject()).kafka(), "off by default");
   }
 }
