@@ -66,6 +66,8 @@ final class GatewayConfigJson {
             "jobs",
             "capture",
             "stream",
+            "feedback_key", // read by scale.ScaleConfig
+            "kafka",
             "policies"));
     GatewayConfig.Builder b = GatewayConfig.builder(store);
     if (json.containsKey("host")) {

@@ -52,6 +52,14 @@ public interface InferTargetResolver {
     Future<Target> select(InferRequest request);
 
     /**
+     * The response's id when the client sent none ({@code version} served it), or null for a random
+     * one; called on success just before {@link #completed}. Must not block or throw.
+     */
+    default String responseId(InferRequest request, Target target, long version) {
+      return null;
+    }
+
+    /**
      * Observes the outcome: {@code result} on success (then {@code failure} is null), otherwise
      * {@code failure}. On success it is called just before the response is written, so that what it
      * records is visible to follow-up requests (click feedback); must not block or throw.

@@ -14,6 +14,8 @@ import ai.distill.gateway.jobs.CanaryHook;
 import ai.distill.gateway.jobs.JobRoutes;
 import ai.distill.gateway.logging.LogSetup;
 import ai.distill.gateway.loop.LoopRoutes;
+import ai.distill.gateway.scale.ScaleConfig;
+import ai.distill.gateway.scale.ScaleRoutes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
@@ -65,6 +67,14 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--admin-token",
       description = "Admin token (default: $DISTILL_ADMIN_TOKEN, else <store>/admin.token).")
   String adminToken;
+
+  @Option(
+      names = "--kafka",
+      defaultValue = "${DISTILL_KAFKA}",
+      description =
+          "Kafka bootstrap host:port: share experiment counts with other instances (default:"
+              + " $DISTILL_KAFKA, else the config's \"kafka\", else off).")
+  String kafka;
 
   @Option(
       names = "--log-format",
@@ -119,9 +129,19 @@ public final class ServeCommand implements Callable<Integer> {
       return 2;
     }
     GatewayConfig cfg = builder.build();
+    ScaleConfig scale;
+    try {
+      scale = config == null ? ScaleConfig.OFF : ScaleConfig.fromFile(config);
+      if (kafka != null && !kafka.isBlank()) {
+        scale = scale.withKafka(kafka);
+      }
+    } catch (RuntimeException e) {
+      System.err.println("distill serve: " + e.getMessage());
+      return 2;
+    }
     Running running;
     try {
-      running = Running.start(cfg);
+      running = Running.start(cfg, scale);
     } catch (Exception e) {
       System.err.println("distill serve: cannot start: " + e.getMessage());
       return 1;
@@ -156,9 +176,15 @@ public final class ServeCommand implements Callable<Integer> {
       CaptureRoutes capture,
       ExperimentRoutes experiments,
       JobRoutes jobs,
-      LoopRoutes loop) {
+      LoopRoutes loop,
+      ScaleRoutes scale) {
 
     static Running start(GatewayConfig cfg) throws Exception {
+      return start(cfg, ScaleConfig.OFF);
+    }
+
+    /** Starts everything; with {@code scale.kafka()} set, experiment events go through Kafka. */
+    static Running start(GatewayConfig cfg, ScaleConfig scaleConfig) throws Exception {
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per
       // request.
       Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
@@ -174,7 +200,9 @@ public final class ServeCommand implements Callable<Integer> {
       ExperimentRoutes experiments;
       FeedbackRoutes feedback;
       try {
-        feedback = FeedbackRoutes.install(gateway, FeedbackService.DEFAULT_MAX_ENTRIES);
+        feedback =
+            FeedbackRoutes.install(
+                gateway, FeedbackService.DEFAULT_MAX_ENTRIES, scaleConfig.feedbackKey());
         capture =
             CaptureRoutes.install(
                 gateway,
@@ -201,7 +229,13 @@ public final class ServeCommand implements Callable<Integer> {
       try {
         jobs = JobRoutes.install(gateway, canaries(vertx, gateway, experiments.service())).await();
         LoopRoutes loop = LoopRoutes.install(gateway, jobs.service()).await();
-        return new Running(vertx, gateway, feedback, capture, experiments, jobs, loop);
+        ScaleRoutes scale =
+            scaleConfig.kafka() == null
+                ? null
+                : ScaleRoutes.install(
+                        gateway, scaleConfig.kafka(), feedback.service(), experiments.service())
+                    .await();
+        return new Running(vertx, gateway, feedback, capture, experiments, jobs, loop, scale);
       } catch (Exception e) {
         if (jobs != null) {
           jobs.close().await();
@@ -234,6 +268,9 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     void close() throws Exception {
+      if (scale != null) {
+        scale.close().await();
+      }
       loop.close();
       jobs.close().await();
       experiments.close().await();

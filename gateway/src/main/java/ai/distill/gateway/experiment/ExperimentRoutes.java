@@ -199,6 +199,12 @@ public final class ExperimentRoutes {
           }
 
           @Override
+          public String responseId(
+              InferRequest request, InferTargetResolver.Target target, long version) {
+            return selection == null ? null : service.responseId(selection, request, version);
+          }
+
+          @Override
           public void completed(
               InferRequest request,
               InferTargetResolver.Target target,

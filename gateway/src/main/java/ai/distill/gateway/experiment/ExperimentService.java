@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 
 /**
@@ -73,6 +73,7 @@ public final class ExperimentService implements AutoCloseable {
   private final CaptureService capture;
   private final ShadowScorer shadow;
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
+  private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
   private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
 
@@ -248,6 +249,19 @@ public final class ExperimentService implements AutoCloseable {
     return e;
   }
 
+  /**
+   * Observes every request served successfully through an experiment (e.g. to publish it as an
+   * event to other instances). Called on the serving thread: must not block or throw.
+   */
+  @FunctionalInterface
+  public interface ServedListener {
+    void served(Selection selection, String responseId, int rows, long version);
+  }
+
+  public void addServedListener(ServedListener listener) {
+    servedListeners.add(listener);
+  }
+
   /** An assignment made for one request, carried from {@link #select} to {@link #completed}. */
   public record Selection(Experiment experiment, Experiment.Assignment assignment, String userId) {}
 
@@ -295,6 +309,9 @@ public final class ExperimentService implements AutoCloseable {
       long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
       feedback.remember(
           new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
+      for (ServedListener l : servedListeners) {
+        l.served(s, id, rows, version);
+      }
       boolean captured =
           capture != null
               && capture.capture(
@@ -319,6 +336,26 @@ public final class ExperimentService implements AutoCloseable {
   }
 
   /**
+   * The id of a response served through an experiment when the client chose none: signed and
+   * self-describing ({@link FeedbackService#responseId}), so its click feedback joins on any
+   * instance sharing the feedback key. Non-blocking.
+   */
+  public String responseId(Selection s, InferRequest request, long version) {
+    long now = System.currentTimeMillis();
+    Experiment e = s.experiment();
+    Experiment.Assignment a = s.assignment();
+    return feedback.responseId(
+        e.name(),
+        a.variant(),
+        a.model(),
+        version,
+        s.userId(),
+        (int) request.rows(),
+        now,
+        now + e.definition().attributionWindowSeconds() * 1000);
+  }
+
+  /**
    * Serves a request through an experiment without HTTP: {@link #select}, the variant's model,
    * {@link #completed}.
    */
@@ -329,10 +366,7 @@ public final class ExperimentService implements AutoCloseable {
     } catch (UnknownVariantException ex) {
       return Future.failedFuture(ex);
     }
-    String id =
-        request.id() != null && !request.id().isEmpty()
-            ? request.id()
-            : UUID.randomUUID().toString();
+    String clientId = request.id() != null && !request.id().isEmpty() ? request.id() : null;
     long start = System.nanoTime();
     return invoker
         .infer(s.assignment().model(), s.assignment().version(), request)
@@ -340,10 +374,11 @@ public final class ExperimentService implements AutoCloseable {
             ar -> {
               long latency = System.nanoTime() - start;
               if (ar.failed()) {
-                completed(s, request, id, -1, null, latency, 0, ar.cause());
+                completed(s, request, clientId, -1, null, latency, 0, ar.cause());
                 return Future.failedFuture(ar.cause());
               }
               VariantInvoker.Served served = ar.result();
+              String id = clientId != null ? clientId : responseId(s, request, served.version());
               return Future.succeededFuture(
                   completed(
                       s,

@@ -27,9 +27,21 @@ public final class FeedbackRoutes {
 
   /** Builds the service with the gateway's metrics and mounts the route. */
   public static FeedbackRoutes install(Gateway gateway, int maxEntries) {
+    return install(gateway, maxEntries, null);
+  }
+
+  /**
+   * Builds the service with the gateway's metrics and the response-id key {@code feedbackKey}
+   * (null: {@code DISTILL_FEEDBACK_KEY}, else {@code <store>/feedback.key}, see {@link
+   * FeedbackKeys}) and mounts the route.
+   */
+  public static FeedbackRoutes install(Gateway gateway, int maxEntries, String feedbackKey) {
     FeedbackRoutes routes =
         new FeedbackRoutes(
-            new FeedbackService(maxEntries, FeedbackMetrics.register(gateway.registry())));
+            new FeedbackService(
+                maxEntries,
+                FeedbackMetrics.register(gateway.registry()),
+                FeedbackKeys.resolve(feedbackKey, gateway.config().store())));
     routes.mount(gateway.router());
     return routes;
   }

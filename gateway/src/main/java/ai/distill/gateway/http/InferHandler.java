@@ -281,7 +281,13 @@ public final class InferHandler implements Handler<RoutingContext> {
             return;
           }
           List<Tensor> outputs = ar.result().value();
-          String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+          String id = request.id();
+          if (id == null && route != null) {
+            id = route.responseId(request, target, model.version());
+          }
+          if (id == null) {
+            id = UUID.randomUUID().toString();
+          }
           Map<String, Object> parameters = new LinkedHashMap<>();
           parameters.put("model_version", versionLabel);
           String variant = target == null ? null : target.variant();

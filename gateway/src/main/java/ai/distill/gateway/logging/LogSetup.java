@@ -117,6 +117,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     root.addAppender(appender);
     // Netty and Vert.x are chatty below INFO even when the gateway's own level is DEBUG.
     context.getLogger("io.netty").setLevel(Level.INFO);
+    // Kafka's clients log every config and partition reset at INFO: warnings are what matter.
+    context.getLogger("org.apache.kafka").setLevel(Level.WARN);
     context
         .getLogger(AccessLogHandler.LOGGER)
         .setLevel(settings.accessLog() ? Level.INFO : Level.OFF);

@@ -1,0 +1,63 @@
+package ai.distill.gateway.scale;
+
+import java.nio.file.Path;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real single-node KRaft broker (combined broker and controller) started in this JVM from Kafka's
+ * own test kit, listening on loopback only; its logs live under {@code dir}. For tests; {@link
+ * #close} stops it.
+ *
+ * <pre>{@code
+ * try (InProcessKafka kafka = InProcessKafka.start(tempDir)) {
+ *   producerProps.put("bootstrap.servers", kafka.bootstrap());
+ * }
+ * }</pre>
+ */
+final class InProcessKafka implements AutoCloseable {
+
+  private final KafkaClusterTestKit cluster;
+
+  private InProcessKafka(KafkaClusterTestKit cluster) {
+    this.cluster = cluster;
+  }
+
+  static InProcessKafka start(Path dir) throws Exception {
+    KafkaClusterTestKit cluster =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBaseDirectory(dir)
+                    .build())
+            // one broker: internal topics cannot have more replicas than that
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("offsets.topic.num.partitions", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .setConfigProp("num.partitions", "3")
+            .build();
+    try {
+      cluster.format();
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+    return new InProcessKafka(cluster);
+  }
+
+  /** {@code host:port} of the broker. */
+  String bootstrap() {
+    return cluster.bootstrapServers();
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+  }
+}
