@@ -101,8 +101,12 @@ public final class KafkaEventFolder implements AutoCloseable {
     try {
       List<TopicPartition> partitions = new ArrayList<>();
       while (partitions.isEmpty() && !closed) {
-        for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
-          partitions.add(new TopicPartition(topic, p.partition()));
+        try {
+          for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
+            partitions.add(new TopicPartition(topic, p.partition()));
+          }
+        } catch (org.apache.kafka.common.errors.TimeoutException away) {
+          // the broker is away: ask again
         }
       }
       consumer.assign(partitions);
