@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -74,8 +73,7 @@ public final class ExperimentService implements AutoCloseable {
   private final ShadowScorer shadow;
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
-  private final Map<String, Integer> savedHistory = new ConcurrentHashMap<>();
-  private final Map<String, Long> savedChanges = new ConcurrentHashMap<>();
+  private final ExperimentSaves saves;
 
   /**
    * @param storeRoot the store's root (experiments live under it), or null to keep nothing on disk
@@ -95,6 +93,7 @@ public final class ExperimentService implements AutoCloseable {
     this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
     this.repository =
         storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
+    this.saves = new ExperimentSaves(repository);
     this.feedback =
         feedback != null
             ? feedback
@@ -127,8 +126,7 @@ public final class ExperimentService implements AutoCloseable {
       for (Experiment e :
           repository.loadAll(metrics, options.maxUsersPerVariant(), errors, definitions)) {
         experiments.put(e.name(), e);
-        savedHistory.put(e.name(), historySize(e));
-        savedChanges.put(e.name(), e.changes());
+        saves.loaded(e);
         LOG.log(System.Logger.Level.INFO, "resumed experiment {0} ({1})", e.name(), e.status());
       }
       for (ExperimentDefinition d : definitions) {
@@ -208,7 +206,7 @@ public final class ExperimentService implements AutoCloseable {
               + "' already exists "
               + "(expected: a new name, or stop the existing one first)");
     }
-    save(e);
+    saves.save(e);
     return e;
   }
 
@@ -228,7 +226,7 @@ public final class ExperimentService implements AutoCloseable {
       if (current.status() == Experiment.Status.RUNNING) {
         current.stop("superseded by the canary " + model + ":" + version + " (next generation)");
       }
-      save(current);
+      saves.save(current);
       if (repository != null) {
         try {
           repository.archive(current);
@@ -422,10 +420,8 @@ public final class ExperimentService implements AutoCloseable {
     for (Experiment e : experiments.values()) {
       try {
         e.evaluate(nowMillis);
-        int h = historySize(e);
-        if (savedHistory.getOrDefault(e.name(), 0) != h) {
-          recordPromotions(e);
-          save(e);
+        if (saves.historyChanged(e)) {
+          saves.saveWithPromotions(e);
         }
       } catch (RuntimeException ex) {
         LOG.log(System.Logger.Level.WARNING, "evaluating " + e.name() + " failed", ex);
@@ -437,22 +433,21 @@ public final class ExperimentService implements AutoCloseable {
   public Decision promote(String name, String model, String reason) {
     Experiment e = get(name);
     Decision d = e.promote(model, reason);
-    recordPromotions(e);
-    save(e);
+    saves.saveWithPromotions(e);
     return d;
   }
 
   public List<Decision> rollback(String name, String model, String reason) {
     Experiment e = get(name);
     List<Decision> d = e.rollback(model, reason);
-    save(e);
+    saves.save(e);
     return d;
   }
 
   public Decision stop(String name, String reason) {
     Experiment e = get(name);
     Decision d = e.stop(reason);
-    save(e);
+    saves.save(e);
     return d;
   }
 
@@ -470,8 +465,8 @@ public final class ExperimentService implements AutoCloseable {
       }
     }
     for (Experiment e : experiments.values()) {
-      if (e.changes() != savedChanges.getOrDefault(e.name(), -1L)) {
-        save(e);
+      if (saves.changed(e)) {
+        saves.save(e);
       }
     }
   }
@@ -480,42 +475,5 @@ public final class ExperimentService implements AutoCloseable {
   @Override
   public void close() {
     snapshot();
-  }
-
-  private void recordPromotions(Experiment e) {
-    if (repository == null) {
-      return;
-    }
-    int saved = savedHistory.getOrDefault(e.name(), 0);
-    List<Decision> history = e.history();
-    for (int i = Math.min(saved, history.size()); i < history.size(); i++) {
-      Decision d = history.get(i);
-      if (d.action() == DecisionKind.PROMOTE) {
-        try {
-          repository.recordPromotion(e, d);
-        } catch (IOException ex) {
-          LOG.log(System.Logger.Level.WARNING, "cannot record promotion of " + d.variant(), ex);
-        }
-      }
-    }
-  }
-
-  private void save(Experiment e) {
-    int h = historySize(e);
-    long changes = e.changes();
-    if (repository != null) {
-      try {
-        repository.save(e);
-      } catch (IOException ex) {
-        LOG.log(System.Logger.Level.WARNING, "cannot persist experiment " + e.name(), ex);
-        return;
-      }
-    }
-    savedHistory.put(e.name(), h);
-    savedChanges.put(e.name(), changes);
-  }
-
-  private static int historySize(Experiment e) {
-    return e.history().size();
   }
 }
