@@ -126,7 +126,9 @@ public final class ModelGuard {
   /** The circuit state of {@code model} (closed when it never ran). */
   public String circuitState(String model) {
     CircuitBreaker b = breakers.get(model);
-    return (b == null ? CircuitBreaker.State.CLOSED : b.state()).name().toLowerCase();
+    return (b == null ? CircuitBreaker.State.CLOSED : b.state())
+        .name()
+        .toLowerCase(java.util.Locale.ROOT);
   }
 
   private Future<Timed<List<Tensor>>> withTimeout(
