@@ -24,6 +24,15 @@ class FuzzRegressionTest {
   }
 
   @Test
+  void a_dot_segment_in_an_experiment_path_names_the_list_not_an_experiment() {
+    FuzzGateway.Answer a =
+        FuzzGateway.get().sendHostile(HttpMethod.GET, "/v1/experiments/.", Map.of(), null);
+    org.junit.jupiter.api.Assertions.assertEquals(200, a.status(), a.toString());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        a.body().toJsonObject().containsKey("experiments"), a.toString());
+  }
+
+  @Test
   void a_long_experiment_name_is_404() {
     check(
         new Hostile(

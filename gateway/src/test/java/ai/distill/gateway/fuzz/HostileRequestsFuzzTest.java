@@ -25,6 +25,12 @@ import net.jqwik.api.ShrinkingMode;
 class HostileRequestsFuzzTest {
 
   /**
+   * A fixed seed, so that a red build can be replayed exactly; the same 10,000+ requests every run.
+   * Explore new ground by changing it (every seed tried so far is listed in RELIABILITY.md).
+   */
+  static final String SEED = "20261205";
+
+  /**
    * Answers Vert.x gives before a request reaches the router (no JSON body possible): URI too long,
    * header fields too large.
    */
@@ -62,32 +68,32 @@ class HostileRequestsFuzzTest {
     }
   }
 
-  @Property(tries = 3800, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 3800, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void infer_json_requests_are_refused_with_a_4xx(@ForAll("inferJson") Hostile h) {
     check(h);
   }
 
-  @Property(tries = 1600, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 1600, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void infer_binary_requests_with_lying_sizes_are_refused(@ForAll("inferBinary") Hostile h) {
     check(h);
   }
 
-  @Property(tries = 1500, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 1500, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void feedback_requests_are_refused_with_a_4xx(@ForAll("feedback") Hostile h) {
     check(h);
   }
 
-  @Property(tries = 1500, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 1500, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void experiment_requests_are_refused_with_a_4xx(@ForAll("experiments") Hostile h) {
     check(h);
   }
 
-  @Property(tries = 1500, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 1500, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void admin_requests_are_refused_with_a_4xx(@ForAll("admin") Hostile h) {
     check(h);
   }
 
-  @Property(tries = 200, shrinking = ShrinkingMode.BOUNDED)
+  @Property(tries = 200, seed = SEED, shrinking = ShrinkingMode.BOUNDED)
   void oversized_bodies_headers_and_uris_are_refused(@ForAll("oversized") Hostile h) {
     check(h);
   }
