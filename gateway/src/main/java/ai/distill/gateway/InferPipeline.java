@@ -206,20 +206,38 @@ public final class InferPipeline {
                   nanos,
                   ar.result().queueNanos(),
                   ar.result().computeNanos());
-          try {
-            if (route != null) {
-              route.completed(request, target, result, null);
-            } else {
-              for (InferTargetResolver resolver : resolvers) {
-                resolver.servedModel(request, result);
-              }
-            }
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "infer observer failed for " + model.id(), e);
-          }
+          observe(route, resolvers, request, target, result);
           metrics.request(model.name(), versionLabel, Outcome.OK, nanos, transport);
           return Future.succeededFuture(result);
         });
+  }
+
+  /**
+   * Tells who watches a served request: its route (an experiment), else every resolver (capture of
+   * plain models). An observer's failure is logged, never the request's. Every transport calls it
+   * before it answers, so what observers record (an impression awaiting feedback) is visible to any
+   * request the client sends after the answer.
+   */
+  public static void observe(
+      Route route,
+      Iterable<InferTargetResolver> resolvers,
+      InferRequest request,
+      Target target,
+      InferResult result) {
+    try {
+      if (route != null) {
+        route.completed(request, target, result, null);
+      } else {
+        for (InferTargetResolver resolver : resolvers) {
+          resolver.servedModel(request, result);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "infer observer failed for " + result.model() + ":" + result.version(),
+          e);
+    }
   }
 
   /** The metrics outcome of a failure, mapped as HTTP maps it to a status code. */

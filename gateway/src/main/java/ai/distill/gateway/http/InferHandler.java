@@ -1,5 +1,6 @@
 package ai.distill.gateway.http;
 
+import ai.distill.gateway.InferPipeline;
 import ai.distill.gateway.InferResult;
 import ai.distill.gateway.InferTargetResolver;
 import ai.distill.gateway.InferTargetResolver.Route;
@@ -324,19 +325,8 @@ public final class InferHandler implements Handler<RoutingContext> {
                   nanos,
                   ar.result().queueNanos(),
                   ar.result().computeNanos());
-          // Observers run before the response is written, so that what they record (an impression
-          // awaiting click feedback) is visible to any request the client sends after this answer.
-          try {
-            if (route != null) {
-              route.completed(request, target, result, null);
-            } else {
-              for (InferTargetResolver resolver : resolvers) {
-                resolver.servedModel(request, result);
-              }
-            }
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "infer observer failed for " + model.id(), e);
-          }
+          // Observers run before the response is written (see InferPipeline.observe).
+          InferPipeline.observe(route, resolvers, request, target, result);
           var response = ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, encoded.contentType());
           if (encoded.hasBinary()) {
             response.putHeader(

@@ -101,10 +101,11 @@ public final class DriftMonitor {
     long published = v.manifest().created() == null ? 0 : v.manifest().created().toEpochMilli();
     List<Row> rows =
         RecentRows.read(store.capturesDir().resolve(policy.stream()), policy.windowRows());
-    long fresh = RecentRows.newerThan(rows, published);
     long[] ts = new long[rows.size()];
+    long fresh = 0;
     for (int i = 0; i < ts.length; i++) {
       ts[i] = RecentRows.timestamp(rows.get(i));
+      fresh += ts[i] > published ? 1 : 0;
     }
     newRows.labelValues(policy.model()).set(fresh);
     Optional<ReferenceSketch> sketch;
