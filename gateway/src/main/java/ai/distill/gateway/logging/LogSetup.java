@@ -105,6 +105,11 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
       SLF4JBridgeHandler.install();
     }
 
+    RequestIdTurboFilter requestIds = new RequestIdTurboFilter();
+    requestIds.setContext(context);
+    requestIds.start();
+    context.addTurboFilter(requestIds);
+
     ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
     appender.setContext(context);
     appender.setName("stderr");

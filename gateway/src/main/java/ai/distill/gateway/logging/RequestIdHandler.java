@@ -11,8 +11,9 @@ import org.slf4j.MDC;
 /**
  * Gives every HTTP request an id: the caller's {@value #HEADER} when it is a short token, else 16
  * random hex digits. The id is echoed in the response's {@value #HEADER} header and put in the
- * SLF4J MDC under {@value #MDC_KEY} while the request's handlers run, so each log line of the
- * request carries it. Mount first; stateless and thread-safe.
+ * SLF4J MDC under {@value #MDC_KEY} while the request's handlers run and, through the request's
+ * Vert.x context ({@link RequestIdLocal}), on lines its later callbacks log, so each log line of
+ * the request carries it. Mount first; stateless and thread-safe.
  */
 public final class RequestIdHandler implements Handler<RoutingContext> {
 
@@ -30,6 +31,7 @@ public final class RequestIdHandler implements Handler<RoutingContext> {
     String given = ctx.request().getHeader(HEADER);
     String id = given != null && ACCEPTED.matcher(given).matches() ? given : newId();
     ctx.put(CONTEXT_KEY, id);
+    RequestIdLocal.bind(id);
     ctx.response().putHeader(HEADER, id);
     withMdc(ctx, ctx::next);
   }

@@ -13,7 +13,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.charset.StandardCharsets;
@@ -107,6 +109,68 @@ class RequestLoggingTest {
     assertEquals("r-1", o.getJsonObject("mdc").getString(RequestIdHandler.MDC_KEY));
     assertTrue(o.getString("formattedMessage").startsWith("GET /v2/health/ready 200"), json);
     assertTrue(o.encode().contains("\"status\""), "key-value pairs in " + json);
+  }
+
+  @Test
+  void lines_logged_by_later_callbacks_of_a_request_carry_its_id_and_other_lines_do_not()
+      throws Exception {
+    Logger log = (Logger) LoggerFactory.getLogger("distill.test.callbacks");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    log.setLevel(Level.INFO);
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestIdHandler());
+    router
+        .get("/later")
+        .handler(
+            ctx ->
+                vertx.setTimer(
+                    5,
+                    t -> {
+                      log.info("timer");
+                      vertx
+                          .executeBlocking(() -> 1)
+                          .onComplete(
+                              r -> {
+                                log.info("after blocking");
+                                ctx.response().end();
+                              });
+                    }));
+    HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0).await();
+    try {
+      for (String id : List.of("req-a", "req-b")) {
+        HttpResponse<Buffer> r =
+            client
+                .get(server.actualPort(), "127.0.0.1", "/later")
+                .putHeader(RequestIdHandler.HEADER, id)
+                .send()
+                .await();
+        assertEquals(200, r.statusCode());
+      }
+      // A timer that belongs to no request, on an event loop that served both requests.
+      vertx.setTimer(1, t -> log.info("no request"));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (lines.list.size() < 5 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      List<String> seen =
+          List.copyOf(lines.list).stream()
+              .map(e -> e.getMessage() + "=" + e.getMDCPropertyMap().get(RequestIdHandler.MDC_KEY))
+              .toList();
+      assertEquals(
+          List.of(
+              "timer=req-a",
+              "after blocking=req-a",
+              "timer=req-b",
+              "after blocking=req-b",
+              "no request=null"),
+          seen);
+    } finally {
+      log.detachAppender(lines);
+      log.setLevel(null);
+      server.close().await();
+    }
   }
 
   @Test
