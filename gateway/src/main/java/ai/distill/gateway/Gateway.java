@@ -117,7 +117,7 @@ public final class Gateway {
         new NdjsonStreamHandler(
             pipeline, StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
     OipRoutes.mount(
-        router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes(), streams);
+        router, pipeline, metrics, () -> ready, adminAuth, config.maxBodyBytes(), streams);
   }
 
   /**

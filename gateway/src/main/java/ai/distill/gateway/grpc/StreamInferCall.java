@@ -70,15 +70,17 @@ final class StreamInferCall {
 
   // Never fails: a failure becomes the message's error response.
   private Future<ModelStreamInferResponse> serve(Buffer body, long index) {
+    long start = System.nanoTime();
+    ModelInferRequest request;
+    try {
+      request = GrpcInferenceService.parse(body);
+    } catch (RuntimeException e) {
+      service.refused(e);
+      return Future.succeededFuture(error(index, null, e));
+    }
     return service
-        .parse(body)
-        .compose(
-            request ->
-                service
-                    .infer(request)
-                    .map(service::streamResponse)
-                    .recover(e -> Future.succeededFuture(error(index, request, e))))
-        .recover(e -> Future.succeededFuture(error(index, null, e)));
+        .infer(request, start, service::streamResponse)
+        .recover(e -> Future.succeededFuture(error(index, request, e)));
   }
 
   private static ModelStreamInferResponse error(
