@@ -210,7 +210,8 @@ public final class Gateway {
             pipeline,
             () -> ready,
             adminToken,
-            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
+            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()),
+            streams.stats());
     return vertx
         .deployVerticle(
             () ->
@@ -298,7 +299,7 @@ public final class Gateway {
     return pipeline;
   }
 
-  /** What the open NDJSON streams hold now. */
+  /** What the open streams (NDJSON and gRPC ModelStreamInfer) hold now. */
   public StreamStats streamStats() {
     return streams.stats();
   }

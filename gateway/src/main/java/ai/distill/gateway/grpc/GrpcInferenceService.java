@@ -10,12 +10,15 @@ import ai.distill.gateway.metrics.GatewayMetrics.Transport;
 import ai.distill.gateway.protocol.BadInputException;
 import ai.distill.gateway.runtime.UnknownModelException;
 import ai.distill.gateway.stream.StreamOptions;
+import ai.distill.gateway.stream.StreamStats;
 import ai.distill.gateway.tensor.InferRequest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.ServiceMethod;
@@ -35,8 +38,8 @@ import java.util.function.Function;
  * transport="grpc"}); errors map to the status codes of the HTTP statuses ({@link GrpcErrors}).
  *
  * <pre>{@code
- * GrpcServer server = new GrpcInferenceService(vertx, pipeline, ready, token, options).server(64 << 20);
- * vertx.createHttpServer(new HttpServerOptions().setPort(8081)).requestHandler(server).listen();
+ * var grpc = new GrpcInferenceService(vertx, pipeline, ready, token, options, stats).server(64 << 20);
+ * vertx.createHttpServer(new HttpServerOptions().setPort(8081)).requestHandler(grpc).listen();
  * }</pre>
  *
  * <p>Handlers run on event loops and never block; thread-safe.
@@ -52,6 +55,7 @@ public final class GrpcInferenceService {
   private final Vertx vertx;
   private final InferPipeline pipeline;
   private final StreamOptions options;
+  private final StreamStats stats;
   private final GrpcMetadataRpcs metadata;
   private final ProtoRequestDecoder decoder = new ProtoRequestDecoder();
   private final ProtoResponseEncoder encoder = new ProtoResponseEncoder();
@@ -61,15 +65,21 @@ public final class GrpcInferenceService {
       InferPipeline pipeline,
       BooleanSupplier ready,
       String adminToken,
-      StreamOptions options) {
+      StreamOptions options,
+      StreamStats stats) {
     this.vertx = vertx;
+    this.stats = stats;
     this.pipeline = pipeline;
     this.options = options;
     this.metadata = new GrpcMetadataRpcs(pipeline.models(), ready, adminToken);
   }
 
-  /** A gRPC server (an HTTP request handler) serving every RPC; messages up to {@code maxBytes}. */
-  public GrpcServer server(long maxBytes) {
+  /**
+   * A gRPC server (an HTTP request handler) serving every RPC; messages up to {@code maxBytes}.
+   * Each call of {@code ModelStreamInfer} keeps its HTTP/2 response, to reset a stalled stream with
+   * the code gRPC clients read as RESOURCE_EXHAUSTED.
+   */
+  public Handler<HttpServerRequest> server(long maxBytes) {
     GrpcServer server =
         GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxBytes));
     metadata.bind(server);
@@ -80,12 +90,31 @@ public final class GrpcInferenceService {
     server.callHandler(
         ServiceMethod.server(
             SERVICE, "ModelStreamInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
-        (GrpcServerRequest<Buffer, ModelStreamInferResponse> call) ->
-            new StreamInferCall(
-                    vertx, call, this, STREAM_MESSAGES_IN_FLIGHT, options.stallTimeout())
-                .start());
-    return server;
+        (GrpcServerRequest<Buffer, ModelStreamInferResponse> call) -> {
+          HttpServerRequest http = DISPATCHING.get();
+          new StreamInferCall(
+                  vertx,
+                  call,
+                  http == null ? null : http.response(),
+                  this,
+                  STREAM_MESSAGES_IN_FLIGHT,
+                  options.stallTimeout(),
+                  stats)
+              .start();
+        });
+    // The gRPC server calls the handler of a call from within handle(): the HTTP request it is
+    // dispatching is the call's.
+    return request -> {
+      DISPATCHING.set(request);
+      try {
+        server.handle(request);
+      } finally {
+        DISPATCHING.remove();
+      }
+    };
   }
+
+  private static final ThreadLocal<HttpServerRequest> DISPATCHING = new ThreadLocal<>();
 
   /** A server-side method taking and returning generated messages. */
   static <Q extends Message, R extends Message> ServiceMethod<Q, R> method(
