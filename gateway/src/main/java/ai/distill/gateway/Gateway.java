@@ -117,7 +117,7 @@ public final class Gateway {
         new NdjsonStreamHandler(
             pipeline, StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
     OipRoutes.mount(
-        router, models, metrics, resolvers, () -> ready, adminAuth, config.maxBodyBytes(), streams);
+        router, pipeline, metrics, () -> ready, adminAuth, config.maxBodyBytes(), streams);
   }
 
   /**
@@ -210,7 +210,8 @@ public final class Gateway {
             pipeline,
             () -> ready,
             adminToken,
-            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
+            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()),
+            streams.stats());
     return vertx
         .deployVerticle(
             () ->
@@ -298,7 +299,7 @@ public final class Gateway {
     return pipeline;
   }
 
-  /** What the open NDJSON streams hold now. */
+  /** What the open streams (NDJSON and gRPC ModelStreamInfer) hold now. */
   public StreamStats streamStats() {
     return streams.stats();
   }

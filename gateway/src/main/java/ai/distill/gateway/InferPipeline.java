@@ -14,20 +14,24 @@ import ai.distill.gateway.runtime.ModelUnavailableException;
 import ai.distill.gateway.runtime.UnknownModelException;
 import ai.distill.gateway.tensor.InferRequest;
 import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
- * The transport-agnostic inference path the gRPC service and the NDJSON stream share with HTTP:
- * resolve a name (a loaded model, else an {@link InferTargetResolver} route such as an experiment)
- * → admission → batch → run → observers (experiments, capture) → metrics with the request's {@link
- * Transport}. A request therefore behaves the same whichever transport carried it.
+ * The one inference path under every transport (HTTP, gRPC, the NDJSON stream): resolve a name (a
+ * loaded model, else an {@link InferTargetResolver} route such as an experiment) → admission →
+ * batch → run → encode → observers (experiments, capture) → metrics with the request's {@link
+ * Transport}. A request therefore behaves the same whichever transport carried it; transports only
+ * decode and encode. Every request is counted once in {@code distill_requests_total}: refusals by
+ * {@link #resolve}, decode failures by {@link #rejected}, the rest by {@link #infer}.
  *
  * <pre>{@code
- * InferPipeline.Resolved target = pipeline.resolve("ctr", null);   // throws 404/503-type errors
- * InferRequest request = decode(bytes, target.signature());
+ * InferPipeline.Resolved target = pipeline.resolve("ctr", null, Transport.GRPC, null); // 404/429/503
+ * InferRequest request = decode(bytes, target.signature());  // on failure: pipeline.rejected(...)
  * pipeline.infer(target, request, Transport.GRPC).onSuccess(result -> ...);
  * }</pre>
  *
@@ -36,6 +40,9 @@ import java.util.function.BooleanSupplier;
 public final class InferPipeline {
 
   private static final System.Logger LOG = System.getLogger(InferPipeline.class.getName());
+
+  /** The {@code model} label of requests for names that are not loaded models. */
+  public static final String UNKNOWN_MODEL = "_unknown";
 
   private final ModelRegistry models;
   private final GatewayMetrics metrics;
@@ -63,60 +70,118 @@ public final class InferPipeline {
   }
 
   /**
-   * What a name resolved to: the signature that decodes its requests, and either a model version
-   * ({@code route} null) or an experiment-style route.
+   * What a name resolved to: the signature that decodes its requests, the model (and version) that
+   * signature is from — the label of requests refused before they reach a model — and either a
+   * model version ({@code routed()} false) or an experiment-style route. Immutable; may serve many
+   * requests (the rows of a stream).
    */
-  public record Resolved(String name, Long version, ModelSignature signature, Route route) {
+  public static final class Resolved {
+    private final String name;
+    private final Long version;
+    private final ModelSignature signature;
+    private final String model;
+    private final long modelVersion;
+    private final boolean routed;
+    private final RoutingContext context;
+
+    private Resolved(
+        String name, Long version, LoadedModel model, boolean routed, RoutingContext context) {
+      this.name = name;
+      this.version = version;
+      this.signature = model.signature();
+      this.model = model.name();
+      this.modelVersion = model.version();
+      this.routed = routed;
+      this.context = context;
+    }
+
+    /** The requested name (a model or a route such as an experiment). */
+    public String name() {
+      return name;
+    }
+
+    /** The requested version, null for the default. */
+    public Long version() {
+      return version;
+    }
+
+    public ModelSignature signature() {
+      return signature;
+    }
 
     /** True when a route (e.g. an experiment) picks the model per request. */
     public boolean routed() {
-      return route != null;
+      return routed;
+    }
+  }
+
+  /** Fails when the gateway is not ready (starting or shutting down). */
+  public void requireReady() {
+    if (!ready.getAsBoolean()) {
+      throw new ModelUnavailableException("the gateway is not ready (starting or shutting down)");
     }
   }
 
   /**
    * Resolves {@code name} ({@code version} null: the default) and checks admission on its batcher
-   * (a route's signature model stands in for the target it will pick, as on HTTP). A refused model
-   * request is counted in the request metrics of {@code transport}.
+   * (a route's signature model stands in for the target it will pick). A refusal is counted in the
+   * request metrics of {@code transport}.
    *
+   * @param context the HTTP request, for resolvers that look at it; null for other transports
    * @throws ModelUnavailableException when the gateway is not ready
    * @throws UnknownModelException when neither a loaded model nor a route knows the name
    * @throws QueueFullException when the batcher's queue is full
    */
-  public Resolved resolve(String name, Long version, Transport transport) {
-    if (!ready.getAsBoolean()) {
-      throw new ModelUnavailableException("the gateway is not ready (starting or shutting down)");
-    }
-    if (version != null || models.isLoaded(name, null)) {
-      LoadedModel model = models.acquire(name, version);
-      try {
-        models.checkAdmission(model);
-        return new Resolved(name, version, model.signature(), null);
-      } catch (RuntimeException e) {
-        metrics.request(model.name(), Long.toString(model.version()), outcome(e), 0, transport);
-        throw e;
-      } finally {
-        model.release();
-      }
-    }
-    Route route = route(name);
-    LoadedModel signatureModel = models.acquire(route.signatureModel(), null);
+  public Resolved resolve(String name, Long version, Transport transport, RoutingContext context) {
+    LoadedModel model;
+    boolean routed = false;
     try {
-      models.checkAdmission(signatureModel);
-      return new Resolved(name, null, signatureModel.signature(), route);
+      requireReady();
+      if (version != null || models.isLoaded(name, null)) {
+        model = models.acquire(name, version);
+      } else {
+        // The signature is immutable: the reference is only needed while looking it up.
+        model = models.acquire(route(name, context).signatureModel(), null);
+        routed = true;
+      }
+    } catch (RuntimeException e) {
+      refused(name, e, transport);
+      throw e;
+    }
+    try {
+      // Before decoding: under overload a refused request must cost next to nothing. For a route
+      // the target is chosen after decoding; the signature model's queue is the cheap proxy.
+      models.checkAdmission(model);
+      return new Resolved(name, version, model, routed, context);
+    } catch (RuntimeException e) {
+      metrics.request(model.name(), Long.toString(model.version()), outcome(e), 0, transport);
+      throw e;
     } finally {
-      signatureModel.release();
+      model.release();
     }
   }
 
   /**
-   * A route for every name that is not a loaded model.
-   *
-   * @throws UnknownModelException when no resolver knows it
+   * Counts a request for {@code name} refused before it resolved (not ready, unknown name, bad
+   * version, undecodable envelope). Its model label is {@code name} only when that names a loaded
+   * model: names from clients are unbounded, anything else is counted as {@value #UNKNOWN_MODEL}.
    */
-  private Route route(String name) {
+  public void refused(String name, Throwable e, Transport transport) {
+    String model = name != null && models.isLoaded(name, null) ? name : UNKNOWN_MODEL;
+    metrics.request(model, "", outcome(e), 0, transport);
+  }
+
+  /**
+   * Counts a request (or a stream's line) for {@code target} that failed before it was served: it
+   * did not decode.
+   */
+  public void rejected(Resolved target, Outcome outcome, Transport transport) {
+    metrics.request(target.model, Long.toString(target.modelVersion), outcome, 0, transport);
+  }
+
+  private Route route(String name, RoutingContext context) {
     for (InferTargetResolver resolver : resolvers) {
-      Optional<Route> route = resolver.resolve(name, null);
+      Optional<Route> route = resolver.resolve(name, context);
       if (route != null && route.isPresent()) {
         return route.get();
       }
@@ -125,21 +190,35 @@ public final class InferPipeline {
         "model '" + name + "' is not loaded (loaded models: " + models.loadedNames() + ")");
   }
 
+  /** {@link #infer(Resolved, InferRequest, Transport, long, Function)} of the plain result. */
+  public Future<InferResult> infer(Resolved target, InferRequest request, Transport transport) {
+    return infer(target, request, transport, System.nanoTime(), Function.identity());
+  }
+
   /**
    * Serves a decoded request for what {@link #resolve} returned (it may be reused for many
-   * requests, e.g. the rows of a stream). For a route, the route is resolved again for each
-   * request. The response {@code id} is the request's, or a generated one. Never throws; the future
-   * completes on the caller's context. Experiment and capture observers run before the future
-   * completes, as for HTTP.
+   * requests, e.g. the rows of a stream; a route is resolved again for each request, as routes keep
+   * per-request state) and encodes its result. The response {@code id} is the request's, else the
+   * route's ({@link Route#responseId}: a feedback id), else a random one. Observers run after
+   * {@code encode} and before the future completes, so what they record is visible to whatever the
+   * client sends after the answer. Never throws; the future completes on the caller's context.
+   *
+   * @param startNanos when the request arrived ({@link System#nanoTime}), for its latency
+   * @param encode the transport's answer for a result; a failure there fails the request (counted
+   *     as an error)
    */
-  public Future<InferResult> infer(Resolved target, InferRequest request, Transport transport) {
-    long start = System.nanoTime();
-    if (!target.routed()) {
-      return serve(target.name(), target.version(), null, request, null, transport, start);
+  public <T> Future<T> infer(
+      Resolved target,
+      InferRequest request,
+      Transport transport,
+      long startNanos,
+      Function<InferResult, T> encode) {
+    if (!target.routed) {
+      return serve(target.name, target.version, null, request, null, transport, startNanos, encode);
     }
     Route route;
     try {
-      route = route(target.name()); // a fresh route: routes keep per-request state
+      route = route(target.name, target.context); // a fresh route: routes keep per-request state
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -152,24 +231,34 @@ public final class InferPipeline {
     } catch (RuntimeException e) {
       selected = Future.failedFuture(e);
     }
-    Route r = route;
     return selected
         .recover(
             e -> {
-              r.completed(request, null, null, e);
+              route.completed(request, null, null, e);
               return Future.failedFuture(e);
             })
-        .compose(t -> serve(t.model(), t.version(), t.variant(), request, r, transport, start));
+        .compose(
+            t ->
+                serve(
+                    t.model(),
+                    t.version(),
+                    t.variant(),
+                    request,
+                    route,
+                    transport,
+                    startNanos,
+                    encode));
   }
 
-  private Future<InferResult> serve(
+  private <T> Future<T> serve(
       String name,
       Long version,
       String variant,
       InferRequest request,
       Route route,
       Transport transport,
-      long start) {
+      long start,
+      Function<InferResult, T> encode) {
     LoadedModel model;
     try {
       model = models.acquire(name, version);
@@ -180,22 +269,25 @@ public final class InferPipeline {
       return Future.failedFuture(e);
     }
     String versionLabel = Long.toString(model.version());
-    Target target = new Target(model.name(), model.version(), variant);
+    Target target = route == null ? null : new Target(name, version, variant);
     metrics.inFlight(model.name(), versionLabel, 1);
+    // The registry holds its own reference while the request runs.
     var run = models.infer(model, request);
     model.release();
     return run.transform(
         ar -> {
           metrics.inFlight(model.name(), versionLabel, -1);
           if (ar.failed()) {
-            metrics.request(model.name(), versionLabel, outcome(ar.cause()), 0, transport);
-            if (route != null) {
-              route.completed(request, target, null, ar.cause());
-            }
-            return Future.failedFuture(ar.cause());
+            return failed(
+                model, request, route, target, ar.cause(), outcome(ar.cause()), transport);
           }
-          long nanos = System.nanoTime() - start;
-          String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+          String id = request.id();
+          if (id == null && route != null) {
+            id = route.responseId(request, target, model.version());
+          }
+          if (id == null) {
+            id = UUID.randomUUID().toString();
+          }
           InferResult result =
               new InferResult(
                   id,
@@ -203,27 +295,42 @@ public final class InferPipeline {
                   model.version(),
                   variant,
                   ar.result().value(),
-                  nanos,
+                  System.nanoTime() - start,
                   ar.result().queueNanos(),
                   ar.result().computeNanos());
-          observe(route, resolvers, request, target, result);
-          metrics.request(model.name(), versionLabel, Outcome.OK, nanos, transport);
-          return Future.succeededFuture(result);
+          T answer;
+          try {
+            answer = encode.apply(result);
+          } catch (RuntimeException e) {
+            return failed(model, request, route, target, e, Outcome.ERROR, transport);
+          }
+          observe(route, request, target, result);
+          metrics.request(
+              model.name(), versionLabel, Outcome.OK, System.nanoTime() - start, transport);
+          return Future.succeededFuture(answer);
         });
+  }
+
+  private <T> Future<T> failed(
+      LoadedModel model,
+      InferRequest request,
+      Route route,
+      Target target,
+      Throwable e,
+      Outcome outcome,
+      Transport transport) {
+    metrics.request(model.name(), Long.toString(model.version()), outcome, 0, transport);
+    if (route != null) {
+      route.completed(request, target, null, e);
+    }
+    return Future.failedFuture(e);
   }
 
   /**
    * Tells who watches a served request: its route (an experiment), else every resolver (capture of
-   * plain models). An observer's failure is logged, never the request's. Every transport calls it
-   * before it answers, so what observers record (an impression awaiting feedback) is visible to any
-   * request the client sends after the answer.
+   * plain models). An observer's failure is logged, never the request's.
    */
-  public static void observe(
-      Route route,
-      Iterable<InferTargetResolver> resolvers,
-      InferRequest request,
-      Target target,
-      InferResult result) {
+  private void observe(Route route, InferRequest request, Target target, InferResult result) {
     try {
       if (route != null) {
         route.completed(request, target, result, null);

@@ -10,11 +10,15 @@ import ai.distill.gateway.metrics.GatewayMetrics.Transport;
 import ai.distill.gateway.protocol.BadInputException;
 import ai.distill.gateway.runtime.UnknownModelException;
 import ai.distill.gateway.stream.StreamOptions;
+import ai.distill.gateway.stream.StreamStats;
+import ai.distill.gateway.tensor.InferRequest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.ServiceMethod;
@@ -23,6 +27,7 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * The Open Inference Protocol v2 gRPC service ({@code inference.GRPCInferenceService}, see {@code
@@ -33,8 +38,8 @@ import java.util.function.BooleanSupplier;
  * transport="grpc"}); errors map to the status codes of the HTTP statuses ({@link GrpcErrors}).
  *
  * <pre>{@code
- * GrpcServer server = new GrpcInferenceService(vertx, pipeline, ready, token, options).server(64 << 20);
- * vertx.createHttpServer(new HttpServerOptions().setPort(8081)).requestHandler(server).listen();
+ * var grpc = new GrpcInferenceService(vertx, pipeline, ready, token, options, stats).server(64 << 20);
+ * vertx.createHttpServer(new HttpServerOptions().setPort(8081)).requestHandler(grpc).listen();
  * }</pre>
  *
  * <p>Handlers run on event loops and never block; thread-safe.
@@ -50,6 +55,7 @@ public final class GrpcInferenceService {
   private final Vertx vertx;
   private final InferPipeline pipeline;
   private final StreamOptions options;
+  private final StreamStats stats;
   private final GrpcMetadataRpcs metadata;
   private final ProtoRequestDecoder decoder = new ProtoRequestDecoder();
   private final ProtoResponseEncoder encoder = new ProtoResponseEncoder();
@@ -59,15 +65,21 @@ public final class GrpcInferenceService {
       InferPipeline pipeline,
       BooleanSupplier ready,
       String adminToken,
-      StreamOptions options) {
+      StreamOptions options,
+      StreamStats stats) {
     this.vertx = vertx;
+    this.stats = stats;
     this.pipeline = pipeline;
     this.options = options;
     this.metadata = new GrpcMetadataRpcs(pipeline.models(), ready, adminToken);
   }
 
-  /** A gRPC server (an HTTP request handler) serving every RPC; messages up to {@code maxBytes}. */
-  public GrpcServer server(long maxBytes) {
+  /**
+   * A gRPC server (an HTTP request handler) serving every RPC; messages up to {@code maxBytes}.
+   * Each call of {@code ModelStreamInfer} keeps its HTTP/2 response, to reset a stalled stream with
+   * the code gRPC clients read as RESOURCE_EXHAUSTED.
+   */
+  public Handler<HttpServerRequest> server(long maxBytes) {
     GrpcServer server =
         GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxBytes));
     metadata.bind(server);
@@ -78,12 +90,31 @@ public final class GrpcInferenceService {
     server.callHandler(
         ServiceMethod.server(
             SERVICE, "ModelStreamInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
-        (GrpcServerRequest<Buffer, ModelStreamInferResponse> call) ->
-            new StreamInferCall(
-                    vertx, call, this, STREAM_MESSAGES_IN_FLIGHT, options.stallTimeout())
-                .start());
-    return server;
+        (GrpcServerRequest<Buffer, ModelStreamInferResponse> call) -> {
+          HttpServerRequest http = DISPATCHING.get();
+          new StreamInferCall(
+                  vertx,
+                  call,
+                  http == null ? null : http.response(),
+                  this,
+                  STREAM_MESSAGES_IN_FLIGHT,
+                  options.stallTimeout(),
+                  stats)
+              .start();
+        });
+    // The gRPC server calls the handler of a call from within handle(): the HTTP request it is
+    // dispatching is the call's.
+    return request -> {
+      DISPATCHING.set(request);
+      try {
+        server.handle(request);
+      } finally {
+        DISPATCHING.remove();
+      }
+    };
   }
+
+  private static final ThreadLocal<HttpServerRequest> DISPATCHING = new ThreadLocal<>();
 
   /** A server-side method taking and returning generated messages. */
   static <Q extends Message, R extends Message> ServiceMethod<Q, R> method(
@@ -92,36 +123,87 @@ public final class GrpcInferenceService {
         SERVICE, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(defaultRequest));
   }
 
+  // A unary call carries exactly one message: the answer goes to the first, and a call that ends
+  // without one is answered INVALID_ARGUMENT rather than left hanging.
   private void modelInfer(GrpcServerRequest<Buffer, ModelInferResponse> call) {
+    long start = System.nanoTime();
+    boolean[] received = new boolean[1];
     call.handler(
-        body ->
-            infer(body)
-                .onSuccess(result -> call.response().send(encoder.encode(result)))
-                .onFailure(e -> GrpcErrors.fail(call.response(), e)));
+        body -> {
+          if (received[0]) {
+            return;
+          }
+          received[0] = true;
+          infer(body, start, encoder::encode)
+              .onSuccess(response -> call.response().send(response))
+              .onFailure(e -> GrpcErrors.fail(call.response(), e));
+        });
+    call.endHandler(
+        v -> {
+          if (!received[0]) {
+            BadInputException e =
+                new BadInputException(
+                    "ModelInfer needs one ModelInferRequest message; the call ended without one");
+            pipeline.refused(null, e, Transport.GRPC);
+            GrpcErrors.fail(call.response(), e);
+          }
+        });
   }
 
-  /** Parses, resolves, decodes and serves one request message. Never throws. */
-  Future<InferResult> infer(Buffer body) {
-    return parse(body).compose(this::infer);
-  }
-
-  Future<ModelInferRequest> parse(Buffer body) {
+  /**
+   * Parses, resolves, decodes, serves and encodes one request message; every failure is counted
+   * with {@code transport="grpc"}. Never throws.
+   */
+  <T> Future<T> infer(Buffer body, long start, Function<InferResult, T> encode) {
+    ModelInferRequest request;
     try {
-      return Future.succeededFuture(ModelInferRequest.parseFrom(body.getBytes()));
+      request = parse(body);
+    } catch (BadInputException e) {
+      pipeline.refused(null, e, Transport.GRPC);
+      return Future.failedFuture(e);
+    }
+    return infer(request, start, encode);
+  }
+
+  /** Counts a message that could not be parsed as a refused gRPC request. */
+  void refused(Throwable e) {
+    pipeline.refused(null, e, Transport.GRPC);
+  }
+
+  /**
+   * @throws BadInputException when {@code body} is not a ModelInferRequest
+   */
+  static ModelInferRequest parse(Buffer body) {
+    try {
+      return ModelInferRequest.parseFrom(body.getBytes());
     } catch (InvalidProtocolBufferException e) {
-      return Future.failedFuture(
-          new BadInputException("malformed ModelInferRequest: " + e.getMessage()));
+      throw new BadInputException("malformed ModelInferRequest: " + e.getMessage());
     }
   }
 
-  Future<InferResult> infer(ModelInferRequest request) {
+  <T> Future<T> infer(ModelInferRequest request, long start, Function<InferResult, T> encode) {
+    String name = request.getModelName();
+    Resolved target;
     try {
-      Long version = version(request.getModelName(), request.getModelVersion());
-      Resolved target = pipeline.resolve(request.getModelName(), version, Transport.GRPC);
-      return pipeline.infer(target, decoder.decode(request, target.signature()), Transport.GRPC);
+      Long version;
+      try {
+        version = version(name, request.getModelVersion());
+      } catch (RuntimeException e) {
+        pipeline.refused(name, e, Transport.GRPC);
+        throw e;
+      }
+      target = pipeline.resolve(name, version, Transport.GRPC, null); // counts its refusals
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+    InferRequest decoded;
+    try {
+      decoded = decoder.decode(request, target.signature());
+    } catch (RuntimeException e) {
+      pipeline.rejected(target, InferPipeline.outcome(e), Transport.GRPC);
+      return Future.failedFuture(e);
+    }
+    return pipeline.infer(target, decoded, Transport.GRPC, start, encode);
   }
 
   /** The inference response of a stream message. */

@@ -4,10 +4,13 @@ import ai.distill.gateway.grpc.proto.ModelInferRequest;
 import ai.distill.gateway.grpc.proto.ModelInferResponse;
 import ai.distill.gateway.grpc.proto.ModelStreamInferResponse;
 import ai.distill.gateway.stream.OrderedWindow;
+import ai.distill.gateway.stream.StreamStats;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.grpc.common.GrpcError;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -19,43 +22,58 @@ import java.time.Duration;
  * model, bad tensors) gets a response with {@code error_message} naming its index, and the stream
  * goes on. Responses are written in request order. At most {@code inFlight} messages are served at
  * once, and the call reads only while the window has room and the client keeps reading (HTTP/2 flow
- * control does the rest), so memory stays bounded for any stream length; a client that stops
- * reading for {@code stallTimeout} gets RESOURCE_EXHAUSTED. Runs on one event loop; not
- * thread-safe.
+ * control does the rest), so memory stays bounded for any stream length. A client that reads
+ * nothing for {@code stallTimeout} has its HTTP/2 stream reset with ENHANCE_YOUR_CALM, which gRPC
+ * clients report as RESOURCE_EXHAUSTED (trailers would queue behind the responses it does not
+ * read), and everything the call held is dropped. Runs on one event loop; not thread-safe.
  */
 final class StreamInferCall {
+
+  private static final System.Logger LOG = System.getLogger(StreamInferCall.class.getName());
 
   private final Vertx vertx;
   private final GrpcServerRequest<Buffer, ModelStreamInferResponse> call;
   private final GrpcServerResponse<Buffer, ModelStreamInferResponse> response;
+  private final HttpServerResponse http;
   private final GrpcInferenceService service;
   private final OrderedWindow<ModelStreamInferResponse> window;
   private final Duration stallTimeout;
+  private final StreamStats stats;
   private long messages;
   private boolean paused;
   private boolean inputEnded;
   private boolean finished;
   private long stallTimer = -1;
 
+  /**
+   * @param http the call's HTTP/2 response, to reset a stalled stream with a code of our choosing;
+   *     null to cancel it instead
+   */
   StreamInferCall(
       Vertx vertx,
       GrpcServerRequest<Buffer, ModelStreamInferResponse> call,
+      HttpServerResponse http,
       GrpcInferenceService service,
       int inFlight,
-      Duration stallTimeout) {
+      Duration stallTimeout,
+      StreamStats stats) {
     this.vertx = vertx;
     this.call = call;
     this.response = call.response();
+    this.http = http;
     this.service = service;
     this.stallTimeout = stallTimeout;
+    this.stats = stats;
     this.window = new OrderedWindow<>(inFlight, this::write);
   }
 
   void start() {
+    stats.opened();
     call.handler(this::message);
     call.endHandler(v -> inputEnded());
-    call.exceptionHandler(e -> abort());
-    response.exceptionHandler(e -> abort());
+    call.exceptionHandler(e -> finish());
+    call.errorHandler(e -> finish()); // the client cancelled or reset the stream
+    response.exceptionHandler(e -> finish());
     response.drainHandler(v -> drained());
   }
 
@@ -64,21 +82,24 @@ final class StreamInferCall {
       return;
     }
     long index = messages++;
+    stats.held(1);
     window.add(serve(body, index));
     flow();
   }
 
   // Never fails: a failure becomes the message's error response.
   private Future<ModelStreamInferResponse> serve(Buffer body, long index) {
+    long start = System.nanoTime();
+    ModelInferRequest request;
+    try {
+      request = GrpcInferenceService.parse(body);
+    } catch (RuntimeException e) {
+      service.refused(e);
+      return Future.succeededFuture(error(index, null, e));
+    }
     return service
-        .parse(body)
-        .compose(
-            request ->
-                service
-                    .infer(request)
-                    .map(service::streamResponse)
-                    .recover(e -> Future.succeededFuture(error(index, request, e))))
-        .recover(e -> Future.succeededFuture(error(index, null, e)));
+        .infer(request, start, service::streamResponse)
+        .recover(e -> Future.succeededFuture(error(index, request, e)));
   }
 
   private static ModelStreamInferResponse error(
@@ -99,6 +120,7 @@ final class StreamInferCall {
     if (finished) {
       return;
     }
+    stats.held(-1);
     response.write(ar.result());
     if (response.writeQueueFull()) {
       startStallTimer();
@@ -114,8 +136,7 @@ final class StreamInferCall {
 
   private void completeIfDone() {
     if (!finished && inputEnded && window.isEmpty()) {
-      finished = true;
-      cancelStallTimer();
+      finish();
       response.end();
     }
   }
@@ -135,18 +156,29 @@ final class StreamInferCall {
             id -> {
               stallTimer = -1;
               if (!finished && response.writeQueueFull()) {
-                window.cancel();
-                finished = true;
-                response
-                    .status(GrpcStatus.RESOURCE_EXHAUSTED)
-                    .statusMessage(
-                        "the client read no response for "
-                            + stallTimeout.toMillis()
-                            + " ms; the stream was closed")
-                    .end();
-                vertx.setTimer(1000, t -> response.cancel());
+                stalled();
               }
             });
+  }
+
+  private void stalled() {
+    stats.stalledOne();
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "ModelStreamInfer call reset after {0} messages: the client read nothing for {1} ms",
+        messages,
+        stallTimeout.toMillis());
+    finish();
+    if (http != null) {
+      http.reset(GrpcError.RESOURCE_EXHAUSTED.http2ResetCode);
+    } else {
+      response
+          .status(GrpcStatus.RESOURCE_EXHAUSTED)
+          .statusMessage(
+              "the client read no response for " + stallTimeout.toMillis() + " ms; stream closed")
+          .end();
+      vertx.setTimer(1000, t -> response.cancel());
+    }
   }
 
   private void cancelStallTimer() {
@@ -156,12 +188,16 @@ final class StreamInferCall {
     }
   }
 
-  private void abort() {
-    if (!finished) {
-      finished = true;
-      window.cancel();
-      cancelStallTimer();
+  // Drops whatever is still in flight (the work completes; its answers go nowhere).
+  private void finish() {
+    if (finished) {
+      return;
     }
+    finished = true;
+    stats.held(-window.size());
+    window.cancel();
+    cancelStallTimer();
+    stats.closed();
   }
 
   private void flow() {

@@ -1,6 +1,6 @@
 package ai.distill.gateway.http;
 
-import ai.distill.gateway.InferTargetResolver;
+import ai.distill.gateway.InferPipeline;
 import ai.distill.gateway.logging.AccessLogHandler;
 import ai.distill.gateway.logging.RequestIdHandler;
 import ai.distill.gateway.metrics.GatewayMetrics;
@@ -58,14 +58,13 @@ public final class OipRoutes {
    */
   public static void mount(
       Router router,
-      ModelRegistry models,
+      InferPipeline pipeline,
       GatewayMetrics metrics,
-      List<InferTargetResolver> resolvers,
       BooleanSupplier ready,
       Handler<RoutingContext> admin,
       long maxBodyBytes,
       Handler<RoutingContext> stream) {
-    OipRoutes r = new OipRoutes(models, metrics, ready);
+    OipRoutes r = new OipRoutes(pipeline.models(), metrics, ready);
     router.route().handler(new RequestIdHandler());
     router.route().handler(new AccessLogHandler());
     router.route().handler(OipRoutes::neverFormDecode);
@@ -81,7 +80,7 @@ public final class OipRoutes {
     router.get("/v2/health/live").handler(ctx -> ctx.response().end());
     router.get("/v2/health/ready").handler(r::healthReady);
     router.get("/v2").handler(r::serverMetadata);
-    InferHandler infer = new InferHandler(models, metrics, resolvers, ready);
+    InferHandler infer = new InferHandler(pipeline);
     router.post("/v2/models/:model/infer").handler(infer);
     router.post("/v2/models/:model/versions/:version/infer").handler(infer);
     router.get("/v2/models/:model").handler(r::modelMetadata);

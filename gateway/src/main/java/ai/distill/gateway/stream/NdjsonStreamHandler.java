@@ -43,8 +43,13 @@ public final class NdjsonStreamHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     String name = ctx.pathParam("model");
-    Resolved target = pipeline.resolve(name, null, Transport.STREAM);
-    RowStream.check(target.signature());
+    Resolved target = pipeline.resolve(name, null, Transport.STREAM, null);
+    try {
+      RowStream.check(target.signature());
+    } catch (RuntimeException e) {
+      pipeline.rejected(target, InferPipeline.outcome(e), Transport.STREAM);
+      throw e;
+    }
     int rows = options.microBatchRows();
     if (rows == 0) {
       rows =

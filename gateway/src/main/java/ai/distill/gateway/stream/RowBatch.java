@@ -101,14 +101,16 @@ final class RowBatch {
     return entries;
   }
 
-  /** Parses one line into the batch; a bad line becomes an error entry. */
-  void add(byte[] line, int offset, int length) {
+  /** Parses one line into the batch; a bad line becomes an error entry (then false). */
+  boolean add(byte[] line, int offset, int length) {
     long row = firstRow + entries.size();
     try {
       entries.add(parse(line, offset, length, row));
       goodRows++;
+      return true;
     } catch (BadInputException e) {
       entries.add(new Entry(row, e.getMessage(), null, null));
+      return false;
     }
   }
 

@@ -4,6 +4,7 @@ import ai.distill.gateway.InferPipeline;
 import ai.distill.gateway.InferPipeline.Resolved;
 import ai.distill.gateway.InferResult;
 import ai.distill.gateway.batching.QueueFullException;
+import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.metrics.GatewayMetrics.Transport;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.tensor.InferRequest;
@@ -13,10 +14,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.impl.HttpServerConnection;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayList;
@@ -28,8 +31,9 @@ import java.util.List;
  * {@code maxInFlight} micro-batches are in flight ({@link OrderedWindow}). The request is read only
  * while the window has room and the response's write queue is not full, so a slow reader slows the
  * scoring and a stream holds at most about {@code (maxInFlight + 1) × microBatchRows} rows whatever
- * its length. A client that stops reading for {@code stallTimeout} has its stream reset; one that
- * disconnects frees everything at once. Runs on one event loop; not thread-safe.
+ * its length. A client that stops reading for {@code stallTimeout} has its stream reset (HTTP/2) or
+ * its connection closed at once (HTTP/1.1); one that disconnects frees everything at once. Runs on
+ * one event loop; not thread-safe.
  */
 final class RowStream {
 
@@ -112,10 +116,12 @@ final class RowStream {
       return; // blank lines are no rows
     }
     ByteBuf view = line instanceof BufferInternal internal ? internal.getByteBuf() : null;
-    if (view != null && view.hasArray()) {
-      current.add(view.array(), view.arrayOffset() + view.readerIndex(), length);
-    } else {
-      current.add(line.getBytes(0, length), 0, length);
+    boolean good =
+        view != null && view.hasArray()
+            ? current.add(view.array(), view.arrayOffset() + view.readerIndex(), length)
+            : current.add(line.getBytes(0, length), 0, length);
+    if (!good) {
+      pipeline.rejected(target, Outcome.BAD_REQUEST, Transport.STREAM);
     }
     held++;
     stats.buffered(1);
@@ -139,6 +145,7 @@ final class RowStream {
                 + " bytes; the rest of the stream was not read"
             : "reading the request failed: " + e.getMessage();
     current.addError(message);
+    pipeline.rejected(target, Outcome.BAD_REQUEST, Transport.STREAM);
     held++;
     stats.buffered(1);
     inputEnded();
@@ -255,10 +262,25 @@ final class RowStream {
                 if (request.version() == HttpVersion.HTTP_2) {
                   response.reset();
                 } else {
-                  request.connection().close();
+                  hardClose(request.connection());
                 }
               }
             });
+  }
+
+  /**
+   * Closes a connection now. Vert.x's own close waits for the queued answers to be flushed, which
+   * never happens for a client that does not read: its socket and the answers queued for it would
+   * stay until the client goes away. Closing from Vert.x's own handler context passes the close to
+   * the handlers below it (the codec, then the socket), past Vert.x's graceful close: the queued
+   * answers are dropped and the socket closed now.
+   */
+  static void hardClose(HttpConnection connection) {
+    if (connection instanceof HttpServerConnection c) {
+      c.channelHandlerContext().close();
+    } else {
+      connection.close();
+    }
   }
 
   // Reads the request only while the window has room and the client keeps up with the answers.

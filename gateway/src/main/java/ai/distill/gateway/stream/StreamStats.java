@@ -3,15 +3,18 @@ package ai.distill.gateway.stream;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * What the open streams hold right now: streams, and rows parsed but not yet written (the memory a
- * stream holds beyond the socket buffers), with the high-water mark of the latter. Read by tests
- * and the operator; thread-safe.
+ * What the open streams hold right now, NDJSON streams and gRPC {@code ModelStreamInfer} calls
+ * alike: streams open, rows parsed but not yet written (NDJSON: the memory a stream holds beyond
+ * the socket buffers) with their high-water mark, gRPC messages received and not yet answered, and
+ * streams failed because their client stopped reading. Read by tests and the operator; updated by
+ * the streams; thread-safe.
  */
 public final class StreamStats {
 
   private final AtomicLong open = new AtomicLong();
   private final AtomicLong bufferedRows = new AtomicLong();
   private final AtomicLong maxBufferedRows = new AtomicLong();
+  private final AtomicLong heldMessages = new AtomicLong();
   private final AtomicLong stalled = new AtomicLong();
 
   /** Streams open now. */
@@ -19,14 +22,19 @@ public final class StreamStats {
     return open.get();
   }
 
-  /** Rows parsed and not yet written, across all streams. */
+  /** NDJSON rows parsed and not yet written, across all streams. */
   public long bufferedRows() {
     return bufferedRows.get();
   }
 
-  /** The most rows ever buffered at once. */
+  /** The most NDJSON rows ever buffered at once. */
   public long maxBufferedRows() {
     return maxBufferedRows.get();
+  }
+
+  /** gRPC stream messages received and not yet answered, across all calls. */
+  public long heldMessages() {
+    return heldMessages.get();
   }
 
   /** Streams failed because their client stopped reading. */
@@ -34,11 +42,13 @@ public final class StreamStats {
     return stalled.get();
   }
 
-  void opened() {
+  /** A stream opened. */
+  public void opened() {
     open.incrementAndGet();
   }
 
-  void closed() {
+  /** A stream closed (after it released what it held). */
+  public void closed() {
     open.decrementAndGet();
   }
 
@@ -47,7 +57,13 @@ public final class StreamStats {
     maxBufferedRows.accumulateAndGet(now, Math::max);
   }
 
-  void stalledOne() {
+  /** gRPC messages received ({@code delta > 0}) or answered or dropped ({@code < 0}). */
+  public void held(long delta) {
+    heldMessages.addAndGet(delta);
+  }
+
+  /** A stream was failed because its client stopped reading. */
+  public void stalledOne() {
     stalled.incrementAndGet();
   }
 }

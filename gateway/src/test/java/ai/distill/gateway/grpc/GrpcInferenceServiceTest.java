@@ -259,6 +259,46 @@ class GrpcInferenceServiceTest {
   }
 
   @Test
+  void a_model_infer_call_without_a_message_is_an_invalid_argument() {
+    OipGrpcClient.Failure empty = grpc.failWithoutMessage("ModelInfer");
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, empty.status());
+    assertEquals(
+        "ModelInfer needs one ModelInferRequest message; the call ended without one",
+        empty.message());
+  }
+
+  @Test
+  void requests_that_do_not_decode_are_counted_as_bad_requests_of_grpc() {
+    String unknown =
+        "distill_requests_total{model=\"_unknown\",outcome=\"bad_request\",transport=\"grpc\","
+            + "version=\"\"}";
+    String ctr =
+        "distill_requests_total{model=\"ctr\",outcome=\"bad_request\",transport=\"grpc\","
+            + "version=\"1\"}";
+    double unknownBefore = counter(unknown);
+    double ctrBefore = counter(ctr);
+    Buffer malformed = Buffer.buffer(new byte[] {(byte) 0xff, 1, 2});
+    ModelInferRequest missing = typedRequest("ctr", "").toBuilder().removeInputs(1).build();
+    grpc.failRaw("ModelInfer", malformed);
+    grpc.failWithoutMessage("ModelInfer");
+    grpc.fail("ModelInfer", missing);
+    grpc.stream(List.of(malformed, Buffer.buffer(missing.toByteArray())));
+    assertEquals(3, counter(unknown) - unknownBefore, "unparsable messages and the empty call");
+    assertEquals(2, counter(ctr) - ctrBefore, "messages for ctr whose tensors do not decode");
+  }
+
+  double counter(String series) {
+    String metrics =
+        http.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1));
+      }
+    }
+    return 0;
+  }
+
+  @Test
   void stream_infer_answers_every_message_in_order_and_survives_bad_ones() {
     List<Buffer> messages =
         List.of(

@@ -74,6 +74,11 @@ final class OipGrpcClient {
     return failRaw(name, Buffer.buffer(request.toByteArray()));
   }
 
+  /** A call that ends without sending any message. */
+  Failure failWithoutMessage(String name) {
+    return failRaw(name, null);
+  }
+
   Failure failRaw(String name, Buffer body) {
     ServiceMethod<Buffer, Buffer> m =
         ServiceMethod.client(
@@ -86,7 +91,11 @@ final class OipGrpcClient {
             .request(address, m)
             .compose(
                 req -> {
-                  req.end(body);
+                  if (body == null) {
+                    req.end();
+                  } else {
+                    req.end(body);
+                  }
                   return req.response();
                 })
             .await();

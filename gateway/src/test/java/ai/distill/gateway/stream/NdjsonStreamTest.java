@@ -137,6 +137,27 @@ class NdjsonStreamTest {
   }
 
   @Test
+  void bad_lines_are_counted_as_bad_requests_of_the_stream() {
+    String series =
+        "distill_requests_total{model=\"tiny\",outcome=\"bad_request\",transport=\"stream\","
+            + "version=\"1\"}";
+    double before = counter(series);
+    List<String> lines = post("tiny", row(0) + "{not json\n" + "{\"inputs\": {}}\n" + row(1));
+    assertEquals(4, lines.size(), lines.toString());
+    assertEquals(2, counter(series) - before, "one bad request per bad line");
+  }
+
+  double counter(String series) {
+    String metrics = web.get(gateway.port(), "127.0.0.1", "/metrics").send().await().bodyAsString();
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1));
+      }
+    }
+    return 0;
+  }
+
+  @Test
   void unknown_model_is_a_404_before_any_line() {
     var resp =
         web.post(gateway.port(), "127.0.0.1", "/v1/models/nope/stream")
