@@ -233,7 +233,10 @@ public final class ServeCommand implements Callable<Integer> {
             scaleConfig.kafka() == null
                 ? null
                 : ScaleRoutes.install(
-                        gateway, scaleConfig.kafka(), feedback.service(), experiments.service())
+                        gateway,
+                        scaleConfig.kafka(),
+                        scaleConfig.kafka().resolveInstanceId(gateway.port()),
+                        experiments.service())
                     .await();
         return new Running(vertx, gateway, feedback, capture, experiments, jobs, loop, scale);
       } catch (Exception e) {

@@ -38,6 +38,8 @@ final class InProcessKafka implements AutoCloseable {
             .setConfigProp("transaction.state.log.replication.factor", "1")
             .setConfigProp("transaction.state.log.min.isr", "1")
             .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            // tests kill a decider and wait for its session to time out: allow short sessions
+            .setConfigProp("group.min.session.timeout.ms", "500")
             .setConfigProp("num.partitions", "3")
             .build();
     try {
