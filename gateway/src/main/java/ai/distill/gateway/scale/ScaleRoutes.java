@@ -1,8 +1,10 @@
 package ai.distill.gateway.scale;
 
 import ai.distill.gateway.Gateway;
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.http.JsonBodies;
+import ai.distill.gateway.jobs.ExternalRows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -33,6 +35,9 @@ public final class ScaleRoutes {
   /** The compacted topic of decision states (one partition, keyed by experiment). */
   public static final String DECISIONS_TOPIC = "experiment-decisions";
 
+  /** The topic of captured rows (values in the rows format, keyed by capture stream). */
+  public static final String CAPTURES_TOPIC = "captures";
+
   /** The single-partition topic whose consumer group elects the deciding instance. */
   public static final String ELECTION_TOPIC = "decider-election";
 
@@ -43,6 +48,7 @@ public final class ScaleRoutes {
   private final EventFold fold;
   private final ScaleMetrics metrics;
   private final String instance;
+  private final KafkaConfig config;
 
   private ScaleRoutes(
       Vertx vertx,
@@ -51,7 +57,9 @@ public final class ScaleRoutes {
       KafkaDeciderElection election,
       EventFold fold,
       ScaleMetrics metrics,
-      String instance) {
+      String instance,
+      KafkaConfig config) {
+    this.config = config;
     this.vertx = vertx;
     this.publisher = publisher;
     this.reader = reader;
@@ -82,6 +90,8 @@ public final class ScaleRoutes {
               KafkaTopicReader.ensureTopic(
                   config, decisions, Optional.of(1), Map.of("cleanup.policy", "compact"));
               KafkaTopicReader.ensureTopic(config, electionTopic, Optional.of(1), Map.of());
+              KafkaTopicReader.ensureTopic(
+                  config, config.topic(CAPTURES_TOPIC), Optional.empty(), Map.of());
               KafkaRecordPublisher publisher = new KafkaRecordPublisher(config, events, metrics);
               KafkaDeciderElection election =
                   new KafkaDeciderElection(
@@ -99,7 +109,8 @@ public final class ScaleRoutes {
               metrics.decider(election::isDecider);
               election.start();
               reader.start();
-              return new ScaleRoutes(vertx, publisher, reader, election, fold, metrics, instance);
+              return new ScaleRoutes(
+                  vertx, publisher, reader, election, fold, metrics, instance, config);
             },
             false)
         .map(
@@ -144,9 +155,25 @@ public final class ScaleRoutes {
     return election.isDecider();
   }
 
-  /** Where other components (captures) publish their records. */
-  public KafkaRecordPublisher publisher() {
-    return publisher;
+  /**
+   * Sends {@code capture}'s rows to {@code <prefix>.captures} (keyed by stream, through the same
+   * bounded publisher: a full buffer drops and counts) instead of this instance's segment files.
+   */
+  public void shareCaptures(CaptureService capture) {
+    String topic = config.topic(CAPTURES_TOPIC);
+    capture.sendTo(
+        (stream, line) ->
+            publisher.publish(topic, stream, line, KafkaRecordPublisher.Kind.CAPTURE));
+  }
+
+  /** Reads {@code kafka://[host:port/]topic} rows for jobs (this broker by default). */
+  public ExternalRows externalRows() {
+    return (uri, copy) -> {
+      if (!KafkaRows.isKafka(uri)) {
+        return ExternalRows.NONE.copy(uri, copy);
+      }
+      return KafkaRows.copy(KafkaRows.parse(uri, config.bootstrap()), copy);
+    };
   }
 
   /** Flushes the buffered records (bounded), leaves the election and stops reading, on a worker. */

@@ -83,6 +83,7 @@ final class KafkaGateway {
                 g, ExperimentService.Options.DEFAULT, feedback.service(), capture.service())
             .await();
     ScaleRoutes scale = ScaleRoutes.install(g, kafka, instance, e.service()).await();
+    scale.shareCaptures(capture.service());
     return new KafkaGateway(g, feedback, capture, e, scale, WebClient.create(vertx));
   }
 

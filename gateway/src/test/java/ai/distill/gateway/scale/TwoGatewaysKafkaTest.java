@@ -1,15 +1,29 @@
 package ai.distill.gateway.scale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.gateway.jobs.CanaryHook;
+import ai.distill.gateway.jobs.JobMetrics;
+import ai.distill.gateway.jobs.JobRejectedException;
+import ai.distill.gateway.jobs.JobRunner;
+import ai.distill.gateway.jobs.JobService;
+import ai.distill.gateway.jobs.JobSpec;
+import ai.distill.gateway.jobs.JobsConfig;
 import ai.distill.gateway.testing.TestGateways;
+import ai.distill.store.ModelStore;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -156,6 +170,85 @@ class TwoGatewaysKafkaTest {
     assertTrue(
         !back.metrics().contains("kind=\"decision\",outcome=\"published\""),
         "the other instance decided nothing itself");
+  }
+
+  @Test
+  void rows_captured_by_both_instances_are_read_back_from_the_topic_by_a_job() throws Exception {
+    gateways.forEach(g -> g.create(KafkaGateway.experiment("ab").put("capture_rate", 1.0)));
+    Set<String> served = new HashSet<>();
+    for (int k = 0; k < 6; k++) {
+      KafkaGateway g = gateways.get(k % 2);
+      String id = g.infer("ab", "u" + k).getString("id");
+      served.add(id);
+      assertEquals("joined", g.feedback(id, 1, 0)); // labelled: the row is written at once
+    }
+    String topic = config.topic(ScaleRoutes.CAPTURES_TOPIC);
+    awaitTrue(() -> published(gateways.get(0)) + published(gateways.get(1)) == 12);
+
+    // a job whose rows are the topic reads a frozen copy of it (both instances' rows)
+    List<JobRunner.Task> started = new ArrayList<>();
+    JobService jobs =
+        new JobService(
+            ModelStore.open(dirA),
+            JobsConfig.DEFAULT,
+            new JobRunner() {
+              @Override
+              public Execution start(Task task, Listener listener) {
+                started.add(task);
+                return () -> listener.cancelled("read");
+              }
+
+              @Override
+              public void close() {}
+            },
+            CanaryHook.NONE,
+            JobMetrics.register(new PrometheusRegistry()),
+            Clock.systemUTC());
+    jobs.start();
+    jobs.externalRows(gateways.get(0).scale.externalRows());
+    JsonObject job =
+        new JsonObject()
+            .put("source", "ctr")
+            .put("action", "quantize")
+            .put("name", "ctr-q")
+            .put("rows", "kafka://" + topic)
+            .put("options", new JsonObject().put("min-rows", 12));
+    jobs.submit(JobSpec.fromJson(job));
+    List<String> args = started.get(0).arguments();
+    Path data = Path.of(args.get(args.indexOf("--data") + 1));
+    List<String> lines = Files.readAllLines(data);
+    assertEquals(12, lines.size(), "2 rows for each of 6 requests");
+    Set<String> ids = new HashSet<>();
+    for (String line : lines) {
+      JsonObject row = new JsonObject(line);
+      ids.add(row.getString("id"));
+      assertEquals(
+          Set.of("dense", "sparse"),
+          row.getJsonObject("inputs").fieldNames(),
+          "the rows format: " + line);
+    }
+    assertEquals(served, ids, "the rows of both instances");
+    JobRejectedException tooFew =
+        assertThrows(
+            JobRejectedException.class,
+            () ->
+                jobs.submit(
+                    JobSpec.fromJson(
+                        job.copy()
+                            .put("name", "ctr-q2")
+                            .put("options", new JsonObject().put("min-rows", 13)))));
+    assertTrue(tooFew.getMessage().contains("12 captured rows"), tooFew.getMessage());
+
+    // the CLI's --data kafka://host:port/topic reads the same rows
+    String[] resolved =
+        KafkaRows.resolveDataArgs(
+            new String[] {"quantize", "--data", "kafka://" + kafka.bootstrap() + "/" + topic});
+    assertEquals(lines, Files.readAllLines(Path.of(resolved[2])));
+    jobs.close();
+  }
+
+  private static long published(KafkaGateway g) {
+    return g.scale.metrics().records("capture", "published");
   }
 
   // users [from, to): requests alternately to a and b, teacher users click both rows
