@@ -58,6 +58,20 @@ final class InProcessKafka implements AutoCloseable {
     return cluster.bootstrapServers();
   }
 
+  /**
+   * Stops the broker side of the node (the controller, which keeps the topics' metadata, stays up),
+   * as Kafka's own {@code ClusterInstance.shutdownBroker} does.
+   */
+  void stopBroker() {
+    cluster.brokers().values().forEach(b -> b.shutdown());
+  }
+
+  /** Starts the stopped broker again on its log directory; returns when it is ready. */
+  void startBroker() throws Exception {
+    cluster.brokers().values().forEach(b -> b.startup());
+    cluster.waitForReadyBrokers();
+  }
+
   @Override
   public void close() throws Exception {
     cluster.close();
