@@ -131,6 +131,16 @@ public final class CaptureService implements AutoCloseable {
     return Map.copyOf(modelRates);
   }
 
+  /**
+   * Sends captured rows to {@code sink} (e.g. a Kafka topic shared by every instance) instead of
+   * this store's segment files. No effect without a store.
+   */
+  public void sendTo(RowSink sink) {
+    if (capture != null) {
+      capture.writer().sendTo(sink);
+    }
+  }
+
   /** The capture pipeline, or null without a store. */
   public TrafficCapture capture() {
     return capture;

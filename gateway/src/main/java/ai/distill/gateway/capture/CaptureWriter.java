@@ -106,6 +106,7 @@ public final class CaptureWriter implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   private final Thread thread;
   private volatile boolean closed;
+  private volatile RowSink sink;
 
   /**
    * @param onTick called by the writer thread every {@value #TICK_MILLIS} ms whether or not records
@@ -139,6 +140,14 @@ public final class CaptureWriter implements AutoCloseable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * From now on, rows go to {@code sink} (one line each) instead of the segment files; a row the
+   * sink drops is counted as dropped ({@code sink_full}).
+   */
+  public void sendTo(RowSink sink) {
+    this.sink = sink;
   }
 
   /** Rows written so far. */
@@ -244,6 +253,11 @@ public final class CaptureWriter implements AutoCloseable {
     if (rows == 0) {
       return;
     }
+    RowSink to = sink;
+    if (to != null) {
+      sendLines(to, r.stream(), bytes);
+      return;
+    }
     try {
       Segment s = segments.get(r.stream());
       if (s == null) {
@@ -259,6 +273,22 @@ public final class CaptureWriter implements AutoCloseable {
         s.closeQuietly();
       }
       drop(r.stream(), "io_error");
+    }
+  }
+
+  private void sendLines(RowSink to, String stream, byte[] bytes) {
+    int start = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        String line = new String(bytes, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
+        start = i + 1;
+        if (to.publish(stream, line)) {
+          writtenRows.increment();
+          metrics.written(stream, 1);
+        } else {
+          drop(stream, "sink_full");
+        }
+      }
     }
   }
 

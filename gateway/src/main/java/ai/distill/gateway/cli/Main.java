@@ -1,12 +1,14 @@
 package ai.distill.gateway.cli;
 
 import ai.distill.gateway.metrics.BuildInfo;
+import ai.distill.gateway.scale.KafkaRows;
 import ai.distill.optimizer.cli.BenchCommand;
 import ai.distill.optimizer.cli.DistillCommand;
 import ai.distill.optimizer.cli.EvaluateCommand;
 import ai.distill.optimizer.cli.QuantizeCommand;
 import ai.distill.optimizer.cli.WorldCommand;
 import ai.distill.store.cli.StoreCommand;
+import java.io.IOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -35,7 +37,16 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    String[] resolved;
+    try {
+      // --data kafka://[host:port/]topic: the optimizer commands read a copy of the topic's rows
+      resolved = KafkaRows.resolveDataArgs(args);
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("distill: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.exit(commandLine().execute(resolved));
   }
 
   /**

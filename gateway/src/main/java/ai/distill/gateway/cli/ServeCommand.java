@@ -72,8 +72,9 @@ public final class ServeCommand implements Callable<Integer> {
       names = "--kafka",
       defaultValue = "${DISTILL_KAFKA}",
       description =
-          "Kafka bootstrap host:port: share experiment counts with other instances (default:"
-              + " $DISTILL_KAFKA, else the config's \"kafka\", else off).")
+          "Kafka bootstrap host:port: share experiments (counts, decisions), captures and job"
+              + " rows with other instances (default: $DISTILL_KAFKA, else the config's"
+              + " \"kafka\", else off).")
   String kafka;
 
   @Option(
@@ -233,8 +234,15 @@ public final class ServeCommand implements Callable<Integer> {
             scaleConfig.kafka() == null
                 ? null
                 : ScaleRoutes.install(
-                        gateway, scaleConfig.kafka(), feedback.service(), experiments.service())
+                        gateway,
+                        scaleConfig.kafka(),
+                        scaleConfig.kafka().resolveInstanceId(gateway.port()),
+                        experiments.service())
                     .await();
+        if (scale != null) {
+          scale.shareCaptures(capture.service());
+          jobs.service().externalRows(scale.externalRows());
+        }
         return new Running(vertx, gateway, feedback, capture, experiments, jobs, loop, scale);
       } catch (Exception e) {
         if (jobs != null) {

@@ -3,9 +3,7 @@ package ai.distill.gateway.experiment;
 import ai.distill.gateway.experiment.stats.LatencyGuardrail;
 import ai.distill.gateway.experiment.stats.SequentialSrm;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -39,12 +37,11 @@ public final class Experiment {
   private final StickyAssigner assigner;
   private final Arm[] arms;
   private final double[] weights;
-  private final Deque<Decision> history = new ArrayDeque<>();
+  private final DecisionHistory history;
   private final ExperimentMetrics metrics;
   private final long createdMillis;
   private Status status = Status.RUNNING;
   private DecisionEngine.Evaluation last;
-  private long promotedVariant = -1;
   private final int maxUsers;
   private SequentialSrm srm = new SequentialSrm();
   private boolean frozenLogged;
@@ -63,6 +60,7 @@ public final class Experiment {
     this.weights = weights.clone();
     this.createdMillis = createdMillis;
     this.metrics = metrics == null ? ExperimentMetrics.NOOP : metrics;
+    this.history = new DecisionHistory(definition.name(), this.metrics);
     this.maxUsers = maxUsers;
     long now = System.nanoTime(); // the displayed end-to-end windows only
     this.arms = new Arm[definition.variants().size()];
@@ -221,7 +219,7 @@ public final class Experiment {
 
   /** The decision history, oldest first (bounded). */
   public synchronized List<Decision> history() {
-    return new ArrayList<>(history);
+    return history.list();
   }
 
   public int teacherIndex() {
@@ -233,13 +231,19 @@ public final class Experiment {
     return weights[variant];
   }
 
+  /** {@link #evaluate(long, boolean)} on the instance that decides. */
+  public DecisionEngine.Evaluation evaluate(long nowMillis) {
+    return evaluate(nowMillis, true);
+  }
+
   /**
    * Runs the decision engine at {@code nowMillis} (the caller's clock; history entries carry it);
-   * with automatic decisions on and the experiment running, applies them. An SRM alarm freezes
-   * decisions: it is logged once, and nothing is promoted or rolled back on CTR until a person
-   * acts; a confirmed guardrail failure still rolls back.
+   * with automatic decisions on, the experiment running and {@code decide} (false: another instance
+   * decides, only the figures are refreshed), applies them. An SRM alarm freezes decisions: it is
+   * logged once, and nothing is promoted or rolled back on CTR until a person acts; a confirmed
+   * guardrail failure still rolls back.
    */
-  public synchronized DecisionEngine.Evaluation evaluate(long nowMillis) {
+  public synchronized DecisionEngine.Evaluation evaluate(long nowMillis, boolean decide) {
     if (status != Status.RUNNING && last != null) {
       return last; // an ended experiment keeps the figures of its final decision
     }
@@ -249,7 +253,7 @@ public final class Experiment {
             definition, figures, Arm.readSrm(srm, arms, weights), ledgerCapped());
     last = e;
     metrics.evaluated(name(), figures, e, teacherIndex());
-    if (status != Status.RUNNING) {
+    if (status != Status.RUNNING || !decide) {
       return e;
     }
     if (e.srmAlarm() && !frozenLogged) {
@@ -344,7 +348,6 @@ public final class Experiment {
     w[i] = 100;
     reweight(w);
     status = Status.PROMOTED;
-    promotedVariant = i;
     arms[i].lastDecision = DecisionKind.PROMOTED;
     Decision d =
         new Decision(
@@ -396,27 +399,42 @@ public final class Experiment {
     srm.restart();
   }
 
+  /**
+   * Takes a decision state decided elsewhere: its weights (SRM restarts when they differ), status
+   * and the decisions this history lacks (same time, action and variant). Returns true when
+   * anything changed.
+   */
+  synchronized boolean applyShared(double[] w, Status s, List<Decision> decisions) {
+    boolean changed = false;
+    if (!java.util.Arrays.equals(w, weights)) {
+      reweight(w);
+      changed = true;
+    }
+    for (Decision d : decisions) {
+      if (!history.contains(d)) {
+        int i = StudentLookup.indexOfModel(definition, d.variant());
+        if (i >= 0 && d.action() == DecisionKind.PROMOTE) {
+          arms[i].lastDecision = DecisionKind.PROMOTED;
+        } else if (i >= 0 && d.action() == DecisionKind.ROLLBACK) {
+          arms[i].lastDecision = DecisionKind.ROLLED_BACK;
+        }
+        log(d);
+        changed = true;
+      }
+    }
+    changed |= status != s;
+    status = s;
+    return changed;
+  }
+
   /** A counter that moves whenever the persisted state may have changed. */
   long changes() {
     return changes.sum();
   }
 
   private void log(Decision d) {
-    LOG.log(
-        d.action() == DecisionKind.HOLD ? System.Logger.Level.DEBUG : System.Logger.Level.INFO,
-        "experiment {0}: {1} {2} ({3}, {4}) {5}",
-        name(),
-        d.action().label(),
-        d.variant(),
-        d.automatic() ? "automatic" : "manual",
-        d.reason(),
-        d.numbers().encode());
     changes.increment();
-    history.addLast(d);
-    while (history.size() > MAX_HISTORY) {
-      history.removeFirst();
-    }
-    metrics.decision(name(), d.variant(), d.action().label());
+    history.add(d);
   }
 
   private JsonObject numbersOf(int i) {
@@ -476,18 +494,6 @@ public final class Experiment {
   /** Restores the status and history read back from disk, before the experiment serves. */
   synchronized void restore(Status restoredStatus, List<Decision> restoredHistory) {
     status = restoredStatus;
-    history.addAll(restoredHistory);
-  }
-
-  /** The decision shown for a variant in the API view. */
-  synchronized String displayDecision(int i) {
-    if (i == teacherIndex()) {
-      return (status == Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER).label();
-    }
-    DecisionKind d = arms[i].lastDecision;
-    if (status != Status.RUNNING && d != DecisionKind.PROMOTED && d != DecisionKind.ROLLED_BACK) {
-      return status.name().toLowerCase();
-    }
-    return (weights[i] <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
+    history.restore(restoredHistory);
   }
 }

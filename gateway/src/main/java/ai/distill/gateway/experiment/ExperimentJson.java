@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -286,7 +287,7 @@ public final class ExperimentJson {
                         .put("mean_abs_diff", DecisionEngine.finite(sh.meanAbsDiff()))
                         .put("rank_agreement", DecisionEngine.finite(sh.rankAgreement()))
                         .put("mean_ratio", DecisionEngine.finite(sh.meanRatio())))
-                .put("decision", e.displayDecision(i))
+                .put("decision", displayDecision(e, i))
                 .put("reason", last.reasons()[i])
                 .put("numbers", last.numbers()[i]));
       }
@@ -354,6 +355,95 @@ public final class ExperimentJson {
               .put("open_window_teacher", lat.openTeacher()));
     }
     return out;
+  }
+
+  /** The decision shown for a variant in the API view (under the experiment's monitor). */
+  static String displayDecision(Experiment e, int i) {
+    Experiment.Status status = e.status();
+    if (i == e.teacherIndex()) {
+      return (status == Experiment.Status.PROMOTED ? DecisionKind.REPLACED : DecisionKind.TEACHER)
+          .label();
+    }
+    DecisionKind d = e.arms()[i].lastDecision;
+    if (status != Experiment.Status.RUNNING
+        && d != DecisionKind.PROMOTED
+        && d != DecisionKind.ROLLED_BACK) {
+      return status.name().toLowerCase(Locale.ROOT);
+    }
+    return (e.weight(i) <= 0 && d != DecisionKind.ROLLED_BACK ? DecisionKind.INACTIVE : d).label();
+  }
+
+  // ---- shared between instances ----------------------------------------------------------------
+
+  /**
+   * Which generation of an experiment a fact or a decision belongs to: a hash of its definition,
+   * the same on every instance that holds the same definition (and different for the next canary).
+   */
+  public static String generation(ExperimentDefinition d) {
+    return Long.toHexString(Murmur3.hash64(toJson(d).encode()));
+  }
+
+  /**
+   * What other instances need to take over an experiment's decisions: {@code {"experiment",
+   * "generation", "status", "weights", "decisions"}} (the last {@value #SHARED_DECISIONS} non-hold
+   * decisions).
+   */
+  public static JsonObject decisionState(Experiment e) {
+    JsonArray weights = new JsonArray();
+    JsonArray decisions = new JsonArray();
+    synchronized (e) {
+      for (int i = 0; i < e.definition().variants().size(); i++) {
+        weights.add(e.weight(i));
+      }
+      List<Decision> h = e.history().stream().filter(d -> d.action() != DecisionKind.HOLD).toList();
+      h.subList(Math.max(0, h.size() - SHARED_DECISIONS), h.size())
+          .forEach(d -> decisions.add(toJson(d)));
+      return new JsonObject()
+          .put("experiment", e.name())
+          .put("generation", generation(e.definition()))
+          .put("status", e.status().name().toLowerCase(Locale.ROOT))
+          .put("weights", weights)
+          .put("decisions", decisions);
+    }
+  }
+
+  static final int SHARED_DECISIONS = 50;
+
+  /**
+   * Applies {@link #decisionState} to {@code e}; false when it is another generation's or nothing
+   * changed. Throws {@link IllegalArgumentException} for a malformed state.
+   */
+  static boolean applyDecisionState(Experiment e, JsonObject state) {
+    if (!generation(e.definition()).equals(state.getString("generation"))) {
+      return false;
+    }
+    JsonArray w = state.getJsonArray("weights");
+    if (w == null || w.size() != e.definition().variants().size()) {
+      throw new IllegalArgumentException("decision state: weights do not match the variants");
+    }
+    double[] weights = new double[w.size()];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = w.getDouble(i);
+    }
+    List<Decision> decisions = new ArrayList<>();
+    long incoming = Long.MIN_VALUE;
+    for (Object o : state.getJsonArray("decisions", new JsonArray())) {
+      decisions.add(decision((JsonObject) o));
+      incoming = Math.max(incoming, decisions.get(decisions.size() - 1).timestampMillis());
+    }
+    long local = Long.MIN_VALUE;
+    for (Decision d : e.history()) {
+      if (d.action() != DecisionKind.HOLD) {
+        local = Math.max(local, d.timestampMillis());
+      }
+    }
+    if (incoming < local) {
+      return false; // an older state (e.g. this instance's own, read back after a newer decision)
+    }
+    return e.applyShared(
+        weights,
+        Experiment.Status.valueOf(state.getString("status", "").toUpperCase(Locale.ROOT)),
+        decisions);
   }
 
   static JsonArray history(Experiment e) {

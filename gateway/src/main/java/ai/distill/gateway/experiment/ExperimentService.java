@@ -74,6 +74,7 @@ public final class ExperimentService implements AutoCloseable {
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
   private final ExperimentSaves saves;
+  private volatile ExperimentSharing sharing = ExperimentSharing.ALONE;
 
   /**
    * @param storeRoot the store's root (experiments live under it), or null to keep nothing on disk
@@ -247,15 +248,6 @@ public final class ExperimentService implements AutoCloseable {
     return e;
   }
 
-  /**
-   * Observes every request served successfully through an experiment (e.g. to publish it as an
-   * event to other instances). Called on the serving thread: must not block or throw.
-   */
-  @FunctionalInterface
-  public interface ServedListener {
-    void served(Selection selection, String responseId, int rows, long version);
-  }
-
   public void addServedListener(ServedListener listener) {
     servedListeners.add(listener);
   }
@@ -297,19 +289,26 @@ public final class ExperimentService implements AutoCloseable {
     Experiment e = s.experiment();
     Experiment.Assignment a = s.assignment();
     int rows = (int) request.rows();
-    if (failure != null) {
+    RequestOutcome outcome = RequestOutcome.of(failure);
+    // shared: every instance counts what the shared log delivers (applyServed), this one included
+    if (sharing == ExperimentSharing.ALONE) {
       e.recordServed(
-          a, s.userId(), rows, RequestOutcome.of(failure), latencyNanos, costNanos, null);
+          a, s.userId(), rows, outcome, latencyNanos, costNanos, failure == null ? version : null);
+    }
+    for (ServedListener l : servedListeners) {
+      try {
+        l.served(s, id, rows, failure == null ? version : -1, outcome, latencyNanos, costNanos);
+      } catch (RuntimeException ex) {
+        LOG.log(System.Logger.Level.WARNING, "served listener failed for " + e.name(), ex);
+      }
+    }
+    if (failure != null) {
       return null;
     }
-    e.recordServed(a, s.userId(), rows, RequestOutcome.OK, latencyNanos, costNanos, version);
     try {
       long deadline = System.currentTimeMillis() + e.definition().attributionWindowSeconds() * 1000;
       feedback.remember(
           new Impression(id, e.name(), a.variant(), a.model(), s.userId(), rows, deadline));
-      for (ServedListener l : servedListeners) {
-        l.served(s, id, rows, version);
-      }
       boolean captured =
           capture != null
               && capture.capture(
@@ -392,8 +391,8 @@ public final class ExperimentService implements AutoCloseable {
 
   /** Feedback joined one of this service's impressions: the clicks count for its variant. */
   private void joined(Impression i, int[] clicks) {
-    if (i.experiment() == null) {
-      return;
+    if (i.experiment() == null || sharing != ExperimentSharing.ALONE) {
+      return; // shared: the clicks come back through applyClicks
     }
     Experiment e = experiments.get(i.experiment());
     // Clicks on a previous generation's responses do not count in the next one: served before it
@@ -413,15 +412,30 @@ public final class ExperimentService implements AutoCloseable {
   }
 
   /**
+   * Shares this service's experiments with other instances from now on (counts from the shared log,
+   * decisions by the one instance that {@link ExperimentSharing#decides}).
+   */
+  public ExperimentReplication share(ExperimentSharing sharing) {
+    this.sharing = sharing;
+    return new ExperimentReplication(experiments::get, saves);
+  }
+
+  /**
    * Runs every experiment's decision engine at {@code nowMillis}; persists those whose history
-   * changed. Blocking.
+   * changed. Shared, only the deciding instance decides (and shares what it decided); the others
+   * refresh their figures. Blocking.
    */
   public void evaluateAll(long nowMillis) {
+    ExperimentSharing shared = sharing;
+    boolean decide = shared.decides();
     for (Experiment e : experiments.values()) {
       try {
-        e.evaluate(nowMillis);
+        e.evaluate(nowMillis, decide);
         if (saves.historyChanged(e)) {
           saves.saveWithPromotions(e);
+          if (decide) {
+            shared.decided(e);
+          }
         }
       } catch (RuntimeException ex) {
         LOG.log(System.Logger.Level.WARNING, "evaluating " + e.name() + " failed", ex);
@@ -434,6 +448,7 @@ public final class ExperimentService implements AutoCloseable {
     Experiment e = get(name);
     Decision d = e.promote(model, reason);
     saves.saveWithPromotions(e);
+    sharing.decided(e); // an operator's decision, taken on any instance, is shared too
     return d;
   }
 
@@ -441,6 +456,7 @@ public final class ExperimentService implements AutoCloseable {
     Experiment e = get(name);
     List<Decision> d = e.rollback(model, reason);
     saves.save(e);
+    sharing.decided(e); // an operator's decision, taken on any instance, is shared too
     return d;
   }
 
@@ -448,6 +464,7 @@ public final class ExperimentService implements AutoCloseable {
     Experiment e = get(name);
     Decision d = e.stop(reason);
     saves.save(e);
+    sharing.decided(e); // an operator's decision, taken on any instance, is shared too
     return d;
   }
 

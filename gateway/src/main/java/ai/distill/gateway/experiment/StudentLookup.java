@@ -54,6 +54,16 @@ final class StudentLookup {
             + ")");
   }
 
+  /** The index of variant {@code model}, or -1. */
+  static int indexOfModel(ExperimentDefinition definition, String model) {
+    for (int i = 0; i < definition.variants().size(); i++) {
+      if (definition.variants().get(i).model().equals(model)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private static List<String> names(ExperimentDefinition definition) {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < definition.variants().size(); i++) {

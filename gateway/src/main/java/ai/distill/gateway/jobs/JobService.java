@@ -63,6 +63,7 @@ public final class JobService implements AutoCloseable {
   private JobRunner.Execution execution;
   private boolean cancelRunning;
   private boolean closed;
+  private volatile ExternalRows externalRows = ExternalRows.NONE;
 
   public JobService(
       ModelStore store,
@@ -78,6 +79,11 @@ public final class JobService implements AutoCloseable {
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.clock = clock == null ? Clock.systemUTC() : clock;
     this.repository = new JobRepository(JobRepository.dirOf(store.root()));
+  }
+
+  /** Where {@code "rows": "kafka://..."} (a URI) is read from. */
+  public void externalRows(ExternalRows rows) {
+    this.externalRows = rows;
   }
 
   /**
@@ -121,7 +127,7 @@ public final class JobService implements AutoCloseable {
    */
   public JobRecord submit(JobSpec spec) {
     String id = JobValidation.newId(clock.instant());
-    JobValidation.Accepted accepted = JobValidation.check(store, spec, id);
+    JobValidation.Accepted accepted = JobValidation.check(store, spec, id, externalRows);
     ModelVersion source = accepted.source();
     JobRunner.Task task = accepted.task();
     JobRecord record;

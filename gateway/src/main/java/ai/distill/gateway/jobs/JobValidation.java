@@ -30,7 +30,7 @@ final class JobValidation {
    *
    * @throws JobRejectedException 404 for an unknown source, 400 for anything else wrong
    */
-  static Accepted check(ModelStore store, JobSpec spec, String id) {
+  static Accepted check(ModelStore store, JobSpec spec, String id, ExternalRows external) {
     ModelVersion source;
     try {
       source = store.resolve(spec.source());
@@ -68,8 +68,15 @@ final class JobValidation {
                     : "; distill from its parent " + source.manifest().parent() + " instead")
                 + ", or quantize it");
       }
-      java.nio.file.Path rows = spec.rowsPath(store.root());
-      if (spec.capturedRows()) {
+      boolean uri = ExternalRows.isUri(spec.rows());
+      java.nio.file.Path rows =
+          uri
+              ? JobRepository.dirOf(store.root()).resolve(id + ".source.rows.jsonl")
+              : spec.rowsPath(store.root());
+      if (uri) {
+        copyExternal(external, spec.rows(), rows);
+      }
+      if (spec.capturedRows() || uri) {
         long needed = JobArguments.minRows(spec);
         long have = RowCounter.count(rows, needed);
         if (have < needed) {
@@ -96,6 +103,15 @@ final class JobValidation {
       throw new JobRejectedException(Reason.BAD_REQUEST, e.getMessage());
     }
     return new Accepted(source, task);
+  }
+
+  // The job reads a frozen copy of the rows a URI holds (e.g. a Kafka topic) when it is accepted.
+  private static void copyExternal(ExternalRows external, String uri, java.nio.file.Path copy) {
+    try {
+      external.copy(uri, copy);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("rows: cannot read '" + uri + "': " + e.getMessage(), e);
+    }
   }
 
   // The job reads a frozen copy of the newest rows: the capture keeps growing while it runs.

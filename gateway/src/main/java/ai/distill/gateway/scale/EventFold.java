@@ -85,6 +85,9 @@ public final class EventFold {
         }
       }
       case CLICK -> c.clicks += e.clicks();
+      case FAILURE -> {
+        // the error guardrail's figure: counted by the experiments themselves, not here
+      }
     }
     return true;
   }

@@ -44,10 +44,7 @@ public record ScaleConfig(String feedbackKey, KafkaConfig kafka) {
 
   /** With Kafka at {@code bootstrap} (keeps a configured prefix and buffer). */
   public ScaleConfig withKafka(String bootstrap) {
-    KafkaConfig k =
-        kafka == null
-            ? KafkaConfig.of(bootstrap)
-            : new KafkaConfig(bootstrap, kafka.topicPrefix(), kafka.bufferEvents());
+    KafkaConfig k = kafka == null ? KafkaConfig.of(bootstrap) : kafka.withBootstrap(bootstrap);
     return new ScaleConfig(feedbackKey, k);
   }
 }

@@ -7,18 +7,22 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 /** Experiment-event delivery and folding metrics. Thread-safe. */
 public final class ScaleMetrics {
 
-  private final Counter events;
+  private final Counter records;
   private final Counter folded;
   private final Gauge lag;
 
+  private final PrometheusRegistry registry;
+
   private ScaleMetrics(PrometheusRegistry registry) {
-    events =
+    this.registry = registry;
+    records =
         Counter.builder()
-            .name("distill_kafka_events_total")
+            .name("distill_kafka_records_total")
             .help(
-                "Experiment events by outcome: published (acknowledged by the brokers), dropped"
-                    + " (buffer full: inference never waits), failed (not delivered)")
-            .labelNames("outcome")
+                "Records sent to Kafka by kind (event, decision, capture) and outcome: published"
+                    + " (acknowledged by the brokers), dropped (buffer full: inference never waits),"
+                    + " failed (not delivered)")
+            .labelNames("kind", "outcome")
             .register(registry);
     folded =
         Counter.builder()
@@ -33,16 +37,25 @@ public final class ScaleMetrics {
             .register(registry);
   }
 
+  /** {@code distill_kafka_decider}: 1 while this instance takes the experiment decisions. */
+  void decider(java.util.function.BooleanSupplier decides) {
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+        .name("distill_kafka_decider")
+        .help("1 while this instance takes the experiment decisions (elected by Kafka), else 0")
+        .callback(cb -> cb.call(decides.getAsBoolean() ? 1 : 0))
+        .register(registry);
+  }
+
   public static ScaleMetrics register(PrometheusRegistry registry) {
     return new ScaleMetrics(registry == null ? new PrometheusRegistry() : registry);
   }
 
-  void event(String outcome) {
-    events.labelValues(outcome).inc();
+  void record(String kind, String outcome) {
+    records.labelValues(kind, outcome).inc();
   }
 
-  long events(String outcome) {
-    return (long) events.labelValues(outcome).get();
+  long records(String kind, String outcome) {
+    return (long) records.labelValues(kind, outcome).get();
   }
 
   void folded(String outcome) {

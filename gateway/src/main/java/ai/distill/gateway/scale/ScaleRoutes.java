@@ -1,26 +1,30 @@
 package ai.distill.gateway.scale;
 
 import ai.distill.gateway.Gateway;
+import ai.distill.gateway.capture.CaptureService;
 import ai.distill.gateway.experiment.ExperimentService;
-import ai.distill.gateway.feedback.FeedbackService;
-import ai.distill.gateway.feedback.Impression;
-import ai.distill.gateway.feedback.ResponseIdSigner;
 import ai.distill.gateway.http.JsonBodies;
+import ai.distill.gateway.jobs.ExternalRows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
+import java.util.Map;
+import java.util.Optional;
 
 /**
- * Shares experiment counts between gateways through Kafka: every response served through an
- * experiment and every click joined on this instance is published as an {@link ExperimentEvent}
- * (keyed by user) to {@code <prefix>.experiment-events}; every instance folds the whole topic into
- * the same counts, served at {@code GET /v1/scale/experiments/{name}} (with this instance's lag).
- * Installed only when {@code "kafka"} is configured.
+ * Shares experiments between gateways through Kafka ({@link SharedExperiments}): every response
+ * served through an experiment and every click joined on this instance is published as an {@link
+ * ExperimentEvent} (keyed by user) to {@code <prefix>.experiment-events}; every instance folds the
+ * whole topic into the same counts (its experiments' own figures, and the summary at {@code GET
+ * /v1/scale/experiments/{name}} with this instance's lag); the instance that wins the {@link
+ * KafkaDeciderElection} takes the decisions and publishes them to the compacted {@code
+ * <prefix>.experiment-decisions}, which every instance applies. {@code GET /v1/scale/status} says
+ * whether this instance decides. Installed only when {@code "kafka"} is configured.
  *
  * <pre>{@code
- * ScaleRoutes scale = ScaleRoutes.install(gateway, KafkaConfig.of("localhost:9092"),
- *     feedback.service(), experiments.service()).await();
+ * ScaleRoutes scale = ScaleRoutes.install(gateway, KafkaConfig.of("localhost:9092"), "gw-1",
+ *     experiments.service()).await();
  * }</pre>
  */
 public final class ScaleRoutes {
@@ -28,119 +32,172 @@ public final class ScaleRoutes {
   /** The experiment-event topic's name under the prefix. */
   public static final String EVENTS_TOPIC = "experiment-events";
 
+  /** The compacted topic of decision states (one partition, keyed by experiment). */
+  public static final String DECISIONS_TOPIC = "experiment-decisions";
+
+  /** The topic of captured rows (values in the rows format, keyed by capture stream). */
+  public static final String CAPTURES_TOPIC = "captures";
+
+  /** The single-partition topic whose consumer group elects the deciding instance. */
+  public static final String ELECTION_TOPIC = "decider-election";
+
   private final Vertx vertx;
-  private final KafkaEventPublisher publisher;
-  private final KafkaEventFolder folder;
+  private final KafkaRecordPublisher publisher;
+  private final KafkaTopicReader reader;
+  private final KafkaDeciderElection election;
+  private final EventFold fold;
   private final ScaleMetrics metrics;
+  private final String instance;
+  private final KafkaConfig config;
 
   private ScaleRoutes(
-      Vertx vertx, KafkaEventPublisher publisher, KafkaEventFolder folder, ScaleMetrics metrics) {
+      Vertx vertx,
+      KafkaRecordPublisher publisher,
+      KafkaTopicReader reader,
+      KafkaDeciderElection election,
+      EventFold fold,
+      ScaleMetrics metrics,
+      String instance,
+      KafkaConfig config) {
+    this.config = config;
     this.vertx = vertx;
     this.publisher = publisher;
-    this.folder = folder;
+    this.reader = reader;
+    this.election = election;
+    this.fold = fold;
     this.metrics = metrics;
+    this.instance = instance;
   }
 
   /**
-   * Creates the topic if needed (on a worker), starts publishing and folding, and mounts the route.
-   * Fails when the broker cannot be reached to create the topic.
+   * Creates the topics if needed (on a worker), starts publishing, reading and the decider
+   * election, shares {@code experiments} through them, and mounts the routes. Fails when the broker
+   * cannot be reached to create the topics.
+   *
+   * @param instance this instance's name (in logs and the status route)
    */
   public static Future<ScaleRoutes> install(
-      Gateway gateway,
-      KafkaConfig config,
-      FeedbackService feedback,
-      ExperimentService experiments) {
+      Gateway gateway, KafkaConfig config, String instance, ExperimentService experiments) {
     Vertx vertx = gateway.vertx();
-    String topic = config.topic(EVENTS_TOPIC);
+    String events = config.topic(EVENTS_TOPIC);
+    String decisions = config.topic(DECISIONS_TOPIC);
+    String electionTopic = config.topic(ELECTION_TOPIC);
     ScaleMetrics metrics = ScaleMetrics.register(gateway.registry());
     return vertx
         .executeBlocking(
             () -> {
-              KafkaEventFolder.ensureTopic(config, topic);
-              KafkaEventPublisher publisher = new KafkaEventPublisher(config, topic, metrics);
-              KafkaEventFolder folder =
-                  new KafkaEventFolder(
-                          config,
-                          topic,
-                          new EventFold(
-                              ExperimentService.Options.DEFAULT.maxUsersPerVariant(), 1_000_000),
-                          metrics)
-                      .start();
-              return new ScaleRoutes(vertx, publisher, folder, metrics);
+              KafkaTopicReader.ensureTopic(config, events, Optional.empty(), Map.of());
+              KafkaTopicReader.ensureTopic(
+                  config, decisions, Optional.of(1), Map.of("cleanup.policy", "compact"));
+              KafkaTopicReader.ensureTopic(config, electionTopic, Optional.of(1), Map.of());
+              KafkaTopicReader.ensureTopic(
+                  config, config.topic(CAPTURES_TOPIC), Optional.empty(), Map.of());
+              KafkaRecordPublisher publisher = new KafkaRecordPublisher(config, events, metrics);
+              KafkaDeciderElection election =
+                  new KafkaDeciderElection(
+                      config, electionTopic, config.topic("deciders"), instance);
+              EventFold fold =
+                  new EventFold(ExperimentService.Options.DEFAULT.maxUsersPerVariant(), 1_000_000);
+              SharedExperiments shared =
+                  new SharedExperiments(publisher, election, decisions, fold, metrics);
+              shared.attach(experiments);
+              KafkaTopicReader reader =
+                  new KafkaTopicReader(
+                      config,
+                      Map.of(events, shared::onEvent, decisions, shared::onDecision),
+                      metrics);
+              metrics.decider(election::isDecider);
+              election.start();
+              reader.start();
+              return new ScaleRoutes(
+                  vertx, publisher, reader, election, fold, metrics, instance, config);
             },
             false)
         .map(
             routes -> {
-              experiments.addServedListener(
-                  (s, id, rows, version) ->
-                      routes.publisher.publish(
-                          new ExperimentEvent(
-                              "imp:"
-                                  + (ResponseIdSigner.looksSigned(id)
-                                      ? id
-                                      : UUID.randomUUID().toString()),
-                              ExperimentEvent.Type.IMPRESSION,
-                              s.experiment().name(),
-                              s.assignment().variant(),
-                              s.assignment().model(),
-                              s.userId(),
-                              rows,
-                              0,
-                              System.currentTimeMillis())));
-              feedback.addJoinListener(routes::joined);
               gateway.router().get("/v1/scale/experiments/:name").handler(routes::view);
+              gateway.router().get("/v1/scale/status").handler(routes::status);
               return routes;
             });
-  }
-
-  private void joined(Impression i, int[] clicks) {
-    if (i.experiment() == null) {
-      return;
-    }
-    int sum = 0;
-    for (int c : clicks) {
-      sum += c;
-    }
-    // the same feedback joined on two instances is one event: its id is the response's
-    publisher.publish(
-        new ExperimentEvent(
-            "click:" + i.id(),
-            ExperimentEvent.Type.CLICK,
-            i.experiment(),
-            i.variant(),
-            i.model(),
-            i.userId(),
-            i.rows(),
-            sum,
-            System.currentTimeMillis()));
   }
 
   private void view(RoutingContext ctx) {
     JsonBodies.send(
         ctx,
         200,
-        folder
-            .fold()
-            .view(ctx.pathParam("name"))
+        fold.view(ctx.pathParam("name"))
             .put("lag_records", metrics.lag())
             .put("buffered_events", publisher.buffered()));
   }
 
+  private void status(RoutingContext ctx) {
+    JsonBodies.send(
+        ctx,
+        200,
+        new JsonObject()
+            .put("instance", instance)
+            .put("decider", election.isDecider())
+            .put("lag_records", metrics.lag())
+            .put("buffered_records", publisher.buffered()));
+  }
+
   /** The folded counts. */
   public EventFold fold() {
-    return folder.fold();
+    return fold;
   }
 
   public ScaleMetrics metrics() {
     return metrics;
   }
 
-  /** Flushes the buffered events (bounded) and stops folding, on a worker. */
+  /** True while this instance takes the experiment decisions. */
+  public boolean isDecider() {
+    return election.isDecider();
+  }
+
+  /**
+   * Sends {@code capture}'s rows to {@code <prefix>.captures} (keyed by stream, through the same
+   * bounded publisher: a full buffer drops and counts) instead of this instance's segment files.
+   */
+  public void shareCaptures(CaptureService capture) {
+    String topic = config.topic(CAPTURES_TOPIC);
+    capture.sendTo(
+        (stream, line) ->
+            publisher.publish(topic, stream, line, KafkaRecordPublisher.Kind.CAPTURE));
+  }
+
+  /** Reads {@code kafka://[host:port/]topic} rows for jobs (this broker by default). */
+  public ExternalRows externalRows() {
+    return (uri, copy) -> {
+      if (!KafkaRows.isKafka(uri)) {
+        return ExternalRows.NONE.copy(uri, copy);
+      }
+      return KafkaRows.copy(KafkaRows.parse(uri, config.bootstrap()), copy);
+    };
+  }
+
+  /** Flushes the buffered records (bounded), leaves the election and stops reading, on a worker. */
   public Future<Void> close() {
     return vertx.executeBlocking(
         () -> {
+          election.close();
           publisher.close();
-          folder.close();
+          reader.close();
+          return null;
+        },
+        false);
+  }
+
+  /**
+   * Stops every Kafka client at once, without flushing or leaving the decider group, as a killed
+   * process would (the others take over after the session timeout). For tests.
+   */
+  Future<Void> kill() {
+    return vertx.executeBlocking(
+        () -> {
+          election.abort();
+          publisher.abort();
+          reader.close();
           return null;
         },
         false);

@@ -17,7 +17,40 @@ class ExperimentEventsTest {
 
   private static ExperimentEvent impression(String id, String user, int rows) {
     return new ExperimentEvent(
-        id, ExperimentEvent.Type.IMPRESSION, "ab", 1, "ctr-int8", user, rows, 0, 5);
+        id,
+        ExperimentEvent.Type.IMPRESSION,
+        "ab",
+        "g1",
+        1,
+        "ctr-int8",
+        user,
+        rows,
+        0,
+        5,
+        id.substring(4),
+        "ok",
+        1,
+        2_000,
+        1_000);
+  }
+
+  private static ExperimentEvent click(String id, String user, int clicks, long at) {
+    return new ExperimentEvent(
+        id,
+        ExperimentEvent.Type.CLICK,
+        "ab",
+        "g1",
+        1,
+        "ctr-int8",
+        user,
+        2,
+        clicks,
+        at,
+        id.substring(6),
+        "ok",
+        1,
+        0,
+        0);
   }
 
   @Test
@@ -39,12 +72,8 @@ class ExperimentEventsTest {
     fold.fold(impression("imp:3", "u2", 1));
     fold.fold(impression("imp:4", "u3", 1)); // beyond 2 users: impressions, not an exposure
     fold.fold(impression("imp:5", null, 4));
-    fold.fold(
-        new ExperimentEvent(
-            "click:1", ExperimentEvent.Type.CLICK, "ab", 1, "ctr-int8", "u1", 2, 1, 6));
-    fold.fold(
-        new ExperimentEvent(
-            "click:1", ExperimentEvent.Type.CLICK, "ab", 1, "ctr-int8", "u1", 2, 1, 7));
+    fold.fold(click("click:1", "u1", 1, 6));
+    fold.fold(click("click:1", "u1", 1, 7));
     JsonObject v = fold.view("ab").getJsonArray("variants").getJsonObject(0);
     assertEquals(
         new JsonObject()
@@ -67,7 +96,7 @@ class ExperimentEventsTest {
     }
     ScaleMetrics metrics = ScaleMetrics.register(new PrometheusRegistry());
     KafkaConfig config = new KafkaConfig("127.0.0.1:" + closedPort, "t", 10);
-    KafkaEventPublisher publisher = new KafkaEventPublisher(config, "t.events", metrics);
+    KafkaRecordPublisher publisher = new KafkaRecordPublisher(config, "t.events", metrics);
     try {
       int accepted = 0;
       for (int i = 0; i < 1_000; i++) {
@@ -77,7 +106,7 @@ class ExperimentEventsTest {
       }
       // at most the buffer, plus the one the sender thread holds while it waits for the broker
       assertTrue(accepted <= 11, "accepted " + accepted);
-      assertEquals(1_000 - accepted, metrics.events("dropped"));
+      assertEquals(1_000 - accepted, metrics.records("event", "dropped"));
     } finally {
       publisher.close();
     }
@@ -92,7 +121,8 @@ class ExperimentEventsTest {
             IllegalArgumentException.class,
             () -> KafkaConfig.fromJson(new JsonObject().put("bootstrap", "h:1").put("topics", 1)));
     assertEquals(
-        "kafka.topics: unknown setting (expected: bootstrap, topic_prefix, buffer_events)",
+        "kafka.topics: unknown setting (expected: bootstrap, topic_prefix, buffer_events,"
+            + " session_timeout_ms, instance_id)",
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> KafkaConfig.fromJson(new JsonObject()));
   }

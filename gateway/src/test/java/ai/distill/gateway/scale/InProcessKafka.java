@@ -38,6 +38,8 @@ final class InProcessKafka implements AutoCloseable {
             .setConfigProp("transaction.state.log.replication.factor", "1")
             .setConfigProp("transaction.state.log.min.isr", "1")
             .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            // tests kill a decider and wait for its session to time out: allow short sessions
+            .setConfigProp("group.min.session.timeout.ms", "500")
             .setConfigProp("num.partitions", "3")
             .build();
     try {
@@ -54,6 +56,20 @@ final class InProcessKafka implements AutoCloseable {
   /** {@code host:port} of the broker. */
   String bootstrap() {
     return cluster.bootstrapServers();
+  }
+
+  /**
+   * Stops the broker side of the node (the controller, which keeps the topics' metadata, stays up),
+   * as Kafka's own {@code ClusterInstance.shutdownBroker} does.
+   */
+  void stopBroker() {
+    cluster.brokers().values().forEach(b -> b.shutdown());
+  }
+
+  /** Starts the stopped broker again on its log directory; returns when it is ready. */
+  void startBroker() throws Exception {
+    cluster.brokers().values().forEach(b -> b.startup());
+    cluster.waitForReadyBrokers();
   }
 
   @Override

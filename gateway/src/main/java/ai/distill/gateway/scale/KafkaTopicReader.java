@@ -2,10 +2,12 @@ package ai.distill.gateway.scale;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -19,29 +21,30 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Reads the experiment-event topic from its beginning, on every instance, and folds each event into
- * an {@link EventFold}: so every instance reports the same counts once it has caught up, and a
- * restarted instance rebuilds them. Reads every partition itself (no consumer group: each instance
- * needs all events); its lag behind the topic's end is {@code distill_kafka_consumer_lag_records}.
- * One thread owns the consumer; {@link #close} stops it.
+ * Reads whole topics from their beginning, on every instance, and hands each record to its topic's
+ * handler (in offset order per partition): the experiment events (folded into the same counts
+ * everywhere) and the decision states (applied everywhere). Reads every partition itself (no
+ * consumer group: each instance needs every record); its lag behind the topics' ends is {@code
+ * distill_kafka_consumer_lag_records}. One thread owns the consumer; {@link #close} stops it. A
+ * broker that is away at start or later is waited for.
  */
-public final class KafkaEventFolder implements AutoCloseable {
+public final class KafkaTopicReader implements AutoCloseable {
 
-  private static final System.Logger LOG = System.getLogger(KafkaEventFolder.class.getName());
+  private static final System.Logger LOG = System.getLogger(KafkaTopicReader.class.getName());
   private static final long LAG_EVERY_NANOS = 500_000_000L;
 
-  private final KafkaConfig config;
-  private final String topic;
-  private final EventFold fold;
+  private final Map<String, Consumer<ConsumerRecord<String, String>>> handlers;
   private final ScaleMetrics metrics;
   private final KafkaConsumer<String, String> consumer;
   private final Thread thread;
   private volatile boolean closed;
 
-  public KafkaEventFolder(KafkaConfig config, String topic, EventFold fold, ScaleMetrics metrics) {
-    this.config = config;
-    this.topic = topic;
-    this.fold = fold;
+  /** Handlers by topic, called on the reader's thread; a handler must not throw. */
+  public KafkaTopicReader(
+      KafkaConfig config,
+      Map<String, Consumer<ConsumerRecord<String, String>>> handlers,
+      ScaleMetrics metrics) {
+    this.handlers = new LinkedHashMap<>(handlers);
     this.metrics = metrics;
     this.consumer =
         new KafkaConsumer<>(
@@ -50,15 +53,16 @@ public final class KafkaEventFolder implements AutoCloseable {
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.CLIENT_ID_CONFIG, "distill-fold"),
+                ConsumerConfig.CLIENT_ID_CONFIG, "distill-reader"),
             new StringDeserializer(),
             new StringDeserializer());
-    this.thread = new Thread(this::run, "distill-kafka-fold");
+    this.thread = new Thread(this::run, "distill-kafka-reader");
     thread.setDaemon(true);
   }
 
-  /** Creates the topic when absent (broker defaults for partitions and replicas). Blocking. */
-  public static void ensureTopic(KafkaConfig config, String topic) {
+  /** Creates the topic when absent (broker defaults where empty). Blocking. */
+  public static void ensureTopic(
+      KafkaConfig config, String topic, Optional<Integer> partitions, Map<String, String> configs) {
     try (Admin admin =
         Admin.create(
             Map.of(
@@ -67,7 +71,7 @@ public final class KafkaEventFolder implements AutoCloseable {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
                 30_000))) {
       admin
-          .createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
+          .createTopics(List.of(new NewTopic(topic, partitions, Optional.empty()).configs(configs)))
           .all()
           .get();
     } catch (ExecutionException e) {
@@ -87,38 +91,34 @@ public final class KafkaEventFolder implements AutoCloseable {
     }
   }
 
-  /** Starts folding on its own thread. */
-  public KafkaEventFolder start() {
+  /** Starts reading on its own thread. */
+  public KafkaTopicReader start() {
     thread.start();
     return this;
-  }
-
-  public EventFold fold() {
-    return fold;
   }
 
   private void run() {
     try {
       List<TopicPartition> partitions = new ArrayList<>();
-      while (partitions.isEmpty() && !closed) {
-        try {
-          for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
-            partitions.add(new TopicPartition(topic, p.partition()));
+      for (String topic : handlers.keySet()) {
+        List<TopicPartition> of = new ArrayList<>();
+        while (of.isEmpty() && !closed) {
+          try {
+            for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
+              of.add(new TopicPartition(topic, p.partition()));
+            }
+          } catch (org.apache.kafka.common.errors.TimeoutException away) {
+            // the broker is away: ask again
           }
-        } catch (org.apache.kafka.common.errors.TimeoutException away) {
-          // the broker is away: ask again
         }
+        partitions.addAll(of);
       }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       long lagAt = 0;
       while (!closed) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          try {
-            metrics.folded(fold.fold(ExperimentEvent.decode(r.value())) ? "counted" : "duplicate");
-          } catch (IllegalArgumentException bad) {
-            metrics.folded("invalid");
-          }
+          handlers.get(r.topic()).accept(r);
         }
         long now = System.nanoTime();
         if (now - lagAt > LAG_EVERY_NANOS) {
@@ -130,7 +130,7 @@ public final class KafkaEventFolder implements AutoCloseable {
       // closing
     } catch (RuntimeException e) {
       if (!closed) {
-        LOG.log(System.Logger.Level.ERROR, "experiment events: folding stopped", e);
+        LOG.log(System.Logger.Level.ERROR, "Kafka topics: reading stopped", e);
       }
     } finally {
       consumer.close(Duration.ofSeconds(5));
@@ -153,7 +153,7 @@ public final class KafkaEventFolder implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
+    if (thread.getState() == Thread.State.NEW) {
       consumer.close(Duration.ofSeconds(5));
       return;
     }

@@ -1,0 +1,142 @@
+package ai.distill.gateway.scale;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Publishes records to Kafka — experiment events keyed by user, decision states keyed by
+ * experiment, captured rows — through one idempotent producer with {@code acks=all}, fed from one
+ * bounded queue by one sender thread. {@link #publish} only offers to that queue, so a slow or
+ * absent broker never blocks or slows inference: when the queue is full the record is dropped and
+ * counted ({@code distill_kafka_records_total{kind, outcome="dropped"}}), and delivery resumes on
+ * its own once the broker answers again. Thread-safe; owns the producer and the thread until {@link
+ * #close}.
+ */
+public final class KafkaRecordPublisher implements ExperimentEventLog {
+
+  private static final System.Logger LOG = System.getLogger(KafkaRecordPublisher.class.getName());
+
+  /** What kind of record (the {@code kind} label). */
+  public enum Kind {
+    EVENT,
+    DECISION,
+    CAPTURE;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private record Pending(String topic, String key, String value, Kind kind) {}
+
+  private final String eventsTopic;
+  private final BlockingQueue<Pending> queue;
+  private final KafkaProducer<String, String> producer;
+  private final ScaleMetrics metrics;
+  private final Thread sender;
+  private volatile boolean closed;
+
+  /** Experiment events go to {@code eventsTopic}; other records name their topic. */
+  public KafkaRecordPublisher(KafkaConfig config, String eventsTopic, ScaleMetrics metrics) {
+    this.eventsTopic = eventsTopic;
+    this.metrics = metrics;
+    this.queue = new ArrayBlockingQueue<>(config.bufferEvents());
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                config.bootstrap(),
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5,
+                // the sender thread may wait this long for a broker; inference never does
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                10_000,
+                ProducerConfig.CLIENT_ID_CONFIG,
+                "distill-records"),
+            new StringSerializer(),
+            new StringSerializer());
+    this.sender = new Thread(this::run, "distill-kafka-publisher");
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  @Override
+  public boolean publish(ExperimentEvent event) {
+    return publish(eventsTopic, event.key(), event.encode(), Kind.EVENT);
+  }
+
+  /** Buffers a record for {@code topic}; false (counted) when the buffer is full or closed. */
+  public boolean publish(String topic, String key, String value, Kind kind) {
+    if (closed || !queue.offer(new Pending(topic, key, value, kind))) {
+      metrics.record(kind.label(), "dropped");
+      return false;
+    }
+    return true;
+  }
+
+  private void run() {
+    while (!closed || !queue.isEmpty()) {
+      Pending p;
+      try {
+        p = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (p == null) {
+        continue;
+      }
+      String kind = p.kind().label();
+      try {
+        producer.send(
+            new ProducerRecord<>(p.topic(), p.key(), p.value()),
+            (meta, ex) -> {
+              if (ex == null) {
+                metrics.record(kind, "published");
+              } else {
+                metrics.record(kind, "failed");
+                LOG.log(System.Logger.Level.DEBUG, "record not delivered: {0}", ex.getMessage());
+              }
+            });
+      } catch (RuntimeException ex) {
+        // e.g. the broker is away longer than max.block.ms: this record is lost, later ones retry
+        metrics.record(kind, "failed");
+        LOG.log(System.Logger.Level.WARNING, "cannot publish to Kafka: {0}", ex.getMessage());
+      }
+    }
+  }
+
+  /** Records waiting in the buffer. */
+  public int buffered() {
+    return queue.size();
+  }
+
+  /** Stops taking records without flushing (a crash, for tests): the producer is closed at once. */
+  void abort() {
+    closed = true;
+    queue.clear();
+    producer.close(Duration.ZERO);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      sender.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    producer.close(Duration.ofSeconds(5));
+  }
+}

@@ -1,0 +1,224 @@
+package ai.distill.gateway.scale;
+
+import ai.distill.gateway.experiment.Experiment;
+import ai.distill.gateway.experiment.ExperimentDefinition;
+import ai.distill.gateway.experiment.ExperimentJson;
+import ai.distill.gateway.experiment.ExperimentReplication;
+import ai.distill.gateway.experiment.ExperimentService;
+import ai.distill.gateway.experiment.ExperimentSharing;
+import ai.distill.gateway.experiment.RequestOutcome;
+import ai.distill.gateway.feedback.Impression;
+import ai.distill.gateway.feedback.ResponseIdSigner;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Shares this instance's experiments through Kafka: what it serves and joins goes out as {@link
+ * ExperimentEvent}s; every event read back from the topic (this instance's own included) is folded
+ * once ({@link EventFold}) and counted into the local experiments, so every instance holds the same
+ * figures; only the {@link KafkaDeciderElection} winner takes automatic decisions, and every
+ * decision state goes to the compacted decisions topic (keyed by experiment) that every instance
+ * applies. Clicks that arrive before their impression (served elsewhere, published later) wait in a
+ * bounded map until it comes. Thread-safe: the listeners run on serving threads, the handlers on
+ * the reader's thread.
+ */
+final class SharedExperiments implements ExperimentSharing {
+
+  private static final System.Logger LOG = System.getLogger(SharedExperiments.class.getName());
+  static final int MAX_PENDING_CLICKS = 100_000;
+
+  private final KafkaRecordPublisher publisher;
+  private final KafkaDeciderElection election;
+  private final String decisionsTopic;
+  private final EventFold fold;
+  private final ScaleMetrics metrics;
+  private final Map<String, Map.Entry<ExperimentDefinition, String>> generations =
+      new ConcurrentHashMap<>();
+  private final LinkedHashMap<String, ExperimentEvent> pendingClicks =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ExperimentEvent> eldest) {
+          return size() > MAX_PENDING_CLICKS;
+        }
+      };
+  private volatile ExperimentReplication replication;
+  private volatile ExperimentService service;
+
+  SharedExperiments(
+      KafkaRecordPublisher publisher,
+      KafkaDeciderElection election,
+      String decisionsTopic,
+      EventFold fold,
+      ScaleMetrics metrics) {
+    this.publisher = publisher;
+    this.election = election;
+    this.decisionsTopic = decisionsTopic;
+    this.fold = fold;
+    this.metrics = metrics;
+  }
+
+  /** Starts sharing {@code experiments}: listens to what it serves, counts from the topic. */
+  void attach(ExperimentService experiments) {
+    this.service = experiments;
+    this.replication = experiments.share(this);
+    experiments.addServedListener(this::served);
+    experiments.feedback().addJoinListener(this::joined);
+  }
+
+  @Override
+  public boolean decides() {
+    return election.isDecider();
+  }
+
+  @Override
+  public void decided(Experiment experiment) {
+    publisher.publish(
+        decisionsTopic,
+        experiment.name(),
+        ExperimentJson.decisionState(experiment).encode(),
+        KafkaRecordPublisher.Kind.DECISION);
+  }
+
+  private String generation(ExperimentDefinition d) {
+    Map.Entry<ExperimentDefinition, String> g = generations.get(d.name());
+    if (g == null || g.getKey() != d) {
+      g = Map.entry(d, ExperimentJson.generation(d));
+      generations.put(d.name(), g);
+    }
+    return g.getValue();
+  }
+
+  private void served(
+      ExperimentService.Selection s,
+      String id,
+      int rows,
+      long version,
+      RequestOutcome outcome,
+      long latencyNanos,
+      long costNanos) {
+    if (outcome == RequestOutcome.CLIENT_ERROR) {
+      return; // counts for nothing anywhere
+    }
+    boolean ok = outcome == RequestOutcome.OK;
+    // a signed id is unique; a client's id may be reused, so its fact gets an id of its own
+    String eventId =
+        ok && ResponseIdSigner.looksSigned(id) ? "imp:" + id : "imp:" + UUID.randomUUID();
+    publisher.publish(
+        new ExperimentEvent(
+            eventId,
+            ok ? ExperimentEvent.Type.IMPRESSION : ExperimentEvent.Type.FAILURE,
+            s.experiment().name(),
+            generation(s.experiment().definition()),
+            s.assignment().variant(),
+            s.assignment().model(),
+            s.userId(),
+            rows,
+            0,
+            System.currentTimeMillis(),
+            id,
+            outcome.label(),
+            version,
+            latencyNanos,
+            costNanos));
+  }
+
+  private void joined(Impression i, int[] clicks) {
+    ExperimentService experiments = service;
+    if (i.experiment() == null || !experiments.isExperiment(i.experiment())) {
+      return;
+    }
+    int sum = 0;
+    for (int c : clicks) {
+      sum += c;
+    }
+    // the same feedback joined on two instances is one event: its id is the response's
+    publisher.publish(
+        new ExperimentEvent(
+            "click:" + i.id(),
+            ExperimentEvent.Type.CLICK,
+            i.experiment(),
+            generation(experiments.get(i.experiment()).definition()),
+            i.variant(),
+            i.model(),
+            i.userId(),
+            i.rows(),
+            sum,
+            System.currentTimeMillis(),
+            i.id(),
+            "ok",
+            -1,
+            0,
+            0));
+  }
+
+  /** An experiment event read back from the topic (the reader's thread). */
+  void onEvent(ConsumerRecord<String, String> r) {
+    ExperimentEvent e;
+    try {
+      e = ExperimentEvent.decode(r.value());
+    } catch (IllegalArgumentException bad) {
+      metrics.folded("invalid");
+      return;
+    }
+    if (!fold.fold(e)) {
+      metrics.folded("duplicate");
+      return;
+    }
+    metrics.folded("counted");
+    ExperimentReplication shared = replication;
+    if (shared == null) {
+      return;
+    }
+    switch (e.type()) {
+      case IMPRESSION, FAILURE -> {
+        shared.applyServed(
+            e.experiment(),
+            e.generation(),
+            e.variant(),
+            e.model(),
+            e.userId(),
+            e.rows(),
+            RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT)),
+            e.latencyNanos(),
+            e.costNanos(),
+            e.version());
+        ExperimentEvent click =
+            e.responseId() == null ? null : pendingClicks.remove(e.responseId());
+        if (click != null) {
+          click(shared, click);
+        }
+      }
+      case CLICK -> click(shared, e);
+    }
+  }
+
+  private void click(ExperimentReplication shared, ExperimentEvent e) {
+    ExperimentReplication.Applied a =
+        shared.applyClicks(
+            e.experiment(), e.generation(), e.variant(), e.model(), e.userId(), e.clicks());
+    if (a == ExperimentReplication.Applied.USER_UNKNOWN && e.responseId() != null) {
+      pendingClicks.put(e.responseId(), e);
+    }
+  }
+
+  /** A decision state read back from the decisions topic (the reader's thread). */
+  void onDecision(ConsumerRecord<String, String> r) {
+    ExperimentReplication shared = replication;
+    if (shared == null || r.value() == null) {
+      return;
+    }
+    try {
+      if (shared.applyDecisionState(new JsonObject(r.value()))
+          == ExperimentReplication.Applied.APPLIED) {
+        LOG.log(System.Logger.Level.INFO, "applied the shared decisions of {0}", r.key());
+      }
+    } catch (RuntimeException bad) {
+      LOG.log(System.Logger.Level.WARNING, "ignored a malformed decision state: {0}", bad);
+    }
+  }
+}
