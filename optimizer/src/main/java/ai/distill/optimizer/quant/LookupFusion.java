@@ -40,9 +40,14 @@ public final class LookupFusion {
     Map<String, List<NodeProto>> consumers = model.consumers();
     Map<String, TensorProto> inits = model.initializers();
     Set<String> int64Inputs = new HashSet<>();
+    Map<String, Long> widths = new HashMap<>();
     for (ValueInfoProto v : model.graph().getInputList()) {
       if (v.getType().getTensorType().getElemType() == DataType.INT64_VALUE) {
         int64Inputs.add(v.getName());
+        var shape = v.getType().getTensorType().getShape();
+        if (shape.getDimCount() == 2 && shape.getDim(1).hasDimValue()) {
+          widths.put(v.getName(), shape.getDim(1).getDimValue());
+        }
       }
     }
     List<NodeProto> nodes = new ArrayList<>(model.nodes());
@@ -67,7 +72,14 @@ public final class LookupFusion {
           continue;
         }
         if (run.size() > 1) {
-          flush(run, concat.getName() + "_lookups" + fused++, inputs, before, added, inits);
+          flush(
+              run,
+              concat.getName() + "_lookups" + fused++,
+              widths.getOrDefault(run.get(0).ids(), -1L),
+              inputs,
+              before,
+              added,
+              inits);
         } else {
           inputs.addAll(runInputs);
         }
@@ -103,10 +115,14 @@ public final class LookupFusion {
     return a.ids().equals(b.ids()) && a.dim() == b.dim();
   }
 
-  /** Emits the fused lookup for a run of two or more lookups. */
+  /**
+   * Emits the fused lookup for a run of two or more lookups; when the run reads every column of its
+   * ids in order ({@code idsWidth} columns), it reads the ids as they are, without selecting.
+   */
   private static void flush(
       List<Lookup> run,
       String name,
+      long idsWidth,
       List<String> inputs,
       List<NodeProto> before,
       List<TensorProto> added,
@@ -128,22 +144,28 @@ public final class LookupFusion {
       at += t.length;
     }
     added.add(TensorProtos.floats(name + "_table", stacked, total, dim));
-    added.add(TensorProtos.longs(name + "_columns", columns, columns.length));
     added.add(TensorProtos.longs(name + "_offsets", offsets, offsets.length));
-    before.add(
-        QdqRewriter.node(
-                "Gather",
-                name + "_select",
-                List.of(run.get(0).ids(), name + "_columns"),
-                name + "_field_ids")
-            .toBuilder()
-            .addAttribute(GraphBuilder.attr("axis", 1L))
-            .build());
+    boolean inOrder = idsWidth == run.size();
+    for (int k = 0; k < run.size(); k++) {
+      inOrder &= columns[k] == k;
+    }
+    if (!inOrder) {
+      added.add(TensorProtos.longs(name + "_columns", columns, columns.length));
+      before.add(
+          QdqRewriter.node(
+                  "Gather",
+                  name + "_select",
+                  List.of(run.get(0).ids(), name + "_columns"),
+                  name + "_field_ids")
+              .toBuilder()
+              .addAttribute(GraphBuilder.attr("axis", 1L))
+              .build());
+    }
     before.add(
         QdqRewriter.node(
             "Add",
             name + "_offset",
-            List.of(name + "_field_ids", name + "_offsets"),
+            List.of(inOrder ? run.get(0).ids() : name + "_field_ids", name + "_offsets"),
             name + "_ids"));
     before.add(
         QdqRewriter.node(

@@ -188,6 +188,9 @@ public final class Quantizer {
       gated = searched.gated();
       decisions = new ArrayList<>(decisions);
       decisions.addAll(searched.decisions());
+      gated =
+          QuantizePushUp.afterSearch(
+              gated, heldOut, gate, evaluate, o, progress.within(0.9, 0.92), decisions);
     }
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
