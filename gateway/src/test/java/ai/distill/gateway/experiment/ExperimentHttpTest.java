@@ -351,6 +351,23 @@ class ExperimentHttpTest {
   }
 
   @Test
+  void requests_to_an_experiment_that_do_not_decode_are_counted_as_bad_requests() {
+    assertEquals(201, post("/admin/v1/experiments", definition("ab"), TOKEN).statusCode());
+    HttpResponse<Buffer> r = postRaw("/v2/models/ab/infer", null, Buffer.buffer("{\"inputs\": [}"));
+    assertEquals(400, r.statusCode(), r.bodyAsString());
+    List<String> badRequests =
+        get("/metrics")
+            .bodyAsString()
+            .lines()
+            .filter(l -> l.startsWith("distill_requests_total{") && l.contains("bad_request"))
+            .toList();
+    assertEquals(1, badRequests.size(), badRequests.toString());
+    assertTrue(
+        badRequests.get(0).contains("transport=\"http\"") && badRequests.get(0).endsWith(" 1.0"),
+        badRequests.toString());
+  }
+
+  @Test
   void decisions_on_an_unknown_experiment_are_404_whatever_the_body() {
     for (Buffer body : new Buffer[] {null, Buffer.buffer(""), Buffer.buffer("{not json")}) {
       HttpResponse<Buffer> r = postRaw("/admin/v1/experiments/nope/rollback", null, body);
