@@ -8,7 +8,6 @@ import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.metrics.GatewayMetrics.Transport;
 import ai.distill.gateway.runtime.ModelSignature;
 import ai.distill.gateway.tensor.InferRequest;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,8 +19,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.HttpServerConnection;
-import io.vertx.core.internal.buffer.BufferInternal;
-import io.vertx.core.parsetools.RecordParser;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,7 +47,7 @@ final class RowStream {
   private final StreamOptions options;
   private final StreamStats stats;
   private final int batchRows;
-  private final RecordParser parser;
+  private final LineBuffer input = new LineBuffer();
   private final OrderedWindow<Lines> window;
   private final RowLines lines;
   private RowBatch current;
@@ -80,8 +77,6 @@ final class RowStream {
     this.lines = new RowLines(target.routed());
     this.current = new RowBatch(target.signature(), batchRows, 0);
     this.window = new OrderedWindow<>(options.maxInFlight(), this::write);
-    this.parser = RecordParser.newDelimited("\n", request);
-    parser.maxRecordSize(options.maxLineBytes());
   }
 
   static ModelSignature check(ModelSignature signature) {
@@ -95,60 +90,86 @@ final class RowStream {
     response.closeHandler(v -> abort("client disconnected"));
     response.exceptionHandler(e -> abort("response failed: " + e.getMessage()));
     response.drainHandler(v -> drained());
-    parser.handler(this::line);
-    parser.exceptionHandler(this::inputFailed);
-    parser.endHandler(v -> inputEnded());
+    request.handler(this::chunk);
+    request.exceptionHandler(this::inputFailed);
+    request.endHandler(v -> inputEnded());
     if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
       response.writeContinue();
     }
     flow();
   }
 
-  private void line(Buffer line) {
-    if (finished) {
+  private void chunk(Buffer data) {
+    if (finished || inputEnded) {
       return;
     }
-    int length = line.length();
-    if (length > 0 && line.getByte(length - 1) == '\r') {
-      length--;
-    }
-    if (length == 0) {
-      return; // blank lines are no rows
-    }
-    ByteBuf view = line instanceof BufferInternal internal ? internal.getByteBuf() : null;
-    boolean good =
-        view != null && view.hasArray()
-            ? current.add(view.array(), view.arrayOffset() + view.readerIndex(), length)
-            : current.add(line.getBytes(0, length), 0, length);
-    if (!good) {
-      pipeline.rejected(target, Outcome.BAD_REQUEST, Transport.STREAM);
-    }
-    held++;
-    stats.buffered(1);
-    // Work-conserving: a full batch goes at once, and so does any batch when nothing runs.
-    if (current.full() || window.isEmpty()) {
-      flush();
-    }
+    input.append(data);
+    parse();
     flow();
   }
 
+  // Parses whole lines into micro-batches while the window has room (at the end of the upload:
+  // all of them). A full batch goes at once, and so does any batch when nothing runs.
+  private void parse() {
+    while (!finished && (inputEnded || !window.full())) {
+      int whole = input.wholeLinesEnd();
+      if (whole < 0) {
+        if (input.partialLength() > options.maxLineBytes()) {
+          lineTooLong();
+        }
+        break;
+      }
+      int lines = current.size();
+      int bad = lines - current.goodRows();
+      int next = current.addLines(input.array(), input.start(), whole, options.maxLineBytes());
+      input.consumeTo(next);
+      added(current.size() - lines, current.size() - current.goodRows() - bad);
+      if (current.full()) {
+        flush();
+      } else if (next < whole) {
+        lineTooLong();
+        break;
+      } else {
+        break; // every whole line is in the batch
+      }
+    }
+    if (window.isEmpty() || inputEnded) {
+      flush();
+    }
+  }
+
+  private void added(int lines, int bad) {
+    held += lines;
+    stats.buffered(lines);
+    for (int i = 0; i < bad; i++) {
+      pipeline.rejected(target, Outcome.BAD_REQUEST, Transport.STREAM);
+    }
+  }
+
+  private void lineTooLong() {
+    stopReading(
+        "line "
+            + (nextRow + current.size() + 1)
+            + " is longer than "
+            + options.maxLineBytes()
+            + " bytes; the rest of the stream was not read");
+  }
+
   private void inputFailed(Throwable e) {
-    if (finished) {
+    stopReading("reading the request failed: " + e.getMessage());
+  }
+
+  // The line that cannot be read is answered with `message`; nothing after it is read.
+  private void stopReading(String message) {
+    if (finished || inputEnded) {
       return;
     }
-    String message =
-        e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("size")
-            ? "line "
-                + (nextRow + current.size() + 1)
-                + " is longer than "
-                + options.maxLineBytes()
-                + " bytes; the rest of the stream was not read"
-            : "reading the request failed: " + e.getMessage();
+    inputEnded = true;
+    input.clear();
     current.addError(message);
-    pipeline.rejected(target, Outcome.BAD_REQUEST, Transport.STREAM);
-    held++;
-    stats.buffered(1);
-    inputEnded();
+    added(1, 1);
+    flush();
+    completeIfDone();
   }
 
   private void inputEnded() {
@@ -156,7 +177,8 @@ final class RowStream {
       return;
     }
     inputEnded = true;
-    flush();
+    input.terminate();
+    parse();
     completeIfDone();
   }
 
@@ -226,9 +248,7 @@ final class RowStream {
     if (response.writeQueueFull()) {
       startStallTimer();
     }
-    if (window.isEmpty() && current.size() > 0) {
-      flush();
-    }
+    parse();
     completeIfDone();
     flow();
   }
@@ -288,15 +308,15 @@ final class RowStream {
     boolean read = !finished && !inputEnded && !window.full() && !response.writeQueueFull();
     if (read && paused) {
       paused = false;
-      parser.resume();
+      request.resume();
     } else if (!read && !paused) {
       paused = true;
-      parser.pause();
+      request.pause();
     }
   }
 
   private void completeIfDone() {
-    if (!finished && inputEnded && window.isEmpty() && current.size() == 0) {
+    if (!finished && inputEnded && window.isEmpty() && current.size() == 0 && input.isEmpty()) {
       response.end();
       finish();
     }
@@ -320,6 +340,7 @@ final class RowStream {
     stats.buffered(-held);
     held = 0;
     current = new RowBatch(target.signature(), 1, nextRow); // drop the partial batch's buffers
+    input.clear();
     stats.closed();
   }
 }
