@@ -65,9 +65,11 @@ public final class GatewayConfig {
   private final Duration captureFsyncInterval;
   private final Duration streamStallTimeout;
   private final JsonArray policies;
+  private final Path stateDir;
 
   private GatewayConfig(Builder b) {
     this.store = b.store;
+    this.stateDir = b.stateDir != null ? b.stateDir : b.store;
     this.host = b.host;
     this.port = b.port;
     this.grpcPort = b.grpcPort;
@@ -100,6 +102,15 @@ public final class GatewayConfig {
   /** The model store directory. */
   public Path store() {
     return store;
+  }
+
+  /**
+   * Where this instance keeps its own state (experiment snapshots, pending impressions, capture
+   * segments, job records): the store itself, or {@code <store>/instances/<id>} when several
+   * instances share the store.
+   */
+  public Path stateDir() {
+    return stateDir;
   }
 
   public String host() {
@@ -231,6 +242,7 @@ public final class GatewayConfig {
     b.modelPolicies.putAll(modelPolicies);
     b.grpcPort = grpcPort;
     b.grpcPortSet = grpcPortSet;
+    b.stateDir = stateDir.equals(store) ? null : stateDir;
     return b;
   }
 
@@ -291,9 +303,16 @@ public final class GatewayConfig {
     private Duration captureFsyncInterval = Duration.ofSeconds(1);
     private Duration streamStallTimeout = Duration.ofSeconds(30);
     private JsonArray policies = new JsonArray();
+    private Path stateDir;
 
     private Builder(Path store) {
       this.store = Objects.requireNonNull(store, "store");
+    }
+
+    /** This instance's own state directory (default: the store). */
+    public Builder stateDir(Path dir) {
+      this.stateDir = dir;
+      return this;
     }
 
     public Builder host(String host) {

@@ -56,7 +56,10 @@ public final class CaptureRoutes {
       Gateway gateway, CaptureService.Options options, FeedbackService feedback) {
     CaptureService service =
         new CaptureService(
-            gateway.store().root(), options, CaptureMetrics.register(gateway.registry()), feedback);
+            gateway.config().stateDir(),
+            options,
+            CaptureMetrics.register(gateway.registry()),
+            feedback);
     service.start();
     CaptureRoutes routes = new CaptureRoutes(gateway.vertx(), service);
     routes.mount(gateway.router(), gateway.adminAuth());

@@ -185,7 +185,16 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** Starts everything; with {@code scale.kafka()} set, experiment events go through Kafka. */
-    static Running start(GatewayConfig cfg, ScaleConfig scaleConfig) throws Exception {
+    static Running start(GatewayConfig shared, ScaleConfig scaleConfig) throws Exception {
+      // with Kafka, instances may share the store: each keeps its own state in a folder of its own
+      String instance =
+          scaleConfig.kafka() == null ? null : scaleConfig.kafka().resolveInstanceId(shared.port());
+      GatewayConfig cfg =
+          instance == null
+              ? shared
+              : shared.toBuilder()
+                  .stateDir(shared.store().resolve("instances").resolve(instance))
+                  .build();
       // Netty's epoll transport on Linux (bundled), NIO elsewhere: fewer syscalls and copies per
       // request.
       Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
@@ -233,11 +242,7 @@ public final class ServeCommand implements Callable<Integer> {
         ScaleRoutes scale =
             scaleConfig.kafka() == null
                 ? null
-                : ScaleRoutes.install(
-                        gateway,
-                        scaleConfig.kafka(),
-                        scaleConfig.kafka().resolveInstanceId(gateway.port()),
-                        experiments.service())
+                : ScaleRoutes.install(gateway, scaleConfig.kafka(), instance, experiments.service())
                     .await();
         if (scale != null) {
           scale.shareCaptures(capture.service());

@@ -1,7 +1,7 @@
 package ai.distill.gateway.experiment;
 
 import io.vertx.core.json.JsonObject;
-import java.util.function.Function;
+import java.util.Map;
 
 /**
  * Applies to this instance's experiments what every instance sharing them served, clicked and
@@ -11,12 +11,22 @@ import java.util.function.Function;
  */
 public final class ExperimentReplication {
 
-  private final Function<String, Experiment> experiments;
+  private final Map<String, Experiment> experiments;
   private final ExperimentSaves saves;
 
-  ExperimentReplication(Function<String, Experiment> experiments, ExperimentSaves saves) {
+  /** Replaces every experiment by a fresh one with its decision state: counts come from the log. */
+  ExperimentReplication(
+      Map<String, Experiment> experiments,
+      ExperimentSaves saves,
+      ExperimentMetrics metrics,
+      int maxUsers) {
     this.experiments = experiments;
     this.saves = saves;
+    for (Experiment old : experiments.values()) {
+      Experiment fresh = Experiment.create(old.definition(), metrics, maxUsers);
+      ExperimentJson.applyDecisionState(fresh, ExperimentJson.decisionState(old));
+      experiments.replace(old.name(), old, fresh);
+    }
   }
 
   /** Whether a shared fact or decision was applied. */
@@ -77,7 +87,7 @@ public final class ExperimentReplication {
    * a malformed state.
    */
   public Applied applyDecisionState(JsonObject state) {
-    Experiment e = experiments.apply(state.getString("experiment", ""));
+    Experiment e = experiments.get(state.getString("experiment", ""));
     if (e == null || !ExperimentJson.applyDecisionState(e, state)) {
       return Applied.IGNORED;
     }
@@ -86,7 +96,7 @@ public final class ExperimentReplication {
   }
 
   private Experiment generationOf(String name, String generation, int variant, String model) {
-    Experiment e = experiments.apply(name);
+    Experiment e = experiments.get(name);
     if (e == null
         || !ExperimentJson.generation(e.definition()).equals(generation)
         || variant < 0

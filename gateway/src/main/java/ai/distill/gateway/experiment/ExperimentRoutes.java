@@ -83,7 +83,7 @@ public final class ExperimentRoutes {
     ExperimentService service =
         new ExperimentService(
             new RegistryInvoker(gateway.models(), gateway.store()),
-            gateway.store().root(),
+            gateway.config().stateDir(),
             command -> vertx.runOnContext(v -> command.run()),
             options,
             ExperimentMetrics.register(gateway.registry()),

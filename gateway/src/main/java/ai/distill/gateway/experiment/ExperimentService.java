@@ -413,11 +413,12 @@ public final class ExperimentService implements AutoCloseable {
 
   /**
    * Shares this service's experiments with other instances from now on (counts from the shared log,
-   * decisions by the one instance that {@link ExperimentSharing#decides}).
+   * decisions by the one instance that {@link ExperimentSharing#decides}). Counts restored from
+   * disk are dropped (the log, read from its beginning, holds them all); decision states are kept.
    */
   public ExperimentReplication share(ExperimentSharing sharing) {
     this.sharing = sharing;
-    return new ExperimentReplication(experiments::get, saves);
+    return new ExperimentReplication(experiments, saves, metrics, options.maxUsersPerVariant());
   }
 
   /**

@@ -43,6 +43,9 @@ public final class JobRoutes {
    */
   public static Future<JobRoutes> install(Gateway gateway, CanaryHook canary) {
     JobsConfig config = gateway.config().jobs();
+    if (!gateway.config().stateDir().equals(gateway.config().store())) {
+      config = config.withRecordsDir(gateway.config().stateDir().resolve("jobs"));
+    }
     return install(gateway, config, JobRunner.create(config), canary);
   }
 

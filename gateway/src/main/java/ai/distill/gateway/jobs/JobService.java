@@ -78,7 +78,7 @@ public final class JobService implements AutoCloseable {
     this.canary = canary == null ? CanaryHook.NONE : canary;
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.clock = clock == null ? Clock.systemUTC() : clock;
-    this.repository = new JobRepository(JobRepository.dirOf(store.root()));
+    this.repository = new JobRepository(config.recordsDir(store.root()));
   }
 
   /** Where {@code "rows": "kafka://..."} (a URI) is read from. */
@@ -127,7 +127,8 @@ public final class JobService implements AutoCloseable {
    */
   public JobRecord submit(JobSpec spec) {
     String id = JobValidation.newId(clock.instant());
-    JobValidation.Accepted accepted = JobValidation.check(store, spec, id, externalRows);
+    JobValidation.Accepted accepted =
+        JobValidation.check(store, config.recordsDir(store.root()), spec, id, externalRows);
     ModelVersion source = accepted.source();
     JobRunner.Task task = accepted.task();
     JobRecord record;

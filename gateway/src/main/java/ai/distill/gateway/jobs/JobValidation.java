@@ -30,7 +30,12 @@ final class JobValidation {
    *
    * @throws JobRejectedException 404 for an unknown source, 400 for anything else wrong
    */
-  static Accepted check(ModelStore store, JobSpec spec, String id, ExternalRows external) {
+  static Accepted check(
+      ModelStore store,
+      java.nio.file.Path jobsDir,
+      JobSpec spec,
+      String id,
+      ExternalRows external) {
     ModelVersion source;
     try {
       source = store.resolve(spec.source());
@@ -70,9 +75,7 @@ final class JobValidation {
       }
       boolean uri = ExternalRows.isUri(spec.rows());
       java.nio.file.Path rows =
-          uri
-              ? JobRepository.dirOf(store.root()).resolve(id + ".source.rows.jsonl")
-              : spec.rowsPath(store.root());
+          uri ? jobsDir.resolve(id + ".source.rows.jsonl") : spec.rowsPath(store.root());
       if (uri) {
         copyExternal(external, spec.rows(), rows);
       }
@@ -95,8 +98,7 @@ final class JobValidation {
       }
       int recent = JobArguments.recentRows(spec);
       if (recent > 0) {
-        rows =
-            newestRows(rows, recent, JobRepository.dirOf(store.root()).resolve(id + ".rows.jsonl"));
+        rows = newestRows(rows, recent, jobsDir.resolve(id + ".rows.jsonl"));
       }
       task = JobArguments.task(id, spec, store.root(), source.id(), rows);
     } catch (IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package ai.distill.gateway.jobs;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,8 +20,11 @@ import java.util.Set;
  *     low-priority daemon thread in the gateway)
  * @param queueCapacity jobs that may wait behind the running one; more are refused (429)
  * @param childJvmOptions extra options for a child job's JVM, e.g. a heap limit
+ * @param recordsDir where job records and frozen row copies go; null: {@code <store>/jobs} (set by
+ *     the gateway, not the JSON form, when instances share a store)
  */
-public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvmOptions) {
+public record JobsConfig(
+    Runner runner, int queueCapacity, List<String> childJvmOptions, Path recordsDir) {
 
   /** Child runner, 8 queued jobs, no extra JVM options. */
   public static final JobsConfig DEFAULT = new JobsConfig(Runner.CHILD, 8, List.of());
@@ -65,12 +69,26 @@ public record JobsConfig(Runner runner, int queueCapacity, List<String> childJvm
     childJvmOptions = List.copyOf(childJvmOptions);
   }
 
+  /** Records under {@code <store>/jobs}. */
+  public JobsConfig(Runner runner, int queueCapacity, List<String> childJvmOptions) {
+    this(runner, queueCapacity, childJvmOptions, null);
+  }
+
   public JobsConfig withRunner(Runner r) {
-    return new JobsConfig(r, queueCapacity, childJvmOptions);
+    return new JobsConfig(r, queueCapacity, childJvmOptions, recordsDir);
   }
 
   public JobsConfig withQueueCapacity(int capacity) {
-    return new JobsConfig(runner, capacity, childJvmOptions);
+    return new JobsConfig(runner, capacity, childJvmOptions, recordsDir);
+  }
+
+  public JobsConfig withRecordsDir(Path dir) {
+    return new JobsConfig(runner, queueCapacity, childJvmOptions, dir);
+  }
+
+  /** Where the records of the store rooted at {@code storeRoot} go. */
+  Path recordsDir(Path storeRoot) {
+    return recordsDir != null ? recordsDir : JobRepository.dirOf(storeRoot);
   }
 
   /** Reads the {@code "jobs"} object of a gateway config; null means {@link #DEFAULT}. */

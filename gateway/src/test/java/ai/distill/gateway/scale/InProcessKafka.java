@@ -15,7 +15,7 @@ import org.apache.kafka.common.test.TestKitNodes;
  * }
  * }</pre>
  */
-final class InProcessKafka implements AutoCloseable {
+public final class InProcessKafka implements AutoCloseable {
 
   private final KafkaClusterTestKit cluster;
 
@@ -23,7 +23,7 @@ final class InProcessKafka implements AutoCloseable {
     this.cluster = cluster;
   }
 
-  static InProcessKafka start(Path dir) throws Exception {
+  public static InProcessKafka start(Path dir) throws Exception {
     KafkaClusterTestKit cluster =
         new KafkaClusterTestKit.Builder(
                 new TestKitNodes.Builder()
@@ -54,7 +54,7 @@ final class InProcessKafka implements AutoCloseable {
   }
 
   /** {@code host:port} of the broker. */
-  String bootstrap() {
+  public String bootstrap() {
     return cluster.bootstrapServers();
   }
 
