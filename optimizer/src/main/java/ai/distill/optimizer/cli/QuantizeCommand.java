@@ -203,6 +203,15 @@ public final class QuantizeCommand implements Callable<Integer> {
   int embeddingBits;
 
   @Option(
+      names = "--weight-bits",
+      paramLabel = "8|4",
+      defaultValue = "8",
+      description =
+          "Bits per MatMul/Gemm weight value: 8, or 4 (per output channel, widened to int8 when the"
+              + " model loads; default: ${DEFAULT-VALUE}).")
+  int weightBits;
+
+  @Option(
       names = "--force",
       description = "Publish even if the INT8 model benchmarks slower than its source.")
   boolean force;
@@ -258,6 +267,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             .force(force)
             .integerDomain(integerDomain)
             .embeddingBits(embeddingBits)
+            .weightBits(weightBits)
             .build();
     QuantizeJob.Outcome outcome =
         QuantizeJob.run(

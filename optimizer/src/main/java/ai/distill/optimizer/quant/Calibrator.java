@@ -79,4 +79,50 @@ public final class Calibrator {
     }
     return stats;
   }
+
+  /**
+   * The mean of each feature (index along the last axis, {@code width} wide) of each tensor over
+   * {@code rows}: what bias correction of 4-bit weights needs ({@link Int4Weights#biasCorrection}).
+   */
+  public static Map<String, double[]> featureMeans(
+      OnnxModel model, Map<String, Integer> widths, RowTable rows, int threads) {
+    OnnxModel augmented = augment(model, widths.keySet());
+    Map<String, double[]> sums = new LinkedHashMap<>();
+    Map<String, long[]> counts = new LinkedHashMap<>();
+    Map<String, String> outputToTensor = new LinkedHashMap<>();
+    widths.forEach(
+        (t, w) -> {
+          sums.put(t, new double[w]);
+          counts.put(t, new long[1]);
+          outputToTensor.put(t + SUFFIX, t);
+        });
+    TableScorer.Options options = new TableScorer.Options(threads, OptLevel.NO_OPT, 128, null);
+    try (TableScorer scorer = TableScorer.open(augmented.toBytes(), options)) {
+      scorer.forEachBatch(
+          rows,
+          outputToTensor.keySet(),
+          (first, n, outputs) -> {
+            for (Map.Entry<String, float[]> e : outputs.entrySet()) {
+              String t = outputToTensor.get(e.getKey());
+              double[] sum = sums.get(t);
+              float[] v = e.getValue();
+              for (int i = 0; i < v.length; i++) {
+                sum[i % sum.length] += v[i];
+              }
+              counts.get(t)[0] += v.length / sum.length;
+            }
+          });
+    }
+    Map<String, double[]> means = new LinkedHashMap<>();
+    sums.forEach(
+        (t, sum) -> {
+          double[] m = sum.clone();
+          long c = Math.max(1, counts.get(t)[0]);
+          for (int i = 0; i < m.length; i++) {
+            m[i] /= c;
+          }
+          means.put(t, m);
+        });
+    return means;
+  }
 }

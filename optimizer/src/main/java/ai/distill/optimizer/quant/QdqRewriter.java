@@ -31,6 +31,12 @@ public final class QdqRewriter {
   static final Set<String> SHAPE_ONLY =
       Set.of("Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Identity");
 
+  /**
+   * Fewest weight values for 4-bit weights ({@code weightBits 4}): smaller layers (a dense
+   * projection, the output layer) cost little on disk and keep 8 bits.
+   */
+  static final long MIN_4BIT = 4096;
+
   private QdqRewriter() {}
 
   /**
@@ -43,6 +49,21 @@ public final class QdqRewriter {
       OnnxModel model,
       List<QuantTarget> targets,
       Map<String, Range> ranges,
+      QuantizeOptions o,
+      Set<String> fp32Layers) {
+    return rewrite(model, targets, ranges, Map.of(), o, fp32Layers);
+  }
+
+  /**
+   * {@link #rewrite} with the calibration mean of each input feature of 4-bit layers' activations
+   * ({@link Calibrator#featureMeans}): their biases are corrected for the mean error of their 4-bit
+   * weights ({@link Int4Weights#biasCorrection}).
+   */
+  public static OnnxModel rewrite(
+      OnnxModel model,
+      List<QuantTarget> targets,
+      Map<String, Range> ranges,
+      Map<String, float[]> biasShifts,
       QuantizeOptions o,
       Set<String> fp32Layers) {
     checkOpset(model);
@@ -95,13 +116,21 @@ public final class QdqRewriter {
       WeightQuant wq = e.weights.get(wKey);
       String wDq = t.weight() + "_dequantized";
       if (wq == null) {
+        boolean fourBits = is4Bit(o, perChannel, rows, cols);
         wq =
-            QuantMath.quantizeWeights(
-                TensorProtos.toFloats(w), rows, cols, axis, perChannel, o.reduceRange());
+            fourBits
+                ? Int4Weights.quantize(TensorProtos.toFloats(w), rows, cols, axis)
+                : QuantMath.quantizeWeights(
+                    TensorProtos.toFloats(w), rows, cols, axis, perChannel, o.reduceRange());
         e.weights.put(wKey, wq);
         int channels = wq.scales().length;
         long[] sDims = perChannel ? new long[] {channels} : new long[0];
-        e.inits.add(TensorProtos.int8(t.weight() + "_quantized", wq.values(), rows, cols));
+        if (fourBits) {
+          e.nodes.addAll(
+              Int4Weights.decodeNodes(t.weight() + "_quantized", wq.values(), rows, cols, e.inits));
+        } else {
+          e.inits.add(TensorProtos.int8(t.weight() + "_quantized", wq.values(), rows, cols));
+        }
         e.inits.add(TensorProtos.floats(t.weight() + "_scale", wq.scales(), sDims));
         e.inits.add(TensorProtos.int8(t.weight() + "_zero_point", new byte[channels], sDims));
         NodeProto.Builder dq =
@@ -120,6 +149,10 @@ public final class QdqRewriter {
       NodeProto.Builder q = node.toBuilder().setInput(0, aDq).setInput(1, wDq);
       if (t.bias() != null) {
         float[] b = TensorProtos.toFloats(inits.get(t.bias()));
+        float[] shift = biasShifts.get(t.layer());
+        for (int c = 0; shift != null && c < b.length; c++) {
+          b[c] += shift[c];
+        }
         int[] bq = new int[b.length];
         float[] bs = new float[b.length];
         for (int c = 0; c < b.length; c++) {
@@ -144,6 +177,11 @@ public final class QdqRewriter {
       e.nodes.add(q.build());
     }
     return e.build(model);
+  }
+
+  /** Whether a weight of {@code rows × cols} is written in 4 bits. */
+  static boolean is4Bit(QuantizeOptions o, boolean perChannel, int rows, int cols) {
+    return o.weightBits() == 4 && perChannel && (long) rows * cols >= MIN_4BIT;
   }
 
   static void checkOpset(OnnxModel model) {
@@ -327,10 +365,11 @@ public final class QdqRewriter {
       if (!tables.containsKey(w)) {
         Int4Table q = Int4Table.quantize(TensorProtos.toFloats(table), rows, cols);
         tables.put(w, Float.NaN);
-        inits.addAll(q.initializers(w));
         if (gatherBlockQuantized) {
+          inits.addAll(q.initializers(w));
           usesContribOps = true;
         } else {
+          inits.addAll(q.compactInitializers(w));
           nodes.addAll(Int4Table.decodeNodes(w, rows, cols, inits));
         }
       }

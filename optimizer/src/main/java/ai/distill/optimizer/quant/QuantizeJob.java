@@ -132,6 +132,7 @@ public final class QuantizeJob {
         "speed_cpu_ratio",
         report.speed() == null ? null : finite(round(report.speed().cpuRatio())));
     summary.put("embedding_bits", report.embeddingBits());
+    summary.put("weight_bits", report.weightBits());
     summary.put(
         "integer_domain",
         report.integerDomain().stream().map(PropagationSearch.Decision::toMap).toList());

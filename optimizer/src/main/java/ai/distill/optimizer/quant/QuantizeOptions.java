@@ -40,6 +40,8 @@ import java.util.function.Consumer;
  *     activation MatMuls, ...; see {@link PropagationSearch}) after the gate (default true)
  * @param embeddingBits bits per embedding table value: 8 (default) or 4 (row-wise, {@code
  *     GatherBlockQuantized})
+ * @param weightBits bits per MatMul/Gemm weight value: 8 (default) or 4 (symmetric per output
+ *     channel, stored packed and widened to int8 when ORT loads the model; see {@link Int4Weights})
  * @param excludedLayers layers the caller wants kept in FP32
  * @param progress receives progress (stage, fraction, line) and is asked about cancellation
  *     (default: ignore)
@@ -67,6 +69,7 @@ public record QuantizeOptions(
     boolean force,
     boolean integerDomain,
     int embeddingBits,
+    int weightBits,
     Set<String> excludedLayers,
     ProgressListener progress) {
 
@@ -105,6 +108,9 @@ public record QuantizeOptions(
     if (embeddingBits != 8 && embeddingBits != 4) {
       throw new IllegalArgumentException(
           "embeddingBits : " + embeddingBits + " (expected: 8 or 4)");
+    }
+    if (weightBits != 8 && weightBits != 4) {
+      throw new IllegalArgumentException("weightBits : " + weightBits + " (expected: 8 or 4)");
     }
     excludedLayers = excludedLayers == null ? Set.of() : Set.copyOf(excludedLayers);
     progress = progress == null ? ProgressListener.NONE : progress;
@@ -163,6 +169,7 @@ public record QuantizeOptions(
     b.force = force;
     b.integerDomain = integerDomain;
     b.embeddingBits = embeddingBits;
+    b.weightBits = weightBits;
     b.excludedLayers = excludedLayers;
     b.progress = progress;
     return b;
@@ -192,6 +199,7 @@ public record QuantizeOptions(
     private boolean force;
     private boolean integerDomain = true;
     private int embeddingBits = 8;
+    private int weightBits = 8;
     private Set<String> excludedLayers = Set.of();
     private ProgressListener progress;
 
@@ -307,6 +315,11 @@ public record QuantizeOptions(
       return this;
     }
 
+    public Builder weightBits(int v) {
+      this.weightBits = v;
+      return this;
+    }
+
     public Builder excludedLayers(Set<String> v) {
       this.excludedLayers = v;
       return this;
@@ -347,6 +360,7 @@ public record QuantizeOptions(
           force,
           integerDomain,
           embeddingBits,
+          weightBits,
           excludedLayers,
           progress);
     }

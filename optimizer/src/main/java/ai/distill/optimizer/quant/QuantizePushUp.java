@@ -32,8 +32,10 @@ import java.util.function.Function;
  * commutes with Concat and shape-only ops; {@code Q(DQ(x))} with equal parameters is {@code x}; and
  * {@code Q(DQ(Gather(T, ids)))} is {@code Gather(Q(DQ(T)), ids)} with the constant {@code Q(DQ(T))}
  * computed here (the table requantized at the Concat's scale, the values the graph computed at run
- * time). Unlike QLinearConcat it needs no requantizing kernel: all inputs already share the scale.
- * Whether to take it is decided like every integer-domain candidate ({@link #search}). Stateless.
+ * time); a lookup in a float table that is constant (a 4-bit table decoded at load) gets the
+ * QuantizeLinear on its table, which ORT folds at load. Unlike QLinearConcat it needs no
+ * requantizing kernel: all inputs already share the scale. Whether to take it is decided like every
+ * integer-domain candidate ({@link #search}). Stateless.
  */
 public final class QuantizePushUp {
 
@@ -147,6 +149,16 @@ public final class QuantizePushUp {
         qs.forEach(work::push);
       } else if (p.getOpType().equals("DequantizeLinear")) {
         foldDequantize(q, p, now, nodes, added);
+      } else if (p.getOpType().equals("Gather")
+          && QuantTarget.intAttr(p, "axis", 0) == 0
+          && isConstant(p.getInput(0), now)
+          && now.consumers().get(p.getInput(0)).size() == 1) {
+        // a float table (e.g. 4-bit decoded at load): quantize the table instead, ORT folds it
+        String q8 = p.getInput(0) + "_q8_" + fresh++;
+        nodes.set(at, p.toBuilder().setInput(0, q8).setOutput(0, q.getOutput(0)).build());
+        nodes.add(
+            at, q.toBuilder().setName(q8).setInput(0, p.getInput(0)).setOutput(0, q8).build());
+        nodes.remove(q);
       }
     }
     return LookupFusion.withoutDeadCode(withNodes(qdq, nodes, added));
@@ -205,6 +217,23 @@ public final class QuantizePushUp {
             .setInput(0, name)
             .setOutput(0, q.getOutput(0))
             .build());
+  }
+
+  /** An initializer, or computed from initializers only (ORT folds it at load). */
+  static boolean isConstant(String tensor, OnnxModel m) {
+    if (m.initializers().containsKey(tensor)) {
+      return true;
+    }
+    NodeProto p = m.producers().get(tensor);
+    if (p == null || !p.getDomain().isEmpty()) {
+      return false;
+    }
+    for (String in : p.getInputList()) {
+      if (!in.isEmpty() && !isConstant(in, m)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static OnnxModel withNodes(OnnxModel m, List<NodeProto> nodes, List<TensorProto> added) {

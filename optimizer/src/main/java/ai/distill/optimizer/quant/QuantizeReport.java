@@ -26,6 +26,7 @@ public record QuantizeReport(
     boolean perChannel,
     boolean reduceRange,
     int embeddingBits,
+    int weightBits,
     int calibrationRows,
     int heldOutRows,
     int sensitivityRows,
@@ -63,6 +64,7 @@ public record QuantizeReport(
             + (perChannel ? "per-channel" : "per-tensor")
             + (reduceRange ? " 7-bit" : ""));
     m.put("embedding_bits", embeddingBits);
+    m.put("weight_bits", weightBits);
     m.put("calibration_rows", calibrationRows);
     m.put("held_out_rows", heldOutRows);
     m.put("sensitivity_rows", sensitivityRows);

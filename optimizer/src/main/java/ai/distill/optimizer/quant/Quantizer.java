@@ -125,11 +125,20 @@ public final class Quantizer {
         PropagationSearch.fuseLookups(source, fusable, fusableTargets, ranges, heldOut, o);
     OnnxModel model = lookups.model();
     List<QuantTarget> targets = model == fusable ? fusableTargets : targets(source, o);
+    Map<String, float[]> shifts =
+        o.dynamic() || o.weightBits() == 8 && o.embeddingBits() == 8
+            ? Map.of()
+            : BiasCorrection.shifts(
+                model,
+                targets,
+                s -> QdqRewriter.rewrite(model, targets, ranges, s, o, Set.of()),
+                calibration,
+                o.threads());
     Function<Set<String>, OnnxModel> build =
         fp32Layers ->
             o.dynamic()
                 ? DynamicRewriter.rewrite(model, targets, o, fp32Layers)
-                : QdqRewriter.rewrite(model, targets, ranges, o, fp32Layers);
+                : QdqRewriter.rewrite(model, targets, ranges, shifts, o, fp32Layers);
 
     TableScorer.Options scoring = new TableScorer.Options(o.threads(), OptLevel.ALL_OPT, 256, null);
     String output = model.outputs().get(0).name();
@@ -225,6 +234,7 @@ public final class Quantizer {
             o.perChannel(),
             o.reduceRange(),
             o.embeddingBits(),
+            o.weightBits(),
             o.dynamic() ? 0 : calibration.rows(),
             heldOut.rows(),
             sens.rows(),

@@ -80,6 +80,24 @@ class QuantizePushUpTest {
   }
 
   @Test
+  void lookups_in_4_bit_tables_decoded_at_load_run_on_8_bit_tables_with_the_same_outputs() {
+    OnnxModel ctr = TinyModels.ctrModel(4, 8, 50, 6, new int[] {32, 16}, 3);
+    List<QuantTarget> targets = QuantTarget.find(ctr);
+    OnnxModel q4 =
+        QdqRewriter.rewrite(
+            ctr,
+            targets,
+            QdqRewriterTest.calibrate(ctr, targets, ctrRows.subList(0, 150)),
+            QuantizeOptions.builder().embeddingBits(4).build(),
+            Set.of());
+    OnnxModel pushed = QuantizePushUp.apply(q4, QuantizePushUp.candidates(q4).get(0));
+    assertConcatReads8Bit(pushed);
+    // the tables' QuantizeLinears are folded when ORT loads the model: only the dense one runs
+    assertEquals(1, QuantizePushUp.roundTrips(pushed, QuantizeOptions.defaults()));
+    assertSameOutputs(q4, pushed, ctrRows.subList(150, 300));
+  }
+
+  @Test
   void attention_model_concat_runs_on_8_bit_values_with_the_same_outputs() {
     List<String> c = QuantizePushUp.candidates(attentionQdq);
     assertEquals(1, c.size(), c.toString());
