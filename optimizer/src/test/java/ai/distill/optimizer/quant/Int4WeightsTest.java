@@ -91,6 +91,20 @@ class Int4WeightsTest {
   }
 
   @Test
+  void four_bit_weights_need_static_per_channel_quantization() {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> QuantizeOptions.builder().weightBits(4).dynamic(true).build());
+    assertTrue(e.getMessage().contains("dynamic quantization"), e.getMessage());
+    e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> QuantizeOptions.builder().weightBits(4).perChannel(false).build());
+    assertTrue(e.getMessage().contains("per-tensor weights"), e.getMessage());
+  }
+
+  @Test
   void mean_matching_shift_moves_the_mean_probability_to_the_target() {
     Random r = new Random(7);
     float[] z = new float[500];
