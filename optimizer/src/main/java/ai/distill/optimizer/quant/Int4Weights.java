@@ -1,12 +1,15 @@
 package ai.distill.optimizer.quant;
 
 import ai.distill.optimizer.onnx.GraphBuilder;
+import ai.distill.optimizer.onnx.OnnxModel;
 import ai.distill.optimizer.onnx.TensorProtos;
 import ai.distill.optimizer.quant.QuantMath.WeightQuant;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * 4-bit MatMul/Gemm weights: symmetric per output channel on [-7, 7], the clipping range of each
@@ -24,7 +27,40 @@ public final class Int4Weights {
   /** Largest magnitude of a 4-bit symmetric weight. */
   static final int MAX = 7;
 
+  /**
+   * Fewest weight values for 4-bit weights ({@code weightBits 4}): smaller layers (a dense
+   * projection, the output layer) cost little on disk and keep 8 bits.
+   */
+  static final long MIN_4BIT = 4096;
+
   private Int4Weights() {}
+
+  /** The layers written in 4 bits (weights and tables) unless the gate sends them back to 8. */
+  static Set<String> fourBitLayers(OnnxModel model, List<QuantTarget> targets, QuantizeOptions o) {
+    Set<String> out = new HashSet<>();
+    boolean perChannel = o.perChannel() && model.opsetVersion() >= 13;
+    for (QuantTarget t : targets) {
+      TensorProto w = model.initializers().get(t.weight());
+      if (o.dynamic() || w == null || w.getDimsCount() != 2) {
+        continue;
+      }
+      int rows = (int) w.getDims(0);
+      int cols = (int) w.getDims(1);
+      boolean four =
+          t.kind() == QuantTarget.Kind.GATHER
+              ? o.embeddingBits() == 4 && cols % 2 == 0
+              : is4Bit(o, perChannel, rows, cols);
+      if (four) {
+        out.add(t.layer());
+      }
+    }
+    return out;
+  }
+
+  /** Whether a weight of {@code rows × cols} is written in 4 bits. */
+  static boolean is4Bit(QuantizeOptions o, boolean perChannel, int rows, int cols) {
+    return o.weightBits() == 4 && perChannel && (long) rows * cols >= MIN_4BIT;
+  }
 
   /**
    * Quantizes a {@code rows × cols} matrix, one scale per index of {@code axis} (0: per row, 1: per

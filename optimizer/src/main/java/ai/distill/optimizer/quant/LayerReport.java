@@ -11,7 +11,8 @@ import java.util.Map;
  * @param meanShiftAlone relative mean-prediction change with only this layer quantized
  * @param meanAbsDiffAlone mean |Δprediction| with only this layer quantized
  * @param quantized whether the layer is INT8 in the result
- * @param note why it stayed FP32 (fallback or user exclusion), or empty
+ * @param note why it stayed FP32 (fallback or user exclusion) or went back from 4 to 8 bits, or
+ *     empty
  */
 public record LayerReport(
     String layer,
@@ -27,6 +28,20 @@ public record LayerReport(
   public LayerReport withFallback(String why) {
     return new LayerReport(
         layer, op, weight, sqnrDb, aucDeltaAlone, meanShiftAlone, meanAbsDiffAlone, false, why);
+  }
+
+  /** Kept quantized, in 8 bits instead of the 4 asked for. */
+  public LayerReport withEightBits(String why) {
+    return new LayerReport(
+        layer,
+        op,
+        weight,
+        sqnrDb,
+        aucDeltaAlone,
+        meanShiftAlone,
+        meanAbsDiffAlone,
+        true,
+        "8 bits: " + why);
   }
 
   public Map<String, Object> toMap() {

@@ -31,12 +31,6 @@ public final class QdqRewriter {
   static final Set<String> SHAPE_ONLY =
       Set.of("Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Identity");
 
-  /**
-   * Fewest weight values for 4-bit weights ({@code weightBits 4}): smaller layers (a dense
-   * projection, the output layer) cost little on disk and keep 8 bits.
-   */
-  static final long MIN_4BIT = 4096;
-
   private QdqRewriter() {}
 
   /**
@@ -66,6 +60,21 @@ public final class QdqRewriter {
       Map<String, float[]> biasShifts,
       QuantizeOptions o,
       Set<String> fp32Layers) {
+    return rewrite(model, targets, ranges, biasShifts, o, fp32Layers, Set.of());
+  }
+
+  /**
+   * {@link #rewrite} with {@code eightBitLayers} written in 8 bits although 4 were asked for (the
+   * gate's fallback for {@link #fourBitLayers}).
+   */
+  public static OnnxModel rewrite(
+      OnnxModel model,
+      List<QuantTarget> targets,
+      Map<String, Range> ranges,
+      Map<String, float[]> biasShifts,
+      QuantizeOptions o,
+      Set<String> fp32Layers,
+      Set<String> eightBitLayers) {
     checkOpset(model);
     boolean perChannel = o.perChannel() && model.opsetVersion() >= 13;
     Map<Integer, QuantTarget> byIndex = quantizedByNode(targets, fp32Layers);
@@ -73,6 +82,7 @@ public final class QdqRewriter {
     Emitter e = new Emitter(model);
     e.tableType = o.activationType();
     e.tableBits = o.embeddingBits();
+    e.eightBitLayers = eightBitLayers;
     Map<String, Params> actParams = new HashMap<>();
     List<NodeProto> nodes = model.nodes();
     for (int i = 0; i < nodes.size(); i++) {
@@ -116,7 +126,8 @@ public final class QdqRewriter {
       WeightQuant wq = e.weights.get(wKey);
       String wDq = t.weight() + "_dequantized";
       if (wq == null) {
-        boolean fourBits = is4Bit(o, perChannel, rows, cols);
+        boolean fourBits =
+            Int4Weights.is4Bit(o, perChannel, rows, cols) && !eightBitLayers.contains(t.layer());
         wq =
             fourBits
                 ? Int4Weights.quantize(TensorProtos.toFloats(w), rows, cols, axis)
@@ -177,11 +188,6 @@ public final class QdqRewriter {
       e.nodes.add(q.build());
     }
     return e.build(model);
-  }
-
-  /** Whether a weight of {@code rows × cols} is written in 4 bits. */
-  static boolean is4Bit(QuantizeOptions o, boolean perChannel, int rows, int cols) {
-    return o.weightBits() == 4 && perChannel && (long) rows * cols >= MIN_4BIT;
   }
 
   static void checkOpset(OnnxModel model) {
@@ -254,6 +260,9 @@ public final class QdqRewriter {
     /** 8, or 4 for row-wise 4-bit tables read by {@code GatherBlockQuantized}. */
     int tableBits = 8;
 
+    /** Layers kept at 8 bits although 4 were asked for. */
+    Set<String> eightBitLayers = Set.of();
+
     /**
      * 4-bit tables read by ORT's contrib {@code GatherBlockQuantized} instead of decoded at session
      * load ({@link Int4Table#decodeNodes}); measured slower than FP32 lookups on ORT 1.29 CPU.
@@ -278,7 +287,7 @@ public final class QdqRewriter {
      * propagation) and run both per row.
      */
     void gather(int index, QuantTarget t, TensorProto table, boolean reduceRange) {
-      if (tableBits == 4 && table.getDims(1) % 2 == 0) {
+      if (tableBits == 4 && table.getDims(1) % 2 == 0 && !eightBitLayers.contains(t.layer())) {
         gather4(index, t, table);
         return;
       }

@@ -112,6 +112,12 @@ public record QuantizeOptions(
     if (weightBits != 8 && weightBits != 4) {
       throw new IllegalArgumentException("weightBits : " + weightBits + " (expected: 8 or 4)");
     }
+    if (weightBits == 4 && (dynamic || !perChannel)) {
+      throw new IllegalArgumentException(
+          "weightBits : 4 with "
+              + (dynamic ? "dynamic quantization" : "per-tensor weights")
+              + " (expected: static quantization with per-channel weights)");
+    }
     excludedLayers = excludedLayers == null ? Set.of() : Set.copyOf(excludedLayers);
     progress = progress == null ? ProgressListener.NONE : progress;
   }

@@ -49,6 +49,16 @@ public record QuantizeReport(
     return (double) sizeAfter / sizeBefore;
   }
 
+  /** The reverted layers, each with where it went: FP32, or 8 bits from the 4 asked for. */
+  private String fallbacks() {
+    List<String> out = new ArrayList<>();
+    for (String l : fellBack) {
+      boolean eight = layers.stream().anyMatch(r -> r.layer().equals(l) && r.quantized());
+      out.add(l + (eight ? " to 8 bits" : " to fp32"));
+    }
+    return out.toString();
+  }
+
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("mode", mode);
@@ -157,7 +167,9 @@ public record QuantizeReport(
               l.sqnrDb(),
               l.aucDeltaAlone(),
               l.meanShiftAlone(),
-              l.quantized() ? "int8" : "fp32 (" + l.note() + ")"));
+              l.quantized()
+                  ? l.note().isEmpty() ? "int8" : "int8 (" + l.note() + ")"
+                  : "fp32 (" + l.note() + ")"));
     }
     b.append(
         String.format(Locale.ROOT, "%-16s %10s %10s %10s%n", "metric", "fp32", "int8", "delta"));
@@ -190,7 +202,7 @@ public record QuantizeReport(
               n.get("min_mean_prediction_ratio"),
               n.get("max_mean_prediction_ratio"),
               gatePassed ? "PASSED" : "FAILED",
-              fellBack.isEmpty() ? "" : ", fell back to fp32: " + fellBack));
+              fellBack.isEmpty() ? "" : ", fell back: " + fallbacks()));
     } else {
       b.append(
           String.format(
@@ -199,7 +211,7 @@ public record QuantizeReport(
               maxAucDrop,
               maxMeanShift,
               gatePassed ? "PASSED" : "FAILED",
-              fellBack.isEmpty() ? "" : ", fell back to fp32: " + fellBack));
+              fellBack.isEmpty() ? "" : ", fell back: " + fallbacks()));
     }
     b.append(
         String.format(

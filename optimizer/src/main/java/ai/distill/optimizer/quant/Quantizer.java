@@ -134,11 +134,24 @@ public final class Quantizer {
                 s -> QdqRewriter.rewrite(model, targets, ranges, s, o, Set.of()),
                 calibration,
                 o.threads());
+    // with 4 bits, a layer the gate reverts goes back to 8 bits, not to FP32
+    Set<String> fourBit = Int4Weights.fourBitLayers(model, targets, o);
     Function<Set<String>, OnnxModel> build =
-        fp32Layers ->
-            o.dynamic()
-                ? DynamicRewriter.rewrite(model, targets, o, fp32Layers)
-                : QdqRewriter.rewrite(model, targets, ranges, shifts, o, fp32Layers);
+        reverted -> {
+          if (o.dynamic()) {
+            return DynamicRewriter.rewrite(model, targets, o, reverted);
+          }
+          Set<String> eightBits = new LinkedHashSet<>(reverted);
+          eightBits.retainAll(fourBit);
+          return QdqRewriter.rewrite(
+              model,
+              targets,
+              ranges,
+              without(shifts, reverted),
+              o,
+              without(reverted, fourBit),
+              eightBits);
+        };
 
     TableScorer.Options scoring = new TableScorer.Options(o.threads(), OptLevel.ALL_OPT, 256, null);
     String output = model.outputs().get(0).name();
@@ -203,10 +216,13 @@ public final class Quantizer {
     }
     List<LayerReport> finalLayers = new ArrayList<>();
     for (LayerReport l : layers) {
+      String why = gated.reasons().get(l.layer());
       finalLayers.add(
-          gated.fellBack().contains(l.layer())
-              ? l.withFallback(gated.reasons().get(l.layer()))
-              : l);
+          !gated.fellBack().contains(l.layer())
+              ? l
+              : fourBit.contains(l.layer())
+                  ? l.withEightBits(why.replace("with it int8", "with it in 4 bits"))
+                  : l.withFallback(why));
     }
 
     byte[] int8 =
@@ -255,6 +271,19 @@ public final class Quantizer {
     ReferenceSketch sketch =
         o.dynamic() ? null : CalibrationSketch.of(model, calibration).orElse(null);
     return new QuantizeResult(int8, report, sketch);
+  }
+
+  /** {@code all} without the keys/elements in {@code drop}. */
+  private static <V> Map<String, V> without(Map<String, V> all, Set<String> drop) {
+    Map<String, V> m = new LinkedHashMap<>(all);
+    m.keySet().removeAll(drop);
+    return m;
+  }
+
+  private static Set<String> without(Set<String> all, Set<String> drop) {
+    Set<String> s = new LinkedHashSet<>(all);
+    s.removeAll(drop);
+    return s;
   }
 
   /** The label-free gate treats the source's scores as soft labels: they must be probabilities. */

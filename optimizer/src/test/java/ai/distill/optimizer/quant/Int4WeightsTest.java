@@ -91,6 +91,37 @@ class Int4WeightsTest {
   }
 
   @Test
+  void layers_the_gate_sends_back_are_written_in_8_bits() {
+    OnnxModel m = TinyModels.ctrModel(5, 3, 1000, 16, new int[] {128, 64}, 11);
+    List<QuantTarget> targets = QuantTarget.find(m);
+    QuantizeOptions o4 = QuantizeOptions.builder().weightBits(4).embeddingBits(4).build();
+    Set<String> four = Int4Weights.fourBitLayers(m, targets, o4);
+    // the 3 tables, fc0 [128, 53] and fc1 [64, 128]; not the output layer [1, 64]
+    assertEquals(5, four.size(), four.toString());
+    var ranges = QdqRewriterTest.calibrate(m, targets, TestRows.ctr(5, 3, 1000, 100, 2));
+    String fc0 =
+        targets.stream().filter(t -> t.weight().equals("fc0.weight")).findFirst().get().layer();
+    OnnxModel q = QdqRewriter.rewrite(m, targets, ranges, Map.of(), o4, Set.of(), Set.of(fc0));
+    assertTrue(q.initializer("fc0.weight_quantized").isPresent(), "fc0 not 8-bit");
+    assertTrue(q.initializer("fc1.weight_quantized_4bit").isPresent(), "fc1 not 4-bit");
+    assertTrue(q.initializer("emb0_4bit").isPresent(), "table not 4-bit");
+  }
+
+  @Test
+  void four_bit_weights_need_static_per_channel_quantization() {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> QuantizeOptions.builder().weightBits(4).dynamic(true).build());
+    assertTrue(e.getMessage().contains("dynamic quantization"), e.getMessage());
+    e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> QuantizeOptions.builder().weightBits(4).perChannel(false).build());
+    assertTrue(e.getMessage().contains("per-tensor weights"), e.getMessage());
+  }
+
+  @Test
   void mean_matching_shift_moves_the_mean_probability_to_the_target() {
     Random r = new Random(7);
     float[] z = new float[500];
