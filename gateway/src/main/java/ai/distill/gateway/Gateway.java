@@ -220,6 +220,7 @@ public final class Gateway {
                   public Future<?> start() {
                     return vertx
                         .createHttpServer(options)
+                        .connectionHandler(GrpcInferenceService.connectionHandler())
                         .requestHandler(service.server(config.maxBodyBytes()))
                         .listen()
                         .onSuccess(grpcServers::add);

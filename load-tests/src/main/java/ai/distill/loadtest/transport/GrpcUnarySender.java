@@ -4,14 +4,17 @@ import ai.distill.gateway.grpc.proto.ModelInferRequest;
 import ai.distill.gateway.grpc.proto.ModelInferResponse;
 import ai.distill.loadtest.generator.Outcome;
 import ai.distill.loadtest.generator.RequestSender;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
@@ -64,6 +67,7 @@ public final class GrpcUnarySender implements RequestSender, AutoCloseable {
                 .httpClientBuilder()
                 .with(options)
                 .with(new PoolOptions().setHttp2MaxSize(connections))
+                .withConnectHandler(GrpcUnarySender::coalesceFlushes)
                 .build());
     this.context = vertx.getOrCreateContext();
     this.address = SocketAddress.inetSocketAddress(port, host);
@@ -73,10 +77,26 @@ public final class GrpcUnarySender implements RequestSender, AutoCloseable {
   static GrpcClient h2c(Vertx vertx) {
     return GrpcClient.client(
         vertx,
-        new HttpClientOptions()
-            .setProtocolVersion(HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false)
-            .setTcpNoDelay(true));
+        vertx
+            .httpClientBuilder()
+            .with(
+                new HttpClientOptions()
+                    .setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false)
+                    .setTcpNoDelay(true))
+            .withConnectHandler(GrpcUnarySender::coalesceFlushes)
+            .build());
+  }
+
+  /**
+   * Writes what one event-loop task sends (a call's headers, message and end of stream, which
+   * Vert.x flushes one by one) to the socket at once, as grpc-java and grpcio do: one packet per
+   * call, not three.
+   */
+  static void coalesceFlushes(HttpConnection connection) {
+    if (connection instanceof ConnectionBase c) {
+      c.channelHandlerContext().pipeline().addFirst(new FlushConsolidationHandler(256, true));
+    }
   }
 
   @Override
