@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -380,8 +381,17 @@ public final class ExperimentJson {
    * the same on every instance that holds the same definition (and different for the next canary).
    */
   public static String generation(ExperimentDefinition d) {
-    return Long.toHexString(Murmur3.hash64(toJson(d).encode()));
+    // asked for every shared event: computed once per definition object (by name, then identity)
+    Map.Entry<ExperimentDefinition, String> g = GENERATIONS.get(d.name());
+    if (g == null || g.getKey() != d) {
+      g = Map.entry(d, Long.toHexString(Murmur3.hash64(toJson(d).encode())));
+      GENERATIONS.put(d.name(), g);
+    }
+    return g.getValue();
   }
+
+  private static final Map<String, Map.Entry<ExperimentDefinition, String>> GENERATIONS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * What other instances need to take over an experiment's decisions: {@code {"experiment",

@@ -212,6 +212,33 @@ public final class ExperimentRepository {
     return out;
   }
 
+  /**
+   * The definitions held by {@code dir} (bare definition files, and the definitions inside saved
+   * experiments), read without writing anything there: a store shared by several instances keeps
+   * the experiments they all run, each instance its own state.
+   */
+  static List<ExperimentDefinition> definitionsIn(Path dir, List<String> errors) {
+    List<ExperimentDefinition> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+      for (Path f : files) {
+        try {
+          JsonObject json = new JsonObject(Files.readString(f, StandardCharsets.UTF_8));
+          out.add(
+              ExperimentJson.definition(
+                  json.containsKey("definition") ? json.getJsonObject("definition") : json));
+        } catch (IOException | RuntimeException ex) {
+          errors.add(f.getFileName() + ": " + ex.getMessage());
+        }
+      }
+    } catch (IOException ex) {
+      errors.add(dir + ": " + ex.getMessage());
+    }
+    return out;
+  }
+
   private Experiment load(String name, JsonObject state, ExperimentMetrics metrics, int maxUsers)
       throws IOException {
     Experiment e = ExperimentJson.restore(state, metrics, maxUsers);

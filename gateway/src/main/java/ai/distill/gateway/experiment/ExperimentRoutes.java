@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class ExperimentRoutes {
 
+  private static final System.Logger LOG = System.getLogger(ExperimentRoutes.class.getName());
   static final long EVALUATE_MILLIS = 1_000;
   static final long SNAPSHOT_MILLIS = 30_000;
 
@@ -93,6 +95,10 @@ public final class ExperimentRoutes {
         .executeBlocking(
             () -> {
               service.start();
+              Path shared = gateway.config().store();
+              if (!gateway.config().stateDir().equals(shared)) {
+                createShared(service, shared.resolve("experiments"));
+              }
               return service;
             },
             false)
@@ -108,6 +114,22 @@ public final class ExperimentRoutes {
 
   public ExperimentService service() {
     return service;
+  }
+
+  // The experiments defined in the shared store that this instance does not run yet: created.
+  private static void createShared(ExperimentService service, Path dir) {
+    List<String> errors = new java.util.ArrayList<>();
+    for (ExperimentDefinition d : ExperimentRepository.definitionsIn(dir, errors)) {
+      if (!service.isExperiment(d.name())) {
+        try {
+          service.create(d);
+        } catch (RuntimeException e) {
+          errors.add(d.name() + ": " + e.getMessage());
+        }
+      }
+    }
+    errors.forEach(
+        e -> LOG.log(System.Logger.Level.WARNING, "shared experiment not created: {0}", e));
   }
 
   /** The hook that routes infer requests for experiment names. */

@@ -91,7 +91,9 @@ public final class KafkaDeciderElection implements AutoCloseable {
             }
           });
       while (!closed) {
-        consumer.poll(Duration.ofMillis(200));
+        // nothing is ever read: the poll only keeps the membership alive (heartbeats run on
+        // Kafka's own thread), so it may wait long
+        consumer.poll(Duration.ofSeconds(1));
       }
     } catch (WakeupException e) {
       // closing

@@ -34,7 +34,14 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
     }
   }
 
-  private record Pending(String topic, String key, String value, Kind kind) {}
+  // value: a String, or an ExperimentEvent encoded on the sender thread (not the serving one)
+  /**
+   * Records the sender takes from the buffer at a time: with those, at most {@code buffer_events +
+   * SEND_BATCH} records wait in this process for a broker that is away.
+   */
+  static final int SEND_BATCH = 256;
+
+  private record Pending(String topic, String key, Object value, Kind kind) {}
 
   private final String eventsTopic;
   private final BlockingQueue<Pending> queue;
@@ -57,8 +64,11 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
                 "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
                 true,
+                // larger batches: fewer requests for the broker and this process to handle
                 ProducerConfig.LINGER_MS_CONFIG,
-                5,
+                20,
+                ProducerConfig.BATCH_SIZE_CONFIG,
+                64 * 1024,
                 // the sender thread may wait this long for a broker; inference never does
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
                 10_000,
@@ -73,12 +83,17 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
 
   @Override
   public boolean publish(ExperimentEvent event) {
-    return publish(eventsTopic, event.key(), event.encode(), Kind.EVENT);
+    return offer(new Pending(eventsTopic, event.key(), event, Kind.EVENT));
   }
 
   /** Buffers a record for {@code topic}; false (counted) when the buffer is full or closed. */
   public boolean publish(String topic, String key, String value, Kind kind) {
-    if (closed || !queue.offer(new Pending(topic, key, value, kind))) {
+    return offer(new Pending(topic, key, value, kind));
+  }
+
+  private boolean offer(Pending p) {
+    Kind kind = p.kind();
+    if (closed || !queue.offer(p)) {
       metrics.record(kind.label(), "dropped");
       return false;
     }
@@ -86,34 +101,46 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
   }
 
   private void run() {
+    java.util.List<Pending> batch = new java.util.ArrayList<>(SEND_BATCH);
     while (!closed || !queue.isEmpty()) {
-      Pending p;
       try {
-        p = queue.poll(100, TimeUnit.MILLISECONDS);
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, SEND_BATCH - 1); // one wake-up and lock round per batch
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
         return;
       }
-      if (p == null) {
-        continue;
+      for (Pending p : batch) {
+        send(p);
       }
-      String kind = p.kind().label();
-      try {
-        producer.send(
-            new ProducerRecord<>(p.topic(), p.key(), p.value()),
-            (meta, ex) -> {
-              if (ex == null) {
-                metrics.record(kind, "published");
-              } else {
-                metrics.record(kind, "failed");
-                LOG.log(System.Logger.Level.DEBUG, "record not delivered: {0}", ex.getMessage());
-              }
-            });
-      } catch (RuntimeException ex) {
-        // e.g. the broker is away longer than max.block.ms: this record is lost, later ones retry
-        metrics.record(kind, "failed");
-        LOG.log(System.Logger.Level.WARNING, "cannot publish to Kafka: {0}", ex.getMessage());
-      }
+      batch.clear();
+    }
+  }
+
+  private void send(Pending p) {
+    String kind = p.kind().label();
+    try {
+      producer.send(
+          new ProducerRecord<>(
+              p.topic(),
+              p.key(),
+              p.value() instanceof ExperimentEvent e ? e.encode() : (String) p.value()),
+          (meta, ex) -> {
+            if (ex == null) {
+              metrics.record(kind, "published");
+            } else {
+              metrics.record(kind, "failed");
+              LOG.log(System.Logger.Level.DEBUG, "record not delivered: {0}", ex.getMessage());
+            }
+          });
+    } catch (RuntimeException ex) {
+      // e.g. the broker is away longer than max.block.ms: this record is lost, later ones retry
+      metrics.record(kind, "failed");
+      LOG.log(System.Logger.Level.WARNING, "cannot publish to Kafka: {0}", ex.getMessage());
     }
   }
 

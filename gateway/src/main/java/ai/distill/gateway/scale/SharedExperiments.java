@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -37,8 +37,9 @@ final class SharedExperiments implements ExperimentSharing {
   private final String decisionsTopic;
   private final EventFold fold;
   private final ScaleMetrics metrics;
-  private final Map<String, Map.Entry<ExperimentDefinition, String>> generations =
-      new ConcurrentHashMap<>();
+  // unique event ids without a SecureRandom draw per request: this process's prefix, a counter
+  private final String idPrefix = UUID.randomUUID() + ":";
+  private final AtomicLong nextId = new AtomicLong();
   private final LinkedHashMap<String, ExperimentEvent> pendingClicks =
       new LinkedHashMap<>() {
         @Override
@@ -84,13 +85,8 @@ final class SharedExperiments implements ExperimentSharing {
         KafkaRecordPublisher.Kind.DECISION);
   }
 
-  private String generation(ExperimentDefinition d) {
-    Map.Entry<ExperimentDefinition, String> g = generations.get(d.name());
-    if (g == null || g.getKey() != d) {
-      g = Map.entry(d, ExperimentJson.generation(d));
-      generations.put(d.name(), g);
-    }
-    return g.getValue();
+  private static String generation(ExperimentDefinition d) {
+    return ExperimentJson.generation(d);
   }
 
   private void served(
@@ -107,7 +103,9 @@ final class SharedExperiments implements ExperimentSharing {
     boolean ok = outcome == RequestOutcome.OK;
     // a signed id is unique; a client's id may be reused, so its fact gets an id of its own
     String eventId =
-        ok && ResponseIdSigner.looksSigned(id) ? "imp:" + id : "imp:" + UUID.randomUUID();
+        ok && ResponseIdSigner.looksSigned(id)
+            ? "imp:" + id
+            : "imp:" + idPrefix + Long.toString(nextId.incrementAndGet(), 36);
     publisher.publish(
         new ExperimentEvent(
             eventId,

@@ -1,12 +1,24 @@
 /**
- * Scale-out through Apache Kafka (off unless {@code "kafka"} is configured): every instance
- * publishes its experiment events ({@link ai.distill.gateway.scale.ExperimentEvent}: responses
- * served, clicks joined) keyed by user to {@code <prefix>.experiment-events} through {@link
- * ai.distill.gateway.scale.KafkaEventPublisher} (idempotent, {@code acks=all}, bounded buffer:
- * dropped and counted when full, inference never waits), and folds the whole topic ({@link
- * ai.distill.gateway.scale.KafkaEventFolder}) into the same counts ({@link
- * ai.distill.gateway.scale.EventFold}, idempotent by event id) served by {@link
- * ai.distill.gateway.scale.ScaleRoutes} at {@code GET /v1/scale/experiments/{name}}; the lag is
- * {@code distill_kafka_consumer_lag_records}.
+ * Scale-out through Apache Kafka (off unless {@code "kafka"} is configured), installed by {@link
+ * ai.distill.gateway.scale.ScaleRoutes}:
+ *
+ * <ul>
+ *   <li>{@link ai.distill.gateway.scale.KafkaRecordPublisher}: one idempotent {@code acks=all}
+ *       producer behind a bounded buffer (full: dropped and counted, inference never waits) for
+ *       every record this instance sends: {@link ai.distill.gateway.scale.ExperimentEvent}s keyed
+ *       by user to {@code <prefix>.experiment-events}, decision states keyed by experiment to the
+ *       compacted {@code <prefix>.experiment-decisions}, captured rows to {@code
+ *       <prefix>.captures}.
+ *   <li>{@link ai.distill.gateway.scale.KafkaTopicReader}: reads the events and decisions topics
+ *       from their beginning on every instance (lag: {@code distill_kafka_consumer_lag_records}).
+ *   <li>{@link ai.distill.gateway.scale.SharedExperiments}: folds each event once ({@link
+ *       ai.distill.gateway.scale.EventFold}, idempotent by event id) into this instance's
+ *       experiments, so all instances hold the same counts; applies every decision state.
+ *   <li>{@link ai.distill.gateway.scale.KafkaDeciderElection}: the instance whose consumer holds
+ *       partition 0 of {@code <prefix>.decider-election} in the group {@code <prefix>.deciders}
+ *       takes the automatic decisions; Kafka hands the partition over when it leaves or dies.
+ *   <li>{@link ai.distill.gateway.scale.KafkaRows}: {@code kafka://[host:port/]topic} rows for jobs
+ *       and the CLI's {@code --data}.
+ * </ul>
  */
 package ai.distill.gateway.scale;

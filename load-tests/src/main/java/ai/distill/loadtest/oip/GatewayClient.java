@@ -122,6 +122,19 @@ public final class GatewayClient implements AutoCloseable {
   }
 
   /**
+   * The teacher of experiment {@code name} ({@code GET /v1/experiments/{name}}), or null when
+   * {@code name} is not an experiment of this gateway.
+   */
+  public String experimentTeacher(String name) {
+    String path = "/v1/experiments/" + name;
+    Outcome outcome = await(request(HttpMethod.GET, path, null, -1, true), "GET " + path);
+    if (outcome.status() != 200) {
+      return null;
+    }
+    return new JsonObject(outcome.body()).getString("teacher");
+  }
+
+  /**
    * One scrape of {@code GET /metrics}; {@link MetricsSnapshot#EMPTY} when the gateway has none.
    */
   public MetricsSnapshot metrics() {

@@ -42,6 +42,20 @@ public final class RequestBodies {
    */
   public static RequestBodies encode(
       ModelMetadata model, List<InputRow> rows, int rowsPerRequest, boolean binary, int maxBodies) {
+    return encode(model, rows, rowsPerRequest, binary, maxBodies, false);
+  }
+
+  /**
+   * As above; with {@code users}, request {@code b} also carries {@code "parameters": {"user_id":
+   * "u<b>"}}, so that an experiment assigns each body's user stickily (and counts exposures).
+   */
+  public static RequestBodies encode(
+      ModelMetadata model,
+      List<InputRow> rows,
+      int rowsPerRequest,
+      boolean binary,
+      int maxBodies,
+      boolean users) {
     if (rowsPerRequest < 1) {
       throw new LoadTestException("rows per request : " + rowsPerRequest + " (expected: >= 1)");
     }
@@ -61,9 +75,9 @@ public final class RequestBodies {
         cursor = (cursor + 1) % rows.size();
       }
       if (binary) {
-        encodeBinary(model, batch, "r" + b, bodies, headerLengths);
+        encodeBinary(model, batch, "r" + b, users ? "u" + b : null, bodies, headerLengths);
       } else {
-        bodies.add(Buffer.buffer(json(model, batch, "r" + b)));
+        bodies.add(Buffer.buffer(json(model, batch, "r" + b, users ? "u" + b : null)));
         headerLengths.add(-1);
       }
     }
@@ -163,6 +177,10 @@ public final class RequestBodies {
   }
 
   static String json(ModelMetadata model, List<InputRow> batch, String id) {
+    return json(model, batch, id, null);
+  }
+
+  static String json(ModelMetadata model, List<InputRow> batch, String id, String user) {
     StringBuilder sb = new StringBuilder(256 + batch.size() * 64 * model.inputs().size());
     sb.append("{\"id\":\"").append(id).append("\",\"inputs\":[");
     for (int t = 0; t < model.inputs().size(); t++) {
@@ -195,13 +213,14 @@ public final class RequestBodies {
       }
       sb.append("]}");
     }
-    return sb.append("]}").toString();
+    return sb.append(']').append(userParameter(user)).append('}').toString();
   }
 
   private static void encodeBinary(
       ModelMetadata model,
       List<InputRow> batch,
       String id,
+      String user,
       List<Buffer> bodies,
       List<Integer> headerLengths) {
     StringBuilder sb = new StringBuilder();
@@ -233,7 +252,7 @@ public final class RequestBodies {
       header(sb, spec, batch.size(), per);
       sb.append(",\"parameters\":{\"binary_data_size\":").append(bytes.remaining()).append("}}");
     }
-    sb.append("]}");
+    sb.append(']').append(userParameter(user)).append('}');
     Buffer body = Buffer.buffer(sb.toString());
     headerLengths.add(body.length());
     for (ByteBuffer b : tensors) {
@@ -242,6 +261,10 @@ public final class RequestBodies {
       body.appendBytes(raw);
     }
     bodies.add(body);
+  }
+
+  private static String userParameter(String user) {
+    return user == null ? "" : ",\"parameters\":{\"user_id\":\"" + user + "\"}";
   }
 
   private static void header(StringBuilder sb, TensorSpec spec, int rows, int perRow) {

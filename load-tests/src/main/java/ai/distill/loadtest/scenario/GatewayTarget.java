@@ -83,7 +83,9 @@ public final class GatewayTarget implements AutoCloseable {
   }
 
   private static GatewayTarget prepare(GatewayClient client, Spec spec, boolean owns) {
-    ModelMetadata metadata = client.metadata(spec.model());
+    // an experiment's name: requests go through it, shaped by its teacher, one user per body
+    String teacher = spec.model().contains(":") ? null : client.experimentTeacher(spec.model());
+    ModelMetadata metadata = client.metadata(teacher != null ? teacher : spec.model());
     if (metadata.inputs().isEmpty()) {
       throw new LoadTestException(
           "model '" + spec.model() + "' reports no inputs in its metadata; cannot build requests");
@@ -94,7 +96,9 @@ public final class GatewayTarget implements AutoCloseable {
             : GeneratedRows.generate(
                 metadata, Math.max(spec.generatedRows(), spec.rowsPerRequest()), spec.seed());
     RequestBodies bodies =
-        RequestBodies.encode(metadata, rows, spec.rowsPerRequest(), spec.binary(), 64);
+        teacher != null
+            ? RequestBodies.encode(metadata, rows, spec.rowsPerRequest(), spec.binary(), 4096, true)
+            : RequestBodies.encode(metadata, rows, spec.rowsPerRequest(), spec.binary(), 64);
     return new GatewayTarget(client, spec, metadata, rows, bodies, owns);
   }
 
