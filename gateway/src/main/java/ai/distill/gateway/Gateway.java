@@ -3,6 +3,7 @@ package ai.distill.gateway;
 import ai.distill.gateway.grpc.GrpcInferenceService;
 import ai.distill.gateway.http.AdminAuth;
 import ai.distill.gateway.http.OipRoutes;
+import ai.distill.gateway.http.SlowClientGuard;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.SessionFactory;
@@ -173,16 +174,19 @@ public final class Gateway {
             .setPort(port)
             .setCompressionSupported(false)
             .setTcpNoDelay(true)
-            .setMaxInitialLineLength(8192);
+            .setMaxInitialLineLength(8192)
+            .setIdleTimeout((int) config.idleTimeout().toMillis())
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     return vertx
         .deployVerticle(
             () ->
                 new VerticleBase() {
                   @Override
                   public Future<?> start() {
+                    SlowClientGuard guard = new SlowClientGuard(vertx, config.requestBodyTimeout());
                     return vertx
                         .createHttpServer(options)
-                        .requestHandler(router)
+                        .requestHandler(guard.wrap(router))
                         .listen()
                         .onSuccess(servers::add);
                   }

@@ -64,6 +64,8 @@ public final class GatewayConfig {
   private final JobsConfig jobs;
   private final Duration captureFsyncInterval;
   private final Duration streamStallTimeout;
+  private final Duration idleTimeout;
+  private final Duration requestBodyTimeout;
   private final JsonArray policies;
   private final Path stateDir;
 
@@ -92,6 +94,8 @@ public final class GatewayConfig {
     this.jobs = b.jobs;
     this.captureFsyncInterval = b.captureFsyncInterval;
     this.streamStallTimeout = b.streamStallTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.requestBodyTimeout = b.requestBodyTimeout;
     this.policies = b.policies;
   }
 
@@ -219,6 +223,23 @@ public final class GatewayConfig {
     return streamStallTimeout;
   }
 
+  /**
+   * How long an HTTP connection may send and receive nothing before it is closed ({@code
+   * idle_timeout_ms}, default 60 s): an unfinished request head or body, an idle keep-alive
+   * connection.
+   */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /**
+   * How long a request body may take after its head ({@code request_body_timeout_ms}, default 60 s;
+   * NDJSON streams excepted).
+   */
+  public Duration requestBodyTimeout() {
+    return requestBodyTimeout;
+  }
+
   /** A builder pre-filled with this configuration. */
   public Builder toBuilder() {
     Builder b =
@@ -236,7 +257,8 @@ public final class GatewayConfig {
             .shutdownGrace(shutdownGrace)
             .jobs(jobs)
             .captureFsyncInterval(captureFsyncInterval)
-            .streamStallTimeout(streamStallTimeout);
+            .streamStallTimeout(streamStallTimeout)
+            .requestTimeouts(idleTimeout, requestBodyTimeout);
     b.policies = policies.copy();
     b.modelBatching.putAll(modelBatching);
     b.modelPolicies.putAll(modelPolicies);
@@ -302,6 +324,8 @@ public final class GatewayConfig {
     private JobsConfig jobs = JobsConfig.DEFAULT;
     private Duration captureFsyncInterval = Duration.ofSeconds(1);
     private Duration streamStallTimeout = Duration.ofSeconds(30);
+    private Duration idleTimeout = Duration.ofSeconds(60);
+    private Duration requestBodyTimeout = Duration.ofSeconds(60);
     private JsonArray policies = new JsonArray();
     private Path stateDir;
 
@@ -420,6 +444,21 @@ public final class GatewayConfig {
         throw new IllegalArgumentException("shutdown_grace : " + grace + " (expected: >= 0)");
       }
       this.shutdownGrace = grace;
+      return this;
+    }
+
+    /** See {@link #idleTimeout()} and {@link #requestBodyTimeout()}. */
+    public Builder requestTimeouts(Duration idle, Duration body) {
+      if (idle.isNegative() || idle.isZero() || body.isNegative() || body.isZero()) {
+        throw new IllegalArgumentException(
+            "idle_timeout_ms: "
+                + idle.toMillis()
+                + ", request_body_timeout_ms: "
+                + body.toMillis()
+                + " (expected: > 0)");
+      }
+      this.idleTimeout = idle;
+      this.requestBodyTimeout = body;
       return this;
     }
 

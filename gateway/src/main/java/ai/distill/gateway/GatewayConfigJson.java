@@ -66,6 +66,8 @@ final class GatewayConfigJson {
             "jobs",
             "capture",
             "stream",
+            "idle_timeout_ms",
+            "request_body_timeout_ms",
             "feedback_key", // read by scale.ScaleConfig
             "kafka",
             "policies"));
@@ -131,6 +133,12 @@ final class GatewayConfigJson {
       b.policies(policies); // read by the recalibration loop (RecalibrationPolicy)
     } else if (json.containsKey("policies")) {
       throw new IllegalArgumentException("policies: expected an array of recalibration policies");
+    }
+    if (json.containsKey("request_header_timeout_ms")
+        || json.containsKey("request_body_timeout_ms")) {
+      b.requestTimeouts(
+          Duration.ofMillis(json.getLong("idle_timeout_ms", 30_000L)),
+          Duration.ofMillis(json.getLong("request_body_timeout_ms", 60_000L)));
     }
     if (json.containsKey("stream")) {
       JsonObject st = json.getJsonObject("stream");

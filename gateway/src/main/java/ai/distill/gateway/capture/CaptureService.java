@@ -105,9 +105,11 @@ public final class CaptureService implements AutoCloseable {
 
   /**
    * Sets the capture share of a model's plain traffic (0 stops capturing it). Throws {@link
-   * IllegalArgumentException} for an experiment's name or a rate outside [0, 1].
+   * IllegalArgumentException} for a name that is not a legal model name, an experiment's name or a
+   * rate outside [0, 1].
    */
   public void captureRate(String model, double rate) {
+    ai.distill.store.ModelStore.checkName(model);
     if (experimentNames.test(model)) {
       throw new IllegalArgumentException(
           "model: '"

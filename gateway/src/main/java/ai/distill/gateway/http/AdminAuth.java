@@ -8,14 +8,30 @@ import java.security.MessageDigest;
 
 /**
  * Guards admin routes: requires {@code Authorization: Bearer <admin token>}. A missing token fails
- * with 401, a wrong one with 403; tokens are compared in constant time. Thread-safe.
+ * with 401, a wrong one with 403. Tokens are compared in constant time: both sides are hashed with
+ * SHA-256 and the digests compared with {@link MessageDigest#isEqual}, so neither the position of
+ * the first wrong byte nor the token's length shows in the time taken. Never logs a token.
+ * Thread-safe.
  */
 public final class AdminAuth implements Handler<RoutingContext> {
 
-  private final byte[] token;
+  private final byte[] digest;
 
   public AdminAuth(String token) {
-    this.token = token.getBytes(StandardCharsets.UTF_8);
+    this.digest = sha256(token);
+  }
+
+  /** True when {@code presented} is the token, in time independent of where they differ. */
+  public boolean matches(String presented) {
+    return MessageDigest.isEqual(digest, sha256(presented));
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
   }
 
   @Override
@@ -31,7 +47,7 @@ public final class AdminAuth implements Handler<RoutingContext> {
     }
     String presented =
         header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : header.trim();
-    if (!MessageDigest.isEqual(token, presented.getBytes(StandardCharsets.UTF_8))) {
+    if (!matches(presented)) {
       ctx.fail(
           new HttpStatusException(
               403,

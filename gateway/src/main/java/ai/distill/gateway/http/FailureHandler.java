@@ -152,9 +152,20 @@ public final class FailureHandler implements Handler<RoutingContext> {
     } else if (status == 503) {
       response.putHeader(HttpHeaders.RETRY_AFTER, "1");
     }
+    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    // Refused before its body was read (413 on Content-Length, an unknown stream target): the
+    // unread rest of the body must never be parsed as the next request on this connection.
+    boolean unread = !ctx.request().isEnded();
+    if (unread) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
     response
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(new JsonObject().put("error", message).toBuffer());
+        .end(new JsonObject().put("error", message).toBuffer())
+        .onComplete(
+            ar -> {
+              if (unread) {
+                ctx.request().connection().close();
+              }
+            });
   }
 }

@@ -246,7 +246,7 @@ public final class OipRoutes {
   }
 
   private void load(RoutingContext ctx) {
-    String name = ctx.pathParam("model");
+    String name = ai.distill.store.ModelStore.checkName(ctx.pathParam("model"));
     Long version = requestedVersion(ctx, name);
     models
         .load(name, version, true)
@@ -262,7 +262,7 @@ public final class OipRoutes {
   }
 
   private void unload(RoutingContext ctx) {
-    String name = ctx.pathParam("model");
+    String name = ai.distill.store.ModelStore.checkName(ctx.pathParam("model"));
     Long version = requestedVersion(ctx, name);
     models
         .unload(name, version)

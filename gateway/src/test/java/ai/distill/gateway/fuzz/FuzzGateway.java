@@ -25,12 +25,7 @@ import ai.distill.store.ModelStore;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -47,9 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One gateway for the whole fuzz suite (started on first use, closed by a JVM shutdown hook): the
  * tiny CTR model as {@code ctr} and {@code ctr-b}, an experiment {@code ab} over both, a small body
- * limit. It sends requests over keep-alive connections, counts answers by status, and checks
- * interleaved correct requests (JSON, binary, through the experiment, feedback) against outputs
- * computed in a fresh ORT session. Thread-safe enough for jqwik's sequential tries.
+ * limit, gRPC on. It sends HTTP requests over two raw keep-alive connections ({@link RawHttp}: one
+ * for hostile requests, one for correct ones) and gRPC calls at the wire ({@link GrpcWire}), counts
+ * answers by status, and checks interleaved correct requests (JSON, binary, through the experiment,
+ * feedback, gRPC) against outputs computed in a fresh ORT session. Thread-safe enough for jqwik's
+ * sequential tries.
  */
 final class FuzzGateway {
 
@@ -63,8 +60,6 @@ final class FuzzGateway {
 
   final Vertx vertx;
   final Gateway gateway;
-  final HttpClient client;
-  final HttpClient hostileClient;
   final Path dir;
   final Map<Integer, AtomicLong> statuses = new TreeMap<>();
   final AtomicLong sent = new AtomicLong();
@@ -104,6 +99,7 @@ final class FuzzGateway {
                 vertx,
                 TestGateways.config(dir.resolve("store"))
                     .maxBodyBytes(MAX_BODY_BYTES)
+                    .grpcPort(-1)
                     .modelPolicy("ctr", ModelPolicy.DEFAULT.withProbabilityOutputs(Set.of("prob")))
                     .build())
             .await();
@@ -115,23 +111,6 @@ final class FuzzGateway {
         .await();
     JobRoutes jobs = JobRoutes.install(gateway, CanaryHook.NONE).await();
     LoopRoutes.install(gateway, jobs.service()).await();
-    client =
-        vertx.createHttpClient(
-            new HttpClientOptions()
-                .setDefaultHost("127.0.0.1")
-                .setDefaultPort(gateway.port())
-                .setKeepAlive(true)
-                .setMaxInitialLineLength(64 * 1024),
-            new PoolOptions().setHttp1MaxSize(4));
-    // Hostile requests go on connections of their own (see RELIABILITY.md: keep-alive stalls).
-    hostileClient =
-        vertx.createHttpClient(
-            new HttpClientOptions()
-                .setDefaultHost("127.0.0.1")
-                .setDefaultPort(gateway.port())
-                .setKeepAlive(false)
-                .setMaxInitialLineLength(64 * 1024),
-            new PoolOptions().setHttp1MaxSize(4));
     Answer created =
         send(
             HttpMethod.POST,
@@ -142,7 +121,84 @@ final class FuzzGateway {
                         + " \"weight\": 50}, {\"model\": \"ctr-b\", \"weight\": 50}]}")
                 .toBuffer());
     assertTrue(created.status() / 100 == 2, "experiment ab: " + created);
+    grpc = new GrpcWire(vertx, gateway.grpcPort());
     baselineHeap = usedHeapAfterGc();
+  }
+
+  final GrpcWire grpc;
+
+  /** A gRPC call (body already framed), counted like the HTTP requests. */
+  GrpcWire.Call grpc(String method, Buffer body) {
+    return grpc(method, body, Map.of("content-type", "application/grpc", "te", "trailers"));
+  }
+
+  GrpcWire.Call grpc(String method, Buffer body, Map<String, String> headers) {
+    GrpcWire.Call c = grpc.call(method, body, headers);
+    if (c.problem() != null && c.problem().contains("Timeout")) {
+      // No answer: count it, then try once more on a new HTTP/2 connection; if that is answered,
+      // the connection (not the request) was what was stuck.
+      grpcConnectionStalls.incrementAndGet();
+      synchronized (stalled) {
+        if (stalled.size() < 10) {
+          stalled.add("gRPC " + method + " (" + body.length() + " bytes)");
+        }
+      }
+      grpc.reconnect();
+      c = grpc.call(method, body, headers);
+    }
+    sent.incrementAndGet();
+    synchronized (grpcStatuses) {
+      grpcStatuses.computeIfAbsent(c.status(), s -> new AtomicLong()).incrementAndGet();
+    }
+    if (c.problem() != null) {
+      grpcFailures.incrementAndGet();
+    }
+    return c;
+  }
+
+  final Map<Integer, AtomicLong> grpcStatuses = new TreeMap<>();
+  final AtomicLong grpcFailures = new AtomicLong();
+  final AtomicLong grpcConnectionStalls = new AtomicLong();
+  final AtomicLong grpcShortStreams = new AtomicLong();
+
+  /** Correct gRPC requests (typed and raw contents) are answered correctly. */
+  void checkGrpcStillCorrect() {
+    for (boolean raw : new boolean[] {false, true}) {
+      GrpcWire.Call c =
+          grpc("ModelInfer", GrpcWire.frame(HostileGrpc.valid("ctr", raw).toByteArray()));
+      assertEquals(0, c.status(), "a correct gRPC request: " + c);
+      try {
+        assertGrpcScores(
+            ai.distill.gateway.grpc.proto.ModelInferResponse.parseFrom(c.messages().get(0)));
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
+      correct.incrementAndGet();
+    }
+  }
+
+  /** The two CTR rows' scores in a gRPC response. */
+  void assertGrpcScores(ai.distill.gateway.grpc.proto.ModelInferResponse r) {
+    float[] got = new float[expected.length];
+    if (r.getRawOutputContentsCount() > 0) {
+      java.nio.ByteBuffer b =
+          r.getRawOutputContents(0).asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < got.length; i++) {
+        got[i] = b.getFloat();
+      }
+    } else {
+      for (int i = 0; i < got.length; i++) {
+        got[i] = r.getOutputs(0).getContents().getFp32Contents(i);
+      }
+    }
+    for (int i = 0; i < got.length; i++) {
+      assertEquals(expected[i], got[i], 1e-6f, "row " + i + " of " + r);
+    }
+  }
+
+  /** One CTR row's score, as a stream answered it. */
+  void assertRowScore(int row, float score) {
+    assertEquals(expected[row], score, 1e-6f, "row " + row);
   }
 
   /** An answer: status, headers and body. */
@@ -154,43 +210,124 @@ final class FuzzGateway {
     }
   }
 
+  /** How long a keep-alive connection may take to answer before the request counts as a stall. */
+  static final int STALL_MILLIS = 10_000;
+
+  /** Connections idle this long are not reused (the gateway's idle timeout is 60 s). */
+  private static final long REOPEN_AFTER_IDLE_NANOS = 20_000_000_000L;
+
+  private RawHttp correctConnection;
+  private RawHttp hostileConnection;
+  private long correctUsed;
+  private long hostileUsed;
+
   /**
-   * Sends one request and waits for its answer. An answer that does not come within {@link
-   * #STALL_SECONDS} s on the pooled keep-alive connection is counted as a stall and the request is
-   * sent once more on a new connection; a request that fails there too is status 0.
+   * Sends one (correct) request on a keep-alive connection and waits for its answer; status 0 when
+   * none came within {@link #STALL_MILLIS} (a stall) or the server closed the connection first.
    */
-  Answer send(HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
-    return send(client, method, uri, headers, body);
+  synchronized Answer send(
+      HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
+    if (correctConnection != null && System.nanoTime() - correctUsed > REOPEN_AFTER_IDLE_NANOS) {
+      correctConnection.close(); // the server's idle timeout may be closing it
+      correctConnection = null;
+    }
+    correctUsed = System.nanoTime();
+    RawHttp c = correctConnection != null ? correctConnection : open();
+    correctConnection = c;
+    Answer a = exchange(c, method, uri, headers, body);
+    if (a.status() == 0 || "close".equalsIgnoreCase(a.headers().get("Connection"))) {
+      c.close();
+      correctConnection = null;
+    }
+    return count(a, method, uri);
   }
 
-  /** Sends a hostile request on a connection of its own. */
-  Answer sendHostile(HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
+  /**
+   * Sends a hostile request on the hostile keep-alive connection, the same connection for request
+   * after request until the server closes it: what one hostile request leaves behind on a
+   * connection is what the next one meets.
+   */
+  synchronized Answer sendHostile(
+      HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
     hostile.incrementAndGet();
-    return send(hostileClient, method, uri, headers, body);
+    if (hostileConnection != null && System.nanoTime() - hostileUsed > REOPEN_AFTER_IDLE_NANOS) {
+      hostileConnection.close(); // the server's idle timeout may be closing it
+      hostileConnection = null;
+    }
+    hostileUsed = System.nanoTime();
+    RawHttp c = hostileConnection != null ? hostileConnection : open();
+    hostileConnection = c;
+    Answer a = exchange(c, method, uri, headers, body);
+    if (a.status() == 0 || "close".equalsIgnoreCase(a.headers().get("Connection"))) {
+      c.close();
+      hostileConnection = null;
+    } else {
+      keptAlive.incrementAndGet();
+    }
+    return count(a, method, uri);
   }
 
-  private Answer send(
-      HttpClient via, HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
-    Answer a = sendOn(via, method, uri, headers, body);
-    if (a.status() == 0 && a.body().toString().contains("TimeoutException")) {
-      stalls.incrementAndGet();
-      synchronized (stalled) {
-        if (stalled.size() < 5) {
-          stalled.add(method + " " + uri + " after " + lastRequest);
-        }
+  private RawHttp open() {
+    try {
+      return new RawHttp(gateway.port(), STALL_MILLIS);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Answer exchange(
+      RawHttp c, HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
+    byte[] request =
+        RawHttp.request(method.name(), uri, headers, body == null ? null : body.getBytes());
+    Thread writer = null;
+    try {
+      if (request.length <= 64 * 1024) {
+        c.write(request);
+      } else {
+        // The server may answer (and close) before it read everything: read while writing.
+        writer =
+            new Thread(
+                () -> {
+                  try {
+                    c.write(request);
+                  } catch (IOException e) {
+                    // closed by the server while we were still sending: its answer is read
+                  }
+                });
+        writer.start();
       }
-      HttpClient fresh =
-          vertx.createHttpClient(
-              new HttpClientOptions()
-                  .setDefaultHost("127.0.0.1")
-                  .setDefaultPort(gateway.port())
-                  .setKeepAlive(false));
+    } catch (IOException e) {
+      // the answer (or the close) is read below
+    }
+    RawHttp.Reply r = c.read();
+    if (writer != null) {
+      c.close(); // unblocks a writer the server stopped reading from
       try {
-        a = sendOn(fresh, method, uri, headers, body);
-      } finally {
-        fresh.close();
+        writer.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
+    MultiMap h = MultiMap.caseInsensitiveMultiMap();
+    r.headers().forEach(h::add);
+    if (r.status() == 0) {
+      if ("timed out".equals(r.problem())) {
+        stalls.incrementAndGet();
+        synchronized (stalled) {
+          if (stalled.size() < 5) {
+            stalled.add(method + " " + (uri.length() > 80 ? uri.substring(0, 80) : uri));
+          }
+        }
+      }
+      return new Answer(0, h, Buffer.buffer("no answer: " + r.problem()));
+    }
+    if (writer != null) {
+      h.set("Connection", "close"); // this connection was closed above
+    }
+    return new Answer(r.status(), h, Buffer.buffer(r.body()));
+  }
+
+  private Answer count(Answer a, HttpMethod method, String uri) {
     lastRequest = method + " " + (uri.length() > 80 ? uri.substring(0, 80) : uri);
     sent.incrementAndGet();
     synchronized (statuses) {
@@ -204,24 +341,8 @@ final class FuzzGateway {
 
   private volatile String lastRequest = "";
   final AtomicLong stalls = new AtomicLong();
+  final AtomicLong keptAlive = new AtomicLong();
   final List<String> stalled = new java.util.ArrayList<>();
-
-  private static Answer sendOn(
-      HttpClient client, HttpMethod method, String uri, Map<String, String> headers, Buffer body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(uri);
-    headers.forEach(options::putHeader);
-    try {
-      return client
-          .request(options)
-          .compose(req -> body == null ? req.send() : req.send(body))
-          .compose(
-              (HttpClientResponse r) ->
-                  r.body().map(b -> new Answer(r.statusCode(), r.headers(), b)))
-          .await(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      return new Answer(0, MultiMap.caseInsensitiveMultiMap(), Buffer.buffer(e.toString()));
-    }
-  }
 
   /**
    * Correct requests answer correctly: JSON and binary inference, inference through the experiment,
@@ -318,10 +439,22 @@ final class FuzzGateway {
         + fiveXx.get()
         + ", statuses: "
         + statuses
-        + ", keep-alive stalls (answered on a new connection): "
+        + ", hostile requests answered with the connection kept open for the next one: "
+        + keptAlive.get()
+        + ", stalls (no answer within "
+        + STALL_MILLIS / 1000
+        + " s): "
         + stalls.get()
         + " "
         + stalled
+        + ", gRPC statuses: "
+        + grpcStatuses
+        + ", gRPC calls without an answer: "
+        + grpcFailures.get()
+        + ", gRPC calls answered only on a new connection: "
+        + grpcConnectionStalls.get()
+        + ", ModelStreamInfer calls that ended OK with messages unanswered: "
+        + grpcShortStreams.get()
         + ", max heap growth after GC: "
         + (maxHeapGrowth >> 20)
         + " MB";

@@ -65,6 +65,14 @@ final class HostileRequests {
         .filter(n -> !FuzzGateway.RESERVED.contains(n));
   }
 
+  /**
+   * True for a name that is legal (the store's pattern) and so may name a model by the time it is
+   * used: the admin fuzz's optimize jobs publish models under generated names.
+   */
+  static boolean mayExist(String name) {
+    return name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  }
+
   /** True for a JSON string that is a legal model or experiment name (the store's pattern). */
   static boolean isLegalName(String json) {
     return json.matches("\"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\"");

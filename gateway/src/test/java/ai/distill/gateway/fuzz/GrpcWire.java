@@ -1,0 +1,160 @@
+package ai.distill.gateway.fuzz;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * gRPC at the wire: HTTP/2 (h2c, prior knowledge) requests whose bodies are written frame by frame
+ * by the test, so a frame can lie (a length prefix claiming more or less than follows, the
+ * compressed flag without an encoding) and headers can be wrong, which a gRPC client library never
+ * sends. Reads the status from the trailers (or the headers of a trailers-only answer) and splits
+ * the body into its messages. Thread-safe (one Vert.x client).
+ */
+final class GrpcWire implements AutoCloseable {
+
+  static final String SERVICE = "/inference.GRPCInferenceService/";
+
+  /**
+   * An answer: grpc-status (-1 when absent), its message, the response messages, the HTTP status.
+   */
+  record Call(int status, String message, List<byte[]> messages, int httpStatus, String problem) {
+    @Override
+    public String toString() {
+      return problem != null
+          ? "no answer (" + problem + ")"
+          : "grpc-status "
+              + status
+              + " '"
+              + message
+              + "' (HTTP "
+              + httpStatus
+              + ", "
+              + messages.size()
+              + " messages)";
+    }
+  }
+
+  /**
+   * A new HTTP/2 connection for every call: hostile calls on one shared connection leave it stuck
+   * (GrpcWireRegressionTest.many_hostile_calls_leave_their_connection_usable, disabled), and the
+   * fuzz must see what each request does on its own.
+   */
+  volatile boolean fresh = true;
+
+  private final Vertx vertx;
+  private final int port;
+  private HttpClient client;
+
+  GrpcWire(Vertx vertx, int port) {
+    this.vertx = vertx;
+    this.port = port;
+    client = connect();
+  }
+
+  /**
+   * Drops the HTTP/2 connection and opens a new one (after a call got no answer, the connection
+   * itself may be what is stuck).
+   */
+  synchronized void reconnect() {
+    HttpClient old = client;
+    client = connect();
+    old.close(); // not awaited: a call the server never answered would hold it up
+  }
+
+  private HttpClient connect() {
+    return vertx.createHttpClient(
+        new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false)
+            .setDefaultHost("127.0.0.1")
+            .setDefaultPort(port));
+  }
+
+  /** One length-prefixed message: flag 0, its true length. */
+  static Buffer frame(byte[] message) {
+    return frame(0, message.length, message);
+  }
+
+  /** One length-prefixed message with the given flag and claimed length (which may lie). */
+  static Buffer frame(int flag, long claimedLength, byte[] message) {
+    return Buffer.buffer()
+        .appendByte((byte) flag)
+        .appendInt((int) claimedLength)
+        .appendBytes(message);
+  }
+
+  /** Calls {@code method} with {@code body} (already framed) and default gRPC headers. */
+  Call call(String method, Buffer body) {
+    return call(method, body, Map.of("content-type", "application/grpc", "te", "trailers"));
+  }
+
+  synchronized Call call(String method, Buffer body, Map<String, String> headers) {
+    if (fresh) {
+      reconnect();
+    }
+    RequestOptions options =
+        new RequestOptions().setMethod(HttpMethod.POST).setURI(SERVICE + method);
+    headers.forEach(options::putHeader);
+    try {
+      return client
+          .request(options)
+          .compose(req -> req.send(body))
+          .compose(
+              resp ->
+                  resp.body()
+                      .map(
+                          b -> {
+                            MultiMap trailers = resp.trailers();
+                            String s = trailers.get("grpc-status");
+                            String m = trailers.get("grpc-message");
+                            if (s == null) {
+                              s = resp.headers().get("grpc-status");
+                              m = resp.headers().get("grpc-message");
+                            }
+                            return new Call(
+                                s == null ? -1 : Integer.parseInt(s),
+                                m == null ? "" : m,
+                                split(b),
+                                resp.statusCode(),
+                                null);
+                          }))
+          .await(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return new Call(-1, "", List.of(), 0, e.toString());
+    }
+  }
+
+  /** The messages of a response body. */
+  static List<byte[]> split(Buffer body) {
+    List<byte[]> out = new ArrayList<>();
+    int at = 0;
+    while (at + 5 <= body.length()) {
+      int n = body.getInt(at + 1);
+      if (n < 0 || at + 5 + n > body.length()) {
+        break;
+      }
+      out.add(body.getBytes(at + 5, at + 5 + n));
+      at += 5 + n;
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close().await(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // closing anyway
+    }
+  }
+}

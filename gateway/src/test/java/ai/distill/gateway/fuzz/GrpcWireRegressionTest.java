@@ -1,0 +1,168 @@
+package ai.distill.gateway.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import ai.distill.gateway.fuzz.GrpcWire.Call;
+import org.junit.jupiter.api.Test;
+
+/** gRPC frames and bodies that lie, one by one: each call ends with a clean status. */
+class GrpcWireRegressionTest {
+
+  private static final byte[] VALID = HostileGrpc.valid("ctr", false).toByteArray();
+
+  private static Call call(String method, io.vertx.core.buffer.Buffer body) {
+    return FuzzGateway.get().grpc(method, body);
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc package (issue 13): a unary ModelInfer call that ends without one whole message is"
+          + " never answered (GrpcInferenceService.modelInfer sets no end or exception handler);"
+          + " the stream stays open until the client gives up")
+  @Test
+  void a_frame_claiming_one_byte_more_than_sent_is_refused() {
+    Call c = call("ModelInfer", GrpcWire.frame(0, VALID.length + 1, VALID));
+    assertNull(c.problem(), c.toString());
+    assertEquals(3, c.status(), c.toString()); // INVALID_ARGUMENT
+  }
+
+  @Test
+  void a_frame_claiming_more_than_the_message_limit_is_resource_exhausted() {
+    Call c = call("ModelInfer", GrpcWire.frame(0, 300L << 20, VALID));
+    assertNull(c.problem(), c.toString());
+    assertEquals(8, c.status(), c.toString()); // RESOURCE_EXHAUSTED
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc package (issue 13): a unary ModelInfer call that ends without one whole message is"
+          + " never answered (GrpcInferenceService.modelInfer sets no end or exception handler);"
+          + " the stream stays open until the client gives up")
+  @Test
+  void an_empty_unary_call_is_refused() {
+    Call c = call("ModelInfer", io.vertx.core.buffer.Buffer.buffer());
+    assertNull(c.problem(), c.toString());
+    assertEquals(3, c.status(), c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc package (issue 13): a metadata RPC whose body does not decode is answered with"
+          + " RST_STREAM CANCEL (Vert.x's generated-message decoder) instead of INVALID_ARGUMENT")
+  @Test
+  void an_undecodable_model_metadata_request_is_invalid_argument() {
+    Call c = call("ModelMetadata", GrpcWire.frame(new byte[] {(byte) 0xff, 1, 2, 3, 4, 5}));
+    assertNull(c.problem(), c.toString());
+    assertEquals(3, c.status(), c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc package (issue 13): a unary ModelInfer call that ends without one whole message is"
+          + " never answered (GrpcInferenceService.modelInfer sets no end or exception handler);"
+          + " the stream stays open until the client gives up")
+  @Test
+  void a_compressed_flag_without_an_encoding_is_refused() {
+    Call c = call("ModelInfer", GrpcWire.frame(1, VALID.length, VALID));
+    assertNull(c.problem(), c.toString());
+    assertEquals(false, c.status() == 0 || c.status() == 13 || c.status() == 2, c.toString());
+  }
+
+  @Test
+  void a_zero_length_model_infer_message_names_the_missing_model() {
+    Call c = call("ModelInfer", GrpcWire.frame(new byte[0]));
+    assertNull(c.problem(), c.toString());
+    assertEquals(3, c.status(), c.toString());
+  }
+
+  @Test
+  void a_stream_message_that_is_not_protobuf_gets_an_error_response() {
+    Call c = call("ModelStreamInfer", GrpcWire.frame(new byte[] {127}));
+    assertNull(c.problem(), c.toString());
+    assertEquals(0, c.status(), c.toString());
+    assertEquals(1, c.messages().size(), c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc (issue 13): a compressed message that does not decompress resets the stream (CANCEL)"
+          + " instead of ending the call with a status")
+  @Test
+  void gzip_garbage_is_refused_with_a_status() {
+    Call c =
+        FuzzGateway.get()
+            .grpc(
+                "ModelInfer",
+                GrpcWire.frame(1, VALID.length, VALID),
+                java.util.Map.of(
+                    "content-type", "application/grpc", "te", "trailers", "grpc-encoding", "gzip"));
+    assertNull(c.problem(), c.toString());
+    assertEquals(false, c.status() == 0 || c.status() == 13 || c.status() == 2, c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc (issue 13): an unknown grpc-encoding (snappy) is never answered; expected"
+          + " UNIMPLEMENTED with grpc-accept-encoding")
+  @Test
+  void an_unknown_encoding_is_unimplemented() {
+    Call c =
+        FuzzGateway.get()
+            .grpc(
+                "ModelInfer",
+                GrpcWire.frame(1, VALID.length, VALID),
+                java.util.Map.of(
+                    "content-type",
+                    "application/grpc",
+                    "te",
+                    "trailers",
+                    "grpc-encoding",
+                    "snappy"));
+    assertNull(c.problem(), c.toString());
+    assertEquals(12, c.status(), c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc (issue 13): a ModelStreamInfer call can end OK with messages unanswered: several"
+          + " ~120 KB messages got 3-4 responses for 7; small hostile messages too (2 of 4,"
+          + " fuzz run 2026-12-05)")
+  @Test
+  void a_stream_answers_every_large_message() {
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
+    ai.distill.gateway.grpc.proto.ModelInferRequest.Builder big =
+        HostileGrpc.valid("ctr", false).toBuilder();
+    ai.distill.gateway.grpc.proto.InferTensorContents.Builder c30k =
+        ai.distill.gateway.grpc.proto.InferTensorContents.newBuilder();
+    for (int i = 0; i < 30_000; i++) {
+      c30k.addFp32Contents(0.5f);
+    }
+    big.setInputs(0, big.getInputs(0).toBuilder().setContents(c30k));
+    for (int i = 0; i < 6; i++) {
+      body.appendBuffer(GrpcWire.frame(big.build().toByteArray()));
+    }
+    body.appendBuffer(GrpcWire.frame(VALID));
+    Call c = FuzzGateway.get().grpc("ModelStreamInfer", body);
+    assertNull(c.problem(), c.toString());
+    assertEquals(0, c.status(), c.toString());
+    assertEquals(7, c.messages().size(), c.toString());
+  }
+
+  @org.junit.jupiter.api.Disabled(
+      "grpc (issue 13): after hostile calls with large bodies on one HTTP/2 connection, later"
+          + " calls on it are no longer answered (91 of ~3,400 calls in a fuzz run were answered"
+          + " only on a new connection); suspected: data of calls ended early is never"
+          + " acknowledged, so the connection's flow-control window runs out")
+  @Test
+  void many_hostile_calls_leave_their_connection_usable() {
+    GrpcWire wire = FuzzGateway.get().grpc;
+    wire.fresh = false;
+    try {
+      byte[] junk = new byte[120_000];
+      java.util.Arrays.fill(junk, (byte) 0x7f);
+      for (int i = 0; i < 30; i++) {
+        FuzzGateway.get().grpc("ModelInfer", GrpcWire.frame(junk));
+      }
+      long stalls = FuzzGateway.get().grpcConnectionStalls.get();
+      Call c = FuzzGateway.get().grpc("ModelInfer", GrpcWire.frame(VALID));
+      assertEquals(0, c.status(), c.toString());
+      assertEquals(stalls, FuzzGateway.get().grpcConnectionStalls.get(), "answered only anew");
+    } finally {
+      wire.fresh = true;
+    }
+  }
+}
