@@ -109,6 +109,11 @@ public final class InferPipeline {
       return signature;
     }
 
+    /** The model whose signature decodes the requests (a route's signature model). */
+    public String model() {
+      return model;
+    }
+
     /** True when a route (e.g. an experiment) picks the model per request. */
     public boolean routed() {
       return routed;

@@ -87,6 +87,11 @@ public final class ModelRegistry {
     return options.batching().apply(model);
   }
 
+  /** How {@code model} is guarded (input policy, timeout, breaker). */
+  public ModelPolicy policy(String model) {
+    return guard.policy(model);
+  }
+
   /** The store this registry serves from. */
   public ModelStore store() {
     return store;
@@ -342,11 +347,7 @@ public final class ModelRegistry {
     }
   }
 
-  /**
-   * Cheap admission check before decoding a request for {@code model} (acquired by the caller):
-   * throws {@link ai.distill.gateway.batching.QueueFullException} when its batcher's queue is full,
-   * {@link ai.distill.gateway.batching.BatcherClosedException} when draining.
-   */
+  /** Throws QueueFullException (queue full) or BatcherClosedException (draining): cheap. */
   public void checkAdmission(LoadedModel model) {
     model.batcher().checkAdmission();
   }

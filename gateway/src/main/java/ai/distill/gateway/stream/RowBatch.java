@@ -50,14 +50,18 @@ final class RowBatch {
   private final ByteBuffer[] buffers;
   private final int capacity;
   private final long firstRow;
+  private final String finiteOnly;
   private final List<Entry> entries = new ArrayList<>();
   private int goodRows;
 
   /**
+   * @param finiteOnly the model whose policy refuses NaN and Infinity in float inputs (a row that
+   *     has one is an error entry of its own), or null when they are allowed
    * @throws BadInputException when an input has no dynamic batch dimension or a dynamic inner one
    */
-  RowBatch(ModelSignature signature, int capacity, long firstRow) {
+  RowBatch(ModelSignature signature, int capacity, long firstRow, String finiteOnly) {
     this.specs = signature.inputs();
+    this.finiteOnly = finiteOnly;
     this.capacity = capacity;
     this.firstRow = firstRow;
     perRow = new long[specs.size()];
@@ -191,6 +195,31 @@ final class RowBatch {
     return true;
   }
 
+  // JSON has no NaN or Infinity literals, but 1e999 (or 1e39 in FP32) overflows to Infinity.
+  private double finite(double v, Datatype d, String name, long i) {
+    if (finiteOnly != null && !Double.isFinite(v)) {
+      throw new BadInputException(
+          "input '"
+              + name
+              + "': value "
+              + i
+              + " is not finite ("
+              + v
+              + " in "
+              + d
+              + "); model "
+              + finiteOnly
+              + " refuses NaN and Infinity (allow them with models."
+              + finiteOnly
+              + ".allow_non_finite)");
+    }
+    return v;
+  }
+
+  private float finite(float v, Datatype d, String name, long i) {
+    return (float) finite((double) v, d, name, i);
+  }
+
   private static boolean blank(byte[] buf, int from, int to) {
     for (int i = from; i < to; i++) {
       byte b = buf[i];
@@ -319,7 +348,7 @@ final class RowBatch {
     }
   }
 
-  private static void store(
+  private void store(
       JsonParser p, JsonToken t, Datatype d, ByteBuffer out, int at, String name, long i)
       throws IOException {
     boolean integral = t == JsonToken.VALUE_NUMBER_INT;
@@ -332,8 +361,8 @@ final class RowBatch {
           "input '" + name + "': value " + i + " is not a number (" + d + ")");
     }
     switch (d) {
-      case FP32 -> out.putFloat(at, p.getFloatValue());
-      case FP64 -> out.putDouble(at, p.getDoubleValue());
+      case FP32 -> out.putFloat(at, finite(p.getFloatValue(), d, name, i));
+      case FP64 -> out.putDouble(at, finite(p.getDoubleValue(), d, name, i));
       case INT64, INT32, INT16, INT8, UINT8, UINT16, UINT32, UINT64, BOOL -> {
         if (!integral) {
           throw new BadInputException(

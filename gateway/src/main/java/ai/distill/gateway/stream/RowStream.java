@@ -47,6 +47,7 @@ final class RowStream {
   private final StreamOptions options;
   private final StreamStats stats;
   private final int batchRows;
+  private final String finiteOnly;
   private final LineBuffer input = new LineBuffer();
   private final OrderedWindow<Lines> window;
   private final RowLines lines;
@@ -74,13 +75,16 @@ final class RowStream {
     this.options = options;
     this.stats = stats;
     this.batchRows = batchRows;
+    // A row with NaN or Infinity fails alone (the batch's other rows are scored), unless allowed.
+    this.finiteOnly =
+        pipeline.models().policy(target.model()).allowNonFinite() ? null : target.model();
     this.lines = new RowLines(target.routed());
-    this.current = new RowBatch(target.signature(), batchRows, 0);
+    this.current = new RowBatch(target.signature(), batchRows, 0, finiteOnly);
     this.window = new OrderedWindow<>(options.maxInFlight(), this::write);
   }
 
   static ModelSignature check(ModelSignature signature) {
-    new RowBatch(signature, 1, 0); // fails with a 400 for signatures that cannot stream
+    new RowBatch(signature, 1, 0, null); // fails with a 400 for signatures that cannot stream
     return signature;
   }
 
@@ -188,7 +192,7 @@ final class RowStream {
     }
     RowBatch batch = current;
     nextRow += batch.size();
-    current = new RowBatch(target.signature(), batchRows, nextRow);
+    current = new RowBatch(target.signature(), batchRows, nextRow, finiteOnly);
     window.add(score(batch));
   }
 
@@ -339,7 +343,9 @@ final class RowStream {
     }
     stats.buffered(-held);
     held = 0;
-    current = new RowBatch(target.signature(), 1, nextRow); // drop the partial batch's buffers
+    current =
+        new RowBatch(
+            target.signature(), 1, nextRow, finiteOnly); // drop the partial batch's buffers
     input.clear();
     stats.closed();
   }

@@ -7,16 +7,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** NDJSON stream counterexamples the fuzz suite found. */
 class StreamRegressionTest {
 
-  @Disabled(
-      "stream package (issue 13): a row with a non-finite value fails its whole micro-batch, so"
-          + " correct rows batched with it get its error ('value Infinity at index 3', an index"
-          + " into the batch, not the row); the line contract is that a bad line fails only itself")
   @Test
   void a_non_finite_row_fails_only_itself() {
     String body =

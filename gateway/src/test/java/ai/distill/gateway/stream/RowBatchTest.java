@@ -38,12 +38,12 @@ class RowBatchTest {
 
   @Test
   void lines_parsed_together_are_judged_as_each_line_alone() {
-    RowBatch alone = new RowBatch(SIGNATURE, 64, 0);
+    RowBatch alone = new RowBatch(SIGNATURE, 64, 0, "m");
     for (String line : LINES) {
       byte[] b = line.replace("\r", "").getBytes(StandardCharsets.UTF_8);
       alone.add(b, 0, b.length);
     }
-    RowBatch together = new RowBatch(SIGNATURE, 64, 0);
+    RowBatch together = new RowBatch(SIGNATURE, 64, 0, "m");
     byte[] all = (String.join("\n", LINES) + "\n").getBytes(StandardCharsets.UTF_8);
     assertEquals(all.length, together.addLines(all, 0, all.length, 1 << 20));
     assertEquals(alone.entries(), together.entries());
@@ -66,16 +66,36 @@ class RowBatchTest {
   }
 
   @Test
+  void a_row_whose_float_overflows_is_an_error_of_its_own_unless_the_model_allows_it() {
+    String good = "{\"inputs\": {\"dense\": [1, 2], \"sparse\": [3]}}\n";
+    String huge = "{\"inputs\": {\"dense\": [1e39, 2], \"sparse\": [3]}}\n";
+    byte[] lines = (good + huge + good).getBytes(StandardCharsets.UTF_8);
+    RowBatch refusing = new RowBatch(SIGNATURE, 8, 0, "m");
+    refusing.addLines(lines, 0, lines.length, 1 << 20);
+    assertEquals(2, refusing.goodRows());
+    String error = refusing.entries().get(1).error();
+    assertTrue(
+        error.contains("input 'dense': value 0 is not finite")
+            && error.contains("models.m.allow_non_finite"),
+        error);
+    RowBatch allowing = new RowBatch(SIGNATURE, 8, 0, null);
+    allowing.addLines(lines, 0, lines.length, 1 << 20);
+    assertEquals(3, allowing.goodRows());
+    assertEquals(
+        Float.POSITIVE_INFINITY, allowing.request().inputs().get(0).data().getFloat(2 * 4));
+  }
+
+  @Test
   void stops_when_full_and_at_a_line_longer_than_the_limit() {
     String good = "{\"inputs\": {\"dense\": [1, 2], \"sparse\": [3]}}\n";
     byte[] three = (good + good + good).getBytes(StandardCharsets.UTF_8);
-    RowBatch two = new RowBatch(SIGNATURE, 2, 0);
+    RowBatch two = new RowBatch(SIGNATURE, 2, 0, "m");
     assertEquals(2 * good.length(), two.addLines(three, 0, three.length, 1 << 20));
     assertTrue(two.full());
     byte[] longLine =
         (good + "{\"inputs\": {\"dense\": [1, 2], \"sparse\": [3]}, \"label\": 1}\n" + good)
             .getBytes(StandardCharsets.UTF_8);
-    RowBatch limited = new RowBatch(SIGNATURE, 8, 0);
+    RowBatch limited = new RowBatch(SIGNATURE, 8, 0, "m");
     assertEquals(good.length(), limited.addLines(longLine, 0, longLine.length, good.length()));
     assertEquals(1, limited.size());
   }
