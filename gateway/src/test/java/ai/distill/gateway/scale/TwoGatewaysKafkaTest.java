@@ -237,7 +237,7 @@ class TwoGatewaysKafkaTest {
             .put("name", "ctr-q")
             .put("rows", "kafka://" + topic)
             .put("options", new JsonObject().put("min-rows", 12));
-    jobs.submit(JobSpec.fromJson(job));
+    String first = jobs.submit(JobSpec.fromJson(job)).id();
     List<String> args = started.get(0).arguments();
     Path data = Path.of(args.get(args.indexOf("--data") + 1));
     List<String> lines = Files.readAllLines(data);
@@ -262,6 +262,15 @@ class TwoGatewaysKafkaTest {
                             .put("name", "ctr-q2")
                             .put("options", new JsonObject().put("min-rows", 13)))));
     assertTrue(tooFew.getMessage().contains("12 captured rows"), tooFew.getMessage());
+
+    // "rows": "capture:ab" reads the stream's records from the topic (not the store's files)
+    jobs.cancel(first); // one job per source at a time
+    jobs.submit(JobSpec.fromJson(job.copy().put("name", "ctr-q3").put("rows", "capture:ab")));
+    List<String> captureArgs = started.get(started.size() - 1).arguments();
+    assertEquals(
+        lines,
+        Files.readAllLines(Path.of(captureArgs.get(captureArgs.indexOf("--data") + 1))),
+        "the capture stream of the experiment, from the topic");
 
     // the CLI's --data kafka://host:port/topic reads the same rows
     String[] resolved =
