@@ -27,6 +27,14 @@ public interface ExternalRows {
   }
 
   /**
+   * Where the captured rows of {@code stream} are when they are not files under the store (a URI
+   * {@link #copy} reads), or null (the default: {@code <store>/captures/<stream>}).
+   */
+  default String capturedRows(String stream) {
+    return null;
+  }
+
+  /**
    * Copies every row {@code uri} holds now into {@code copy}; returns how many. Blocking.
    *
    * @throws IllegalArgumentException when the URI is not understood

@@ -73,11 +73,20 @@ final class JobValidation {
                     : "; distill from its parent " + source.manifest().parent() + " instead")
                 + ", or quantize it");
       }
-      boolean uri = ExternalRows.isUri(spec.rows());
+      // captures shared by several instances (a Kafka topic) are read from there, not from files
+      String captured =
+          spec.capturedRows()
+              ? external.capturedRows(
+                  spec.rows().equals(JobSpec.CAPTURE)
+                      ? spec.sourceModel()
+                      : spec.rows().substring(JobSpec.CAPTURE.length() + 1))
+              : null;
+      String from = captured != null ? captured : spec.rows();
+      boolean uri = ExternalRows.isUri(from);
       java.nio.file.Path rows =
           uri ? jobsDir.resolve(id + ".source.rows.jsonl") : spec.rowsPath(store.root());
       if (uri) {
-        copyExternal(external, spec.rows(), rows);
+        copyExternal(external, from, rows);
       }
       if (spec.capturedRows() || uri) {
         long needed = JobArguments.minRows(spec);

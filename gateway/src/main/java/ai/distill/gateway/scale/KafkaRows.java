@@ -18,9 +18,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Rows read from a Kafka topic (the capture topic, whose record values are rows-format lines): a
- * {@code kafka://[host:port[,host:port...]/]topic} data source copied into a rows file, which the
- * optimizer then reads like any other. The copy is frozen at the topic's end offsets when it starts
- * (captures keep arriving while a job runs). Stateless; blocking.
+ * {@code kafka://[host:port[,host:port...]/]topic[#key]} data source (with {@code #key}: only one
+ * capture stream's records) copied into a rows file, which the optimizer then reads like any other.
+ * The copy is frozen at the topic's end offsets when it starts (captures keep arriving while a job
+ * runs). Stateless; blocking.
  *
  * <pre>{@code
  * long rows = KafkaRows.copy(KafkaRows.parse("kafka://distill.captures", "localhost:9092"), file);
@@ -33,8 +34,8 @@ public final class KafkaRows {
 
   private KafkaRows() {}
 
-  /** Where the rows are. */
-  public record Source(String bootstrap, String topic) {}
+  /** Where the rows are; {@code key}: only the records with this key (null: all). */
+  public record Source(String bootstrap, String topic, String key) {}
 
   public static boolean isKafka(String data) {
     return data != null && data.startsWith(SCHEME);
@@ -47,6 +48,9 @@ public final class KafkaRows {
    */
   public static Source parse(String uri, String defaultBootstrap) {
     String rest = uri.substring(SCHEME.length());
+    int hash = rest.indexOf('#');
+    String key = hash < 0 ? null : rest.substring(hash + 1);
+    rest = hash < 0 ? rest : rest.substring(0, hash);
     int slash = rest.lastIndexOf('/');
     String bootstrap = slash < 0 ? defaultBootstrap : rest.substring(0, slash);
     String topic = rest.substring(slash + 1);
@@ -64,7 +68,7 @@ public final class KafkaRows {
               + topic
               + ", or --kafka / $DISTILL_KAFKA)");
     }
-    return new Source(bootstrap, topic);
+    return new Source(bootstrap, topic, key);
   }
 
   /**
@@ -106,7 +110,8 @@ public final class KafkaRows {
         }
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
           if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))
-              && r.value() != null) {
+              && r.value() != null
+              && (source.key() == null || source.key().equals(r.key()))) {
             w.write(r.value());
             w.write('\n');
             rows++;

@@ -130,7 +130,12 @@ public final class KafkaTopicReader implements AutoCloseable {
       long lagAt = 0;
       while (!closed) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          handlers.get(r.topic()).accept(r);
+          try {
+            handlers.get(r.topic()).accept(r);
+          } catch (RuntimeException e) {
+            // one record that cannot be applied must not stop reading the others
+            LOG.log(System.Logger.Level.WARNING, "skipped a record of " + r.topic(), e);
+          }
         }
         long now = System.nanoTime();
         if (now - lagAt > LAG_EVERY_NANOS) {

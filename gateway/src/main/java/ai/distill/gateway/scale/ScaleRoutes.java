@@ -166,13 +166,25 @@ public final class ScaleRoutes {
             publisher.publish(topic, stream, line, KafkaRecordPublisher.Kind.CAPTURE));
   }
 
-  /** Reads {@code kafka://[host:port/]topic} rows for jobs (this broker by default). */
+  /**
+   * Reads {@code kafka://[host:port/]topic[#key]} rows for jobs (this broker by default); a job's
+   * {@code "capture"} rows are the capture topic's records of its stream.
+   */
   public ExternalRows externalRows() {
-    return (uri, copy) -> {
-      if (!KafkaRows.isKafka(uri)) {
-        return ExternalRows.NONE.copy(uri, copy);
+    String captures = KafkaRows.SCHEME + config.topic(CAPTURES_TOPIC) + "#";
+    return new ExternalRows() {
+      @Override
+      public long copy(String uri, java.nio.file.Path copy) throws java.io.IOException {
+        if (!KafkaRows.isKafka(uri)) {
+          return ExternalRows.NONE.copy(uri, copy);
+        }
+        return KafkaRows.copy(KafkaRows.parse(uri, config.bootstrap()), copy);
       }
-      return KafkaRows.copy(KafkaRows.parse(uri, config.bootstrap()), copy);
+
+      @Override
+      public String capturedRows(String stream) {
+        return captures + stream;
+      }
     };
   }
 

@@ -157,9 +157,11 @@ final class SharedExperiments implements ExperimentSharing {
   /** An experiment event read back from the topic (the reader's thread). */
   void onEvent(ConsumerRecord<String, String> r) {
     ExperimentEvent e;
+    RequestOutcome outcome;
     try {
       e = ExperimentEvent.decode(r.value());
-    } catch (IllegalArgumentException bad) {
+      outcome = RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException | NullPointerException bad) {
       metrics.folded("invalid");
       return;
     }
@@ -181,7 +183,7 @@ final class SharedExperiments implements ExperimentSharing {
             e.model(),
             e.userId(),
             e.rows(),
-            RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT)),
+            outcome,
             e.latencyNanos(),
             e.costNanos(),
             e.version());

@@ -23,8 +23,13 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,6 +85,23 @@ class TwoGatewaysKafkaTest {
   @Test
   void both_instances_report_the_same_counts_once_the_lag_drains() throws Exception {
     gateways.forEach(g -> g.create(KafkaGateway.experiment("ab")));
+    // garbage on the topic (and an event of an unknown outcome) is skipped, not fatal
+    try (KafkaProducer<String, String> garbage =
+        new KafkaProducer<>(
+            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap()),
+            new StringSerializer(),
+            new StringSerializer())) {
+      String topic = config.topic(ScaleRoutes.EVENTS_TOPIC);
+      garbage.send(new ProducerRecord<>(topic, "u0", "not an event")).get();
+      garbage
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "u0",
+                  "{\"id\":\"x\",\"type\":\"impression\",\"experiment\":\"ab\","
+                      + "\"variant\":0,\"outcome\":\"sideways\"}"))
+          .get();
+    }
     int requests = 12;
     for (int k = 0; k < requests; k++) {
       KafkaGateway served = gateways.get(k % 2);
@@ -119,6 +141,8 @@ class TwoGatewaysKafkaTest {
     assertTrue(metrics.contains("distill_kafka_consumer_lag_records 0.0"), metrics);
     assertTrue(
         metrics.contains("distill_kafka_events_folded_total{outcome=\"duplicate\"} 1.0"), metrics);
+    assertTrue(
+        metrics.contains("distill_kafka_events_folded_total{outcome=\"invalid\"} 2.0"), metrics);
   }
 
   @Test
@@ -213,7 +237,7 @@ class TwoGatewaysKafkaTest {
             .put("name", "ctr-q")
             .put("rows", "kafka://" + topic)
             .put("options", new JsonObject().put("min-rows", 12));
-    jobs.submit(JobSpec.fromJson(job));
+    String first = jobs.submit(JobSpec.fromJson(job)).id();
     List<String> args = started.get(0).arguments();
     Path data = Path.of(args.get(args.indexOf("--data") + 1));
     List<String> lines = Files.readAllLines(data);
@@ -238,6 +262,15 @@ class TwoGatewaysKafkaTest {
                             .put("name", "ctr-q2")
                             .put("options", new JsonObject().put("min-rows", 13)))));
     assertTrue(tooFew.getMessage().contains("12 captured rows"), tooFew.getMessage());
+
+    // "rows": "capture:ab" reads the stream's records from the topic (not the store's files)
+    jobs.cancel(first); // one job per source at a time
+    jobs.submit(JobSpec.fromJson(job.copy().put("name", "ctr-q3").put("rows", "capture:ab")));
+    List<String> captureArgs = started.get(started.size() - 1).arguments();
+    assertEquals(
+        lines,
+        Files.readAllLines(Path.of(captureArgs.get(captureArgs.indexOf("--data") + 1))),
+        "the capture stream of the experiment, from the topic");
 
     // the CLI's --data kafka://host:port/topic reads the same rows
     String[] resolved =
