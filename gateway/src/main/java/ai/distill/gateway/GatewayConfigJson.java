@@ -134,10 +134,9 @@ final class GatewayConfigJson {
     } else if (json.containsKey("policies")) {
       throw new IllegalArgumentException("policies: expected an array of recalibration policies");
     }
-    if (json.containsKey("request_header_timeout_ms")
-        || json.containsKey("request_body_timeout_ms")) {
+    if (json.containsKey("idle_timeout_ms") || json.containsKey("request_body_timeout_ms")) {
       b.requestTimeouts(
-          Duration.ofMillis(json.getLong("idle_timeout_ms", 30_000L)),
+          Duration.ofMillis(json.getLong("idle_timeout_ms", 60_000L)),
           Duration.ofMillis(json.getLong("request_body_timeout_ms", 60_000L)));
     }
     if (json.containsKey("stream")) {

@@ -24,6 +24,9 @@ final class GrpcWire implements AutoCloseable {
 
   static final String SERVICE = "/inference.GRPCInferenceService/";
 
+  /** A call not answered within this long counts as unanswered (the fuzz then sends it anew). */
+  static final int STALL_SECONDS = 2;
+
   /**
    * An answer: grpc-status (-1 when absent), its message, the response messages, the HTTP status.
    */
@@ -128,7 +131,7 @@ final class GrpcWire implements AutoCloseable {
                                 resp.statusCode(),
                                 null);
                           }))
-          .await(5, TimeUnit.SECONDS);
+          .await(STALL_SECONDS, TimeUnit.SECONDS);
     } catch (Exception e) {
       return new Call(-1, "", List.of(), 0, e.toString());
     }

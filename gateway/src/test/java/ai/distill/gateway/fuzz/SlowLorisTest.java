@@ -144,4 +144,25 @@ class SlowLorisTest {
       assertEquals(200, r.status(), r.toString());
     }
   }
+
+  @Test
+  void the_timeouts_come_from_the_json_config_and_must_be_positive() {
+    ai.distill.gateway.GatewayConfig c =
+        ai.distill.gateway.GatewayConfig.fromJson(
+                dir,
+                new io.vertx.core.json.JsonObject(
+                    "{\"idle_timeout_ms\": 5000, \"request_body_timeout_ms\": 7000}"))
+            .build();
+    assertEquals(Duration.ofMillis(5000), c.idleTimeout());
+    assertEquals(Duration.ofMillis(7000), c.requestBodyTimeout());
+    ai.distill.gateway.GatewayConfig d =
+        ai.distill.gateway.GatewayConfig.fromJson(dir, new io.vertx.core.json.JsonObject()).build();
+    assertEquals(Duration.ofSeconds(60), d.idleTimeout());
+    assertEquals(Duration.ofSeconds(60), d.requestBodyTimeout());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ai.distill.gateway.GatewayConfig.fromJson(
+                dir, new io.vertx.core.json.JsonObject("{\"idle_timeout_ms\": 0}")));
+  }
 }
