@@ -15,10 +15,6 @@ class GrpcWireRegressionTest {
     return FuzzGateway.get().grpc(method, body);
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "grpc package (issue 13): a unary ModelInfer call that ends without one whole message is"
-          + " never answered (GrpcInferenceService.modelInfer sets no end or exception handler);"
-          + " the stream stays open until the client gives up")
   @Test
   void a_frame_claiming_one_byte_more_than_sent_is_refused() {
     Call c = call("ModelInfer", GrpcWire.frame(0, VALID.length + 1, VALID));
@@ -33,10 +29,6 @@ class GrpcWireRegressionTest {
     assertEquals(8, c.status(), c.toString()); // RESOURCE_EXHAUSTED
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "grpc package (issue 13): a unary ModelInfer call that ends without one whole message is"
-          + " never answered (GrpcInferenceService.modelInfer sets no end or exception handler);"
-          + " the stream stays open until the client gives up")
   @Test
   void an_empty_unary_call_is_refused() {
     Call c = call("ModelInfer", io.vertx.core.buffer.Buffer.buffer());
@@ -117,10 +109,6 @@ class GrpcWireRegressionTest {
     assertEquals(12, c.status(), c.toString());
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "grpc (issue 13): a ModelStreamInfer call can end OK with messages unanswered: several"
-          + " ~120 KB messages got 3-4 responses for 7; small hostile messages too (2 of 4,"
-          + " fuzz run 2026-12-05)")
   @Test
   void a_stream_answers_every_large_message() {
     io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer();
@@ -142,11 +130,6 @@ class GrpcWireRegressionTest {
     assertEquals(7, c.messages().size(), c.toString());
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "grpc (issue 13): after hostile calls with large bodies on one HTTP/2 connection, later"
-          + " calls on it are no longer answered (91 of ~3,400 calls in a fuzz run were answered"
-          + " only on a new connection); suspected: data of calls ended early is never"
-          + " acknowledged, so the connection's flow-control window runs out")
   @Test
   void many_hostile_calls_leave_their_connection_usable() {
     GrpcWire wire = FuzzGateway.get().grpc;
