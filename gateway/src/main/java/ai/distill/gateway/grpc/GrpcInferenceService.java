@@ -143,7 +143,24 @@ public final class GrpcInferenceService {
   // without one is answered INVALID_ARGUMENT rather than left hanging.
   private void modelInfer(GrpcServerRequest<Buffer, ModelInferResponse> call) {
     long start = System.nanoTime();
+    if (!supportedEncoding(call)) {
+      return;
+    }
     boolean[] received = new boolean[1];
+    call.invalidMessageHandler(
+        e -> {
+          received[0] = true;
+          if (e instanceof io.vertx.grpc.common.MessageSizeOverflowException) {
+            GrpcErrors.fail(
+                call.response(),
+                io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED,
+                "the message is larger than the gateway's gRPC message limit");
+            return;
+          }
+          BadInputException bad = invalidMessage(e);
+          pipeline.refused(null, bad, Transport.GRPC);
+          GrpcErrors.fail(call.response(), bad);
+        });
     call.handler(
         body -> {
           if (received[0]) {
@@ -164,6 +181,34 @@ public final class GrpcInferenceService {
             GrpcErrors.fail(call.response(), e);
           }
         });
+  }
+
+  /**
+   * A message Vert.x could not take off the wire (decompression failed, or a generated message that
+   * does not parse): answered INVALID_ARGUMENT with the cause instead of a stream reset.
+   */
+  static BadInputException invalidMessage(Throwable e) {
+    Throwable cause = e.getCause() == null ? e : e.getCause();
+    return new BadInputException(
+        "malformed message (not the protobuf of this RPC, or its compression does not decode): "
+            + cause);
+  }
+
+  /**
+   * Refuses a call whose {@code grpc-encoding} is neither identity nor gzip with UNIMPLEMENTED (as
+   * gRPC's compression spec asks) instead of dropping its messages; false when refused.
+   */
+  static boolean supportedEncoding(GrpcServerRequest<?, ?> call) {
+    String encoding = call.headers().get("grpc-encoding");
+    if (encoding == null || encoding.equals("identity") || encoding.equals("gzip")) {
+      return true;
+    }
+    call.response().headers().set("grpc-accept-encoding", "identity,gzip");
+    GrpcErrors.fail(
+        call.response(),
+        io.vertx.grpc.common.GrpcStatus.UNIMPLEMENTED,
+        "grpc-encoding '" + encoding + "' is not supported (use identity or gzip)");
+    return false;
   }
 
   /**

@@ -87,11 +87,21 @@ final class GrpcMetadataRpcs {
         this::unload);
   }
 
+  // A request message that does not decode is INVALID_ARGUMENT, not a stream reset.
+  private static <Q, R> GrpcServerRequest<Q, R> refuseInvalid(GrpcServerRequest<Q, R> call) {
+    call.invalidMessageHandler(
+        e -> GrpcErrors.fail(call.response(), GrpcInferenceService.invalidMessage(e)));
+    return call;
+  }
+
   private static <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message>
       void unary(GrpcServer server, String name, Q defaultRequest, Function<Q, Future<R>> rpc) {
     server.callHandler(
         GrpcInferenceService.<Q, R>method(name, defaultRequest),
-        call -> call.handler(request -> answer(call, request, rpc)));
+        call -> {
+          refuseInvalid(call);
+          call.handler(request -> answer(call, request, rpc));
+        });
   }
 
   private <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message> void admin(
@@ -99,32 +109,33 @@ final class GrpcMetadataRpcs {
     server.callHandler(
         GrpcInferenceService.<Q, R>method(name, defaultRequest),
         call ->
-            call.handler(
-                request -> {
-                  String header = call.headers().get("authorization");
-                  if (header == null || header.isBlank()) {
-                    GrpcErrors.fail(
-                        call.response(),
-                        GrpcStatus.UNAUTHENTICATED,
-                        "admin RPC: send the admin token as 'authorization: Bearer <token>'"
-                            + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
-                            + " <store>/admin.token)");
-                    return;
-                  }
-                  String presented =
-                      header.regionMatches(true, 0, "Bearer ", 0, 7)
-                          ? header.substring(7).trim()
-                          : header.trim();
-                  if (!MessageDigest.isEqual(
-                      adminToken, presented.getBytes(StandardCharsets.UTF_8))) {
-                    GrpcErrors.fail(
-                        call.response(),
-                        GrpcStatus.PERMISSION_DENIED,
-                        "admin token is wrong: use the gateway's admin token");
-                    return;
-                  }
-                  answer(call, request, rpc);
-                }));
+            refuseInvalid(call)
+                .handler(
+                    request -> {
+                      String header = call.headers().get("authorization");
+                      if (header == null || header.isBlank()) {
+                        GrpcErrors.fail(
+                            call.response(),
+                            GrpcStatus.UNAUTHENTICATED,
+                            "admin RPC: send the admin token as 'authorization: Bearer <token>'"
+                                + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
+                                + " <store>/admin.token)");
+                        return;
+                      }
+                      String presented =
+                          header.regionMatches(true, 0, "Bearer ", 0, 7)
+                              ? header.substring(7).trim()
+                              : header.trim();
+                      if (!MessageDigest.isEqual(
+                          adminToken, presented.getBytes(StandardCharsets.UTF_8))) {
+                        GrpcErrors.fail(
+                            call.response(),
+                            GrpcStatus.PERMISSION_DENIED,
+                            "admin token is wrong: use the gateway's admin token");
+                        return;
+                      }
+                      answer(call, request, rpc);
+                    }));
   }
 
   private static <Q, R> void answer(
