@@ -113,10 +113,13 @@ public final class Gateway {
               }
               ctx.next();
             });
-    this.pipeline = new InferPipeline(models, metrics, resolvers, () -> ready);
+    this.pipeline = new InferPipeline(models, metrics, resolvers, () -> ready, config.limits());
     this.streams =
         new NdjsonStreamHandler(
-            pipeline, StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()));
+            pipeline,
+            StreamOptions.DEFAULT
+                .withStallTimeout(config.streamStallTimeout())
+                .withMaxRows(config.limits().maxStreamRows()));
     OipRoutes.mount(
         router, pipeline, metrics, () -> ready, adminAuth, config.maxBodyBytes(), streams);
   }
@@ -214,7 +217,9 @@ public final class Gateway {
             pipeline,
             () -> ready,
             adminToken,
-            StreamOptions.DEFAULT.withStallTimeout(config.streamStallTimeout()),
+            StreamOptions.DEFAULT
+                .withStallTimeout(config.streamStallTimeout())
+                .withMaxRows(config.limits().maxStreamRows()),
             streams.stats());
     return vertx
         .deployVerticle(

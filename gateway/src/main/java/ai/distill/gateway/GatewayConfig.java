@@ -28,6 +28,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "grpc_port": 8081, "admin_token": "...", "max_body_bytes": 67108864,
+ *  "max_rows_per_request": 100000, "stream": {"max_rows": 0, "stall_timeout_ms": 30000},
  *  "workers": 2, "event_loops": 2, "session": {"intra_op_threads": 1, "optimization_level": "all"},
  *  "batching": {"max_batch_rows": 256, "max_queue_delay_us": 0, "queue_capacity_rows": 2048},
  *  "models": {"ctr": {"batching": {"max_batch_rows": 64}, "allow_non_finite": false}},
@@ -52,6 +53,7 @@ public final class GatewayConfig {
   private final boolean grpcPortSet;
   private final String adminToken;
   private final long maxBodyBytes;
+  private final RequestLimits limits;
   private final int workers;
   private final int eventLoops;
   private final SessionConfig session;
@@ -78,6 +80,7 @@ public final class GatewayConfig {
     this.grpcPortSet = b.grpcPortSet;
     this.adminToken = b.adminToken;
     this.maxBodyBytes = b.maxBodyBytes;
+    this.limits = b.limits;
     this.session = b.session;
     this.workers =
         b.workers > 0
@@ -145,6 +148,11 @@ public final class GatewayConfig {
   /** Largest request body accepted; larger bodies get 413. */
   public long maxBodyBytes() {
     return maxBodyBytes;
+  }
+
+  /** Rows per request and per stream ({@code max_rows_per_request}, {@code stream.max_rows}). */
+  public RequestLimits limits() {
+    return limits;
   }
 
   /** ORT worker threads (concurrent session runs across all models). */
@@ -248,6 +256,7 @@ public final class GatewayConfig {
             .port(port)
             .adminToken(adminToken)
             .maxBodyBytes(maxBodyBytes)
+            .limits(limits)
             .workers(workers)
             .eventLoops(eventLoops)
             .session(session)
@@ -280,27 +289,20 @@ public final class GatewayConfig {
 
   @Override
   public String toString() {
-    return "GatewayConfig{store="
-        + store
-        + ", host="
-        + host
-        + ", port="
-        + port
-        + ", grpcPort="
-        + grpcPort
-        + ", maxBodyBytes="
-        + maxBodyBytes
-        + ", workers="
-        + workers
-        + ", eventLoops="
-        + eventLoops
-        + ", session="
-        + session
-        + ", batching="
-        + batching
-        + ", modelBatching="
-        + modelBatching
-        + "}";
+    return String.format(
+        "GatewayConfig{store=%s, host=%s, port=%d, grpcPort=%d, maxBodyBytes=%d, limits=%s,"
+            + " workers=%d, eventLoops=%d, session=%s, batching=%s, modelBatching=%s}",
+        store,
+        host,
+        port,
+        grpcPort,
+        maxBodyBytes,
+        limits,
+        workers,
+        eventLoops,
+        session,
+        batching,
+        modelBatching);
   }
 
   /** Builds a {@link GatewayConfig}; setters validate and fail fast. */
@@ -312,6 +314,7 @@ public final class GatewayConfig {
     private boolean grpcPortSet;
     private String adminToken;
     private long maxBodyBytes = 64L << 20;
+    private RequestLimits limits = RequestLimits.DEFAULT;
     private int workers;
     private int eventLoops;
     private SessionConfig session = SessionConfig.DEFAULT;
@@ -459,6 +462,11 @@ public final class GatewayConfig {
       }
       this.idleTimeout = idle;
       this.requestBodyTimeout = body;
+      return this;
+    }
+
+    public Builder limits(RequestLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 

@@ -55,6 +55,7 @@ final class GatewayConfigJson {
             "grpc_port",
             "admin_token",
             "max_body_bytes",
+            "max_rows_per_request",
             "workers",
             "event_loops",
             "session",
@@ -139,13 +140,15 @@ final class GatewayConfigJson {
           Duration.ofMillis(json.getLong("idle_timeout_ms", 60_000L)),
           Duration.ofMillis(json.getLong("request_body_timeout_ms", 60_000L)));
     }
-    if (json.containsKey("stream")) {
-      JsonObject st = json.getJsonObject("stream");
-      checkKeys(st, "stream.", Set.of("stall_timeout_ms"));
-      if (st.containsKey("stall_timeout_ms")) {
-        b.streamStallTimeout(Duration.ofMillis(st.getLong("stall_timeout_ms")));
-      }
+    JsonObject st = json.getJsonObject("stream", new JsonObject());
+    checkKeys(st, "stream.", Set.of("stall_timeout_ms", "max_rows"));
+    if (st.containsKey("stall_timeout_ms")) {
+      b.streamStallTimeout(Duration.ofMillis(st.getLong("stall_timeout_ms")));
     }
+    b.limits(
+        new RequestLimits(
+            json.getLong("max_rows_per_request", RequestLimits.DEFAULT.maxRowsPerRequest()),
+            st.getLong("max_rows", RequestLimits.DEFAULT.maxStreamRows())));
     if (json.containsKey("capture")) {
       JsonObject c = json.getJsonObject("capture");
       checkKeys(c, "capture.", Set.of("fsync_interval_ms"));

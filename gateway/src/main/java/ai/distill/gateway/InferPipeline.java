@@ -4,6 +4,7 @@ import ai.distill.gateway.InferTargetResolver.Route;
 import ai.distill.gateway.InferTargetResolver.Target;
 import ai.distill.gateway.batching.QueueFullException;
 import ai.distill.gateway.http.FailureHandler;
+import ai.distill.gateway.http.HttpStatusException;
 import ai.distill.gateway.metrics.GatewayMetrics;
 import ai.distill.gateway.metrics.GatewayMetrics.Outcome;
 import ai.distill.gateway.metrics.GatewayMetrics.Transport;
@@ -48,6 +49,7 @@ public final class InferPipeline {
   private final GatewayMetrics metrics;
   private final List<InferTargetResolver> resolvers;
   private final BooleanSupplier ready;
+  private final RequestLimits limits;
 
   /**
    * @param resolvers consulted in order for names that are not loaded models (a live, copy-on-write
@@ -57,11 +59,13 @@ public final class InferPipeline {
       ModelRegistry models,
       GatewayMetrics metrics,
       List<InferTargetResolver> resolvers,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      RequestLimits limits) {
     this.models = models;
     this.metrics = metrics;
     this.resolvers = resolvers;
     this.ready = ready;
+    this.limits = limits;
   }
 
   /** The models this pipeline serves. */
@@ -218,6 +222,18 @@ public final class InferPipeline {
       Transport transport,
       long startNanos,
       Function<InferResult, T> encode) {
+    if (!limits.requestFits(request.rows())) {
+      HttpStatusException e =
+          new HttpStatusException(
+              413,
+              "the request has "
+                  + request.rows()
+                  + " rows; this gateway takes at most "
+                  + limits.maxRowsPerRequest()
+                  + " per request (max_rows_per_request): split it");
+      rejected(target, outcome(e), transport);
+      return Future.failedFuture(e);
+    }
     if (!target.routed) {
       return serve(target.name, target.version, null, request, null, transport, startNanos, encode);
     }

@@ -110,7 +110,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
       status = 500;
     }
     String message;
-    if (status == 413) {
+    if (status == 413 && !(failure instanceof HttpStatusException)) {
       message =
           "request body exceeds the limit of "
               + maxBodyBytes

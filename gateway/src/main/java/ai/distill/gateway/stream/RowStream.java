@@ -79,7 +79,7 @@ final class RowStream {
     this.finiteOnly =
         pipeline.models().policy(target.model()).allowNonFinite() ? null : target.model();
     this.lines = new RowLines(target.routed());
-    this.current = new RowBatch(target.signature(), batchRows, 0, finiteOnly);
+    this.current = new RowBatch(target.signature(), capacity(0), 0, finiteOnly);
     this.window = new OrderedWindow<>(options.maxInFlight(), this::write);
   }
 
@@ -116,6 +116,15 @@ final class RowStream {
   // all of them). A full batch goes at once, and so does any batch when nothing runs.
   private void parse() {
     while (!finished && (inputEnded || !window.full())) {
+      if (options.maxRows() > 0 && nextRow + current.size() >= options.maxRows()) {
+        if (!input.isEmpty()) {
+          stopReading(
+              "the stream has more than "
+                  + options.maxRows()
+                  + " lines (stream.max_rows); the rest was not read");
+        }
+        break;
+      }
       int whole = input.wholeLinesEnd();
       if (whole < 0) {
         if (input.partialLength() > options.maxLineBytes()) {
@@ -140,6 +149,12 @@ final class RowStream {
     if (window.isEmpty() || inputEnded) {
       flush();
     }
+  }
+
+  // A micro-batch never reaches past the stream's line limit, so the limit falls between batches.
+  private int capacity(long firstRow) {
+    long left = options.maxRows() == 0 ? batchRows : options.maxRows() - firstRow;
+    return (int) Math.max(1, Math.min(batchRows, left));
   }
 
   private void added(int lines, int bad) {
@@ -192,7 +207,7 @@ final class RowStream {
     }
     RowBatch batch = current;
     nextRow += batch.size();
-    current = new RowBatch(target.signature(), batchRows, nextRow, finiteOnly);
+    current = new RowBatch(target.signature(), capacity(nextRow), nextRow, finiteOnly);
     window.add(score(batch));
   }
 
