@@ -114,10 +114,6 @@ class KeepAliveAfterRefusalTest {
     }
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "stream package (issue 13): a line over max_line_bytes (1 MiB) is not refused when it arrives"
-          + " while the stream is paused; it was parsed as a row ('input dense: 0 values') and the"
-          + " stream went on, so the rest of the body was read as rows")
   @Test
   void a_stream_line_over_the_limit_ends_the_stream_and_the_rest_of_the_body_is_no_request()
       throws Exception {
