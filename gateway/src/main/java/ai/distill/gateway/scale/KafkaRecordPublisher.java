@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -35,16 +36,18 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
   }
 
   // value: a String, or an ExperimentEvent encoded on the sender thread (not the serving one)
-  /**
-   * Records the sender takes from the buffer at a time: with those, at most {@code buffer_events +
-   * SEND_BATCH} records wait in this process for a broker that is away.
-   */
+  /** Records the sender takes from the buffer at a time. */
   static final int SEND_BATCH = 256;
 
   private record Pending(String topic, String key, Object value, Kind kind) {}
 
   private final String eventsTopic;
   private final BlockingQueue<Pending> queue;
+  // One permit per record not yet delivered (queued here or in the producer's own buffer): at most
+  // buffer_events records wait in this process for a broker that is away, whatever the producer's
+  // buffer.memory would take; beyond that records are dropped and counted.
+  private final Semaphore undelivered;
+  private final int capacity;
   private final KafkaProducer<String, String> producer;
   private final ScaleMetrics metrics;
   private final Thread sender;
@@ -55,6 +58,8 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
     this.eventsTopic = eventsTopic;
     this.metrics = metrics;
     this.queue = new ArrayBlockingQueue<>(config.bufferEvents());
+    this.capacity = config.bufferEvents();
+    this.undelivered = new Semaphore(capacity);
     this.producer =
         new KafkaProducer<>(
             Map.of(
@@ -93,7 +98,12 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
 
   private boolean offer(Pending p) {
     Kind kind = p.kind();
-    if (closed || !queue.offer(p)) {
+    if (closed || !undelivered.tryAcquire()) {
+      metrics.record(kind.label(), "dropped");
+      return false;
+    }
+    if (!queue.offer(p)) {
+      undelivered.release();
       metrics.record(kind.label(), "dropped");
       return false;
     }
@@ -130,6 +140,7 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
               p.key(),
               p.value() instanceof ExperimentEvent e ? e.encode() : (String) p.value()),
           (meta, ex) -> {
+            undelivered.release();
             if (ex == null) {
               metrics.record(kind, "published");
             } else {
@@ -139,14 +150,15 @@ public final class KafkaRecordPublisher implements ExperimentEventLog {
           });
     } catch (RuntimeException ex) {
       // e.g. the broker is away longer than max.block.ms: this record is lost, later ones retry
+      undelivered.release();
       metrics.record(kind, "failed");
       LOG.log(System.Logger.Level.WARNING, "cannot publish to Kafka: {0}", ex.getMessage());
     }
   }
 
-  /** Records waiting in the buffer. */
+  /** Records not yet delivered: waiting in the buffer or in the producer for the broker's ack. */
   public int buffered() {
-    return queue.size();
+    return capacity - undelivered.availablePermits();
   }
 
   /** Stops taking records without flushing (a crash, for tests): the producer is closed at once. */

@@ -67,6 +67,11 @@ class BrokerOutageKafkaTest {
 
     kafka.startBroker();
     assertEquals(config.bootstrap(), kafka.bootstrap(), "the broker is back at its address");
+    // what waited for the broker is delivered, so the buffer has room again
+    TwoGatewaysKafkaTest.awaitTrue(
+        () ->
+            a.get("/v1/scale/status").getLong("buffered_records") == 0
+                && b.get("/v1/scale/status").getLong("buffered_records") == 0);
     long[] after = run(a, b, "after", n);
     // every event of the 'after' requests arrives; of the outage's, those that were buffered
     awaitImpressions(a, b, 2L * (2 * n));
