@@ -24,7 +24,8 @@ import java.util.Objects;
  *     .build();
  * }</pre>
  *
- * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected):
+ * <p>JSON form ({@code serve --config FILE}; every key optional, unknown keys rejected; defaults
+ * and what each key means: {@link GatewayConfigJson}):
  *
  * <pre>{@code
  * {"host": "0.0.0.0", "port": 8080, "grpc_port": 8081, "admin_token": "...", "max_body_bytes": 67108864,
@@ -35,14 +36,6 @@ import java.util.Objects;
  *  "watch_interval_ms": 1000, "drain_timeout_ms": 30000, "shutdown_grace_ms": 1000,
  *  "jobs": {"runner": "child", "queue_capacity": 8}, "capture": {"fsync_interval_ms": 1000}}
  * }</pre>
- *
- * {@code capture.fsync_interval_ms}: how often captured rows are forced to disk (0: after every
- * batch of writes; see the README's "Durability").
- *
- * <p>When {@code queue_capacity_rows} is not given it is {@code 8 × max_batch_rows} ({@link
- * BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more than a few batches of work
- * only adds latency under overload, it serves nothing more. When {@code workers} is not given it is
- * {@code max(1, cores / intra_op_threads)}, so that workers × intra-op threads ≤ cores.
  */
 public final class GatewayConfig {
 

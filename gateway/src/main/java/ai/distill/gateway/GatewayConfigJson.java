@@ -17,6 +17,15 @@ import java.util.Set;
 /**
  * Reads {@link GatewayConfig}'s JSON form (see its javadoc): every key optional, unknown keys
  * rejected.
+ *
+ * <p>{@code capture.fsync_interval_ms}: how often captured rows are forced to disk (0: after every
+ * batch of writes; see the README's "Durability"). When {@code queue_capacity_rows} is not given it
+ * is {@code 8 × max_batch_rows} ({@link
+ * ai.distill.gateway.batching.BatchingConfig#defaultQueueCapacity(int)}): a queue holding much more
+ * than a few batches of work only adds latency under overload, it serves nothing more. When {@code
+ * workers} is not given it is {@code max(1, cores / intra_op_threads)}, so that workers × intra-op
+ * threads ≤ cores. {@code max_rows_per_request} (default 100,000) and {@code stream.max_rows}
+ * (default 0, no limit): {@link RequestLimits}.
  */
 final class GatewayConfigJson {
 

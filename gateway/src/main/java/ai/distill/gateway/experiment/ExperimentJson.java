@@ -376,10 +376,7 @@ public final class ExperimentJson {
 
   // ---- shared between instances ----------------------------------------------------------------
 
-  /**
-   * Which generation of an experiment a fact or a decision belongs to: a hash of its definition,
-   * the same on every instance that holds the same definition (and different for the next canary).
-   */
+  /** A fact's or decision's generation: a hash of the definition, the same on every instance. */
   public static String generation(ExperimentDefinition d) {
     // asked for every shared event: computed once per definition object (by name, then identity)
     Map.Entry<ExperimentDefinition, String> g = GENERATIONS.get(d.name());
@@ -419,10 +416,7 @@ public final class ExperimentJson {
 
   static final int SHARED_DECISIONS = 50;
 
-  /**
-   * Applies {@link #decisionState} to {@code e}; false when it is another generation's or nothing
-   * changed. Throws {@link IllegalArgumentException} for a malformed state.
-   */
+  /** Applies {@link #decisionState}; false for another generation's (IAE when malformed). */
   static boolean applyDecisionState(Experiment e, JsonObject state) {
     if (!generation(e.definition()).equals(state.getString("generation"))) {
       return false;
