@@ -18,6 +18,7 @@ import ai.distill.gateway.grpc.proto.ServerMetadataRequest;
 import ai.distill.gateway.grpc.proto.ServerMetadataResponse;
 import ai.distill.gateway.grpc.proto.ServerReadyRequest;
 import ai.distill.gateway.grpc.proto.ServerReadyResponse;
+import ai.distill.gateway.http.AdminAuth;
 import ai.distill.gateway.http.OipRoutes;
 import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
@@ -27,8 +28,6 @@ import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -43,12 +42,12 @@ final class GrpcMetadataRpcs {
 
   private final ModelRegistry models;
   private final BooleanSupplier ready;
-  private final byte[] adminToken;
+  private final AdminAuth adminAuth;
 
   GrpcMetadataRpcs(ModelRegistry models, BooleanSupplier ready, String adminToken) {
     this.models = models;
     this.ready = ready;
-    this.adminToken = adminToken.getBytes(StandardCharsets.UTF_8);
+    this.adminAuth = new AdminAuth(adminToken);
   }
 
   void bind(GrpcServer server) {
@@ -122,12 +121,7 @@ final class GrpcMetadataRpcs {
                                 + " <store>/admin.token)");
                         return;
                       }
-                      String presented =
-                          header.regionMatches(true, 0, "Bearer ", 0, 7)
-                              ? header.substring(7).trim()
-                              : header.trim();
-                      if (!MessageDigest.isEqual(
-                          adminToken, presented.getBytes(StandardCharsets.UTF_8))) {
+                      if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
                         GrpcErrors.fail(
                             call.response(),
                             GrpcStatus.PERMISSION_DENIED,

@@ -26,6 +26,13 @@ public final class AdminAuth implements Handler<RoutingContext> {
     return MessageDigest.isEqual(digest, sha256(presented));
   }
 
+  /** The token of an {@code Authorization} value: after {@code Bearer } when present, trimmed. */
+  public static String bearerToken(String header) {
+    return header.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? header.substring(7).trim()
+        : header.trim();
+  }
+
   private static byte[] sha256(String s) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
@@ -45,9 +52,7 @@ public final class AdminAuth implements Handler<RoutingContext> {
                   + "'Authorization: Bearer <token>' (see --admin-token, DISTILL_ADMIN_TOKEN or <store>/admin.token)"));
       return;
     }
-    String presented =
-        header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : header.trim();
-    if (!matches(presented)) {
+    if (!matches(bearerToken(header))) {
       ctx.fail(
           new HttpStatusException(
               403,

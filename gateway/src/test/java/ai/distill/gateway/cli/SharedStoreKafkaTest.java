@@ -62,7 +62,8 @@ class SharedStoreKafkaTest {
         for (int k = 0; k < 8; k++) {
           ServeCommand.Running served = running.get(k % 2);
           JsonObject out =
-              new JsonObject(post(served, "/v2/models/ab/infer", infer("u" + k)).body());
+              new JsonObject(
+                  post(served, "/v2/models/ab/infer", TestGateways.inferBody("u" + k, 2)).body());
           JsonObject clicks =
               new JsonObject()
                   .put("id", out.getString("id"))
@@ -167,35 +168,5 @@ class SharedStoreKafkaTest {
             new JsonArray()
                 .add(new JsonObject().put("model", "ctr").put("weight", 50))
                 .add(new JsonObject().put("model", "ctr-int8").put("weight", 50)));
-  }
-
-  private static JsonObject infer(String user) {
-    return new JsonObject()
-        .put(
-            "inputs",
-            new JsonArray()
-                .add(
-                    new JsonObject()
-                        .put("name", "dense")
-                        .put("datatype", "FP32")
-                        .put("shape", new JsonArray().add(2).add(4))
-                        .put(
-                            "data",
-                            new JsonArray()
-                                .add(0.1)
-                                .add(0.2)
-                                .add(0.3)
-                                .add(0.4)
-                                .add(0.5)
-                                .add(0.6)
-                                .add(0.7)
-                                .add(0.8)))
-                .add(
-                    new JsonObject()
-                        .put("name", "sparse")
-                        .put("datatype", "INT64")
-                        .put("shape", new JsonArray().add(2).add(3))
-                        .put("data", new JsonArray().add(1).add(2).add(3).add(4).add(5).add(6))))
-        .put("parameters", new JsonObject().put("user_id", user));
   }
 }

@@ -102,40 +102,6 @@ class ExperimentHttpTest {
         .put("auto", true);
   }
 
-  static JsonObject inferBody(String user, int rows) {
-    JsonArray dense = new JsonArray();
-    JsonArray sparse = new JsonArray();
-    for (int r = 0; r < rows; r++) {
-      for (int i = 0; i < 4; i++) {
-        dense.add(0.1 * (i + r));
-      }
-      for (int i = 0; i < 3; i++) {
-        sparse.add((i + r) % 10);
-      }
-    }
-    JsonObject body =
-        new JsonObject()
-            .put(
-                "inputs",
-                new JsonArray()
-                    .add(
-                        new JsonObject()
-                            .put("name", "dense")
-                            .put("datatype", "FP32")
-                            .put("shape", new JsonArray().add(rows).add(4))
-                            .put("data", dense))
-                    .add(
-                        new JsonObject()
-                            .put("name", "sparse")
-                            .put("datatype", "INT64")
-                            .put("shape", new JsonArray().add(rows).add(3))
-                            .put("data", sparse)));
-    if (user != null) {
-      body.put("parameters", new JsonObject().put("user_id", user));
-    }
-    return body;
-  }
-
   private String error(HttpResponse<Buffer> r) {
     return r.bodyAsJsonObject().getString("error");
   }
@@ -175,7 +141,8 @@ class ExperimentHttpTest {
   void infer_through_an_experiment_is_sticky_and_feedback_joins() {
     assertEquals(201, post("/admin/v1/experiments", definition("ab"), TOKEN).statusCode());
 
-    HttpResponse<Buffer> first = post("/v2/models/ab/infer", inferBody("u42", 3), null);
+    HttpResponse<Buffer> first =
+        post("/v2/models/ab/infer", TestGateways.inferBody("u42", 3), null);
     assertEquals(200, first.statusCode(), first.bodyAsString());
     JsonObject body = first.bodyAsJsonObject();
     String variant = body.getJsonObject("parameters").getString("variant");
@@ -184,7 +151,8 @@ class ExperimentHttpTest {
     String id = body.getString("id");
     assertNotNull(id);
     for (int i = 0; i < 5; i++) {
-      JsonObject again = post("/v2/models/ab/infer", inferBody("u42", 1), null).bodyAsJsonObject();
+      JsonObject again =
+          post("/v2/models/ab/infer", TestGateways.inferBody("u42", 1), null).bodyAsJsonObject();
       assertEquals(variant, again.getJsonObject("parameters").getString("variant"), "sticky");
     }
 
@@ -263,7 +231,8 @@ class ExperimentHttpTest {
     assertEquals("test", last.getString("reason"));
     for (int u = 0; u < 20; u++) {
       JsonObject resp =
-          post("/v2/models/ab/infer", inferBody("user" + u, 1), null).bodyAsJsonObject();
+          post("/v2/models/ab/infer", TestGateways.inferBody("user" + u, 1), null)
+              .bodyAsJsonObject();
       assertEquals("ctr", resp.getJsonObject("parameters").getString("variant"));
     }
     assertEquals(
@@ -291,7 +260,7 @@ class ExperimentHttpTest {
     assertEquals(1.0, r.bodyAsJsonObject().getJsonObject("models").getDouble("ctr"));
 
     HttpResponse<Buffer> served =
-        post("/v2/models/ctr/infer", inferBody(null, 2).put("id", "req-1"), null);
+        post("/v2/models/ctr/infer", TestGateways.inferBody(null, 2).put("id", "req-1"), null);
     assertEquals(200, served.statusCode(), served.bodyAsString());
     assertEquals("req-1", served.bodyAsJsonObject().getString("id"));
     HttpResponse<Buffer> joined =
@@ -410,10 +379,12 @@ class ExperimentHttpTest {
     assertEquals(201, post("/admin/v1/experiments", definition("ab"), TOKEN).statusCode());
     assertEquals(
         200,
-        post("/v2/models/ab/infer", inferBody("alice", 1).put("id", "dup-1"), null).statusCode());
+        post("/v2/models/ab/infer", TestGateways.inferBody("alice", 1).put("id", "dup-1"), null)
+            .statusCode());
     assertEquals(
         200,
-        post("/v2/models/ab/infer", inferBody("bob", 1).put("id", "dup-1"), null).statusCode());
+        post("/v2/models/ab/infer", TestGateways.inferBody("bob", 1).put("id", "dup-1"), null)
+            .statusCode());
     HttpResponse<Buffer> r =
         post(
             "/v1/feedback",
@@ -424,10 +395,12 @@ class ExperimentHttpTest {
     // The same user retrying the same request is not a collision.
     assertEquals(
         200,
-        post("/v2/models/ab/infer", inferBody("carol", 1).put("id", "once"), null).statusCode());
+        post("/v2/models/ab/infer", TestGateways.inferBody("carol", 1).put("id", "once"), null)
+            .statusCode());
     assertEquals(
         200,
-        post("/v2/models/ab/infer", inferBody("carol", 1).put("id", "once"), null).statusCode());
+        post("/v2/models/ab/infer", TestGateways.inferBody("carol", 1).put("id", "once"), null)
+            .statusCode());
     assertEquals(
         200,
         post(

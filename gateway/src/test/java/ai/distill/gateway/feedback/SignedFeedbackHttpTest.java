@@ -95,41 +95,12 @@ class SignedFeedbackHttpTest {
     return req.sendJsonObject(body).await();
   }
 
-  private static JsonObject inferBody(String user) {
-    return new JsonObject()
-        .put(
-            "inputs",
-            new JsonArray()
-                .add(
-                    new JsonObject()
-                        .put("name", "dense")
-                        .put("datatype", "FP32")
-                        .put("shape", new JsonArray().add(2).add(4))
-                        .put(
-                            "data",
-                            new JsonArray()
-                                .add(0.1)
-                                .add(0.2)
-                                .add(0.3)
-                                .add(0.4)
-                                .add(0.5)
-                                .add(0.6)
-                                .add(0.7)
-                                .add(0.8)))
-                .add(
-                    new JsonObject()
-                        .put("name", "sparse")
-                        .put("datatype", "INT64")
-                        .put("shape", new JsonArray().add(2).add(3))
-                        .put("data", new JsonArray().add(1).add(2).add(3).add(4).add(5).add(6))))
-        .put("parameters", new JsonObject().put("user_id", user));
-  }
-
   @Test
   void feedback_for_a_response_of_one_instance_joins_on_the_other() {
     Gateway a = gateways.get(0);
     Gateway b = gateways.get(1);
-    HttpResponse<Buffer> served = post(a, "/v2/models/ab/infer", inferBody("u7"), null);
+    HttpResponse<Buffer> served =
+        post(a, "/v2/models/ab/infer", TestGateways.inferBody("u7", 2), null);
     assertEquals(200, served.statusCode(), served.bodyAsString());
     String id = served.bodyAsJsonObject().getString("id");
     String variant = served.bodyAsJsonObject().getJsonObject("parameters").getString("variant");
@@ -156,7 +127,9 @@ class SignedFeedbackHttpTest {
   void a_forged_or_altered_id_is_refused_with_400() {
     Gateway a = gateways.get(0);
     String id =
-        post(a, "/v2/models/ab/infer", inferBody("u8"), null).bodyAsJsonObject().getString("id");
+        post(a, "/v2/models/ab/infer", TestGateways.inferBody("u8", 2), null)
+            .bodyAsJsonObject()
+            .getString("id");
     String altered = id.substring(0, id.length() - 2) + (id.endsWith("AA") ? "BB" : "AA");
     for (String bad : List.of(altered, "d1.eyJlIjoiYWIifQ.c2lnbmF0dXJl")) {
       HttpResponse<Buffer> r =

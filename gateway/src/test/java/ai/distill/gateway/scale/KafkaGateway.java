@@ -10,6 +10,7 @@ import ai.distill.gateway.experiment.ExperimentRoutes;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.feedback.FeedbackRoutes;
 import ai.distill.gateway.feedback.FeedbackService;
+import ai.distill.gateway.testing.TestGateways;
 import ai.distill.optimizer.onnx.TinyModels;
 import ai.distill.store.ModelStore;
 import ai.distill.store.PublishRequest;
@@ -124,7 +125,8 @@ final class KafkaGateway {
 
   /** Serves {@code user} through {@code experiment}; returns the response. */
   JsonObject infer(String experiment, String user) {
-    HttpResponse<Buffer> r = post("/v2/models/" + experiment + "/infer", inferBody(user), null);
+    HttpResponse<Buffer> r =
+        post("/v2/models/" + experiment + "/infer", TestGateways.inferBody(user, 2), null);
     assertEquals(200, r.statusCode(), r.bodyAsString());
     return r.bodyAsJsonObject();
   }
@@ -138,36 +140,6 @@ final class KafkaGateway {
     return post("/v1/feedback", new JsonObject().put("id", responseId).put("clicks", c), null)
         .bodyAsJsonObject()
         .getString("status");
-  }
-
-  static JsonObject inferBody(String user) {
-    return new JsonObject()
-        .put(
-            "inputs",
-            new JsonArray()
-                .add(
-                    new JsonObject()
-                        .put("name", "dense")
-                        .put("datatype", "FP32")
-                        .put("shape", new JsonArray().add(2).add(4))
-                        .put(
-                            "data",
-                            new JsonArray()
-                                .add(0.1)
-                                .add(0.2)
-                                .add(0.3)
-                                .add(0.4)
-                                .add(0.5)
-                                .add(0.6)
-                                .add(0.7)
-                                .add(0.8)))
-                .add(
-                    new JsonObject()
-                        .put("name", "sparse")
-                        .put("datatype", "INT64")
-                        .put("shape", new JsonArray().add(2).add(3))
-                        .put("data", new JsonArray().add(1).add(2).add(3).add(4).add(5).add(6))))
-        .put("parameters", new JsonObject().put("user_id", user));
   }
 
   void close() {

@@ -8,6 +8,8 @@ import ai.distill.store.PublishRequest;
 import ai.distill.store.Role;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Path;
@@ -154,5 +156,43 @@ public final class TestGateways {
         vertx,
         new WebClientOptions().setDefaultHost("127.0.0.1").setKeepAlive(true),
         new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+  }
+
+  /**
+   * An OIP infer body of {@code rows} rows for the tiny CTR models ({@code dense} FP32 [rows, 4],
+   * {@code sparse} INT64 [rows, 3]), with {@code user_id} when {@code user} is not null.
+   */
+  public static JsonObject inferBody(String user, int rows) {
+    JsonArray dense = new JsonArray();
+    JsonArray sparse = new JsonArray();
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < 4; i++) {
+        dense.add(0.1 * (i + r));
+      }
+      for (int i = 0; i < 3; i++) {
+        sparse.add((i + r) % 10);
+      }
+    }
+    JsonObject body =
+        new JsonObject()
+            .put(
+                "inputs",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("name", "dense")
+                            .put("datatype", "FP32")
+                            .put("shape", new JsonArray().add(rows).add(4))
+                            .put("data", dense))
+                    .add(
+                        new JsonObject()
+                            .put("name", "sparse")
+                            .put("datatype", "INT64")
+                            .put("shape", new JsonArray().add(rows).add(3))
+                            .put("data", sparse)));
+    if (user != null) {
+      body.put("parameters", new JsonObject().put("user_id", user));
+    }
+    return body;
   }
 }
