@@ -102,6 +102,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    if (failure instanceof io.vertx.core.http.HttpClosedException) {
+      return; // the client closed the connection (or was cut off): nobody to answer, no fault here
+    }
     int status = failure == null ? ctx.statusCode() : status(failure);
     if (status == 500 && failure != null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
       status = ctx.statusCode(); // a handler already classified it as the client's fault

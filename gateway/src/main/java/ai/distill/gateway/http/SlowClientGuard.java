@@ -10,8 +10,10 @@ import java.time.Duration;
  * {@code /stream} and which have their own stall timeout) must arrive within {@code bodyTimeout} of
  * its head, or its connection is closed, however steadily it dribbles. Connections that go silent
  * (an unfinished head or body, an idle keep-alive connection) are closed by the server's idle
- * timeout ({@code idle_timeout_ms}), and a head dribbled forever ends at Vert.x's 8 KB header limit
- * (431). One timer per request with a body, on the request's event loop. Thread-safe.
+ * timeout ({@code idle_timeout_ms}), which also bounds a head however steadily it dribbles:
+ * Vert.x's idle handler sits behind the HTTP decoder, so only a complete head (or a body chunk)
+ * counts as activity, and a head must be complete within the idle timeout of the connection's last
+ * activity. One timer per request with a body, on the request's event loop. Thread-safe.
  *
  * <pre>{@code
  * SlowClientGuard guard = new SlowClientGuard(vertx, Duration.ofSeconds(60));
