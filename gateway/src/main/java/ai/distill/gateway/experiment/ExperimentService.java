@@ -74,6 +74,7 @@ public final class ExperimentService implements AutoCloseable {
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
   private final ExperimentSaves saves;
+  private final ExperimentGenerations generations;
   private volatile ExperimentSharing sharing = ExperimentSharing.ALONE;
 
   /**
@@ -95,6 +96,9 @@ public final class ExperimentService implements AutoCloseable {
     this.repository =
         storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
     this.saves = new ExperimentSaves(repository);
+    this.generations =
+        new ExperimentGenerations(
+            experiments, saves, repository, this.metrics, options.maxUsersPerVariant());
     this.feedback =
         feedback != null
             ? feedback
@@ -190,25 +194,11 @@ public final class ExperimentService implements AutoCloseable {
    */
   public Experiment create(ExperimentDefinition def) {
     ExperimentChecks.check(invoker, def);
-    return install(def, null);
-  }
-
-  // Puts a new experiment under its name, or in place of {@code replacing} (no gap in between).
-  private Experiment install(ExperimentDefinition def, Experiment replacing) {
-    Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
-    boolean installed =
-        replacing == null
-            ? experiments.putIfAbsent(def.name(), e) == null
-            : experiments.replace(def.name(), replacing, e);
-    if (!installed) {
-      throw new ExperimentConflictException(
-          "name: experiment '"
-              + def.name()
-              + "' already exists "
-              + "(expected: a new name, or stop the existing one first)");
-    }
-    saves.save(e);
-    return e;
+    generations.checkAbsent(def.name());
+    // shared: every instance, this one included, installs it from the shared log
+    return sharing.define(def, null)
+        ? get(def.name())
+        : generations.install(def, null, System.currentTimeMillis());
   }
 
   /**
@@ -223,20 +213,11 @@ public final class ExperimentService implements AutoCloseable {
     Experiment current = experiments.get(name);
     ExperimentDefinition next = CanaryPlan.next(current, name, teacher, model, version, weight);
     ExperimentChecks.check(invoker, next);
-    if (current != null) {
-      if (current.status() == Experiment.Status.RUNNING) {
-        current.stop("superseded by the canary " + model + ":" + version + " (next generation)");
-      }
-      saves.save(current);
-      if (repository != null) {
-        try {
-          repository.archive(current);
-        } catch (IOException ex) {
-          LOG.log(System.Logger.Level.WARNING, "cannot archive experiment " + name, ex);
-        }
-      }
-    }
-    Experiment e = install(next, current);
+    String reason = "superseded by the canary " + model + ":" + version + " (next generation)";
+    Experiment e =
+        sharing.define(next, reason)
+            ? get(name)
+            : generations.next(next, reason, System.currentTimeMillis());
     LOG.log(
         System.Logger.Level.INFO,
         "experiment {0}: canary {1}:{2} at {3}% ({4})",
@@ -418,7 +399,8 @@ public final class ExperimentService implements AutoCloseable {
    */
   public ExperimentReplication share(ExperimentSharing sharing) {
     this.sharing = sharing;
-    return new ExperimentReplication(experiments, saves, metrics, options.maxUsersPerVariant());
+    return new ExperimentReplication(
+        experiments, saves, generations, metrics, options.maxUsersPerVariant());
   }
 
   /**
