@@ -128,6 +128,7 @@ public final class ScaleRoutes {
                       fold,
                       metrics);
               shared.attach(experiments);
+              definitions.catchUp(); // the definitions first: then their events and decisions
               KafkaTopicReader reader =
                   new KafkaTopicReader(
                       config,

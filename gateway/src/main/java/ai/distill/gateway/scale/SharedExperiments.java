@@ -61,7 +61,6 @@ final class SharedExperiments implements ExperimentSharing {
   private final SharedDefinitions definitions;
   private final java.util.function.Consumer<ExperimentDefinition> prepare;
   private volatile ExperimentReplication replication;
-  private volatile ExperimentService service;
 
   /**
    * @param prepare readies what a shared definition needs here before it is installed (loads its
@@ -95,14 +94,13 @@ final class SharedExperiments implements ExperimentSharing {
 
   /**
    * Starts sharing {@code experiments}: listens to what it serves, counts from the topic, installs
-   * the shared definitions (read to the end of their topic before this returns). Blocking.
+   * the definitions {@link SharedDefinitions} hands over (from its {@link
+   * SharedDefinitions#catchUp}, called next, before the other topics are read).
    */
   void attach(ExperimentService experiments) {
-    this.service = experiments;
     this.replication = experiments.share(this);
     definitions.handlers(
         this::onDefinition, r -> replication.superseded(new JsonObject(r.value())));
-    definitions.catchUp();
     experiments.addServedListener(this::served);
     experiments.feedback().addJoinListener(this::joined);
   }

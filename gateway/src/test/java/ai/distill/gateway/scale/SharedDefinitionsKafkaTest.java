@@ -170,7 +170,12 @@ class SharedDefinitionsKafkaTest {
   // both report the same per-variant counts, whose totals are {@code totals}
   private static void awaitSameCounts(KafkaGateway a, KafkaGateway b, List<Long> totals)
       throws InterruptedException {
-    awaitTrue(() -> counts(a).equals(counts(b)) && sum(counts(a)).equals(totals));
+    try {
+      awaitTrue(() -> counts(a).equals(counts(b)) && sum(counts(a)).equals(totals));
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          "expected the totals " + totals + " on both: " + counts(a) + " vs " + counts(b), e);
+    }
   }
 
   // exposures, impressions, clicks of each variant in the experiment's own statistics
