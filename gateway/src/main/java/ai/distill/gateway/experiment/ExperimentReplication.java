@@ -4,6 +4,7 @@ import ai.distill.gateway.feedback.Impression;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Applies to this instance's experiments what every instance sharing them served, clicked and
@@ -16,6 +17,8 @@ public final class ExperimentReplication {
   private final Map<String, Experiment> experiments;
   private final ExperimentSaves saves;
   private final ExperimentGenerations generations;
+  // by name: the generation installed from a shared record, whose creation time all instances share
+  private final Map<String, String> shared = new ConcurrentHashMap<>();
 
   /** Replaces every experiment by a fresh one with its decision state: counts come from the log. */
   ExperimentReplication(
@@ -154,6 +157,9 @@ public final class ExperimentReplication {
     }
     Experiment current = experiments.get(d.name());
     if (current != null && ExperimentJson.generation(current.definition()).equals(generation)) {
+      if (current.createdMillis() == record.getLong("created_millis", -1L)) {
+        shared.put(d.name(), generation); // restored from this instance's snapshot
+      }
       return Applied.IGNORED;
     }
     String reason = record.getString("supersedes");
@@ -161,6 +167,7 @@ public final class ExperimentReplication {
         d,
         reason != null ? reason : "superseded by a new definition (next generation)",
         record.getLong("created_millis", System.currentTimeMillis()));
+    shared.put(d.name(), generation);
     return Applied.APPLIED;
   }
 
@@ -174,7 +181,9 @@ public final class ExperimentReplication {
 
   /**
    * The generation a joined impression counts in: the running generation of its experiment when it
-   * was served under it (on one of its arms, after it began); null otherwise (a past generation's).
+   * was served under it (on one of its arms, and, for a generation installed from a shared record,
+   * whose creation time every instance shares, after it began); null otherwise (a past
+   * generation's).
    */
   public String generationServed(Impression i) {
     Experiment e = i.experiment() == null ? null : experiments.get(i.experiment());
@@ -182,12 +191,14 @@ public final class ExperimentReplication {
       return null;
     }
     List<ExperimentDefinition.Variant> arms = e.definition().variants();
+    String generation = ExperimentJson.generation(e.definition());
     long servedAt = i.expiresAtMillis() - e.definition().attributionWindowSeconds() * 1000;
+    boolean timed = generation.equals(shared.get(e.name()));
     return i.variant() >= 0
             && i.variant() < arms.size()
             && arms.get(i.variant()).model().equals(i.model())
-            && servedAt >= e.createdMillis()
-        ? ExperimentJson.generation(e.definition())
+            && (!timed || servedAt >= e.createdMillis())
+        ? generation
         : null;
   }
 

@@ -190,7 +190,8 @@ public final class ExperimentService implements AutoCloseable {
   /**
    * Creates an experiment after checking it against the models: the name must not be a model's
    * ({@link ExperimentConflictException}), every variant must be loaded and have the teacher's
-   * signature ({@link IllegalArgumentException}). Persists it (blocking).
+   * signature ({@link IllegalArgumentException}). Persists it (blocking). Shared, it is installed
+   * from the shared log, on every instance ({@link ExperimentSharing#define}).
    */
   public Experiment create(ExperimentDefinition def) {
     ExperimentChecks.check(invoker, def);
@@ -206,7 +207,8 @@ public final class ExperimentService implements AutoCloseable {
    * of its traffic, as the experiment's next generation ({@link CanaryPlan}): the running
    * generation is stopped and archived under {@code experiments/archive/}, the new one starts
    * counting afresh (its split changed). Without an experiment of that name, creates one of {@code
-   * teacher} and the canary. Blocking.
+   * teacher} and the canary. Blocking; shared, every instance installs the next generation from the
+   * shared log ({@link ExperimentSharing#define}).
    */
   public synchronized Experiment addCanary(
       String name, String teacher, String model, long version, double weight) {

@@ -24,8 +24,12 @@ import java.util.concurrent.TimeoutException;
  * whole topic into the same counts (its experiments' own figures, and the summary at {@code GET
  * /v1/scale/experiments/{name}} with this instance's lag); the instance that wins the {@link
  * KafkaDeciderElection} takes the decisions and publishes them to the compacted {@code
- * <prefix>.experiment-decisions}, which every instance applies. {@code GET /v1/scale/status} says
- * whether this instance decides. Installed only when {@code "kafka"} is configured.
+ * <prefix>.experiment-decisions}, which every instance applies. Experiments created through the
+ * admin API and canary generations go to the compacted {@code <prefix>.experiment-definitions}
+ * ({@link SharedDefinitions}): every instance, the one that made them included, installs them in
+ * that topic's order, and one started later reads it to its end before anything else. {@code GET
+ * /v1/scale/status} says whether this instance decides. Installed only when {@code "kafka"} is
+ * configured.
  *
  * <pre>{@code
  * ScaleRoutes scale = ScaleRoutes.install(gateway, KafkaConfig.of("localhost:9092"), "gw-1",
