@@ -37,7 +37,8 @@ final class SharedExperiments implements ExperimentSharing {
 
   private static final System.Logger LOG = System.getLogger(SharedExperiments.class.getName());
   static final int MAX_PENDING_CLICKS = 100_000;
-  static final int MAX_WAITING_EVENTS = 100_000;
+  // events race their definition by a moment; beyond this many the oldest are dropped and counted
+  static final int MAX_WAITING_EVENTS = 20_000;
   static final int MAX_WAITING_DECISIONS = 1_000;
 
   private final KafkaRecordPublisher publisher;
@@ -56,8 +57,9 @@ final class SharedExperiments implements ExperimentSharing {
         }
       };
   // events and decision states of a generation not installed here yet (reader's thread only)
-  private final LinkedHashMap<String, ExperimentEvent> waitingEvents = bounded(MAX_WAITING_EVENTS);
-  private final LinkedHashMap<String, JsonObject> waitingDecisions = bounded(MAX_WAITING_DECISIONS);
+  private final LinkedHashMap<String, ExperimentEvent> waitingEvents;
+  private final LinkedHashMap<String, JsonObject> waitingDecisions =
+      bounded(MAX_WAITING_DECISIONS, () -> {});
   private final SharedDefinitions definitions;
   private final java.util.function.Consumer<ExperimentDefinition> prepare;
   private volatile ExperimentReplication replication;
@@ -81,13 +83,18 @@ final class SharedExperiments implements ExperimentSharing {
     this.prepare = prepare;
     this.fold = fold;
     this.metrics = metrics;
+    this.waitingEvents = bounded(MAX_WAITING_EVENTS, () -> metrics.folded("expired"));
   }
 
-  private static <V> LinkedHashMap<String, V> bounded(int max) {
+  private static <V> LinkedHashMap<String, V> bounded(int max, Runnable evicted) {
     return new LinkedHashMap<>() {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-        return size() > max;
+        if (size() > max) {
+          evicted.run();
+          return true;
+        }
+        return false;
       }
     };
   }

@@ -58,6 +58,7 @@ class SharedExperimentsOrderTest {
   private SharedDefinitions definitions;
   private KafkaDeciderElection election;
   private SharedExperiments shared;
+  private ScaleMetrics metrics;
 
   @BeforeEach
   void attach() throws IOException {
@@ -66,7 +67,7 @@ class SharedExperimentsOrderTest {
       closedPort = s.getLocalPort();
     }
     KafkaConfig config = new KafkaConfig("127.0.0.1:" + closedPort, "t", 10);
-    ScaleMetrics metrics = ScaleMetrics.register(new PrometheusRegistry());
+    metrics = ScaleMetrics.register(new PrometheusRegistry());
     publisher = new KafkaRecordPublisher(config, "t.experiment-events", metrics);
     definitions = new SharedDefinitions(config, DEFINITIONS);
     election = new KafkaDeciderElection(config, "t.election", "t.deciders", "x");
@@ -127,6 +128,15 @@ class SharedExperimentsOrderTest {
     assertEquals(g2, view.getString("generation"));
     assertEquals(
         List.of(2L, 0L, 50.0), stats(view.getJsonArray("variants").getJsonObject(0)), "u3 only");
+  }
+
+  @Test
+  void events_waiting_for_a_definition_are_bounded_and_the_dropped_ones_counted() {
+    for (int i = 0; i <= SharedExperiments.MAX_WAITING_EVENTS; i++) {
+      shared.onEvent(event("imp:" + i, ExperimentEvent.Type.IMPRESSION, "never", "u" + i, 0));
+    }
+    assertEquals(1, metrics.foldedCount("expired"));
+    assertEquals(SharedExperiments.MAX_WAITING_EVENTS + 1, metrics.foldedCount("counted"));
   }
 
   private static List<Object> stats(JsonObject variant) {
