@@ -2,11 +2,16 @@ package ai.distill.gateway.scale;
 
 import static ai.distill.gateway.scale.TwoGatewaysKafkaTest.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.testing.TestGateways;
+import ai.distill.optimizer.onnx.TinyModels;
+import ai.distill.store.ModelStore;
+import ai.distill.store.PublishRequest;
+import ai.distill.store.Role;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -92,8 +97,14 @@ class SharedDefinitionsKafkaTest {
     awaitSameCounts(a, b, List.of(8L, 32L, 8L));
     assertNotNull(canaryVersion, "some user of 8 was served by the student");
 
-    // (2) a canary started on b (as an optimizer job's does): the next generation, on a too
-    b.experiments.service().addCanary("ab", "ctr", "ctr-int8", Long.parseLong(canaryVersion), 1);
+    // (2) a canary of a new student version, published to the store and loaded on b only (as on
+    // the instance whose optimizer job made it), started on b: the next generation, on a too
+    long canary = publishStudent(dirA);
+    assertEquals(canary, publishStudent(dirB));
+    assertTrue(canary > Long.parseLong(canaryVersion));
+    b.gateway.models().load("ctr-int8", canary, false).await();
+    assertFalse(a.gateway.models().isLoaded("ctr-int8", canary));
+    b.experiments.service().addCanary("ab", "ctr", "ctr-int8", canary, 1);
     JsonObject second = b.get("/v1/experiments/ab");
     String gen2 = second.getString("generation");
     assertNotEquals(gen1, gen2);
@@ -102,6 +113,10 @@ class SharedDefinitionsKafkaTest {
     assertEquals(List.of(0L, 0L, 0L), sum(counts(a)), "the new generation counts afresh");
     assertEquals(2, second.getJsonArray("variants").size());
     assertEquals(99.0, second.getJsonArray("variants").getJsonObject(0).getDouble("weight"));
+    assertEquals(
+        String.valueOf(canary),
+        second.getJsonArray("variants").getJsonObject(1).getString("version"));
+    assertTrue(a.gateway.models().isLoaded("ctr-int8", canary), "a loaded the canary's version");
     for (Path dir : List.of(dirA, dirB)) {
       Path archived = dir.resolve("experiments/archive/ab-" + first.getLong("created") + ".json");
       assertTrue(Files.isRegularFile(archived), "the first generation archived: " + archived);
@@ -155,6 +170,17 @@ class SharedDefinitionsKafkaTest {
     awaitTrue(() -> "stopped".equals(c.get("/v1/experiments/ab").getString("status")));
     awaitSameCounts(a, c, List.of(8L, impressions, clicks));
     assertEquals(counts(b), counts(c));
+  }
+
+  // another version of the student in the store at dir (the same bytes in each store)
+  private static long publishStudent(Path dir) {
+    return ModelStore.open(dir)
+        .publish(
+            PublishRequest.fromBytes(
+                "ctr-int8",
+                TinyModels.ctrModel(4, 3, 10, 2, new int[] {8}, 3).toBytes(),
+                Role.STUDENT))
+        .version();
   }
 
   private static void assertSameExperiment(JsonObject expected, JsonObject actual) {
