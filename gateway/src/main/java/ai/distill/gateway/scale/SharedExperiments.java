@@ -124,12 +124,13 @@ final class SharedExperiments implements ExperimentSharing {
   /** A definition read from the definitions topic, in its order (the reader's thread). */
   private void onDefinition(ConsumerRecord<String, String> r) {
     JsonObject record = new JsonObject(r.value());
-    prepare.accept(ExperimentJson.definition(record.getJsonObject("definition")));
+    ExperimentDefinition d = ExperimentJson.definition(record.getJsonObject("definition"));
+    prepare.accept(d);
     if (replication.applyDefinition(record) != ExperimentReplication.Applied.APPLIED) {
       return;
     }
-    String name = record.getString("experiment");
-    String generation = record.getString("generation");
+    String name = d.name();
+    String generation = ExperimentJson.generation(d);
     LOG.log(System.Logger.Level.INFO, "installed experiment {0} generation {1}", name, generation);
     JsonObject state = waitingDecisions.get(name);
     if (state != null && generation.equals(state.getString("generation"))) {
