@@ -77,7 +77,9 @@ class SharedDefinitionsKafkaTest {
     // (1) created through the admin API on a only: b runs the same definition and generation
     a.createShared(KafkaGateway.experiment("ab"), b);
     JsonObject first = a.get("/v1/experiments/ab");
-    assertSameExperiment(first, b.get("/v1/experiments/ab"));
+    JsonArray listedOnB = b.get("/v1/experiments").getJsonArray("experiments");
+    assertEquals(1, listedOnB.size());
+    assertSameExperiment(first, listedOnB.getJsonObject(0));
     String gen1 = first.getString("generation");
     assertNotNull(gen1);
 
