@@ -75,7 +75,9 @@ class SharedDefinitionsKafkaTest {
     gateways.add(b);
 
     // (1) created through the admin API on a only: b runs the same definition and generation
+    long createdAt = System.nanoTime();
     a.createShared(KafkaGateway.experiment("ab"), b);
+    long createMillis = (System.nanoTime() - createdAt) / 1_000_000;
     JsonObject first = a.get("/v1/experiments/ab");
     JsonArray listedOnB = b.get("/v1/experiments").getJsonArray("experiments");
     assertEquals(1, listedOnB.size());
@@ -106,11 +108,18 @@ class SharedDefinitionsKafkaTest {
     assertTrue(canary > Long.parseLong(canaryVersion));
     b.gateway.models().load("ctr-int8", canary, false).await();
     assertFalse(a.gateway.models().isLoaded("ctr-int8", canary));
+    long canaryAt = System.nanoTime();
     b.experiments.service().addCanary("ab", "ctr", "ctr-int8", canary, 1);
     JsonObject second = b.get("/v1/experiments/ab");
     String gen2 = second.getString("generation");
     assertNotEquals(gen1, gen2);
     awaitTrue(() -> gen2.equals(a.get("/v1/experiments/ab").getString("generation")));
+    // printed, not asserted: the admin call (published, acknowledged, read back) until the other
+    // instance runs it
+    System.out.printf(
+        "definitions: created on a, running on b after %d ms; canary started on b (its model"
+            + " loaded on a), running on a after %d ms%n",
+        createMillis, (System.nanoTime() - canaryAt) / 1_000_000);
     assertSameExperiment(second, a.get("/v1/experiments/ab"));
     assertEquals(List.of(0L, 0L, 0L), sum(counts(a)), "the new generation counts afresh");
     assertEquals(2, second.getJsonArray("variants").size());
