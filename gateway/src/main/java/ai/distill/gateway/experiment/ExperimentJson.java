@@ -314,6 +314,7 @@ public final class ExperimentJson {
                   .put("threshold", DecisionEngine.SRM_ALPHA)
                   .put("observed", observed))
           .put("definition", toJson(definition))
+          .put("generation", generation(definition))
           .put("history", history(e));
     }
   }

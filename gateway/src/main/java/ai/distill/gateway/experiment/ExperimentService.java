@@ -74,6 +74,7 @@ public final class ExperimentService implements AutoCloseable {
   private final Map<String, Experiment> experiments = new ConcurrentSkipListMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
   private final ExperimentSaves saves;
+  private final ExperimentGenerations generations;
   private volatile ExperimentSharing sharing = ExperimentSharing.ALONE;
 
   /**
@@ -95,6 +96,9 @@ public final class ExperimentService implements AutoCloseable {
     this.repository =
         storeRoot == null ? null : new ExperimentRepository(storeRoot.resolve("experiments"));
     this.saves = new ExperimentSaves(repository);
+    this.generations =
+        new ExperimentGenerations(
+            experiments, saves, repository, this.metrics, options.maxUsersPerVariant());
     this.feedback =
         feedback != null
             ? feedback
@@ -186,29 +190,16 @@ public final class ExperimentService implements AutoCloseable {
   /**
    * Creates an experiment after checking it against the models: the name must not be a model's
    * ({@link ExperimentConflictException}), every variant must be loaded and have the teacher's
-   * signature ({@link IllegalArgumentException}). Persists it (blocking).
+   * signature ({@link IllegalArgumentException}). Persists it (blocking). Shared, it is installed
+   * from the shared log, on every instance ({@link ExperimentSharing#define}).
    */
   public Experiment create(ExperimentDefinition def) {
     ExperimentChecks.check(invoker, def);
-    return install(def, null);
-  }
-
-  // Puts a new experiment under its name, or in place of {@code replacing} (no gap in between).
-  private Experiment install(ExperimentDefinition def, Experiment replacing) {
-    Experiment e = Experiment.create(def, metrics, options.maxUsersPerVariant());
-    boolean installed =
-        replacing == null
-            ? experiments.putIfAbsent(def.name(), e) == null
-            : experiments.replace(def.name(), replacing, e);
-    if (!installed) {
-      throw new ExperimentConflictException(
-          "name: experiment '"
-              + def.name()
-              + "' already exists "
-              + "(expected: a new name, or stop the existing one first)");
-    }
-    saves.save(e);
-    return e;
+    generations.checkAbsent(def.name());
+    // shared: every instance, this one included, installs it from the shared log
+    return sharing.define(def, null)
+        ? get(def.name())
+        : generations.install(def, null, System.currentTimeMillis());
   }
 
   /**
@@ -216,27 +207,19 @@ public final class ExperimentService implements AutoCloseable {
    * of its traffic, as the experiment's next generation ({@link CanaryPlan}): the running
    * generation is stopped and archived under {@code experiments/archive/}, the new one starts
    * counting afresh (its split changed). Without an experiment of that name, creates one of {@code
-   * teacher} and the canary. Blocking.
+   * teacher} and the canary. Blocking; shared, every instance installs the next generation from the
+   * shared log ({@link ExperimentSharing#define}).
    */
   public synchronized Experiment addCanary(
       String name, String teacher, String model, long version, double weight) {
     Experiment current = experiments.get(name);
     ExperimentDefinition next = CanaryPlan.next(current, name, teacher, model, version, weight);
     ExperimentChecks.check(invoker, next);
-    if (current != null) {
-      if (current.status() == Experiment.Status.RUNNING) {
-        current.stop("superseded by the canary " + model + ":" + version + " (next generation)");
-      }
-      saves.save(current);
-      if (repository != null) {
-        try {
-          repository.archive(current);
-        } catch (IOException ex) {
-          LOG.log(System.Logger.Level.WARNING, "cannot archive experiment " + name, ex);
-        }
-      }
-    }
-    Experiment e = install(next, current);
+    String reason = "superseded by the canary " + model + ":" + version + " (next generation)";
+    Experiment e =
+        sharing.define(next, reason)
+            ? get(name)
+            : generations.next(next, reason, System.currentTimeMillis());
     LOG.log(
         System.Logger.Level.INFO,
         "experiment {0}: canary {1}:{2} at {3}% ({4})",
@@ -418,7 +401,8 @@ public final class ExperimentService implements AutoCloseable {
    */
   public ExperimentReplication share(ExperimentSharing sharing) {
     this.sharing = sharing;
-    return new ExperimentReplication(experiments, saves, metrics, options.maxUsersPerVariant());
+    return new ExperimentReplication(
+        experiments, saves, generations, metrics, options.maxUsersPerVariant());
   }
 
   /**

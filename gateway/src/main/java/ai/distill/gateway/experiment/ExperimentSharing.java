@@ -8,7 +8,9 @@ package ai.distill.gateway.experiment;
  * ExperimentService#applyClicks}), so all of them hold the same figures; only the instance that
  * {@link #decides} takes automatic decisions, and every decision state ({@link
  * ExperimentJson#decisionState}) is handed to {@link #decided} for the others to apply ({@link
- * ExperimentService#applyDecisionState}). Implementations are thread-safe and never block.
+ * ExperimentService#applyDecisionState}). New experiments and generations are {@link #define}d
+ * through the log too, so every instance runs the same ones. Implementations are thread-safe; only
+ * {@link #define} blocks.
  */
 public interface ExperimentSharing {
 
@@ -29,4 +31,16 @@ public interface ExperimentSharing {
 
   /** The decision state of {@code experiment} changed here (automatic or manual): share it. */
   void decided(Experiment experiment);
+
+  /**
+   * Shares a new experiment, or the next generation of one, through the log and returns true once
+   * this instance has installed it from there ({@link ExperimentReplication#applyDefinition}), as
+   * every instance does; false when not shared (the caller installs it itself). Blocking; throws
+   * when the log cannot take it (nothing was installed then).
+   *
+   * @param supersedes why the running generation stops; null for a new experiment
+   */
+  default boolean define(ExperimentDefinition definition, String supersedes) {
+    return false;
+  }
 }

@@ -27,7 +27,9 @@ public final class ScaleMetrics {
     folded =
         Counter.builder()
             .name("distill_kafka_events_folded_total")
-            .help("Experiment events read from Kafka, by outcome (counted, duplicate, invalid)")
+            .help(
+                "Experiment events read from Kafka, by outcome (counted, duplicate, invalid;"
+                    + " expired: counted, then dropped while waiting for a definition)")
             .labelNames("outcome")
             .register(registry);
     lag =
@@ -60,6 +62,10 @@ public final class ScaleMetrics {
 
   void folded(String outcome) {
     folded.labelValues(outcome).inc();
+  }
+
+  long foldedCount(String outcome) {
+    return (long) folded.labelValues(outcome).get();
   }
 
   void lag(long records) {

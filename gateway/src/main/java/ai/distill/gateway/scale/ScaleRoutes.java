@@ -2,15 +2,20 @@ package ai.distill.gateway.scale;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.capture.CaptureService;
+import ai.distill.gateway.experiment.ExperimentDefinition;
 import ai.distill.gateway.experiment.ExperimentService;
 import ai.distill.gateway.http.JsonBodies;
 import ai.distill.gateway.jobs.ExternalRows;
+import ai.distill.gateway.runtime.ModelRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Shares experiments between gateways through Kafka ({@link SharedExperiments}): every response
@@ -19,8 +24,12 @@ import java.util.Optional;
  * whole topic into the same counts (its experiments' own figures, and the summary at {@code GET
  * /v1/scale/experiments/{name}} with this instance's lag); the instance that wins the {@link
  * KafkaDeciderElection} takes the decisions and publishes them to the compacted {@code
- * <prefix>.experiment-decisions}, which every instance applies. {@code GET /v1/scale/status} says
- * whether this instance decides. Installed only when {@code "kafka"} is configured.
+ * <prefix>.experiment-decisions}, which every instance applies. Experiments created through the
+ * admin API and canary generations go to the compacted {@code <prefix>.experiment-definitions}
+ * ({@link SharedDefinitions}): every instance, the one that made them included, installs them in
+ * that topic's order, and one started later reads it to its end before anything else. {@code GET
+ * /v1/scale/status} says whether this instance decides. Installed only when {@code "kafka"} is
+ * configured.
  *
  * <pre>{@code
  * ScaleRoutes scale = ScaleRoutes.install(gateway, KafkaConfig.of("localhost:9092"), "gw-1",
@@ -29,11 +38,19 @@ import java.util.Optional;
  */
 public final class ScaleRoutes {
 
+  private static final System.Logger LOG = System.getLogger(ScaleRoutes.class.getName());
+
   /** The experiment-event topic's name under the prefix. */
   public static final String EVENTS_TOPIC = "experiment-events";
 
   /** The compacted topic of decision states (one partition, keyed by experiment). */
   public static final String DECISIONS_TOPIC = "experiment-decisions";
+
+  /**
+   * The compacted topic of experiment definitions (one partition, keyed by experiment): every new
+   * experiment and next generation, from any instance, installed by all of them in its order.
+   */
+  public static final String DEFINITIONS_TOPIC = "experiment-definitions";
 
   /** The topic of captured rows (values in the rows format, keyed by capture stream). */
   public static final String CAPTURES_TOPIC = "captures";
@@ -45,6 +62,7 @@ public final class ScaleRoutes {
   private final KafkaRecordPublisher publisher;
   private final KafkaTopicReader reader;
   private final KafkaDeciderElection election;
+  private final SharedDefinitions definitions;
   private final EventFold fold;
   private final ScaleMetrics metrics;
   private final String instance;
@@ -55,11 +73,13 @@ public final class ScaleRoutes {
       KafkaRecordPublisher publisher,
       KafkaTopicReader reader,
       KafkaDeciderElection election,
+      SharedDefinitions definitions,
       EventFold fold,
       ScaleMetrics metrics,
       String instance,
       KafkaConfig config) {
     this.config = config;
+    this.definitions = definitions;
     this.vertx = vertx;
     this.publisher = publisher;
     this.reader = reader;
@@ -81,6 +101,7 @@ public final class ScaleRoutes {
     Vertx vertx = gateway.vertx();
     String events = config.topic(EVENTS_TOPIC);
     String decisions = config.topic(DECISIONS_TOPIC);
+    String definitionsTopic = config.topic(DEFINITIONS_TOPIC);
     String electionTopic = config.topic(ELECTION_TOPIC);
     ScaleMetrics metrics = ScaleMetrics.register(gateway.registry());
     return vertx
@@ -89,6 +110,8 @@ public final class ScaleRoutes {
               KafkaTopicReader.ensureTopic(config, events, Optional.empty(), Map.of());
               KafkaTopicReader.ensureTopic(
                   config, decisions, Optional.of(1), Map.of("cleanup.policy", "compact"));
+              KafkaTopicReader.ensureTopic(
+                  config, definitionsTopic, Optional.of(1), Map.of("cleanup.policy", "compact"));
               KafkaTopicReader.ensureTopic(config, electionTopic, Optional.of(1), Map.of());
               KafkaTopicReader.ensureTopic(
                   config, config.topic(CAPTURES_TOPIC), Optional.empty(), Map.of());
@@ -98,19 +121,34 @@ public final class ScaleRoutes {
                       config, electionTopic, config.topic("deciders"), instance);
               EventFold fold =
                   new EventFold(ExperimentService.Options.DEFAULT.maxUsersPerVariant(), 1_000_000);
+              SharedDefinitions definitions = new SharedDefinitions(config, definitionsTopic);
               SharedExperiments shared =
-                  new SharedExperiments(publisher, election, decisions, fold, metrics);
+                  new SharedExperiments(
+                      publisher,
+                      election,
+                      decisions,
+                      definitions,
+                      d -> loadVariants(gateway.models(), d),
+                      fold,
+                      metrics);
               shared.attach(experiments);
+              definitions.catchUp(); // the definitions first: then their events and decisions
               KafkaTopicReader reader =
                   new KafkaTopicReader(
                       config,
-                      Map.of(events, shared::onEvent, decisions, shared::onDecision),
+                      Map.of(
+                          events,
+                          shared::onEvent,
+                          decisions,
+                          shared::onDecision,
+                          definitionsTopic,
+                          definitions::onRecord),
                       metrics);
               metrics.decider(election::isDecider);
               election.start();
               reader.start();
               return new ScaleRoutes(
-                  vertx, publisher, reader, election, fold, metrics, instance, config);
+                  vertx, publisher, reader, election, definitions, fold, metrics, instance, config);
             },
             false)
         .map(
@@ -119,6 +157,32 @@ public final class ScaleRoutes {
               gateway.router().get("/v1/scale/status").handler(routes::status);
               return routes;
             });
+  }
+
+  // A shared definition's models, loaded here when they are not (a canary published elsewhere).
+  private static void loadVariants(ModelRegistry models, ExperimentDefinition d) {
+    for (ExperimentDefinition.Variant v : d.variants()) {
+      if (!models.isLoaded(v.model(), v.version())) {
+        try {
+          models
+              .load(v.model(), v.version(), false)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (ExecutionException | TimeoutException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "experiment {0}: cannot load {1}:{2} here: {3}",
+              d.name(),
+              v.model(),
+              v.version(),
+              String.valueOf(e.getCause()));
+        }
+      }
+    }
   }
 
   private void view(RoutingContext ctx) {
@@ -195,6 +259,7 @@ public final class ScaleRoutes {
           election.close();
           publisher.close();
           reader.close();
+          definitions.close();
           return null;
         },
         false);
@@ -210,6 +275,7 @@ public final class ScaleRoutes {
           election.abort();
           publisher.abort();
           reader.close();
+          definitions.close();
           return null;
         },
         false);

@@ -10,7 +10,10 @@ import ai.distill.gateway.experiment.RequestOutcome;
 import ai.distill.gateway.feedback.Impression;
 import ai.distill.gateway.feedback.ResponseIdSigner;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -24,13 +27,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * figures; only the {@link KafkaDeciderElection} winner takes automatic decisions, and every
  * decision state goes to the compacted decisions topic (keyed by experiment) that every instance
  * applies. Clicks that arrive before their impression (served elsewhere, published later) wait in a
- * bounded map until it comes. Thread-safe: the listeners run on serving threads, the handlers on
- * the reader's thread.
+ * bounded map until it comes. New experiments and generations, made on any instance, go through the
+ * compacted definitions topic ({@link SharedDefinitions}) and every instance installs them in its
+ * order; events and decision states of a generation not installed here yet wait (bounded) until its
+ * definition comes, those of a past generation are ignored. Thread-safe: the listeners run on
+ * serving threads, the handlers on the reader's thread.
  */
 final class SharedExperiments implements ExperimentSharing {
 
   private static final System.Logger LOG = System.getLogger(SharedExperiments.class.getName());
   static final int MAX_PENDING_CLICKS = 100_000;
+  // events race their definition by a moment; beyond this many the oldest are dropped and counted
+  static final int MAX_WAITING_EVENTS = 20_000;
+  static final int MAX_WAITING_DECISIONS = 1_000;
 
   private final KafkaRecordPublisher publisher;
   private final KafkaDeciderElection election;
@@ -47,28 +56,96 @@ final class SharedExperiments implements ExperimentSharing {
           return size() > MAX_PENDING_CLICKS;
         }
       };
+  // events and decision states of a generation not installed here yet (reader's thread only)
+  private final LinkedHashMap<String, ExperimentEvent> waitingEvents;
+  private final LinkedHashMap<String, JsonObject> waitingDecisions =
+      bounded(MAX_WAITING_DECISIONS, () -> {});
+  private final SharedDefinitions definitions;
+  private final java.util.function.Consumer<ExperimentDefinition> prepare;
   private volatile ExperimentReplication replication;
-  private volatile ExperimentService service;
 
+  /**
+   * @param prepare readies what a shared definition needs here before it is installed (loads its
+   *     models), on the reader's thread
+   */
   SharedExperiments(
       KafkaRecordPublisher publisher,
       KafkaDeciderElection election,
       String decisionsTopic,
+      SharedDefinitions definitions,
+      java.util.function.Consumer<ExperimentDefinition> prepare,
       EventFold fold,
       ScaleMetrics metrics) {
     this.publisher = publisher;
     this.election = election;
     this.decisionsTopic = decisionsTopic;
+    this.definitions = definitions;
+    this.prepare = prepare;
     this.fold = fold;
     this.metrics = metrics;
+    this.waitingEvents = bounded(MAX_WAITING_EVENTS, () -> metrics.folded("expired"));
   }
 
-  /** Starts sharing {@code experiments}: listens to what it serves, counts from the topic. */
+  private static <V> LinkedHashMap<String, V> bounded(int max, Runnable evicted) {
+    return new LinkedHashMap<>() {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+        if (size() > max) {
+          evicted.run();
+          return true;
+        }
+        return false;
+      }
+    };
+  }
+
+  /**
+   * Starts sharing {@code experiments}: listens to what it serves, counts from the topic, installs
+   * the definitions {@link SharedDefinitions} hands over (from its {@link
+   * SharedDefinitions#catchUp}, called next, before the other topics are read).
+   */
   void attach(ExperimentService experiments) {
-    this.service = experiments;
     this.replication = experiments.share(this);
+    definitions.handlers(
+        this::onDefinition, r -> replication.superseded(new JsonObject(r.value())));
     experiments.addServedListener(this::served);
     experiments.feedback().addJoinListener(this::joined);
+  }
+
+  @Override
+  public boolean define(ExperimentDefinition definition, String supersedes) {
+    definitions.publish(
+        definition.name(),
+        ExperimentReplication.definitionRecord(definition, supersedes, System.currentTimeMillis())
+            .encode());
+    return true;
+  }
+
+  /** A definition read from the definitions topic, in its order (the reader's thread). */
+  private void onDefinition(ConsumerRecord<String, String> r) {
+    JsonObject record = new JsonObject(r.value());
+    ExperimentDefinition d = ExperimentJson.definition(record.getJsonObject("definition"));
+    prepare.accept(d);
+    if (replication.applyDefinition(record) != ExperimentReplication.Applied.APPLIED) {
+      return;
+    }
+    String name = d.name();
+    String generation = ExperimentJson.generation(d);
+    LOG.log(System.Logger.Level.INFO, "installed experiment {0} generation {1}", name, generation);
+    JsonObject state = waitingDecisions.get(name);
+    if (state != null && generation.equals(state.getString("generation"))) {
+      waitingDecisions.remove(name);
+      replication.applyDecisionState(state);
+    }
+    List<ExperimentEvent> ready = new ArrayList<>();
+    for (Iterator<ExperimentEvent> i = waitingEvents.values().iterator(); i.hasNext(); ) {
+      ExperimentEvent e = i.next();
+      if (e.experiment().equals(name) && e.generation().equals(generation)) {
+        ready.add(e);
+        i.remove();
+      }
+    }
+    ready.forEach(e -> apply(replication, e));
   }
 
   @Override
@@ -126,8 +203,10 @@ final class SharedExperiments implements ExperimentSharing {
   }
 
   private void joined(Impression i, int[] clicks) {
-    ExperimentService experiments = service;
-    if (i.experiment() == null || !experiments.isExperiment(i.experiment())) {
+    ExperimentReplication shared = replication;
+    // a click on a past generation's response counts in none (as when not shared)
+    String generation = shared == null ? null : shared.generationServed(i);
+    if (generation == null) {
       return;
     }
     int sum = 0;
@@ -140,7 +219,7 @@ final class SharedExperiments implements ExperimentSharing {
             "click:" + i.id(),
             ExperimentEvent.Type.CLICK,
             i.experiment(),
-            generation(experiments.get(i.experiment()).definition()),
+            generation,
             i.variant(),
             i.model(),
             i.userId(),
@@ -157,10 +236,9 @@ final class SharedExperiments implements ExperimentSharing {
   /** An experiment event read back from the topic (the reader's thread). */
   void onEvent(ConsumerRecord<String, String> r) {
     ExperimentEvent e;
-    RequestOutcome outcome;
     try {
       e = ExperimentEvent.decode(r.value());
-      outcome = RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT));
+      RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException | NullPointerException bad) {
       metrics.folded("invalid");
       return;
@@ -171,22 +249,32 @@ final class SharedExperiments implements ExperimentSharing {
     }
     metrics.folded("counted");
     ExperimentReplication shared = replication;
-    if (shared == null) {
-      return;
+    if (shared != null) {
+      apply(shared, e);
     }
+  }
+
+  // Counts a folded event; one of a generation not installed here yet waits for its definition.
+  private void apply(ExperimentReplication shared, ExperimentEvent e) {
+    RequestOutcome outcome = RequestOutcome.valueOf(e.outcome().toUpperCase(Locale.ROOT));
     switch (e.type()) {
       case IMPRESSION, FAILURE -> {
-        shared.applyServed(
-            e.experiment(),
-            e.generation(),
-            e.variant(),
-            e.model(),
-            e.userId(),
-            e.rows(),
-            outcome,
-            e.latencyNanos(),
-            e.costNanos(),
-            e.version());
+        ExperimentReplication.Applied a =
+            shared.applyServed(
+                e.experiment(),
+                e.generation(),
+                e.variant(),
+                e.model(),
+                e.userId(),
+                e.rows(),
+                outcome,
+                e.latencyNanos(),
+                e.costNanos(),
+                e.version());
+        if (a == ExperimentReplication.Applied.NOT_YET) {
+          waitingEvents.put(e.id(), e);
+          return;
+        }
         ExperimentEvent click =
             e.responseId() == null ? null : pendingClicks.remove(e.responseId());
         if (click != null) {
@@ -203,6 +291,8 @@ final class SharedExperiments implements ExperimentSharing {
             e.experiment(), e.generation(), e.variant(), e.model(), e.userId(), e.clicks());
     if (a == ExperimentReplication.Applied.USER_UNKNOWN && e.responseId() != null) {
       pendingClicks.put(e.responseId(), e);
+    } else if (a == ExperimentReplication.Applied.NOT_YET) {
+      waitingEvents.put(e.id(), e);
     }
   }
 
@@ -213,9 +303,12 @@ final class SharedExperiments implements ExperimentSharing {
       return;
     }
     try {
-      if (shared.applyDecisionState(new JsonObject(r.value()))
-          == ExperimentReplication.Applied.APPLIED) {
+      JsonObject state = new JsonObject(r.value());
+      ExperimentReplication.Applied a = shared.applyDecisionState(state);
+      if (a == ExperimentReplication.Applied.APPLIED) {
         LOG.log(System.Logger.Level.INFO, "applied the shared decisions of {0}", r.key());
+      } else if (a == ExperimentReplication.Applied.NOT_YET) {
+        waitingDecisions.put(state.getString("experiment", ""), state);
       }
     } catch (RuntimeException bad) {
       LOG.log(System.Logger.Level.WARNING, "ignored a malformed decision state: {0}", bad);

@@ -56,8 +56,12 @@ class SharedStoreKafkaTest {
       try {
         running.add(start(kafka, "a"));
         running.add(start(kafka, "b"));
-        for (ServeCommand.Running r : running) {
-          assertEquals(201, post(r, "/admin/v1/experiments", experiment()).statusCode());
+        // created on a, shared through the definitions topic: b runs it too
+        assertEquals(201, post(running.get(0), "/admin/v1/experiments", experiment()).statusCode());
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (get(running.get(1), "/v1/experiments").getJsonArray("experiments").isEmpty()) {
+          assertTrue(System.nanoTime() < deadline, "the experiment reached b");
+          Thread.sleep(50);
         }
         for (int k = 0; k < 8; k++) {
           ServeCommand.Running served = running.get(k % 2);

@@ -50,7 +50,7 @@ class BrokerOutageKafkaTest {
     KafkaConfig config = new KafkaConfig(kafka.bootstrap(), "outage", 40, 1_000, null);
     gateways.add(KafkaGateway.start(vertx, dirA, config, "a"));
     gateways.add(KafkaGateway.start(vertx, dirB, config, "b"));
-    gateways.forEach(g -> g.create(KafkaGateway.experiment("ab")));
+    gateways.get(0).createShared(KafkaGateway.experiment("ab"), gateways.get(1));
     KafkaGateway a = gateways.get(0);
     KafkaGateway b = gateways.get(1);
     int n = 100;

@@ -1,6 +1,7 @@
 package ai.distill.gateway.scale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.distill.gateway.Gateway;
 import ai.distill.gateway.GatewayConfig;
@@ -103,6 +104,28 @@ final class KafkaGateway {
   void create(JsonObject definition) {
     HttpResponse<Buffer> r = post("/admin/v1/experiments", definition, TOKEN);
     assertEquals(201, r.statusCode(), r.bodyAsString());
+  }
+
+  /** Creates the experiment here and waits until each of {@code others} runs it too. */
+  void createShared(JsonObject definition, KafkaGateway... others) throws InterruptedException {
+    create(definition);
+    for (KafkaGateway o : others) {
+      o.awaitExperiment(definition.getString("name"));
+    }
+  }
+
+  /** Waits (60 s at most) until this instance runs the experiment {@code name}. */
+  void awaitExperiment(String name) throws InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (client
+            .get(gateway.port(), "localhost", "/v1/experiments/" + name)
+            .send()
+            .await()
+            .statusCode()
+        != 200) {
+      assertTrue(System.nanoTime() < deadline, name + " not shared within 60 s");
+      Thread.sleep(50);
+    }
   }
 
   HttpResponse<Buffer> post(String path, JsonObject body, String token) {

@@ -84,7 +84,7 @@ class TwoGatewaysKafkaTest {
 
   @Test
   void both_instances_report_the_same_counts_once_the_lag_drains() throws Exception {
-    gateways.forEach(g -> g.create(KafkaGateway.experiment("ab")));
+    gateways.get(0).createShared(KafkaGateway.experiment("ab"), gateways.get(1));
     // garbage on the topic (and an event of an unknown outcome) is skipped, not fatal
     try (KafkaProducer<String, String> garbage =
         new KafkaProducer<>(
@@ -151,7 +151,7 @@ class TwoGatewaysKafkaTest {
     // teacher users click every row, student users none: the student is inferior, and is rolled
     // back as soon as there is enough evidence
     JsonObject def = KafkaGateway.experiment("ab").put("planned_users", 40);
-    gateways.forEach(g -> g.create(def));
+    gateways.get(0).createShared(def, gateways.get(1));
     awaitTrue(() -> deciders() == 1);
     int d = gateways.get(0).scale.isDecider() ? 0 : 1;
     KafkaGateway decider = gateways.get(d);
@@ -170,7 +170,7 @@ class TwoGatewaysKafkaTest {
     // the killed instance comes back (another store, as on another machine): it folds the topics
     KafkaGateway back = KafkaGateway.start(vertx, dirC, config, "c");
     gateways.add(back);
-    back.create(def);
+    back.awaitExperiment("ab"); // from the definitions topic
     awaitTrue(() -> counts(back).equals(before));
     assertEquals(false, back.scale.isDecider(), "the decider keeps its partition (sticky)");
 
@@ -198,7 +198,9 @@ class TwoGatewaysKafkaTest {
 
   @Test
   void rows_captured_by_both_instances_are_read_back_from_the_topic_by_a_job() throws Exception {
-    gateways.forEach(g -> g.create(KafkaGateway.experiment("ab").put("capture_rate", 1.0)));
+    gateways
+        .get(0)
+        .createShared(KafkaGateway.experiment("ab").put("capture_rate", 1.0), gateways.get(1));
     Set<String> served = new HashSet<>();
     for (int k = 0; k < 6; k++) {
       KafkaGateway g = gateways.get(k % 2);
