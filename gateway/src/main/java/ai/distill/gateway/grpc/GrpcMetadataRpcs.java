@@ -24,12 +24,18 @@ import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.RepositoryIndex;
 import ai.distill.store.tensor.TensorSpec;
+import com.google.protobuf.Message;
 import io.vertx.core.Future;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.StatusException;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -50,21 +56,19 @@ final class GrpcMetadataRpcs {
     this.adminAuth = new AdminAuth(adminToken);
   }
 
-  void bind(GrpcServer server) {
-    unary(
-        server,
+  void bind(GrpcServer server, long maxBytes) {
+    Binder b = new Binder(server, maxBytes);
+    b.unary(
         "ServerLive",
         ServerLiveRequest.getDefaultInstance(),
         r -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
-    unary(
-        server,
+    b.unary(
         "ServerReady",
         ServerReadyRequest.getDefaultInstance(),
         r ->
             Future.succeededFuture(
                 ServerReadyResponse.newBuilder().setReady(ready.getAsBoolean()).build()));
-    unary(
-        server,
+    b.unary(
         "ServerMetadata",
         ServerMetadataRequest.getDefaultInstance(),
         r ->
@@ -74,73 +78,80 @@ final class GrpcMetadataRpcs {
                     .setVersion(OipRoutes.SERVER_VERSION)
                     .addAllExtensions(OipRoutes.EXTENSIONS)
                     .build()));
-    unary(server, "ModelReady", ModelReadyRequest.getDefaultInstance(), this::modelReady);
-    unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(), this::modelMetadata);
-    unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
-    admin(
-        server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), this::load);
-    admin(
-        server,
+    b.unary("ModelReady", ModelReadyRequest.getDefaultInstance(), this::modelReady);
+    b.unary("ModelMetadata", ModelMetadataRequest.getDefaultInstance(), this::modelMetadata);
+    b.unary("RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
+    b.unary(
+        "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), admin(this::load));
+    b.unary(
         "RepositoryModelUnload",
         RepositoryModelUnloadRequest.getDefaultInstance(),
-        this::unload);
+        admin(this::unload));
   }
 
-  // A request message that does not decode is INVALID_ARGUMENT, not a stream reset.
-  private static <Q, R> GrpcServerRequest<Q, R> refuseInvalid(GrpcServerRequest<Q, R> call) {
-    call.invalidMessageHandler(
-        e -> GrpcErrors.fail(call.response(), GrpcInferenceService.invalidMessage(e)));
-    return call;
-  }
+  /**
+   * Registers unary RPCs whose request messages the gateway takes off the wire itself ({@link
+   * GrpcMessages}): one that does not decode is INVALID_ARGUMENT, not a stream reset.
+   */
+  private record Binder(GrpcServer server, long maxBytes) {
 
-  private static <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message>
-      void unary(GrpcServer server, String name, Q defaultRequest, Function<Q, Future<R>> rpc) {
-    server.callHandler(
-        GrpcInferenceService.<Q, R>method(name, defaultRequest),
-        call -> {
-          refuseInvalid(call);
-          call.handler(request -> answer(call, request, rpc));
-        });
-  }
-
-  private <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message> void admin(
-      GrpcServer server, String name, Q defaultRequest, Function<Q, Future<R>> rpc) {
-    server.callHandler(
-        GrpcInferenceService.<Q, R>method(name, defaultRequest),
-        call ->
-            refuseInvalid(call)
-                .handler(
-                    request -> {
-                      String header = call.headers().get("authorization");
-                      if (header == null || header.isBlank()) {
-                        GrpcErrors.fail(
-                            call.response(),
-                            GrpcStatus.UNAUTHENTICATED,
-                            "admin RPC: send the admin token as 'authorization: Bearer <token>'"
-                                + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
-                                + " <store>/admin.token)");
-                        return;
-                      }
-                      if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
-                        GrpcErrors.fail(
-                            call.response(),
-                            GrpcStatus.PERMISSION_DENIED,
-                            "admin token is wrong: use the gateway's admin token");
-                        return;
-                      }
-                      answer(call, request, rpc);
-                    }));
-  }
-
-  private static <Q, R> void answer(
-      GrpcServerRequest<Q, R> call, Q request, Function<Q, Future<R>> rpc) {
-    Future<R> out;
-    try {
-      out = rpc.apply(request);
-    } catch (RuntimeException e) {
-      out = Future.failedFuture(e);
+    <Q extends Message, R extends Message> void unary(
+        String name, Q type, BiFunction<GrpcServerRequest<?, ?>, Q, Future<R>> rpc) {
+      server.callHandler(
+          ServiceMethod.server(
+              GrpcInferenceService.SERVICE,
+              name,
+              GrpcMessageEncoder.<R>encoder(),
+              GrpcMessageDecoder.IDENTITY),
+          call -> {
+            if (!GrpcInferenceService.supportedEncoding(call)) {
+              return;
+            }
+            GrpcMessages.unary(
+                call,
+                type,
+                maxBytes,
+                body -> {
+                  Future<R> out;
+                  try {
+                    out = rpc.apply(call, GrpcMessages.parse(body, type));
+                  } catch (RuntimeException e) {
+                    out = Future.failedFuture(e);
+                  }
+                  out.onSuccess(r -> call.response().send(r))
+                      .onFailure(e -> GrpcErrors.fail(call.response(), e));
+                },
+                e -> GrpcErrors.fail(call.response(), e));
+          });
     }
-    out.onSuccess(r -> call.response().send(r)).onFailure(e -> GrpcErrors.fail(call.response(), e));
+
+    <Q extends Message, R extends Message> void unary(
+        String name, Q type, Function<Q, Future<R>> rpc) {
+      unary(name, type, (call, request) -> rpc.apply(request));
+    }
+  }
+
+  // An admin RPC: the bearer token in the call's metadata, checked before the RPC runs.
+  private <Q, R> BiFunction<GrpcServerRequest<?, ?>, Q, Future<R>> admin(
+      Function<Q, Future<R>> rpc) {
+    return (call, request) -> {
+      String header = call.headers().get("authorization");
+      if (header == null || header.isBlank()) {
+        return Future.failedFuture(
+            new StatusException(
+                GrpcStatus.UNAUTHENTICATED,
+                "admin RPC: send the admin token as 'authorization: Bearer <token>'"
+                    + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
+                    + " <store>/admin.token)"));
+      }
+      if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
+        return Future.failedFuture(
+            new StatusException(
+                GrpcStatus.PERMISSION_DENIED,
+                "admin token is wrong: use the gateway's admin token"));
+      }
+      return rpc.apply(request);
+    };
   }
 
   private Future<ModelReadyResponse> modelReady(ModelReadyRequest r) {

@@ -126,7 +126,7 @@ final class GrpcWire implements AutoCloseable {
                             }
                             return new Call(
                                 s == null ? -1 : Integer.parseInt(s),
-                                m == null ? "" : m,
+                                m == null ? "" : percentDecoded(m),
                                 split(b),
                                 resp.statusCode(),
                                 null);
@@ -134,6 +134,16 @@ final class GrpcWire implements AutoCloseable {
           .await(STALL_SECONDS, TimeUnit.SECONDS);
     } catch (Exception e) {
       return new Call(-1, "", List.of(), 0, e.toString());
+    }
+  }
+
+  /** A grpc-message as sent: percent-encoded UTF-8 (gRPC's HTTP/2 protocol). */
+  static String percentDecoded(String message) {
+    try {
+      return java.net.URLDecoder.decode(
+          message.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return message; // not valid percent-encoding: shown as received
     }
   }
 
