@@ -211,13 +211,7 @@ class HostileGrpcAndStreamFuzzTest {
 
   @Provide
   Arbitrary<List<HostileGrpc.Message>> streamMessages() {
-    // Messages over 64 KB are left out while a stream call can end OK with messages unanswered
-    // (GrpcWireRegressionTest.a_stream_answers_every_large_message, disabled).
-    return HostileGrpc.messages()
-        .filter(m -> m.bytes().length < 64 * 1024)
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(6);
+    return HostileGrpc.messages().list().ofMinSize(1).ofMaxSize(6);
   }
 
   @Provide
@@ -235,9 +229,6 @@ class HostileGrpcAndStreamFuzzTest {
     Map<String, String> grpc = Map.of("content-type", "application/grpc", "te", "trailers");
     Arbitrary<byte[]> valid =
         Arbitraries.of(true, false).map(raw -> HostileGrpc.valid("ctr", raw).toByteArray());
-    // Left out while they are open (GrpcWireRegressionTest, disabled): a frame claiming more
-    // bytes than follow, a prefix shorter than 5 bytes, the compressed flag without an encoding
-    // (never answered), and undecodable metadata requests (stream reset instead of a status).
     Arbitrary<WireCase> lyingLength =
         Combinators.combine(valid, Arbitraries.of(1, 2, 7, 30))
             .as(
@@ -273,6 +264,64 @@ class HostileGrpcAndStreamFuzzTest {
                 m ->
                     new WireCase(
                         "wire/unknown-method", m, GrpcWire.frame(new byte[0]), grpc, true));
-    return Arbitraries.oneOf(lyingLength, tooLarge, twoMessages, unknownMethod);
+    Arbitrary<WireCase> claimsMore =
+        Combinators.combine(valid, Arbitraries.of(1, 2, 7, 30))
+            .as(
+                (b, delta) ->
+                    new WireCase(
+                        "wire/length +" + delta,
+                        "ModelInfer",
+                        GrpcWire.frame(0, b.length + delta, b),
+                        grpc,
+                        true));
+    Arbitrary<WireCase> shortPrefix =
+        Arbitraries.integers()
+            .between(1, 4)
+            .map(
+                n ->
+                    new WireCase(
+                        "wire/prefix of " + n + " bytes",
+                        "ModelInfer",
+                        GrpcWire.frame(new byte[0]).slice(0, n),
+                        grpc,
+                        true));
+    Arbitrary<WireCase> compressed =
+        Combinators.combine(valid, Arbitraries.of("none", "identity", "gzip"))
+            .as(
+                (b, encoding) ->
+                    new WireCase(
+                        "wire/flagged compressed, grpc-encoding " + encoding,
+                        "ModelInfer",
+                        GrpcWire.frame(1, b.length, b), // never gzip data
+                        encoding.equals("none")
+                            ? grpc
+                            : Map.of(
+                                "content-type",
+                                "application/grpc",
+                                "te",
+                                "trailers",
+                                "grpc-encoding",
+                                encoding),
+                        true));
+    Arbitrary<WireCase> metadataGarbage =
+        Combinators.combine(
+                Arbitraries.of(
+                    "ModelMetadata", "ModelReady", "RepositoryIndex", "RepositoryModelLoad"),
+                Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(40))
+            .as(
+                (m, junk) -> {
+                  byte[] b = junk.clone();
+                  b[0] = (byte) 0xff; // field 31, wire type 7: never valid protobuf
+                  return new WireCase("wire/metadata garbage", m, GrpcWire.frame(b), grpc, true);
+                });
+    return Arbitraries.oneOf(
+        lyingLength,
+        tooLarge,
+        twoMessages,
+        unknownMethod,
+        claimsMore,
+        shortPrefix,
+        compressed,
+        metadataGarbage);
   }
 }
