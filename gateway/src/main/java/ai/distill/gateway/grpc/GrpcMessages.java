@@ -54,8 +54,12 @@ final class GrpcMessages {
     if (encoding != null && !encoding.equals("identity")) {
       return false;
     }
-    headers.set(ENCODING, UNENCODED);
-    return true;
+    try {
+      headers.set(ENCODING, UNENCODED);
+      return true;
+    } catch (UnsupportedOperationException e) {
+      return false; // read-only headers: Vert.x then handles the flag as before
+    }
   }
 
   /** Restores the call's headers as the client sent them (no {@code grpc-encoding}). */
