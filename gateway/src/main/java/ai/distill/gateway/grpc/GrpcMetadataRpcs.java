@@ -35,7 +35,6 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.StatusException;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -82,21 +81,29 @@ final class GrpcMetadataRpcs {
     b.unary("ModelMetadata", ModelMetadataRequest.getDefaultInstance(), this::modelMetadata);
     b.unary("RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
     b.unary(
-        "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), admin(this::load));
+        "RepositoryModelLoad",
+        RepositoryModelLoadRequest.getDefaultInstance(),
+        this::adminRefusal,
+        this::load);
     b.unary(
         "RepositoryModelUnload",
         RepositoryModelUnloadRequest.getDefaultInstance(),
-        admin(this::unload));
+        this::adminRefusal,
+        this::unload);
   }
 
   /**
    * Registers unary RPCs whose request messages the gateway takes off the wire itself ({@link
-   * GrpcMessages}): one that does not decode is INVALID_ARGUMENT, not a stream reset.
+   * GrpcMessages}): one that does not decode is INVALID_ARGUMENT, not a stream reset. A call the
+   * {@code guard} refuses (admin RPCs without the token) is answered before its message is read.
    */
   private record Binder(GrpcServer server, long maxBytes) {
 
     <Q extends Message, R extends Message> void unary(
-        String name, Q type, BiFunction<GrpcServerRequest<?, ?>, Q, Future<R>> rpc) {
+        String name,
+        Q type,
+        Function<GrpcServerRequest<?, ?>, StatusException> guard,
+        Function<Q, Future<R>> rpc) {
       server.callHandler(
           ServiceMethod.server(
               GrpcInferenceService.SERVICE,
@@ -107,6 +114,11 @@ final class GrpcMetadataRpcs {
             if (!GrpcInferenceService.supportedEncoding(call)) {
               return;
             }
+            StatusException refused = guard.apply(call);
+            if (refused != null) {
+              GrpcErrors.fail(call.response(), refused);
+              return;
+            }
             GrpcMessages.unary(
                 call,
                 type,
@@ -114,7 +126,7 @@ final class GrpcMetadataRpcs {
                 body -> {
                   Future<R> out;
                   try {
-                    out = rpc.apply(call, GrpcMessages.parse(body, type));
+                    out = rpc.apply(GrpcMessages.parse(body, type));
                   } catch (RuntimeException e) {
                     out = Future.failedFuture(e);
                   }
@@ -127,31 +139,24 @@ final class GrpcMetadataRpcs {
 
     <Q extends Message, R extends Message> void unary(
         String name, Q type, Function<Q, Future<R>> rpc) {
-      unary(name, type, (call, request) -> rpc.apply(request));
+      unary(name, type, call -> null, rpc);
     }
   }
 
-  // An admin RPC: the bearer token in the call's metadata, checked before the RPC runs.
-  private <Q, R> BiFunction<GrpcServerRequest<?, ?>, Q, Future<R>> admin(
-      Function<Q, Future<R>> rpc) {
-    return (call, request) -> {
-      String header = call.headers().get("authorization");
-      if (header == null || header.isBlank()) {
-        return Future.failedFuture(
-            new StatusException(
-                GrpcStatus.UNAUTHENTICATED,
-                "admin RPC: send the admin token as 'authorization: Bearer <token>'"
-                    + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
-                    + " <store>/admin.token)"));
-      }
-      if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
-        return Future.failedFuture(
-            new StatusException(
-                GrpcStatus.PERMISSION_DENIED,
-                "admin token is wrong: use the gateway's admin token"));
-      }
-      return rpc.apply(request);
-    };
+  // An admin RPC needs the bearer token in the call's metadata: null when it is there.
+  private StatusException adminRefusal(GrpcServerRequest<?, ?> call) {
+    String header = call.headers().get("authorization");
+    if (header == null || header.isBlank()) {
+      return new StatusException(
+          GrpcStatus.UNAUTHENTICATED,
+          "admin RPC: send the admin token as 'authorization: Bearer <token>'"
+              + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or <store>/admin.token)");
+    }
+    if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
+      return new StatusException(
+          GrpcStatus.PERMISSION_DENIED, "admin token is wrong: use the gateway's admin token");
+    }
+    return null;
   }
 
   private Future<ModelReadyResponse> modelReady(ModelReadyRequest r) {

@@ -46,6 +46,13 @@ class GrpcWireRegressionTest {
   }
 
   @Test
+  void an_admin_rpc_without_the_token_is_refused_before_its_message_is_read() {
+    Call c = call("RepositoryModelLoad", GrpcWire.frame(new byte[] {(byte) 0xff, 1, 2}));
+    assertNull(c.problem(), c.toString());
+    assertEquals(16, c.status(), c.toString()); // UNAUTHENTICATED, not a parse error
+  }
+
+  @Test
   void a_metadata_call_without_a_message_is_invalid_argument() {
     Call c = call("ServerLive", io.vertx.core.buffer.Buffer.buffer());
     assertNull(c.problem(), c.toString());
