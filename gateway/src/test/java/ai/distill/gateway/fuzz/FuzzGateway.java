@@ -446,6 +446,9 @@ final class FuzzGateway {
         + grpcStatuses
         + ", gRPC calls: "
         + grpcCalls.get()
+        + " on "
+        + grpc.connections()
+        + " HTTP/2 connection(s)"
         + ", gRPC calls without an answer within "
         + GrpcWire.STALL_SECONDS
         + " s (never resent): "

@@ -112,32 +112,27 @@ class GrpcWireRegressionTest {
   @Test
   void a_compressed_flag_without_an_encoding_is_refused() {
     GrpcWire wire = FuzzGateway.get().grpc;
-    wire.fresh = false;
-    try {
-      Call c = call("ModelInfer", GrpcWire.frame(1, VALID.length, VALID));
-      assertNull(c.problem(), c.toString());
-      assertEquals(3, c.status(), c.toString());
-      assertTrue(c.message().contains("declares no grpc-encoding"), c.toString());
-      Call identity =
-          FuzzGateway.get()
-              .grpc(
-                  "ModelInfer",
-                  GrpcWire.frame(1, VALID.length, VALID),
-                  java.util.Map.of(
-                      "content-type",
-                      "application/grpc",
-                      "te",
-                      "trailers",
-                      "grpc-encoding",
-                      "identity"));
-      assertEquals(3, identity.status(), identity.toString());
-      long unanswered = FuzzGateway.get().grpcFailures.get();
-      Call next = call("ModelInfer", GrpcWire.frame(VALID));
-      assertEquals(0, next.status(), next.toString());
-      assertEquals(unanswered, FuzzGateway.get().grpcFailures.get(), "a call got no answer");
-    } finally {
-      wire.fresh = true;
-    }
+    long connections = wire.connections();
+    Call c = call("ModelInfer", GrpcWire.frame(1, VALID.length, VALID));
+    assertNull(c.problem(), c.toString());
+    assertEquals(3, c.status(), c.toString());
+    assertTrue(c.message().contains("declares no grpc-encoding"), c.toString());
+    Call identity =
+        FuzzGateway.get()
+            .grpc(
+                "ModelInfer",
+                GrpcWire.frame(1, VALID.length, VALID),
+                java.util.Map.of(
+                    "content-type",
+                    "application/grpc",
+                    "te",
+                    "trailers",
+                    "grpc-encoding",
+                    "identity"));
+    assertEquals(3, identity.status(), identity.toString());
+    Call next = call("ModelInfer", GrpcWire.frame(VALID));
+    assertEquals(0, next.status(), next.toString());
+    assertEquals(connections, wire.connections(), "the connection was closed");
   }
 
   @Test
@@ -211,19 +206,16 @@ class GrpcWireRegressionTest {
   @Test
   void many_hostile_calls_leave_their_connection_usable() {
     GrpcWire wire = FuzzGateway.get().grpc;
-    wire.fresh = false;
-    try {
-      byte[] junk = new byte[120_000];
-      java.util.Arrays.fill(junk, (byte) 0x7f);
-      for (int i = 0; i < 30; i++) {
-        FuzzGateway.get().grpc("ModelInfer", GrpcWire.frame(junk));
-      }
-      long unanswered = FuzzGateway.get().grpcFailures.get();
-      Call c = FuzzGateway.get().grpc("ModelInfer", GrpcWire.frame(VALID));
-      assertEquals(0, c.status(), c.toString());
-      assertEquals(unanswered, FuzzGateway.get().grpcFailures.get(), "a call got no answer");
-    } finally {
-      wire.fresh = true;
+    call("ServerLive", GrpcWire.frame(new byte[0])); // the connection is open
+    long connections = wire.connections();
+    byte[] junk = new byte[120_000];
+    java.util.Arrays.fill(junk, (byte) 0x7f);
+    for (int i = 0; i < 30; i++) {
+      Call c = call("ModelInfer", GrpcWire.frame(junk));
+      assertNull(c.problem(), c.toString());
     }
+    Call c = call("ModelInfer", GrpcWire.frame(VALID));
+    assertEquals(0, c.status(), c.toString());
+    assertEquals(connections, wire.connections(), "the connection was closed");
   }
 }

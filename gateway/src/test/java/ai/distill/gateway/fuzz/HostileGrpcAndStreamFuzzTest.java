@@ -32,7 +32,8 @@ import net.jqwik.api.ShrinkingMode;
  * that is the client's fault, never INTERNAL, UNKNOWN, UNAVAILABLE or DATA_LOSS and never no
  * answer; inside a {@code ModelStreamInfer} call every message gets one response in order, correct
  * messages their correct scores, bad ones an error naming them, and the call ends OK; frames that
- * lie about their length or flags and wrong headers are refused. NDJSON: every non-blank line gets
+ * lie about their length or flags and wrong headers are refused. All gRPC calls share one HTTP/2
+ * connection, which no call may cost, and none is ever resent. NDJSON: every non-blank line gets
  * one answer line in order ({@code outputs} or {@code error}), correct rows score exactly like a
  * fresh ORT session, unknown names are a 404 JSON. Correct unary gRPC requests are checked every
  * 100 tries.
@@ -48,7 +49,7 @@ class HostileGrpcAndStreamFuzzTest {
   static void checkUnary(HostileGrpc.Message m) {
     FuzzGateway g = FuzzGateway.get();
     g.hostile.incrementAndGet();
-    Call c = g.grpc("ModelInfer", GrpcWire.frame(m.bytes()));
+    Call c = onOneConnection(g, "ModelInfer", GrpcWire.frame(m.bytes()), GRPC);
     assertServedCleanly(c, m.toString());
     if (m.clientFault()) {
       assertNotEquals(0, c.status(), "a hostile message was served: " + m);
@@ -62,6 +63,19 @@ class HostileGrpcAndStreamFuzzTest {
       }
     }
     every100();
+  }
+
+  private static final Map<String, String> GRPC =
+      Map.of("content-type", "application/grpc", "te", "trailers");
+
+  // Every gRPC call goes on the one HTTP/2 connection the previous calls used: a hostile call must
+  // neither get its connection closed nor leave it unable to answer the next one.
+  private static Call onOneConnection(
+      FuzzGateway g, String method, Buffer body, Map<String, String> headers) {
+    long before = Math.max(1, g.grpc.connections());
+    Call c = g.grpc(method, body, headers);
+    assertEquals(before, g.grpc.connections(), "the server closed the connection: " + c);
+    return c;
   }
 
   static void assertServedCleanly(Call c, String what) {
@@ -103,7 +117,7 @@ class HostileGrpcAndStreamFuzzTest {
       }
     }
     g.hostile.addAndGet(n - 1);
-    Call c = g.grpc("ModelStreamInfer", body);
+    Call c = onOneConnection(g, "ModelStreamInfer", body, GRPC);
     assertServedCleanly(c, hostile.toString());
     assertEquals(0, c.status(), c.toString());
     assertTrue(c.messages().size() <= n, "more responses than messages: " + c);
@@ -137,7 +151,7 @@ class HostileGrpcAndStreamFuzzTest {
   void frames_and_headers_that_lie_are_refused(@ForAll("wire") WireCase w) {
     FuzzGateway g = FuzzGateway.get();
     g.hostile.incrementAndGet();
-    Call c = g.grpc(w.method(), w.body(), w.headers());
+    Call c = onOneConnection(g, w.method(), w.body(), w.headers());
     assertTrue(c.problem() == null, "no answer to " + w + ": " + c);
     if (c.status() < 0) {
       // no gRPC answer: only for requests that are not gRPC at all (wrong content type)
