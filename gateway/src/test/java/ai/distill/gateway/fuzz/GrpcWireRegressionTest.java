@@ -80,13 +80,26 @@ class GrpcWireRegressionTest {
   }
 
   @Test
-  void a_stream_message_of_gzip_garbage_gets_an_error_response_and_the_stream_goes_on() {
+  void a_stream_message_of_gzip_garbage_gets_an_error_response_and_the_stream_goes_on()
+      throws Exception {
+    byte[] gz = gzip(VALID);
     io.vertx.core.buffer.Buffer body =
-        GrpcWire.frame(1, VALID.length, VALID).appendBuffer(GrpcWire.frame(VALID));
+        GrpcWire.frame(1, VALID.length, VALID) // flagged gzip, but not gzip
+            .appendBuffer(GrpcWire.frame(1, gz.length, gz))
+            .appendBuffer(GrpcWire.frame(VALID));
     Call c = gzipCall("ModelStreamInfer", body);
     assertNull(c.problem(), c.toString());
     assertEquals(0, c.status(), c.toString());
-    assertEquals(2, c.messages().size(), c.toString());
+    assertEquals(3, c.messages().size(), c.toString());
+    var garbage =
+        ai.distill.gateway.grpc.proto.ModelStreamInferResponse.parseFrom(c.messages().get(0));
+    assertTrue(garbage.getErrorMessage().contains("message 0"), garbage.toString());
+    assertTrue(garbage.getErrorMessage().contains("does not inflate"), garbage.toString());
+    for (int i = 1; i < 3; i++) {
+      var r = ai.distill.gateway.grpc.proto.ModelStreamInferResponse.parseFrom(c.messages().get(i));
+      assertEquals("", r.getErrorMessage(), r.toString());
+      FuzzGateway.get().assertGrpcScores(r.getInferResponse());
+    }
   }
 
   private static Call gzipCall(String method, io.vertx.core.buffer.Buffer body) {
