@@ -3,6 +3,7 @@ package ai.distill.gateway.grpc;
 import ai.distill.gateway.http.FailureHandler;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.StatusException;
 
 /**
  * Maps the gateway's exceptions to gRPC statuses through the HTTP status the router would answer,
@@ -46,8 +47,12 @@ final class GrpcErrors {
     };
   }
 
-  /** Ends the call with the status and message for {@code e}. */
+  /** Ends the call with the status and message for {@code e} (a {@link StatusException}'s own). */
   static void fail(GrpcServerResponse<?, ?> response, Throwable e) {
+    if (e instanceof StatusException s) {
+      fail(response, s.status(), s.message());
+      return;
+    }
     response.status(status(e)).statusMessage(message(e)).end();
   }
 

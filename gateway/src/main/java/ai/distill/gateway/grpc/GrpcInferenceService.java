@@ -13,7 +13,6 @@ import ai.distill.gateway.stream.StreamOptions;
 import ai.distill.gateway.stream.StreamStats;
 import ai.distill.gateway.tensor.InferRequest;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -85,11 +84,11 @@ public final class GrpcInferenceService {
   public Handler<HttpServerRequest> server(long maxBytes) {
     GrpcServer server =
         GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(maxBytes));
-    metadata.bind(server);
+    metadata.bind(server, maxBytes);
     server.callHandler(
         ServiceMethod.server(
             SERVICE, "ModelInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
-        this::modelInfer);
+        (GrpcServerRequest<Buffer, ModelInferResponse> call) -> modelInfer(call, maxBytes));
     server.callHandler(
         ServiceMethod.server(
             SERVICE, "ModelStreamInfer", GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY),
@@ -100,19 +99,25 @@ public final class GrpcInferenceService {
                   call,
                   http == null ? null : http.response(),
                   this,
+                  maxBytes,
                   STREAM_MESSAGES_IN_FLIGHT,
                   options.stallTimeout(),
                   stats)
               .start();
         });
     // The gRPC server calls the handler of a call from within handle(): the HTTP request it is
-    // dispatching is the call's.
+    // dispatching is the call's. A call without compression is marked while Vert.x sets it up, so
+    // that a message flagged compressed in it can be told apart (GrpcMessages).
     return request -> {
+      boolean marked = GrpcMessages.markUnencoded(request.headers());
       DISPATCHING.set(request);
       try {
         server.handle(request);
       } finally {
         DISPATCHING.remove();
+        if (marked) {
+          GrpcMessages.unmark(request.headers());
+        }
       }
     };
   }
@@ -132,60 +137,30 @@ public final class GrpcInferenceService {
     };
   }
 
-  /** A server-side method taking and returning generated messages. */
-  static <Q extends Message, R extends Message> ServiceMethod<Q, R> method(
-      String name, Q defaultRequest) {
-    return ServiceMethod.server(
-        SERVICE, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(defaultRequest));
-  }
-
   // A unary call carries exactly one message: the answer goes to the first, and a call that ends
-  // without one is answered INVALID_ARGUMENT rather than left hanging.
-  private void modelInfer(GrpcServerRequest<Buffer, ModelInferResponse> call) {
+  // without one, or whose message cannot be read, is answered INVALID_ARGUMENT (GrpcMessages).
+  private void modelInfer(GrpcServerRequest<Buffer, ModelInferResponse> call, long maxBytes) {
     long start = System.nanoTime();
     if (!supportedEncoding(call)) {
       return;
     }
-    boolean[] received = new boolean[1];
-    call.invalidMessageHandler(
+    GrpcMessages.unary(
+        call,
+        ModelInferRequest.getDefaultInstance(),
+        maxBytes,
+        body ->
+            infer(body, start, encoder::encode)
+                .onSuccess(response -> call.response().send(response))
+                .onFailure(e -> GrpcErrors.fail(call.response(), e)),
         e -> {
-          received[0] = true;
-          if (e instanceof io.vertx.grpc.common.MessageSizeOverflowException) {
-            GrpcErrors.fail(
-                call.response(),
-                io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED,
-                "the message is larger than the gateway's gRPC message limit");
-            return;
-          }
-          BadInputException bad = invalidMessage(e);
-          pipeline.refused(null, bad, Transport.GRPC);
-          GrpcErrors.fail(call.response(), bad);
-        });
-    call.handler(
-        body -> {
-          if (received[0]) {
-            return;
-          }
-          received[0] = true;
-          infer(body, start, encoder::encode)
-              .onSuccess(response -> call.response().send(response))
-              .onFailure(e -> GrpcErrors.fail(call.response(), e));
-        });
-    call.endHandler(
-        v -> {
-          if (!received[0]) {
-            BadInputException e =
-                new BadInputException(
-                    "ModelInfer needs one ModelInferRequest message; the call ended without one");
-            pipeline.refused(null, e, Transport.GRPC);
-            GrpcErrors.fail(call.response(), e);
-          }
+          pipeline.refused(null, e, Transport.GRPC);
+          GrpcErrors.fail(call.response(), e);
         });
   }
 
   /**
-   * A message Vert.x could not take off the wire (decompression failed, or a generated message that
-   * does not parse): answered INVALID_ARGUMENT with the cause instead of a stream reset.
+   * A message Vert.x could not take off the wire (other than one over the size limit): answered
+   * INVALID_ARGUMENT with the cause instead of a stream reset.
    */
   static BadInputException invalidMessage(Throwable e) {
     Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -199,8 +174,8 @@ public final class GrpcInferenceService {
    * gRPC's compression spec asks) instead of dropping its messages; false when refused.
    */
   static boolean supportedEncoding(GrpcServerRequest<?, ?> call) {
-    String encoding = call.headers().get("grpc-encoding");
-    if (encoding == null || encoding.equals("identity") || encoding.equals("gzip")) {
+    String encoding = GrpcMessages.encoding(call.headers());
+    if (encoding == null || encoding.equals("gzip")) {
       return true;
     }
     call.response().headers().set("grpc-accept-encoding", "identity,gzip");

@@ -24,10 +24,15 @@ import ai.distill.gateway.runtime.LoadedModel;
 import ai.distill.gateway.runtime.ModelRegistry;
 import ai.distill.gateway.runtime.RepositoryIndex;
 import ai.distill.store.tensor.TensorSpec;
+import com.google.protobuf.Message;
 import io.vertx.core.Future;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.StatusException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -50,21 +55,19 @@ final class GrpcMetadataRpcs {
     this.adminAuth = new AdminAuth(adminToken);
   }
 
-  void bind(GrpcServer server) {
-    unary(
-        server,
+  void bind(GrpcServer server, long maxBytes) {
+    Binder b = new Binder(server, maxBytes);
+    b.unary(
         "ServerLive",
         ServerLiveRequest.getDefaultInstance(),
         r -> Future.succeededFuture(ServerLiveResponse.newBuilder().setLive(true).build()));
-    unary(
-        server,
+    b.unary(
         "ServerReady",
         ServerReadyRequest.getDefaultInstance(),
         r ->
             Future.succeededFuture(
                 ServerReadyResponse.newBuilder().setReady(ready.getAsBoolean()).build()));
-    unary(
-        server,
+    b.unary(
         "ServerMetadata",
         ServerMetadataRequest.getDefaultInstance(),
         r ->
@@ -74,73 +77,86 @@ final class GrpcMetadataRpcs {
                     .setVersion(OipRoutes.SERVER_VERSION)
                     .addAllExtensions(OipRoutes.EXTENSIONS)
                     .build()));
-    unary(server, "ModelReady", ModelReadyRequest.getDefaultInstance(), this::modelReady);
-    unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(), this::modelMetadata);
-    unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
-    admin(
-        server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(), this::load);
-    admin(
-        server,
+    b.unary("ModelReady", ModelReadyRequest.getDefaultInstance(), this::modelReady);
+    b.unary("ModelMetadata", ModelMetadataRequest.getDefaultInstance(), this::modelMetadata);
+    b.unary("RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
+    b.unary(
+        "RepositoryModelLoad",
+        RepositoryModelLoadRequest.getDefaultInstance(),
+        this::adminRefusal,
+        this::load);
+    b.unary(
         "RepositoryModelUnload",
         RepositoryModelUnloadRequest.getDefaultInstance(),
+        this::adminRefusal,
         this::unload);
   }
 
-  // A request message that does not decode is INVALID_ARGUMENT, not a stream reset.
-  private static <Q, R> GrpcServerRequest<Q, R> refuseInvalid(GrpcServerRequest<Q, R> call) {
-    call.invalidMessageHandler(
-        e -> GrpcErrors.fail(call.response(), GrpcInferenceService.invalidMessage(e)));
-    return call;
-  }
+  /**
+   * Registers unary RPCs whose request messages the gateway takes off the wire itself ({@link
+   * GrpcMessages}): one that does not decode is INVALID_ARGUMENT, not a stream reset. A call the
+   * {@code guard} refuses (admin RPCs without the token) is answered before its message is read.
+   */
+  private record Binder(GrpcServer server, long maxBytes) {
 
-  private static <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message>
-      void unary(GrpcServer server, String name, Q defaultRequest, Function<Q, Future<R>> rpc) {
-    server.callHandler(
-        GrpcInferenceService.<Q, R>method(name, defaultRequest),
-        call -> {
-          refuseInvalid(call);
-          call.handler(request -> answer(call, request, rpc));
-        });
-  }
-
-  private <Q extends com.google.protobuf.Message, R extends com.google.protobuf.Message> void admin(
-      GrpcServer server, String name, Q defaultRequest, Function<Q, Future<R>> rpc) {
-    server.callHandler(
-        GrpcInferenceService.<Q, R>method(name, defaultRequest),
-        call ->
-            refuseInvalid(call)
-                .handler(
-                    request -> {
-                      String header = call.headers().get("authorization");
-                      if (header == null || header.isBlank()) {
-                        GrpcErrors.fail(
-                            call.response(),
-                            GrpcStatus.UNAUTHENTICATED,
-                            "admin RPC: send the admin token as 'authorization: Bearer <token>'"
-                                + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or"
-                                + " <store>/admin.token)");
-                        return;
-                      }
-                      if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
-                        GrpcErrors.fail(
-                            call.response(),
-                            GrpcStatus.PERMISSION_DENIED,
-                            "admin token is wrong: use the gateway's admin token");
-                        return;
-                      }
-                      answer(call, request, rpc);
-                    }));
-  }
-
-  private static <Q, R> void answer(
-      GrpcServerRequest<Q, R> call, Q request, Function<Q, Future<R>> rpc) {
-    Future<R> out;
-    try {
-      out = rpc.apply(request);
-    } catch (RuntimeException e) {
-      out = Future.failedFuture(e);
+    <Q extends Message, R extends Message> void unary(
+        String name,
+        Q type,
+        Function<GrpcServerRequest<?, ?>, StatusException> guard,
+        Function<Q, Future<R>> rpc) {
+      server.callHandler(
+          ServiceMethod.server(
+              GrpcInferenceService.SERVICE,
+              name,
+              GrpcMessageEncoder.<R>encoder(),
+              GrpcMessageDecoder.IDENTITY),
+          call -> {
+            if (!GrpcInferenceService.supportedEncoding(call)) {
+              return;
+            }
+            StatusException refused = guard.apply(call);
+            if (refused != null) {
+              GrpcErrors.fail(call.response(), refused);
+              return;
+            }
+            GrpcMessages.unary(
+                call,
+                type,
+                maxBytes,
+                body -> {
+                  Future<R> out;
+                  try {
+                    out = rpc.apply(GrpcMessages.parse(body, type));
+                  } catch (RuntimeException e) {
+                    out = Future.failedFuture(e);
+                  }
+                  out.onSuccess(r -> call.response().send(r))
+                      .onFailure(e -> GrpcErrors.fail(call.response(), e));
+                },
+                e -> GrpcErrors.fail(call.response(), e));
+          });
     }
-    out.onSuccess(r -> call.response().send(r)).onFailure(e -> GrpcErrors.fail(call.response(), e));
+
+    <Q extends Message, R extends Message> void unary(
+        String name, Q type, Function<Q, Future<R>> rpc) {
+      unary(name, type, call -> null, rpc);
+    }
+  }
+
+  // An admin RPC needs the bearer token in the call's metadata: null when it is there.
+  private StatusException adminRefusal(GrpcServerRequest<?, ?> call) {
+    String header = call.headers().get("authorization");
+    if (header == null || header.isBlank()) {
+      return new StatusException(
+          GrpcStatus.UNAUTHENTICATED,
+          "admin RPC: send the admin token as 'authorization: Bearer <token>'"
+              + " metadata (see --admin-token, DISTILL_ADMIN_TOKEN or <store>/admin.token)");
+    }
+    if (!adminAuth.matches(AdminAuth.bearerToken(header))) {
+      return new StatusException(
+          GrpcStatus.PERMISSION_DENIED, "admin token is wrong: use the gateway's admin token");
+    }
+    return null;
   }
 
   private Future<ModelReadyResponse> modelReady(ModelReadyRequest r) {

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.grpc.common.GrpcError;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -39,6 +40,7 @@ final class StreamInferCall {
   private final OrderedWindow<ModelStreamInferResponse> window;
   private final Duration stallTimeout;
   private final StreamStats stats;
+  private final long maxBytes;
   private long messages;
   private boolean paused;
   private boolean inputEnded;
@@ -46,6 +48,7 @@ final class StreamInferCall {
   private long stallTimer = -1;
 
   /**
+   * @param maxBytes the largest message once inflated
    * @param http the call's HTTP/2 response, to reset a stalled stream with a code of our choosing;
    *     null to cancel it instead
    */
@@ -54,6 +57,7 @@ final class StreamInferCall {
       GrpcServerRequest<Buffer, ModelStreamInferResponse> call,
       HttpServerResponse http,
       GrpcInferenceService service,
+      long maxBytes,
       int inFlight,
       Duration stallTimeout,
       StreamStats stats) {
@@ -62,6 +66,7 @@ final class StreamInferCall {
     this.response = call.response();
     this.http = http;
     this.service = service;
+    this.maxBytes = maxBytes;
     this.stallTimeout = stallTimeout;
     this.stats = stats;
     this.window = new OrderedWindow<>(inFlight, this::write);
@@ -69,7 +74,7 @@ final class StreamInferCall {
 
   void start() {
     stats.opened();
-    call.handler(this::message);
+    call.messageHandler(this::message); // taken off the wire here (GrpcMessages), not by Vert.x
     call.endHandler(v -> inputEnded());
     call.exceptionHandler(e -> finish());
     call.errorHandler(e -> finish()); // the client cancelled or reset the stream
@@ -77,7 +82,7 @@ final class StreamInferCall {
     response.drainHandler(v -> drained());
   }
 
-  private void message(Buffer body) {
+  private void message(GrpcMessage body) {
     if (finished) {
       return;
     }
@@ -88,11 +93,11 @@ final class StreamInferCall {
   }
 
   // Never fails: a failure becomes the message's error response.
-  private Future<ModelStreamInferResponse> serve(Buffer body, long index) {
+  private Future<ModelStreamInferResponse> serve(GrpcMessage message, long index) {
     long start = System.nanoTime();
     ModelInferRequest request;
     try {
-      request = GrpcInferenceService.parse(body);
+      request = GrpcInferenceService.parse(GrpcMessages.payload(message, maxBytes));
     } catch (RuntimeException e) {
       service.refused(e);
       return Future.succeededFuture(error(index, null, e));

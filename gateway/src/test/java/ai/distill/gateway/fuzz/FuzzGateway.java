@@ -132,33 +132,28 @@ final class FuzzGateway {
     return grpc(method, body, Map.of("content-type", "application/grpc", "te", "trailers"));
   }
 
+  // No resend: a call without an answer within GrpcWire.STALL_SECONDS fails its property.
   GrpcWire.Call grpc(String method, Buffer body, Map<String, String> headers) {
     GrpcWire.Call c = grpc.call(method, body, headers);
-    if (c.problem() != null && c.problem().contains("Timeout")) {
-      // No answer: count it, then try once more on a new HTTP/2 connection; if that is answered,
-      // the connection (not the request) was what was stuck.
-      grpcConnectionStalls.incrementAndGet();
-      synchronized (stalled) {
-        if (stalled.size() < 10) {
-          stalled.add("gRPC " + method + " (" + body.length() + " bytes)");
-        }
-      }
-      grpc.reconnect();
-      c = grpc.call(method, body, headers);
-    }
     sent.incrementAndGet();
+    grpcCalls.incrementAndGet();
     synchronized (grpcStatuses) {
       grpcStatuses.computeIfAbsent(c.status(), s -> new AtomicLong()).incrementAndGet();
     }
     if (c.problem() != null) {
       grpcFailures.incrementAndGet();
+      synchronized (stalled) {
+        if (stalled.size() < 10) {
+          stalled.add("gRPC " + method + " (" + body.length() + " bytes): " + c.problem());
+        }
+      }
     }
     return c;
   }
 
   final Map<Integer, AtomicLong> grpcStatuses = new TreeMap<>();
   final AtomicLong grpcFailures = new AtomicLong();
-  final AtomicLong grpcConnectionStalls = new AtomicLong();
+  final AtomicLong grpcCalls = new AtomicLong();
   final AtomicLong grpcShortStreams = new AtomicLong();
 
   /** Correct gRPC requests (typed and raw contents) are answered correctly. */
@@ -449,10 +444,15 @@ final class FuzzGateway {
         + stalled
         + ", gRPC statuses: "
         + grpcStatuses
-        + ", gRPC calls without an answer: "
+        + ", gRPC calls: "
+        + grpcCalls.get()
+        + " on "
+        + grpc.connections()
+        + " HTTP/2 connection(s)"
+        + ", gRPC calls without an answer within "
+        + GrpcWire.STALL_SECONDS
+        + " s (never resent): "
         + grpcFailures.get()
-        + ", gRPC calls answered only on a new connection: "
-        + grpcConnectionStalls.get()
         + ", ModelStreamInfer calls that ended OK with messages unanswered: "
         + grpcShortStreams.get()
         + ", max heap growth after GC: "

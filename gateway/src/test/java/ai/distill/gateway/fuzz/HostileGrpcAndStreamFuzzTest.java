@@ -32,7 +32,8 @@ import net.jqwik.api.ShrinkingMode;
  * that is the client's fault, never INTERNAL, UNKNOWN, UNAVAILABLE or DATA_LOSS and never no
  * answer; inside a {@code ModelStreamInfer} call every message gets one response in order, correct
  * messages their correct scores, bad ones an error naming them, and the call ends OK; frames that
- * lie about their length or flags and wrong headers are refused. NDJSON: every non-blank line gets
+ * lie about their length or flags and wrong headers are refused. All gRPC calls share one HTTP/2
+ * connection, which no call may cost, and none is ever resent. NDJSON: every non-blank line gets
  * one answer line in order ({@code outputs} or {@code error}), correct rows score exactly like a
  * fresh ORT session, unknown names are a 404 JSON. Correct unary gRPC requests are checked every
  * 100 tries.
@@ -48,7 +49,7 @@ class HostileGrpcAndStreamFuzzTest {
   static void checkUnary(HostileGrpc.Message m) {
     FuzzGateway g = FuzzGateway.get();
     g.hostile.incrementAndGet();
-    Call c = g.grpc("ModelInfer", GrpcWire.frame(m.bytes()));
+    Call c = onOneConnection(g, "ModelInfer", GrpcWire.frame(m.bytes()), GRPC);
     assertServedCleanly(c, m.toString());
     if (m.clientFault()) {
       assertNotEquals(0, c.status(), "a hostile message was served: " + m);
@@ -62,6 +63,19 @@ class HostileGrpcAndStreamFuzzTest {
       }
     }
     every100();
+  }
+
+  private static final Map<String, String> GRPC =
+      Map.of("content-type", "application/grpc", "te", "trailers");
+
+  // Every gRPC call goes on the one HTTP/2 connection the previous calls used: a hostile call must
+  // neither get its connection closed nor leave it unable to answer the next one.
+  private static Call onOneConnection(
+      FuzzGateway g, String method, Buffer body, Map<String, String> headers) {
+    long before = Math.max(1, g.grpc.connections());
+    Call c = g.grpc(method, body, headers);
+    assertEquals(before, g.grpc.connections(), "the server closed the connection: " + c);
+    return c;
   }
 
   static void assertServedCleanly(Call c, String what) {
@@ -103,7 +117,7 @@ class HostileGrpcAndStreamFuzzTest {
       }
     }
     g.hostile.addAndGet(n - 1);
-    Call c = g.grpc("ModelStreamInfer", body);
+    Call c = onOneConnection(g, "ModelStreamInfer", body, GRPC);
     assertServedCleanly(c, hostile.toString());
     assertEquals(0, c.status(), c.toString());
     assertTrue(c.messages().size() <= n, "more responses than messages: " + c);
@@ -137,7 +151,7 @@ class HostileGrpcAndStreamFuzzTest {
   void frames_and_headers_that_lie_are_refused(@ForAll("wire") WireCase w) {
     FuzzGateway g = FuzzGateway.get();
     g.hostile.incrementAndGet();
-    Call c = g.grpc(w.method(), w.body(), w.headers());
+    Call c = onOneConnection(g, w.method(), w.body(), w.headers());
     assertTrue(c.problem() == null, "no answer to " + w + ": " + c);
     if (c.status() < 0) {
       // no gRPC answer: only for requests that are not gRPC at all (wrong content type)
@@ -211,13 +225,7 @@ class HostileGrpcAndStreamFuzzTest {
 
   @Provide
   Arbitrary<List<HostileGrpc.Message>> streamMessages() {
-    // Messages over 64 KB are left out while a stream call can end OK with messages unanswered
-    // (GrpcWireRegressionTest.a_stream_answers_every_large_message, disabled).
-    return HostileGrpc.messages()
-        .filter(m -> m.bytes().length < 64 * 1024)
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(6);
+    return HostileGrpc.messages().list().ofMinSize(1).ofMaxSize(6);
   }
 
   @Provide
@@ -235,9 +243,6 @@ class HostileGrpcAndStreamFuzzTest {
     Map<String, String> grpc = Map.of("content-type", "application/grpc", "te", "trailers");
     Arbitrary<byte[]> valid =
         Arbitraries.of(true, false).map(raw -> HostileGrpc.valid("ctr", raw).toByteArray());
-    // Left out while they are open (GrpcWireRegressionTest, disabled): a frame claiming more
-    // bytes than follow, a prefix shorter than 5 bytes, the compressed flag without an encoding
-    // (never answered), and undecodable metadata requests (stream reset instead of a status).
     Arbitrary<WireCase> lyingLength =
         Combinators.combine(valid, Arbitraries.of(1, 2, 7, 30))
             .as(
@@ -273,6 +278,64 @@ class HostileGrpcAndStreamFuzzTest {
                 m ->
                     new WireCase(
                         "wire/unknown-method", m, GrpcWire.frame(new byte[0]), grpc, true));
-    return Arbitraries.oneOf(lyingLength, tooLarge, twoMessages, unknownMethod);
+    Arbitrary<WireCase> claimsMore =
+        Combinators.combine(valid, Arbitraries.of(1, 2, 7, 30))
+            .as(
+                (b, delta) ->
+                    new WireCase(
+                        "wire/length +" + delta,
+                        "ModelInfer",
+                        GrpcWire.frame(0, b.length + delta, b),
+                        grpc,
+                        true));
+    Arbitrary<WireCase> shortPrefix =
+        Arbitraries.integers()
+            .between(1, 4)
+            .map(
+                n ->
+                    new WireCase(
+                        "wire/prefix of " + n + " bytes",
+                        "ModelInfer",
+                        GrpcWire.frame(new byte[0]).slice(0, n),
+                        grpc,
+                        true));
+    Arbitrary<WireCase> compressed =
+        Combinators.combine(valid, Arbitraries.of("none", "identity", "gzip"))
+            .as(
+                (b, encoding) ->
+                    new WireCase(
+                        "wire/flagged compressed, grpc-encoding " + encoding,
+                        "ModelInfer",
+                        GrpcWire.frame(1, b.length, b), // never gzip data
+                        encoding.equals("none")
+                            ? grpc
+                            : Map.of(
+                                "content-type",
+                                "application/grpc",
+                                "te",
+                                "trailers",
+                                "grpc-encoding",
+                                encoding),
+                        true));
+    Arbitrary<WireCase> metadataGarbage =
+        Combinators.combine(
+                Arbitraries.of(
+                    "ModelMetadata", "ModelReady", "RepositoryIndex", "RepositoryModelLoad"),
+                Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(40))
+            .as(
+                (m, junk) -> {
+                  byte[] b = junk.clone();
+                  b[0] = (byte) 0xff; // field 31, wire type 7: never valid protobuf
+                  return new WireCase("wire/metadata garbage", m, GrpcWire.frame(b), grpc, true);
+                });
+    return Arbitraries.oneOf(
+        lyingLength,
+        tooLarge,
+        twoMessages,
+        unknownMethod,
+        claimsMore,
+        shortPrefix,
+        compressed,
+        metadataGarbage);
   }
 }

@@ -235,6 +235,32 @@ class GrpcInferenceServiceTest {
   }
 
   @Test
+  void a_client_that_compresses_its_requests_with_gzip_is_served_the_same() {
+    ModelInferResponse plain =
+        grpc.call(
+            "ModelInfer", typedRequest("ctr", "req-z"), ModelInferResponse.getDefaultInstance());
+    ModelInferResponse gzip =
+        grpc.call(
+            "ModelInfer",
+            typedRequest("ctr", "req-z"),
+            ModelInferResponse.getDefaultInstance(),
+            null,
+            "gzip");
+    ModelMetadataResponse meta =
+        grpc.call(
+            "ModelMetadata",
+            ModelMetadataRequest.newBuilder().setName("ctr").build(),
+            ModelMetadataResponse.getDefaultInstance(),
+            null,
+            "gzip");
+    assertArrayEquals(probs(plain), probs(gzip));
+    assertArrayEquals(httpProbs(), probs(gzip));
+    assertEquals("req-z", gzip.getId());
+    assertEquals("ctr", meta.getName());
+    assertEquals("prob", meta.getOutputs(0).getName());
+  }
+
+  @Test
   void bad_requests_get_the_status_http_would_give() {
     OipGrpcClient.Failure unknown = grpc.fail("ModelInfer", typedRequest("nope", ""));
     ModelInferRequest shortRaw =

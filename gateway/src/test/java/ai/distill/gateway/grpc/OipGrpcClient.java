@@ -49,10 +49,17 @@ final class OipGrpcClient {
 
   <Q extends Message, R extends Message> R call(
       String name, Q request, R defaultResponse, String authorization) {
+    return call(name, request, defaultResponse, authorization, "identity");
+  }
+
+  /** A call whose request message is compressed with {@code encoding} (gzip) by the client. */
+  <Q extends Message, R extends Message> R call(
+      String name, Q request, R defaultResponse, String authorization, String encoding) {
     return client
         .request(address, OipGrpcClient.<Q, R>method(name, defaultResponse))
         .compose(
             req -> {
+              req.encoding(encoding);
               if (authorization != null) {
                 req.headers().set("authorization", authorization);
               }
