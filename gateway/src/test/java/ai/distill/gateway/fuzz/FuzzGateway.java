@@ -154,7 +154,6 @@ final class FuzzGateway {
   final Map<Integer, AtomicLong> grpcStatuses = new TreeMap<>();
   final AtomicLong grpcFailures = new AtomicLong();
   final AtomicLong grpcCalls = new AtomicLong();
-  final AtomicLong grpcShortStreams = new AtomicLong();
 
   /** Correct gRPC requests (typed and raw contents) are answered correctly. */
   void checkGrpcStillCorrect() {
@@ -453,8 +452,6 @@ final class FuzzGateway {
         + GrpcWire.STALL_SECONDS
         + " s (never resent): "
         + grpcFailures.get()
-        + ", ModelStreamInfer calls that ended OK with messages unanswered: "
-        + grpcShortStreams.get()
         + ", max heap growth after GC: "
         + (maxHeapGrowth >> 20)
         + " MB";

@@ -76,6 +76,9 @@ final class GrpcWire implements AutoCloseable {
                 new HttpClientOptions()
                     .setProtocolVersion(HttpVersion.HTTP_2)
                     .setHttp2ClearTextUpgrade(false)
+                    // the connection stays between test classes however long they are apart (the
+                    // default closes it after 60 s unused, which the fuzz would read as a lost one)
+                    .setHttp2KeepAliveTimeout(0)
                     .setDefaultHost("127.0.0.1")
                     .setDefaultPort(port))
             .withConnectHandler(c -> connections.incrementAndGet())

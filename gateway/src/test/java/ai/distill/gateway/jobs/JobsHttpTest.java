@@ -126,7 +126,14 @@ class JobsHttpTest {
 
     awaitCanary(id);
     assertEquals(List.of("mlp-ab mlp mlp-int8:1 5"), canaries);
+    // The record is written just after the status changes in memory: wait for the file too.
     JsonObject persisted = new JsonObject(Files.readString(dir.resolve("jobs/" + id + ".json")));
+    for (int i = 0;
+        i < 600 && !"done".equals(persisted.getJsonObject("canary").getString("status"));
+        i++) {
+      Thread.sleep(50);
+      persisted = new JsonObject(Files.readString(dir.resolve("jobs/" + id + ".json")));
+    }
     assertEquals("succeeded", persisted.getString("state"));
     assertEquals("done", persisted.getJsonObject("canary").getString("status"));
 
