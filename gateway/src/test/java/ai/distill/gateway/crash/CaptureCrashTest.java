@@ -3,6 +3,7 @@ package ai.distill.gateway.crash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.distill.gateway.testing.ChildGateway;
 import ai.distill.gateway.testing.CtrRequests;
 import ai.distill.gateway.testing.TestGateways;
 import ai.distill.store.ModelStore;
@@ -10,20 +11,15 @@ import ai.distill.store.rows.Row;
 import ai.distill.store.rows.RowsReader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CaptureCrashTest {
 
-  private static final Pattern SERVING = Pattern.compile("at http://[^:]+:(\\d+)/v2");
   private static final float[] DENSE = {0.5f, -1.25f, 2f, 1f, 0f, -0.5f};
   private static final long[] SPARSE = {1, 9, 0, 3};
 
@@ -44,36 +39,11 @@ class CaptureCrashTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private Process gateway(Path log) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m",
-                "ai.distill.gateway.cli.Main",
-                "serve",
-                "--store",
-                dir.toString(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--admin-token",
-                "t")
-            .redirectError(log.toFile());
-    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-    return pb.start();
+    return ChildGateway.start(dir, log, "--admin-token", "t");
   }
 
   private static int port(Process p) throws Exception {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      Matcher m = SERVING.matcher(line);
-      if (m.find()) {
-        return Integer.parseInt(m.group(1));
-      }
-    }
-    throw new AssertionError("the gateway did not start");
+    return ChildGateway.port(p);
   }
 
   private HttpResponse<String> call(int port, String method, String path, String body)

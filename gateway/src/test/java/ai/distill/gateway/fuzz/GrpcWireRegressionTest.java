@@ -103,12 +103,18 @@ class GrpcWireRegressionTest {
   }
 
   private static Call gzipCall(String method, io.vertx.core.buffer.Buffer body) {
+    return encodedCall(method, body, "gzip");
+  }
+
+  /** A call declaring {@code grpc-encoding: encoding}. */
+  private static Call encodedCall(
+      String method, io.vertx.core.buffer.Buffer body, String encoding) {
     return FuzzGateway.get()
         .grpc(
             method,
             body,
             java.util.Map.of(
-                "content-type", "application/grpc", "te", "trailers", "grpc-encoding", "gzip"));
+                "content-type", "application/grpc", "te", "trailers", "grpc-encoding", encoding));
   }
 
   private static byte[] gzip(byte[] data) throws java.io.IOException {
@@ -130,18 +136,7 @@ class GrpcWireRegressionTest {
     assertNull(c.problem(), c.toString());
     assertEquals(3, c.status(), c.toString());
     assertTrue(c.message().contains("declares no grpc-encoding"), c.toString());
-    Call identity =
-        FuzzGateway.get()
-            .grpc(
-                "ModelInfer",
-                GrpcWire.frame(1, VALID.length, VALID),
-                java.util.Map.of(
-                    "content-type",
-                    "application/grpc",
-                    "te",
-                    "trailers",
-                    "grpc-encoding",
-                    "identity"));
+    Call identity = encodedCall("ModelInfer", GrpcWire.frame(1, VALID.length, VALID), "identity");
     assertEquals(3, identity.status(), identity.toString());
     Call next = call("ModelInfer", GrpcWire.frame(VALID));
     assertEquals(0, next.status(), next.toString());
@@ -165,13 +160,7 @@ class GrpcWireRegressionTest {
 
   @Test
   void gzip_garbage_is_refused_with_a_status() {
-    Call c =
-        FuzzGateway.get()
-            .grpc(
-                "ModelInfer",
-                GrpcWire.frame(1, VALID.length, VALID),
-                java.util.Map.of(
-                    "content-type", "application/grpc", "te", "trailers", "grpc-encoding", "gzip"));
+    Call c = encodedCall("ModelInfer", GrpcWire.frame(1, VALID.length, VALID), "gzip");
     assertNull(c.problem(), c.toString());
     assertEquals(3, c.status(), c.toString());
     assertTrue(c.message().contains("does not inflate"), c.toString());
@@ -179,18 +168,7 @@ class GrpcWireRegressionTest {
 
   @Test
   void an_unknown_encoding_is_unimplemented() {
-    Call c =
-        FuzzGateway.get()
-            .grpc(
-                "ModelInfer",
-                GrpcWire.frame(1, VALID.length, VALID),
-                java.util.Map.of(
-                    "content-type",
-                    "application/grpc",
-                    "te",
-                    "trailers",
-                    "grpc-encoding",
-                    "snappy"));
+    Call c = encodedCall("ModelInfer", GrpcWire.frame(1, VALID.length, VALID), "snappy");
     assertNull(c.problem(), c.toString());
     assertEquals(12, c.status(), c.toString());
   }

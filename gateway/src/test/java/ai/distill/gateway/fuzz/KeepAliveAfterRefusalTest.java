@@ -42,23 +42,8 @@ class KeepAliveAfterRefusalTest {
     java.util.Arrays.fill(body, (byte) ' ');
     System.arraycopy(smuggled, 0, body, n - smuggled.length, smuggled.length);
     try (RawHttp c = new RawHttp(port(), 5_000)) {
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  c.write(
-                      RawHttp.request(
-                          "POST",
-                          "/v2/models/ctr/infer",
-                          Map.of("Content-Type", "application/json"),
-                          body));
-                } catch (java.io.IOException e) {
-                  // the server may close while we write: that is allowed
-                }
-              });
-      writer.start();
-      RawHttp.Reply refusal = c.read();
-      writer.join(5_000);
+      RawHttp.Reply refusal =
+          postWhileReading(c, "/v2/models/ctr/infer", "application/json", body, 5_000);
       assertEquals(413, refusal.status(), refusal.toString());
       assertTrue(refusal.text().contains("\"error\""), refusal.toString());
       assertTrue(refusal.closes(), "a 413 sent before the body was read must close: " + refusal);
@@ -124,28 +109,35 @@ class KeepAliveAfterRefusalTest {
     b.append(NEXT); // would be answered if the unread rest of the body were parsed as a request
     byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
     try (RawHttp c = new RawHttp(port(), 10_000)) {
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  c.write(
-                      RawHttp.request(
-                          "POST",
-                          "/v1/models/ctr/stream",
-                          Map.of("Content-Type", "application/x-ndjson"),
-                          body));
-                } catch (java.io.IOException e) {
-                  // the server may close while we write: allowed
-                }
-              });
-      writer.start();
-      RawHttp.Reply r = c.readChunked();
-      writer.join(10_000);
+      RawHttp.Reply r =
+          postWhileReading(c, "/v1/models/ctr/stream", "application/x-ndjson", body, 10_000);
       assertEquals(200, r.status(), r.toString());
       String[] lines = r.text().split("\n");
       assertEquals(2, lines.length, r.text());
       assertTrue(lines[1].contains("longer than"), lines[1]);
       nextRequestIsAnsweredOrConnectionClosed(c, r);
     }
+  }
+
+  /**
+   * Writes a POST on its own thread while this one reads the answer (the server may answer, and
+   * close, before the body is all written: a failed write is allowed), then waits for the writer.
+   */
+  private static RawHttp.Reply postWhileReading(
+      RawHttp c, String uri, String contentType, byte[] body, long joinMillis)
+      throws InterruptedException {
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                c.write(RawHttp.request("POST", uri, Map.of("Content-Type", contentType), body));
+              } catch (java.io.IOException e) {
+                // the server may close while we write: that is allowed
+              }
+            });
+    writer.start();
+    RawHttp.Reply reply = c.read();
+    writer.join(joinMillis);
+    return reply;
   }
 }
